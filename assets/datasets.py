@@ -1,0 +1,92 @@
+"""Per catalogue entry, the chain of one agency dataset: raw -> staged (+ blocking standard check)
+-> warehouse -> portal. Everything here is wiring; the work happens in `pipelines`."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.reference import REGIONS_KEY
+from assets.resources import PortalResource, StateResource, WarehouseResource
+from pipelines import sources, warehouse
+from pipelines.catalogue import Dataset, Regency
+from pipelines.parsing import ParsedBatch, parse_files
+from pipelines.publish import publish
+from pipelines.quarantine import batch_id, quarantine
+from pipelines.raw import RawFile
+from pipelines.reference import codes_within
+from pipelines.standard import load_standard
+from pipelines.validation import validate
+
+PREVIEW_ROWS = 10
+
+
+def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
+    standard = load_standard(dataset.schema)  # a wrong schema file fails here, before any data is read
+    prefix = [regency.slug, dataset.name.replace("-", "_")]
+    group = regency.slug
+    tags = {"regency": regency.slug, "agency": dataset.agency.slug}
+
+    @dg.asset(key=[*prefix, "raw"], group_name=group, tags=tags, kinds={"file"},
+              description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
+    def raw(context: dg.AssetExecutionContext, state: StateResource) -> list[RawFile]:
+        archive = state.archive()
+        files = [archive.store(regency.slug, dataset.name, name, data, origin)
+                 for name, data, origin in sources.pull(dataset.source)]
+        if not files:
+            raise dg.Failure(f"Tidak ada berkas dari {dataset.agency.name} / no files delivered "
+                             f"({dataset.source.kind}: {dataset.source.options})")
+        context.add_output_metadata({"files": dg.MetadataValue.json([f.name for f in files]),
+                                     "bytes": sum(f.size for f in files),
+                                     "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files})})
+        return files
+
+    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"},
+              ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
+              description=f"Baris bertipe menurut standar {standard.ref}.")
+    def staged(context: dg.AssetExecutionContext, files: list[RawFile]) -> ParsedBatch:
+        batch = parse_files(files, standard, dataset.columns)
+        context.add_output_metadata({
+            "dagster/row_count": len(batch.frame), "parse_issues": len(batch.issues),
+            "preview": dg.MetadataValue.md(batch.frame.head(PREVIEW_ROWS).to_markdown(index=False))})
+        return batch
+
+    @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True,
+                    additional_ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+                    description=f"Great Expectations: standar Satu Data {standard.ref}. Gagal = karantina.")
+    def meets_standard(staged: ParsedBatch, regions: pd.DataFrame, state: StateResource) -> dg.AssetCheckResult:
+        code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
+                      for f in standard.fields if f.code_list}
+        outcome = validate(staged.frame, standard, code_lists)
+        issues = staged.issues + outcome.issues
+        metadata = {"rules": len(outcome.rules), "failed_rules": sum(not r["success"] for r in outcome.rules),
+                    "issues": len(issues), "results": dg.MetadataValue.json(outcome.rules)}
+        if issues:
+            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
+                                outcome.rules)
+            metadata |= {"quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
+                         "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
+        return dg.AssetCheckResult(passed=not issues, metadata=metadata,
+                                   severity=dg.AssetCheckSeverity.ERROR)
+
+    @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"},
+              ins={"batch": dg.AssetIn(key=[*prefix, "staged"])},
+              description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris.")
+    def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
+                        warehouse_db: WarehouseResource) -> dg.MaterializeResult:
+        merged = warehouse.merge(warehouse_db.engine(), standard, batch.frame, regency.code,
+                                 batch_id(batch.files), context.run_id)
+        return dg.MaterializeResult(metadata={"inserted": merged.inserted, "updated": merged.updated,
+                                              "unchanged": merged.unchanged,
+                                              "table": warehouse.table_name(standard)})
+
+    @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
+              deps=[warehouse_table],
+              description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")
+    def portal_dataset(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource,
+                       portal: PortalResource) -> dg.MaterializeResult:
+        frame = warehouse.read_published(warehouse_db.engine(), standard, regency.code)
+        result = publish(portal.client(), regency, dataset, standard, frame, {"run_id": context.run_id})
+        return dg.MaterializeResult(metadata={
+            "url": dg.MetadataValue.url(result.url), "changed": result.changed, "rows": len(frame),
+            "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
+
+    return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard])

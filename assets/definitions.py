@@ -1,0 +1,31 @@
+"""The Dagster code location: reference data plus, for every regency catalogue, the chain of each of
+its datasets; resources come from the environment (see README: configuration)."""
+
+import dagster as dg
+
+from assets.datasets import dataset_definitions
+from assets.reference import kemendagri_regions
+from assets.resources import PortalResource, StateResource, WarehouseResource
+from pipelines import settings
+from pipelines.catalogue import load_portals, load_regencies
+
+
+def build_definitions() -> dg.Definitions:
+    regencies = load_regencies()
+    portals = load_portals()
+    # One portal per code location for now: the regency catalogues name it.
+    portal = portals[regencies[0].portal]
+    per_dataset = [dataset_definitions(r, d) for r in regencies for d in r.datasets]
+    core = dg.Definitions(
+        assets=[kemendagri_regions],
+        jobs=[dg.define_asset_job("satudata_job", selection=dg.AssetSelection.all(),
+                                  description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish")],
+        resources={
+            "state": StateResource(root=str(settings.state_dir())),
+            "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
+            "portal": PortalResource(url=portal.url, api_token=dg.EnvVar(portal.api_token_env)),
+        })
+    return dg.Definitions.merge(core, *per_dataset)
+
+
+defs = build_definitions()

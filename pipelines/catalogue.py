@@ -1,0 +1,95 @@
+"""The source catalogue: regencies, their agencies (OPD), datasets and sources, read from YAML files."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipelines.settings import PROJECT_ROOT, catalogue_dir
+
+
+class CatalogueError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Agency:
+    slug: str
+    name: str
+    description: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    options: dict
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    schema: str
+    agency: Agency
+    source: Source
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Regency:
+    code: str
+    slug: str
+    name: str
+    walidata: str
+    portal: str
+    agencies: tuple[Agency, ...]
+    datasets: tuple[Dataset, ...]
+
+
+@dataclass(frozen=True)
+class Portal:
+    name: str
+    url: str
+    api_token_env: str
+
+
+def _read_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def load_regency(path: Path) -> Regency:
+    doc = _read_yaml(path)
+    try:
+        agencies = {a["slug"]: Agency(**a) for a in doc.get("agencies", [])}
+        datasets = []
+        for d in doc.get("datasets", []):
+            if d["agency"] not in agencies:
+                raise CatalogueError(f"{path.name}: dataset {d['name']!r} names unknown agency {d['agency']!r}")
+            source = dict(d["source"])
+            kind = source.pop("kind")
+            if "path" in source:
+                source["path"] = str((PROJECT_ROOT / source["path"]).resolve())
+            datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
+                                    dict(d.get("columns", {}))))
+        region = doc["regency"]
+        return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
+                       tuple(agencies.values()), tuple(datasets))
+    except KeyError as missing:
+        raise CatalogueError(f"{path.name}: missing key {missing}") from None
+
+
+def load_regencies(directory: Path | None = None) -> list[Regency]:
+    """Every regency catalogue in the folder (every YAML file except the shared ones)."""
+    directory = directory or catalogue_dir()
+    shared = {"portals.yaml", "reference.yaml"}
+    return [load_regency(p) for p in sorted(directory.glob("*.yaml")) if p.name not in shared]
+
+
+def load_portals(directory: Path | None = None) -> dict[str, Portal]:
+    doc = _read_yaml((directory or catalogue_dir()) / "portals.yaml")
+    return {name: Portal(name, cfg["url"].rstrip("/"), cfg["api_token_env"]) for name, cfg in doc.items()}
+
+
+def load_reference_config(directory: Path | None = None) -> dict:
+    return _read_yaml((directory or catalogue_dir()) / "reference.yaml")

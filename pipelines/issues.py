@@ -1,0 +1,25 @@
+"""One finding about agency data, named precisely enough for agency staff to fix it: which file, which
+row, which column, what value, which rule, in Bahasa Indonesia and English."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    file: str
+    row: int | None        # 1-based row in the agency's file (the header row for column problems)
+    column: str | None
+    value: str | None
+    rule: str
+    pesan: str             # Bahasa Indonesia
+    message: str           # English
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f"{self.file}, baris/row {self.row}" if self.row else self.file
+        if self.column:
+            where += f", kolom/column {self.column!r}"
+        value = f" [{self.value!r}]" if self.value is not None else ""
+        return f"{where}{value}: {self.pesan} / {self.message}"

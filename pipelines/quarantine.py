@@ -1,0 +1,44 @@
+"""Quarantine: a batch that fails its checks is set aside with its raw files and a readable report
+(JSON for tools, HTML for agency staff). Nothing of it goes further."""
+
+import hashlib
+import html
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipelines.issues import Issue
+from pipelines.raw import RawFile
+
+
+def batch_id(files: list[RawFile]) -> str:
+    """A batch is named by the content of its files, so the same files always give the same id."""
+    return hashlib.sha256("".join(sorted(f.sha256 for f in files)).encode()).hexdigest()[:16]
+
+
+def _html(title: str, files: list[RawFile], issues: list[Issue]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in ("Berkas / File", "Baris / Row", "Kolom / Column", "Nilai / Value",
+                                             "Aturan / Rule", "Pesan", "Message"))
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>"
+                                    for v in (i.file, i.row, i.column, i.value, i.rule, i.pesan, i.message))
+                   + "</tr>" for i in issues)
+    listed = "".join(f"<li>{html.escape(f.name)} (sha256 {f.sha256[:12]}…, {f.size} bytes)</li>" for f in files)
+    return (f"<!doctype html><html lang='id'><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<body><h1>{html.escape(title)}</h1><p>Data ini ditahan (karantina) dan tidak diterbitkan. "
+            f"This batch is quarantined and was not published.</p><ul>{listed}</ul>"
+            f"<p>{len(issues)} temuan / findings</p><table border='1'><tr>{head}</tr>{body}</table></body></html>")
+
+
+def quarantine(root: Path, regency: str, dataset: str, files: list[RawFile], issues: list[Issue],
+               rules: list[dict]) -> Path:
+    """Write the report of a failed batch; returns its folder. Re-quarantining the same batch rewrites it."""
+    folder = Path(root) / regency / dataset / batch_id(files)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {"regency": regency, "dataset": dataset, "batch": folder.name,
+              "quarantined_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "files": [{"name": f.name, "sha256": f.sha256, "size": f.size, "raw_path": f.path} for f in files],
+              "issue_count": len(issues), "rules": rules, "issues": [i.as_dict() for i in issues]}
+    (folder / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    title = f"Laporan karantina / Quarantine report: {regency} {dataset} {folder.name}"
+    (folder / "report.html").write_text(_html(title, files, issues), encoding="utf-8")
+    return folder

@@ -1,0 +1,25 @@
+"""Where the project keeps its files and state. Paths come from the environment so tests and
+deployments can move them; defaults suit a checkout."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def state_dir() -> Path:
+    """Everything the pipeline writes (raw archive, quarantine, warehouse file, reference cache)."""
+    return Path(os.environ.get("SATUDATA_STATE", PROJECT_ROOT / ".state")).resolve()
+
+
+def catalogue_dir() -> Path:
+    return Path(os.environ.get("SATUDATA_CATALOGUE", PROJECT_ROOT / "catalogue")).resolve()
+
+
+def schemas_dir() -> Path:
+    return Path(os.environ.get("SATUDATA_SCHEMAS", PROJECT_ROOT / "schemas")).resolve()
+
+
+def warehouse_url() -> str:
+    """Embedded DuckDB by default; a PostgreSQL URL (with its password) comes from the environment."""
+    return os.environ.get("SATUDATA_WAREHOUSE_URL") or f"duckdb:///{state_dir() / 'warehouse.duckdb'}"

@@ -1,0 +1,18 @@
+"""File drop: a folder an agency puts its CSV / XLSX files into."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+# Names that editors and uploaders use while a file is still being written.
+PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload")
+
+
+def pull(path: str, patterns: list[str]) -> Iterator[tuple[str, bytes, str]]:
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder unggahan tidak ada / drop folder does not exist: {folder}")
+    files = sorted({p for pattern in patterns for p in folder.glob(pattern)})
+    for file in files:
+        if file.name.startswith((".", "~$")) or file.name.endswith(PARTIAL_MARKERS):
+            continue
+        yield file.name, file.read_bytes(), str(file)
