@@ -1,0 +1,82 @@
+"""Real services for the tests: the project's PostgreSQL cluster and local CKAN portal, started by the
+project's own scripts if they are not running yet, and stopped afterwards only if the tests started them."""
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipelines import settings
+from pipelines.catalogue import load_reference_config
+from pipelines.reference import load_regions
+
+ROOT = settings.PROJECT_ROOT
+
+
+def _run(*command: str) -> str:
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL).stdout.strip()
+
+
+def _running(script: str) -> bool:
+    return subprocess.run(["bash", script, "status"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    started = not _running("scripts/postgres.sh")
+    if started:
+        _run("bash", "scripts/postgres.sh", "start")
+    yield
+    if started:
+        _run("bash", "scripts/postgres.sh", "stop")
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh database on the project's PostgreSQL, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    url = _run("bash", "scripts/postgres.sh", "url", name)
+    yield url
+    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse_url(request, tmp_path):
+    """Every warehouse test runs on both engines."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def portal_env(postgres_server) -> dict[str, str]:
+    """URL and API token of the local CKAN portal (started by portal/start.sh if needed)."""
+    started = not _running("portal/stop.sh") if False else subprocess.run(
+        ["bash", "portal/start.sh", "--status"], cwd=ROOT, capture_output=True).returncode != 0
+    _run("bash", "portal/start.sh")
+    env_file = settings.state_dir() / "portal" / "env"
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    yield values
+    if started:
+        _run("bash", "portal/stop.sh")
+
+
+@pytest.fixture(scope="session")
+def regions():
+    return load_regions(load_reference_config(), settings.state_dir() / "reference")
+
+
+@pytest.fixture
+def isolated_state(tmp_path, monkeypatch) -> Path:
+    state = tmp_path / "state"
+    monkeypatch.setenv("SATUDATA_STATE", str(state))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    os.makedirs(tmp_path / "dagster", exist_ok=True)
+    return state

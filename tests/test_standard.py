@@ -1,0 +1,43 @@
+import copy
+
+import pytest
+import yaml
+
+from pipelines.standard import SchemaError, load_standard, parse_standard
+from pipelines.settings import schemas_dir
+
+
+@pytest.fixture
+def market_doc():
+    with (schemas_dir() / "harga-pasar" / "1.0.0.yaml").open() as handle:
+        return yaml.safe_load(handle)
+
+
+def test_shipped_standard_loads():
+    standard = load_standard("harga-pasar/1.0.0")
+    assert standard.primary_key == ("tanggal", "kode_pasar", "komoditas")
+    assert standard.metadata["frekuensi"] == "Harian"
+    assert {f.name: f.type for f in standard.fields}["harga"] == "integer"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["schema"]["fields"][0].update(type="money"), "unknown type 'money'"),
+    (lambda d: d["schema"].update(primaryKey=["tanggal", "toko"]), "primary key ['toko'] is not a field"),
+    (lambda d: d["schema"]["fields"][1]["satudata"].update(code_list="bps-kecamatan"),
+     "code list 'bps-kecamatan', which does not exist"),
+    (lambda d: d["satudata"].update(frekuensi="Kadang-kadang"), "satudata.frekuensi"),
+    (lambda d: d.pop("satudata"), "missing key 'satudata'"),
+])
+def test_wrong_schema_fails_before_data_is_read(market_doc, change, message):
+    doc = copy.deepcopy(market_doc)
+    change(doc)
+    with pytest.raises(SchemaError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_standard(doc, "harga-pasar/1.0.0.yaml")
+
+
+def test_stored_version_must_match_declared(tmp_path, market_doc):
+    (tmp_path / "harga-pasar").mkdir()
+    market_doc["version"] = "2.0.0"
+    (tmp_path / "harga-pasar" / "1.0.0.yaml").write_text(yaml.safe_dump(market_doc))
+    with pytest.raises(SchemaError, match="declares 'harga-pasar/2.0.0'"):
+        load_standard("harga-pasar/1.0.0", tmp_path)
