@@ -1,0 +1,123 @@
+"""The spine end to end, for real: agency files in a drop folder -> Dagster materializations with
+Great Expectations checks -> warehouse (DuckDB and PostgreSQL) -> the local CKAN portal."""
+
+import shutil
+import uuid
+from pathlib import Path
+
+import ckanapi
+import dagster as dg
+import pandas as pd
+import pytest
+import requests
+import yaml
+
+from assets.definitions import build_definitions
+from pipelines import settings, warehouse
+from pipelines.publish import safe_csv
+from pipelines.standard import load_standard
+
+STANDARD = load_standard("harga-pasar/1.0.0")
+DEMO_DROP = settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag"
+
+
+@pytest.fixture
+def regency(tmp_path, monkeypatch, isolated_state, portal_env, warehouse_url):
+    """A catalogue of its own (unique slugs, its own drop folder) so runs never touch the demo's data."""
+    slug = f"t{uuid.uuid4().hex[:6]}"
+    drop = tmp_path / "drop"
+    shutil.copytree(DEMO_DROP, drop)
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    for shared in ("portals.yaml", "reference.yaml"):
+        shutil.copy(settings.PROJECT_ROOT / "catalogue" / shared, catalogue)
+    doc = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
+    doc["regency"]["slug"] = slug
+    doc["agencies"][0]["slug"] = f"disdag-{slug}"
+    doc["datasets"][0]["agency"] = f"disdag-{slug}"
+    doc["datasets"][0]["source"]["path"] = str(drop)
+    (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    cached = settings.PROJECT_ROOT / ".state" / "reference"
+    if cached.exists():  # the registry tarball is verified again on load; copying only saves a download
+        shutil.copytree(cached, isolated_state / "reference")
+    monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
+    monkeypatch.setenv("SATUDATA_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
+    ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
+    yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar",
+           "engine": warehouse.create_engine(warehouse_url)}
+    for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")):
+        try:
+            ckan.call_action(action, {"id": name})
+        except ckanapi.NotFound:
+            pass
+
+
+def run_job() -> dg.ExecuteInProcessResult:
+    job = build_definitions().resolve_job_def("satudata_job")
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def portal_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "portal"]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def datastore_rows(ckan, resource_id: str) -> pd.DataFrame:
+    found = ckan.action.datastore_search(resource_id=resource_id, limit=100_000)
+    frame = pd.DataFrame(found["records"]).drop(columns="_id")
+    return frame.sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
+
+
+def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency):
+    ckan, engine = regency["ckan"], regency["engine"]
+
+    first = run_job()
+    assert first.success
+    assert all(check.passed for check in first.get_asset_check_evaluations())
+    assert portal_metadata(first)["changed"] is True
+
+    package = ckan.action.package_show(id=regency["package"])
+    extras = {e["key"]: e["value"] for e in package["extras"]}
+    assert extras["produsen_data"] == "Dinas Perdagangan Kabupaten Penajam Paser Utara"
+    assert (extras["frekuensi"], extras["klasifikasi"], extras["standar_data"]) == \
+        ("Harian", "Terbuka", "harga-pasar/1.0.0")
+    assert (extras["periode_awal"], extras["periode_akhir"]) == ("2026-10-01", "2026-10-28")
+    assert package["organization"]["name"] == f"disdag-{regency['slug']}"
+    [resource] = package["resources"]
+    assert resource["datastore_active"]
+
+    # What the public can query equals what the warehouse holds, row for row.
+    stored = warehouse.read_published(engine, STANDARD, "64.09")
+    assert len(stored) == 4 * 20 * 28
+    published = datastore_rows(ckan, resource["id"])
+    expected = stored.assign(tanggal=pd.to_datetime(stored["tanggal"]).dt.strftime("%Y-%m-%d"))
+    pd.testing.assert_frame_equal(published[STANDARD.field_names].astype(str), expected.astype(str))
+    info = ckan.action.datastore_info(id=resource["id"])
+    assert {f["id"]: f["type"] for f in info["fields"]}["kode_kecamatan"] == "text"
+    assert {f["id"]: f["type"] for f in info["fields"]}["harga"] == "int8"
+    # ...and so does the file anyone downloads.
+    assert requests.get(resource["url"], timeout=30).content == safe_csv(stored, STANDARD)
+
+    second = run_job()
+    assert second.success
+    assert (portal_metadata(second)["changed"], portal_metadata(second)["api_writes"]) == (False, 0)
+    assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
+
+    bad = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
+           "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n"
+           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n")
+    (regency["drop"] / "harga_pasar_susulan.csv").write_text(bad, encoding="utf-8")
+    third = run_job()
+    assert not third.success
+    [check] = third.get_asset_check_evaluations()
+    assert not check.passed
+    report_path = Path(check.metadata["quarantine_report"].value).with_name("report.json")
+    report = pd.read_json(report_path, typ="series")
+    found = {(i["file"], i["row"], i["column"]) for i in report["issues"]}
+    assert {("harga_pasar_susulan.csv", 3, "kode_kecamatan"), ("harga_pasar_susulan.csv", 4, "harga")} <= found
+    assert any(Path(f["raw_path"]).read_bytes() == bad.encode() for f in report["files"])
+    # Nothing of the failed batch went further, not even its valid row.
+    assert len(warehouse.read_published(engine, STANDARD, "64.09")) == len(stored)
+    assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
