@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from pipelines import settings
@@ -14,15 +15,18 @@ from pipelines.catalogue import load_reference_config
 from pipelines.reference import load_regions
 
 ROOT = settings.PROJECT_ROOT
+# The servers keep their state where the project's scripts put it, whatever state folder a test uses.
+SERVICES_ENV = {**os.environ, "SATUDATA_STATE": str(settings.state_dir())}
 
 
 def _run(*command: str) -> str:
-    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True,
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=SERVICES_ENV,
                           stdin=subprocess.DEVNULL).stdout.strip()
 
 
 def _running(script: str) -> bool:
-    return subprocess.run(["bash", script, "status"], cwd=ROOT, capture_output=True).returncode == 0
+    return subprocess.run(["bash", script, "status"], cwd=ROOT, capture_output=True,
+                          env=SERVICES_ENV).returncode == 0
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +62,13 @@ def warehouse_url(request, tmp_path):
 @pytest.fixture(scope="session")
 def portal_env(postgres_server) -> dict[str, str]:
     """URL and API token of the local CKAN portal (started by portal/start.sh if needed)."""
-    started = not _running("portal/stop.sh") if False else subprocess.run(
-        ["bash", "portal/start.sh", "--status"], cwd=ROOT, capture_output=True).returncode != 0
+    port = os.environ.get("SATUDATA_CKAN_PORT", "5055")
+    try:
+        started = not requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok
+    except requests.ConnectionError:
+        started = True
     _run("bash", "portal/start.sh")
-    env_file = settings.state_dir() / "portal" / "env"
+    env_file = Path(SERVICES_ENV["SATUDATA_STATE"]) / "portal" / "env"
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     yield values
     if started:
