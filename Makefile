@@ -13,9 +13,9 @@ PORTAL_ENV := set -a && . $(STATE)/portal/env && set +a
 .PHONY: demo test setup portal ui stop clean
 
 demo: setup portal  ## Run the whole pipeline for the demo regency and publish to the local portal
-	@mkdir -p $(DAGSTER_HOME) && $(PORTAL_ENV) && $(PY) -m assets.run
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml && $(PORTAL_ENV) && $(PY) -m assets.run
 	@echo
-	@echo "Portal CKAN:   http://127.0.0.1:$${SATUDATA_CKAN_PORT:-5055}/dataset"
+	@echo "Portal CKAN:   http://127.0.0.1:$${SATUDATA_CKAN_PORT:-5055}/dataset (the URLs above open each dataset)"
 	@echo "Dagster UI:    make ui   (then open http://127.0.0.1:3000 : asset graph, runs, checks)"
 	@echo "Quarantine:    $(STATE)/quarantine   Raw archive: $(STATE)/raw"
 
@@ -33,7 +33,7 @@ portal:  ## Start the local CKAN portal (installs it on first use)
 	bash portal/start.sh
 
 ui: setup portal  ## Open the Dagster UI on 127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME) && $(PORTAL_ENV) && $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml && $(PORTAL_ENV) && $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 stop:  ## Stop the portal and the project's PostgreSQL (only what the project started)
 	bash portal/stop.sh

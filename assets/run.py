@@ -15,7 +15,9 @@ def main() -> int:
     defs = build_definitions()
     job = defs.resolve_job_def("satudata_job")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config={
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     print(f"\nRun {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}")
     for event in result.get_asset_check_evaluations():
         status = "lulus / passed" if event.passed else "GAGAL / FAILED"
