@@ -29,8 +29,9 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
               description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
     def raw(context: dg.AssetExecutionContext, state: StateResource) -> list[RawFile]:
         archive = state.archive()
-        files = [archive.store(regency.slug, dataset.name, name, data, origin)
-                 for name, data, origin in sources.pull(dataset.source)]
+        memo = state.source_memo / regency.slug / dataset.name
+        files = [archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
+                 for d in sources.pull(dataset.source, memo)]
         if not files:
             raise dg.Failure(f"Tidak ada berkas dari {dataset.agency.name} / no files delivered "
                              f"({dataset.source.kind}: {dataset.source.options})")

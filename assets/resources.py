@@ -22,6 +22,10 @@ class StateResource(dg.ConfigurableResource):
         return Path(self.root) / "quarantine"
 
     @property
+    def source_memo(self) -> Path:
+        return Path(self.root) / "sources"
+
+    @property
     def reference_cache(self) -> Path:
         return Path(self.root) / "reference"
 
