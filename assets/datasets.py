@@ -9,6 +9,7 @@ from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import sources, warehouse
 from pipelines.catalogue import Dataset, Regency
 from pipelines.parsing import ParsedBatch, parse_files
+from pipelines.privacy import district_codes, scan
 from pipelines.publish import publish
 from pipelines.quarantine import batch_id, quarantine
 from pipelines.raw import RawFile
@@ -57,9 +58,11 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
         outcome = validate(staged.frame, standard, code_lists)
-        issues = staged.issues + outcome.issues
+        personal = scan(staged.frame, standard, district_codes(regions))
+        issues = staged.issues + outcome.issues + personal
         metadata = {"rules": len(outcome.rules), "failed_rules": sum(not r["success"] for r in outcome.rules),
-                    "issues": len(issues), "results": dg.MetadataValue.json(outcome.rules)}
+                    "issues": len(issues), "personal_data_findings": len(personal),
+                    "results": dg.MetadataValue.json(outcome.rules)}
         if issues:
             folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
                                 outcome.rules)
@@ -80,12 +83,13 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
-              deps=[warehouse_table],
+              deps=[warehouse_table], ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
               description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")
-    def portal_dataset(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource,
+    def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,
                        portal: PortalResource) -> dg.MaterializeResult:
         frame = warehouse.read_published(warehouse_db.engine(), standard, regency.code)
-        result = publish(portal.client(), regency, dataset, standard, frame, {"run_id": context.run_id})
+        result = publish(portal.client(), regency, dataset, standard, frame, {"run_id": context.run_id},
+                         district_codes(regions))
         return dg.MaterializeResult(metadata={
             "url": dg.MetadataValue.url(result.url), "changed": result.changed, "rows": len(frame),
             "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})

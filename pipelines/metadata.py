@@ -59,4 +59,4 @@ def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame
 
 def datastore_fields(standard: Standard) -> list[dict]:
     return [{"id": f.name, "type": DATASTORE_TYPES[f.type],
-             "info": {"label": f.title, "notes": f.metadata.get("definisi", "")}} for f in standard.fields]
+             "info": {"label": f.title, "notes": f.metadata.get("definisi", "")}} for f in standard.public_fields]

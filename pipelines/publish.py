@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipelines.catalogue import Dataset, Regency
 from pipelines.metadata import datastore_fields, package_fields
+from pipelines.privacy import scan
 from pipelines.standard import Standard
 
 HASH_KEY = "satudata_content_sha256"
@@ -30,6 +31,10 @@ class PublishResult:
     url: str
     changed: bool
     writes: list[str] = field(default_factory=list)   # the write actions sent, in order
+
+
+class PersonalDataError(RuntimeError):
+    """Personal data found right before publishing: nothing is sent."""
 
 
 class Portal:
@@ -57,7 +62,7 @@ class Portal:
 def safe_csv(frame: pd.DataFrame, standard: Standard) -> bytes:
     """UTF-8 CSV in which no text cell can start a spreadsheet formula."""
     out = frame.copy()
-    for f in standard.fields:
+    for f in standard.public_fields:
         if f.type == "string":
             text = out[f.name].astype("str")
             out[f.name] = text.where(~text.str.startswith(FORMULA_START), "'" + text)
@@ -110,9 +115,15 @@ def _upload(portal: Portal, package_id: str, existing: dict | None, name: str, c
 
 
 def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standard,
-            frame: pd.DataFrame, provenance: dict[str, str]) -> PublishResult:
+            frame: pd.DataFrame, provenance: dict[str, str], district_codes: set[str]) -> PublishResult:
     """Bring the portal's copy of the dataset up to the warehouse table. Provenance (run id, batch) is
-    recorded when something is published, but does not by itself make a change."""
+    recorded when something is published, but does not by itself make a change. The personal-data guard
+    runs again here, on exactly what would be sent."""
+    found = scan(frame.assign(_source_file="warehouse", _source_row=range(1, len(frame) + 1)), standard,
+                 district_codes)
+    if found:
+        raise PersonalDataError(f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, "
+                                f"nothing published: {found[0]}")
     package = package_fields(regency, dataset, standard, frame)
     csv = safe_csv(frame, standard)
     fields = datastore_fields(standard)

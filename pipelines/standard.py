@@ -31,6 +31,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     code_list: str | None = None
+    personal: bool = False        # personal data: kept out of every publication
     metadata: dict = field(default_factory=dict)
 
 
@@ -53,6 +54,11 @@ class Standard:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    @property
+    def public_fields(self) -> list[Field]:
+        """The fields that may be published: never those marked personal."""
+        return [f for f in self.fields if not f.personal]
+
 
 def _field(raw: dict, where: str) -> Field:
     name = raw.get("name")
@@ -64,13 +70,15 @@ def _field(raw: dict, where: str) -> Field:
     constraints = raw.get("constraints", {})
     extra = dict(raw.get("satudata", {}))
     code_list = extra.pop("code_list", None)
+    personal = bool(extra.pop("personal", False))
     if code_list and code_list not in CODE_LISTS:
         raise SchemaError(f"{where}: field {name!r} names code list {code_list!r}, which does not exist "
                           f"(known: {sorted(CODE_LISTS)})")
     return Field(name=name, type=ftype, title=raw.get("title", name), required=bool(constraints.get("required")),
                  enum=tuple(constraints["enum"]) if "enum" in constraints else None,
                  pattern=constraints.get("pattern"), minimum=constraints.get("minimum"),
-                 maximum=constraints.get("maximum"), code_list=code_list, metadata=extra)
+                 maximum=constraints.get("maximum"), code_list=code_list, personal=personal,
+                 metadata=extra)
 
 
 def _check_choice(where: str, key: str, value, allowed: set) -> None:
@@ -93,6 +101,9 @@ def parse_standard(doc: dict, where: str) -> Standard:
         unknown = [k for k in primary_key if k not in names]
         if unknown:
             raise SchemaError(f"{where}: primary key {unknown} is not a field of the schema")
+        personal_key = [f.name for f in fields if f.personal and f.name in primary_key]
+        if personal_key:
+            raise SchemaError(f"{where}: primary key {personal_key} is personal data and could not be published")
         return Standard(name=doc["name"], version=str(doc["version"]), title=doc["title"],
                         description=doc.get("description", ""), fields=fields, primary_key=primary_key,
                         missing_values=tuple(table.get("missingValues", [""])), metadata=meta)

@@ -108,10 +108,11 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
 
 
 def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> pd.DataFrame:
-    """The standard's rows of one regency, in key order, as they are to be published."""
+    """The standard's public fields of one regency, in key order: personal fields never leave the warehouse."""
     table = ensure_table(engine, standard)
-    columns = [table.c[f] for f in standard.field_names]
+    names = [f.name for f in standard.public_fields]
+    columns = [table.c[f] for f in names]
     query = sa.select(*columns).where(table.c[REGION_KEY] == regency_code) \
         .order_by(*[table.c[k] for k in standard.primary_key])
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).mappings().all(), columns=standard.field_names)
+        return pd.DataFrame(connection.execute(query).mappings().all(), columns=names)

@@ -107,7 +107,8 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     bad = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
            "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
            "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n"
-           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n")
+           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n"
+           "29/10/2026;64.09.01;PNJ-01;Pasar Induk (Hub. 0812-5555-1234);Kedelai;kg;Rp 14.000\n")
     (regency["drop"] / "harga_pasar_susulan.csv").write_text(bad, encoding="utf-8")
     third = run_job()
     assert not third.success
@@ -116,7 +117,9 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     report_path = Path(check.metadata["quarantine_report"].value).with_name("report.json")
     report = pd.read_json(report_path, typ="series")
     found = {(i["file"], i["row"], i["column"]) for i in report["issues"]}
-    assert {("harga_pasar_susulan.csv", 3, "kode_kecamatan"), ("harga_pasar_susulan.csv", 4, "harga")} <= found
+    assert {("harga_pasar_susulan.csv", 3, "kode_kecamatan"), ("harga_pasar_susulan.csv", 4, "harga"),
+            ("harga_pasar_susulan.csv", 5, "nama_pasar")} <= found
+    assert check.metadata["personal_data_findings"].value == 1
     assert any(Path(f["raw_path"]).read_bytes() == bad.encode() for f in report["files"])
     # Nothing of the failed batch went further, not even its valid row.
     assert len(warehouse.read_published(engine, STANDARD, "64.09")) == len(stored)

@@ -1,0 +1,54 @@
+"""The personal-data guard on real region codes: what looks like a NIK, KK, phone number or e-mail."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.privacy import district_codes, scan
+from pipelines.settings import schemas_dir
+from pipelines.standard import SchemaError, load_standard, parse_standard
+
+STANDARD = load_standard("harga-pasar/1.0.0")
+
+
+def frame_with(name: str) -> pd.DataFrame:
+    return pd.DataFrame({"nama_pasar": pd.Series([name, "Pasar Waru"], dtype="str"),
+                         "komoditas": pd.Series(["Kedelai", "Kedelai"], dtype="str"),
+                         "_source_file": "kiriman.csv", "_source_row": [2, 3]})
+
+
+@pytest.fixture(scope="module")
+def districts(regions):
+    return district_codes(regions)
+
+
+@pytest.mark.parametrize("text, finding", [
+    ("Pasar Induk, pengelola NIK 6409014512900003", "NIK"),     # PPU Penajam, woman born 5 Dec 1990
+    ("Hubungi 0812-5555-1234", "telepon"), ("kontak +62 812 5555 1234", "telepon"),
+    ("lapor ke petugas@contoh.go.id", "e-mail"),
+])
+def test_personal_data_is_found_and_named(districts, text, finding):
+    [issue] = scan(frame_with(text), STANDARD, districts)
+    assert (issue.file, issue.row, issue.column, issue.rule) == ("kiriman.csv", 2, "nama_pasar", "data pribadi")
+    assert finding in issue.pesan
+    assert issue.value.endswith("…") and len(issue.value) == 5   # the report never repeats the number
+
+
+@pytest.mark.parametrize("text", [
+    "Pasar Induk Penajam",
+    "kode 9999014512900003",      # 16 digits, but 99.99.01 is no district
+    "kode 6409011399000003",      # month 99 is no date
+    "harga 12500 per kg",
+])
+def test_ordinary_text_passes(districts, text):
+    assert scan(frame_with(text), STANDARD, districts) == []
+
+
+def test_fields_marked_personal_are_not_public_and_cannot_be_keys():
+    assert [f.name for f in STANDARD.public_fields] == STANDARD.field_names
+    raw = yaml.safe_load((schemas_dir() / "harga-pasar" / "1.0.0.yaml").read_text())
+    raw["schema"]["fields"][3]["satudata"] = {"personal": True}
+    assert "nama_pasar" not in [f.name for f in parse_standard(raw, "x").public_fields]
+    raw["schema"]["fields"][2]["satudata"] = {"personal": True}
+    with pytest.raises(SchemaError, match="personal data"):
+        parse_standard(raw, "x")
