@@ -79,3 +79,137 @@ def test_missing_column_is_named(tmp_path):
 def test_file_without_header_is_reported(tmp_path):
     batch = parse_file(archived(tmp_path, "acak.csv", b"a,b\n1,2\n"), STANDARD, COLUMNS)
     assert len(batch.issues) == 1 and batch.issues[0].rule == "struktur" and batch.frame.empty
+
+
+ROW = ["22/10/2026", "64.09.01", "PNJ-01", "Pasar Induk Penajam", "Beras Premium", "kg", "Rp 15.500"]
+
+
+@pytest.mark.parametrize("encoding, delimiter", [
+    ("utf-8-sig", ","), ("utf-8", "\t"), ("cp1252", ";"), ("latin-1", ";"), ("utf-16", "\t"),
+])
+def test_encodings_and_delimiters(tmp_path, encoding, delimiter):
+    name = "Pasar Sungai Parit – Lama" if encoding == "cp1252" else "Pasar Sungai Parit Ïndah"
+    row = ROW[:3] + [name] + ROW[4:6] + ["Rp 1.234.500" if delimiter == ";" else "15500"]
+    body = "\r\n".join(delimiter.join(r) for r in [HEADER.split(";"), row]) + "\r\n"
+    batch = parse_file(archived(tmp_path, "harga.csv", body.encode(encoding)), STANDARD, COLUMNS)
+    assert batch.issues == []
+    assert batch.frame["nama_pasar"][0] == name and batch.frame["kode_kecamatan"][0] == "64.09.01"
+    assert batch.frame["harga"][0] == (1234500 if delimiter == ";" else 15500)
+
+
+def test_semicolon_with_decimal_commas_is_not_read_as_comma_separated(tmp_path):
+    """Every line has one comma (in the header and as decimal comma): csv.Sniffer alone would split on it."""
+    header = HEADER.replace("Harga (Rp)", "Harga (Rp, eceran)")
+    lines = [header] + [";".join(ROW[:6] + [f"{n},5"]) for n in range(12)]
+    columns = COLUMNS | {"Harga (Rp, eceran)": "harga"}
+    batch = parse_file(archived(tmp_path, "harga.csv", "\n".join(lines).encode()), STANDARD, columns)
+    assert len(batch.frame) == 12 and batch.frame["kode_pasar"][0] == "PNJ-01"
+    assert {i.column for i in batch.issues} == {"harga"}  # 0,5 is not a whole number
+
+
+def test_latin1_byte_that_windows_1252_lacks_still_decodes(tmp_path):
+    from pipelines.parsing import decode
+    assert decode("Tanggal;Pasar\x81".encode("latin-1")) == "Tanggal;Pasar\x81"
+
+
+def _merged_workbook(path, *, extra_sheet_first: bool = True):
+    book = Workbook()
+    if extra_sheet_first:
+        book.active.title = "Rekap"
+        book.active.append(["Komoditas", "Rata-rata"])
+        book.active.append(["Beras", 15000])
+        sheet = book.create_sheet("Data Harian")
+    else:
+        sheet = book.active
+    sheet.append(["HARGA PASAR HARIAN"])
+    sheet.merge_cells("A1:G1")
+    sheet.append(["Tanggal", "Lokasi", None, None, "Komoditas", "Satuan", "Harga (Rp)"])
+    sheet.append([None, "Kode Kecamatan", "Kode Pasar", "Nama Pasar", None, None, None])
+    for column in "AEFG":  # headers merged over both header rows
+        sheet.merge_cells(f"{column}2:{column}3")
+    sheet.merge_cells("B2:D2")
+    sheet.append([datetime(2026, 10, 22), "64.09.01", "PNJ-01", "Pasar Induk", "Beras", "kg", 15500])
+    sheet.append([datetime(2026, 10, 22), "64.09.02", "WRU-01", "Pasar Waru", "Gula", "kg", "delapan belas"])
+    sheet.append([])
+    sheet.append(["Jumlah", None, None, None, None, None, 15500])
+    sheet.merge_cells("A7:F7")
+    book.save(path)
+    return path
+
+
+def test_xlsx_merged_header_total_row_and_second_sheet(tmp_path):
+    path = _merged_workbook(tmp_path / "harga.xlsx")
+    batch = parse_file(archived(tmp_path, "harga.xlsx", path.read_bytes()), STANDARD, COLUMNS)
+    assert batch.frame["kode_pasar"].tolist() == ["PNJ-01", "WRU-01"]
+    assert batch.frame["_source_row"].tolist() == [4, 5]
+    assert batch.frame["harga"][0] == 15500
+    # the bad price is reported; the total row is neither data nor an issue
+    assert [(i.file, i.row, i.column, i.value) for i in batch.issues] == [("harga.xlsx", 5, "harga", "delapan belas")]
+
+
+def test_sheet_option_by_name_position_and_missing(tmp_path):
+    path = _merged_workbook(tmp_path / "harga.xlsx")
+    raw = archived(tmp_path, "harga.xlsx", path.read_bytes())
+    assert len(parse_file(raw, STANDARD, COLUMNS, {"sheet": "data harian"}).frame) == 2
+    assert len(parse_file(raw, STANDARD, COLUMNS, {"sheet": 2}).frame) == 2
+    first = parse_file(raw, STANDARD, COLUMNS, {"sheet": 1})  # the summary sheet has no full header
+    assert {i.column for i in first.issues} >= {"tanggal", "harga"}
+    missing = parse_file(raw, STANDARD, COLUMNS, {"sheet": "Juli"})
+    assert missing.frame.empty and missing.issues[0].rule == "struktur" and "Juli" in missing.issues[0].message
+
+
+def test_legacy_xls_with_title_row_and_excel_dates(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="cp1252")
+    sheet = book.add_sheet("Harga")
+    sheet.write_merge(0, 0, 0, 6, "DINAS PERDAGANGAN – PPU")
+    for c, title in enumerate(HEADER.split(";")):
+        sheet.write(2, c, title)
+    dates = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    sheet.write(3, 0, datetime(2026, 10, 22), dates)
+    for c, value in enumerate(["64.09.04", "SPK-01", "Pasar Sepaku", "Cabai – Rawit", "kg", 45000.0], start=1):
+        sheet.write(3, c, value)
+    sheet.write(4, 0, "Total")
+    sheet.write(4, 6, 45000.0)
+    path = tmp_path / "harga.xls"
+    book.save(str(path))
+    batch = parse_file(archived(tmp_path, "harga.xls", path.read_bytes()), STANDARD, COLUMNS)
+    assert batch.issues == []
+    assert batch.frame[["tanggal", "komoditas", "harga"]].values.tolist() == [
+        [pd.Timestamp(2026, 10, 22), "Cabai – Rawit", 45000]]
+    assert batch.frame["_source_row"].tolist() == [4]
+
+
+@pytest.mark.parametrize("document", [
+    lambda rows: rows, lambda rows: {"data": rows, "page": 1}, lambda rows: {"results": rows},
+    lambda rows: {"records": rows, "total": 2},
+])
+def test_json_records(tmp_path, document):
+    import json
+    rows = [{"tanggal": "2026-10-22", "kode_kecamatan": "64.09.01", "kode_pasar": "PNJ-01", "nama_pasar": "Pasar Induk",
+             "komoditas": "Beras", "satuan": "kg", "harga": 15500},
+            {"tanggal": "22 Oktober 2026", "kode_kecamatan": "64.09.02", "kode_pasar": "WRU-01", "nama_pasar": None,
+             "komoditas": "Gula", "satuan": "kg", "harga": 1.5, "catatan": {"x": 1}}]
+    data = json.dumps(document(rows)).encode()
+    batch = parse_file(archived(tmp_path, "harga-page-0001.json", data), STANDARD, {})
+    assert batch.frame["harga"][0] == 15500 and batch.frame["tanggal"].tolist() == [pd.Timestamp(2026, 10, 22)] * 2
+    # record numbers are the rows: the second record's 1.5 is not a whole number
+    assert [(i.row, i.column, i.value) for i in batch.issues] == [(2, "harga", "1.5")]
+
+
+def test_json_typed_number_is_not_read_as_thousands():
+    from pipelines.parsing import number_text
+    assert parse_numbers(pd.Series([number_text(1.234)], dtype="str"), integer=False)[0] == 1.234
+    assert number_text(15500.0) == "15500" and number_text(True) == "true"
+
+
+@pytest.mark.parametrize("data", [b"{not json", b'{"message": "ok"}', b"[1, 2]"])
+def test_unreadable_json_is_reported(tmp_path, data):
+    batch = parse_file(archived(tmp_path, "rusak.json", data), STANDARD, COLUMNS)
+    assert batch.frame.empty and [(i.file, i.rule) for i in batch.issues] == [("rusak.json", "struktur")]
+    assert "tidak dapat dibaca" in batch.issues[0].pesan
+
+
+def test_broken_xlsx_is_reported(tmp_path):
+    batch = parse_file(archived(tmp_path, "rusak.xlsx", b"PK\x03\x04 not really"), STANDARD, COLUMNS)
+    assert batch.frame.empty and batch.issues[0].rule == "struktur"
