@@ -11,7 +11,7 @@ from pipelines.catalogue import Dataset, Regency
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
 from pipelines.publish import publish
-from pipelines.quarantine import batch_id, quarantine
+from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within
 from pipelines.standard import load_standard
@@ -63,13 +63,16 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         metadata = {"rules": len(outcome.rules), "failed_rules": sum(not r["success"] for r in outcome.rules),
                     "issues": len(issues), "personal_data_findings": len(personal),
                     "results": dg.MetadataValue.json(outcome.rules)}
-        if issues:
-            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
-                                outcome.rules)
-            metadata |= {"quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
-                         "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
-        return dg.AssetCheckResult(passed=not issues, metadata=metadata,
-                                   severity=dg.AssetCheckSeverity.ERROR)
+        if not issues:
+            return dg.AssetCheckResult(passed=True, metadata=metadata)
+        folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues, outcome.rules)
+        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, folder.name) or {}
+        metadata |= {"batch": folder.name, "quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
+                     "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
+        if decision.get("decision") == "release":  # a walidata let exactly these bytes through
+            metadata["released_by"] = f"{decision['by']} ({decision['at']}): {decision['reason']}"
+            return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
+        return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
     @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"},
               ins={"batch": dg.AssetIn(key=[*prefix, "staged"])},

@@ -142,7 +142,8 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         current = portal.write("package_create", owner_org=org["id"], extras=extras, **package)
     else:
         kept = [e for e in current.get("extras", []) if e["key"] == HASH_KEY]  # stays until the data is in
-        current = portal.write("package_revise", match={"id": current["id"]},
+        # package_revise merges lists by position; filtering them out first makes the update replace them.
+        current = portal.write("package_revise", match={"id": current["id"]}, filter=["-extras", "-tags"],
                                update={**package, "owner_org": org["id"], "extras": extras + kept})["package"]
     name = f"{dataset.name}.csv"
     existing = next((r for r in current.get("resources", []) if r["name"] == name), None)
@@ -155,5 +156,6 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
                      method="upsert", force=True)
     stamp = [{"key": HASH_KEY, "value": digest}] + [{"key": f"satudata_{k}", "value": v}
                                                      for k, v in sorted(provenance.items())]
-    portal.write("package_revise", match={"id": current["id"]}, update={"extras": extras + stamp})
+    portal.write("package_revise", match={"id": current["id"]}, filter=["-extras"],
+                 update={"extras": extras + stamp})
     return result

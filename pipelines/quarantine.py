@@ -42,3 +42,38 @@ def quarantine(root: Path, regency: str, dataset: str, files: list[RawFile], iss
     title = f"Laporan karantina / Quarantine report: {regency} {dataset} {folder.name}"
     (folder / "report.html").write_text(_html(title, files, issues), encoding="utf-8")
     return folder
+
+
+DECISIONS = ("release", "reject")
+
+
+def decide(root: Path, regency: str, dataset: str, batch: str, decision: str, steward: str, reason: str) -> dict:
+    """A walidata's decision on a quarantined batch, recorded beside its report. `release` lets exactly
+    this batch (same files, same bytes) through its next check; `reject` keeps it out for good."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}")
+    folder = Path(root) / regency / dataset / batch
+    if not (folder / "report.json").exists():
+        raise FileNotFoundError(f"tidak ada batch karantina / no quarantined batch {regency}/{dataset}/{batch}")
+    record = {"decision": decision, "by": steward, "reason": reason,
+              "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (folder / "decision.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    return record
+
+
+def decision_for(root: Path, regency: str, dataset: str, batch: str) -> dict | None:
+    path = Path(root) / regency / dataset / batch / "decision.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def list_batches(root: Path) -> list[dict]:
+    """Every quarantined batch with its issue count and the decision taken, newest first."""
+    batches = []
+    for report_path in Path(root).glob("*/*/*/report.json"):
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        decision = decision_for(root, report["regency"], report["dataset"], report["batch"])
+        batches.append({k: report[k] for k in ("regency", "dataset", "batch", "quarantined_at", "issue_count")}
+                       | {"files": [f["name"] for f in report["files"]],
+                          "decision": decision["decision"] if decision else "open",
+                          "report": str(report_path.with_name("report.html"))})
+    return sorted(batches, key=lambda b: b["quarantined_at"], reverse=True)

@@ -1,7 +1,10 @@
 """The spine end to end, for real: agency files in a drop folder -> Dagster materializations with
 Great Expectations checks -> warehouse (DuckDB and PostgreSQL) -> the local CKAN portal."""
 
+import json
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -124,3 +127,40 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     # Nothing of the failed batch went further, not even its valid row.
     assert len(warehouse.read_published(engine, STANDARD, "64.09")) == len(stored)
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
+
+
+def satudata(*args: str) -> str:
+    done = subprocess.run([str(Path(sys.executable).with_name("satudata")), *args], capture_output=True,
+                          text=True, check=True, timeout=60)
+    return done.stdout
+
+
+def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
+    assert run_job().success
+    late = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+            "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+    (regency["drop"] / "harga_pasar_susulan.csv").write_text(late, encoding="utf-8")
+    failed = run_job()
+    assert not failed.success
+    batch = failed.get_asset_check_evaluations()[0].metadata["batch"].value
+    [listed] = [b for b in json.loads(satudata("quarantine", "list")) if b["batch"] == batch]
+    assert (listed["regency"], listed["dataset"], listed["decision"], listed["issue_count"]) == \
+        (regency["slug"], "harga-pasar", "open", 1)
+
+    satudata("quarantine", "reject", regency["slug"], "harga-pasar", batch, "--by", "walidata", "--reason", "salah")
+    assert not run_job().success   # rejected stays out
+
+    satudata("quarantine", "release", regency["slug"], "harga-pasar", batch, "--by", "walidata",
+             "--reason", "pasar pindah sementara ke Berau")
+    released = run_job()
+    assert released.success
+    [check] = released.get_asset_check_evaluations()
+    assert check.passed and "pasar pindah" in check.metadata["released_by"].value
+    stored = warehouse.read_published(regency["engine"], STANDARD, "64.09")
+    assert "64.03.01" in set(stored["kode_kecamatan"])
+    assert portal_metadata(released)["changed"] is True
+    package = regency["ckan"].action.package_show(id=regency["package"])
+    keys = [e["key"] for e in package["extras"]]
+    assert len(keys) == len(set(keys)) and package["extras"]
+    assert [r["name"] for r in package["resources"]] == ["harga-pasar.csv"]   # replaced in place, never twice
+    assert dict((e["key"], e["value"]) for e in package["extras"])["satudata_run_id"] == released.run_id
