@@ -1,6 +1,7 @@
 """Turning what agencies send (CSV in any common encoding and delimiter, XLSX / XLS with title rows,
-merged headers, total rows and several sheets, JSON records) into a typed table in the standard's fields. Every cell that cannot be read is reported as an Issue naming
-its file, row and column; nothing is silently dropped or guessed."""
+merged headers, total rows and several sheets, JSON records) into a typed table in the standard's fields.
+Every cell that cannot be read is reported as an Issue naming its file, row and column; nothing is silently
+dropped or guessed."""
 
 import codecs
 import csv
@@ -276,7 +277,7 @@ def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], option
         return ParsedBatch(_empty(standard), [issue], [raw])
     names, last = _column_names(table, header, mapping)
     cells = table.cells
-    header_row = int(cells.index[header]) + 1
+    header_row = int(cells.index[header]) + 1 or None  # JSON has no header row
     body = cells.iloc[last + 1:]
     body = body[~(body.apply(lambda col: col.str.strip() == "")).all(axis=1)]  # blank lines are not rows
     body = _without_total_rows(body)

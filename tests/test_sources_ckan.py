@@ -51,7 +51,8 @@ def test_datastore_table_by_resource_id_in_pages(province, tmp_path):
     document = json.loads(delivery.data)
     assert delivery.name == "Tabel-Harga.json" and province["table"] in delivery.origin
     assert [f["id"] for f in document["fields"]] == ["tanggal", "komoditas", "harga"]
-    assert [(r["komoditas"], r["harga"]) for r in document["records"]] == [(r["komoditas"], r["harga"]) for r in RECORDS]
+    assert [(r["komoditas"], r["harga"]) for r in document["records"]] == \
+        [(r["komoditas"], r["harga"]) for r in RECORDS]
 
 
 def test_file_resource_by_dataset_and_name(province, tmp_path):

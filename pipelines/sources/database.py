@@ -6,7 +6,6 @@ past the last value seen are read, and that value is remembered only after the r
 
 import csv
 import io
-import json
 import os
 from collections.abc import Iterator
 from datetime import date, datetime
