@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Starts the local CKAN 2.12 portal: PostgreSQL (scripts/postgres.sh), Redis,
+# `ckan run` and `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
+# while everything runs returns at once. Everything it makes lives in
+# $STATE/portal; the pipeline sources $STATE/portal/env (CKAN_URL, CKAN_API_TOKEN).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+CKAN="$VENV/bin/ckan"
+ENVFILE="$PSTATE/env"
+TOKENFILE="$PSTATE/api_token"
+SETUPLOG="$PSTATE/setup.log"   # output of the one-off ckan commands
+
+status_ok() { curl -fsS -m 5 "$CKAN_URL/api/3/action/status_show" >/dev/null 2>&1; }
+
+# Fast path: everything already up.
+if pid_alive "$PSTATE/ckan.pid" "ckan.ini run" && pid_alive "$PSTATE/worker.pid" "ckan.ini jobs worker" \
+        && [[ -s $ENVFILE ]] && status_ok; then
+    echo "$CKAN_URL"
+    exit 0
+fi
+
+mkdir -p "$PSTATE" "$REDIS_DIR" "$PSTATE/storage"
+chmod 700 "$PSTATE"
+# One start per state folder at a time (parallel test workers may all call this).
+exec 9>"$PSTATE/.start.lock"
+flock 9
+"$PORTAL/install.sh"
+"$REPO/scripts/postgres.sh" start
+
+secret() {  # secret NAME: generated once, kept in state, mode 600
+    local f="$PSTATE/secrets/$1"
+    if [[ ! -s $f ]]; then
+        (umask 077; mkdir -p "$PSTATE/secrets"
+         python3 -c 'import secrets; print(secrets.token_hex(24))' >"$f")
+    fi
+    cat "$f"
+}
+
+token_ok() {  # a sysadmin-only call succeeds with the stored token
+    [[ -s $TOKENFILE ]] && curl -fsS -m 10 -H "Authorization: $(cat "$TOKENFILE")" \
+        "$CKAN_URL/api/3/action/api_token_list?user_id=walidata" >/dev/null 2>&1
+}
+new_token() {
+    plog "creating API token for walidata"
+    (umask 077; "$CKAN" user token add walidata satudata-pipeline --quiet </dev/null 2>>"$SETUPLOG" \
+        | tail -n 1 >"$TOKENFILE")
+}
+
+# --- Redis (CKAN's job queue and cache) ---------------------------------------
+if ! pid_alive "$REDIS_DIR/redis.pid" "redis-server"; then
+    rm -f "$REDIS_DIR/redis.pid"
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+        --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --dir "$REDIS_DIR" \
+        --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no 9>&-
+    for _ in $(seq 50); do
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    pid_alive "$REDIS_DIR/redis.pid" "redis-server" \
+        || { plog "redis did not start:"; tail -n 5 "$REDIS_DIR/redis.log" >&2; exit 1; }
+fi
+
+# --- Databases and the DataStore's read-only role --------------------------------
+PSQL=("$REPO/scripts/postgres.sh" psql -d postgres -tA)
+CKAN_DB_URL="$("$REPO/scripts/postgres.sh" url ckan)"
+DS_WRITE_URL="$("$REPO/scripts/postgres.sh" url datastore)"
+RO_PW="$(secret datastore_ro_password)"
+"${PSQL[@]}" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'datastore_ro') THEN
+    CREATE ROLE datastore_ro LOGIN;
+  END IF;
+END \$\$;
+ALTER ROLE datastore_ro WITH LOGIN PASSWORD '$RO_PW';
+-- PUBLIC may connect to any database by default; the read-only role must see only the DataStore.
+REVOKE CONNECT ON DATABASE ckan FROM PUBLIC;
+SQL
+DS_READ_URL="postgresql://datastore_ro:$RO_PW@127.0.0.1:${DS_WRITE_URL#*@127.0.0.1:}"
+
+# --- ckan.ini: generated once (keeps its SECRET_KEY), then our options merged in --
+if [[ ! -s $INI ]]; then
+    (umask 077; "$CKAN" generate config "$INI" >>"$SETUPLOG" 2>&1)
+fi
+OPTS="$PSTATE/ckan.options.ini"
+(umask 077; cat >"$OPTS.new" <<EOF
+[app:main]
+ckan.site_url = $CKAN_URL
+ckan.site_title = Satu Data (local)
+sqlalchemy.url = $CKAN_DB_URL
+ckan.datastore.write_url = $DS_WRITE_URL
+ckan.datastore.read_url = $DS_READ_URL
+ckan.datastore.sqlsearch.enabled = true
+ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0
+ckan.plugins = satudata_pgsearch datastore datatables_view
+ckan.views.default_views = datatables_view
+ckan.storage_path = $PSTATE/storage
+ckan.max_resource_size = 1024
+ckan.devserver.host = 127.0.0.1
+ckan.devserver.port = $CKAN_PORT
+ckan.devserver.threaded = true
+[logger_ckanext]
+level = INFO
+EOF
+)
+if ! cmp -s "$OPTS.new" "$OPTS"; then
+    "$CKAN" config-tool "$INI" -f "$OPTS.new" >>"$SETUPLOG" 2>&1
+    mv "$OPTS.new" "$OPTS"
+else
+    rm -f "$OPTS.new"
+fi
+export CKAN_INI="$INI"
+
+# --- schema: `ckan db init` when the ckan database is new or the CKAN pins changed --
+DB_STAMP="$PSTATE/db.stamp"
+want="$("${PSQL[@]}" -c "select oid from pg_database where datname = 'ckan'"):$(sha256sum <"$PORTAL/requirements.txt")"
+if [[ ! -f $DB_STAMP || "$(cat "$DB_STAMP")" != "$want" ]]; then
+    plog "ckan db init"
+    "$CKAN" db init >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
+    "$CKAN" datastore set-permissions 2>>"$SETUPLOG" \
+        | "$REPO/scripts/postgres.sh" psql -d datastore >>"$SETUPLOG" 2>&1
+    echo "$want" >"$DB_STAMP"
+fi
+
+# --- ckan run and the jobs worker ----------------------------------------------------
+launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
+    local name=$1 match=$2; shift 2
+    pid_alive "$PSTATE/$name.pid" "$match" && return 0
+    rm -f "$PSTATE/$name.pid"
+    # setsid: detach from this shell's session so the process outlives it.
+    # 9>&-: the child must not inherit (and so keep holding) our start lock.
+    setsid "$@" </dev/null >>"$PSTATE/$name.log" 2>&1 9>&- &
+    echo $! >"$PSTATE/$name.pid"
+}
+if ! pid_alive "$PSTATE/ckan.pid" "ckan.ini run" && (exec 3<>"/dev/tcp/127.0.0.1/$CKAN_PORT") 2>/dev/null; then
+    plog "port $CKAN_PORT is taken by another process (set SATUDATA_CKAN_PORT)"; exit 1
+fi
+launch ckan "ckan.ini run" "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader --threaded
+launch worker "ckan.ini jobs worker" "$CKAN" -c "$INI" jobs worker
+
+# --- sysadmin 'walidata' and its token: one-off CLI work while CKAN boots -------------
+ADMIN_PW="$(secret walidata_password)"
+if [[ -z "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select 1 from \"user\" where name = 'walidata' and state = 'active'")" ]]; then
+    plog "creating sysadmin walidata"
+    "$CKAN" user add walidata email=walidata@localhost.localdomain password="$ADMIN_PW" \
+        fullname="Walidata (local)" </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
+fi
+if [[ "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select sysadmin from \"user\" where name = 'walidata'")" != t ]]; then
+    "$CKAN" sysadmin add walidata </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
+fi
+
+if [[ ! -s $TOKENFILE ]]; then new_token; fi
+
+for i in $(seq 120); do
+    status_ok && break
+    if ! pid_alive "$PSTATE/ckan.pid" "ckan.ini run" || ((i == 120)); then
+        plog "CKAN did not come up; last lines of $PSTATE/ckan.log:"
+        tail -n 40 "$PSTATE/ckan.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+
+# --- API token for the pipeline (kept while CKAN still accepts it) -------------------
+if ! token_ok; then
+    new_token
+    token_ok || { plog "new API token is not accepted"; exit 1; }
+fi
+chmod 600 "$TOKENFILE"
+(umask 077; printf 'CKAN_URL=%s\nCKAN_API_TOKEN=%s\n' "$CKAN_URL" "$(cat "$TOKENFILE")" >"$ENVFILE")
+echo "$CKAN_URL"
