@@ -26,26 +26,28 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
     group = regency.slug
     tags = {"regency": regency.slug, "agency": dataset.agency.slug}
 
-    @dg.asset(key=[*prefix, "raw"], group_name=group, tags=tags, kinds={"file"},
+    # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
+    # no output, and the steps after it are skipped instead of failing.
+    @dg.asset(key=[*prefix, "raw"], group_name=group, tags=tags, kinds={"file"}, output_required=False,
               description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
-    def raw(context: dg.AssetExecutionContext, state: StateResource) -> list[RawFile]:
+    def raw(context: dg.AssetExecutionContext, state: StateResource):
         archive = state.archive()
         memo = state.source_memo / regency.slug / dataset.name
         files = [archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
                  for d in sources.pull(dataset.source, memo)]
         if not files:
-            raise dg.Failure(f"Tidak ada berkas dari {dataset.agency.name} / no files delivered "
-                             f"({dataset.source.kind}: {dataset.source.options})")
-        context.add_output_metadata({"files": dg.MetadataValue.json([f.name for f in files]),
-                                     "bytes": sum(f.size for f in files),
-                                     "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files})})
-        return files
+            context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} "
+                             f"({dataset.source.kind})")
+            return
+        yield dg.Output(files, metadata={"files": dg.MetadataValue.json([f.name for f in files]),
+                                         "bytes": sum(f.size for f in files),
+                                         "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files})})
 
     @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"},
               ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
               description=f"Baris bertipe menurut standar {standard.ref}.")
     def staged(context: dg.AssetExecutionContext, files: list[RawFile]) -> ParsedBatch:
-        batch = parse_files(files, standard, dataset.columns)
+        batch = parse_files(files, standard, dataset.columns, dataset.source.options)
         context.add_output_metadata({
             "dagster/row_count": len(batch.frame), "parse_issues": len(batch.issues),
             "preview": dg.MetadataValue.md(batch.frame.head(PREVIEW_ROWS).to_markdown(index=False))})

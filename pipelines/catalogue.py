@@ -1,5 +1,6 @@
 """The source catalogue: regencies, their agencies (OPD), datasets and sources, read from YAML files."""
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class Regency:
 @dataclass(frozen=True)
 class Portal:
     name: str
-    url: str
+    url: str             # from the file, unless the variable named by `url_env` is set
     api_token_env: str
 
 
@@ -88,7 +89,8 @@ def load_regencies(directory: Path | None = None) -> list[Regency]:
 
 def load_portals(directory: Path | None = None) -> dict[str, Portal]:
     doc = _read_yaml((directory or catalogue_dir()) / "portals.yaml")
-    return {name: Portal(name, cfg["url"].rstrip("/"), cfg["api_token_env"]) for name, cfg in doc.items()}
+    return {name: Portal(name, os.environ.get(cfg.get("url_env", ""), cfg["url"]).rstrip("/"), cfg["api_token_env"])
+            for name, cfg in doc.items()}
 
 
 def load_reference_config(directory: Path | None = None) -> dict:

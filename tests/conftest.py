@@ -16,7 +16,8 @@ from pipelines.reference import load_regions
 
 ROOT = settings.PROJECT_ROOT
 # The servers keep their state where the project's scripts put it, whatever state folder a test uses.
-SERVICES_ENV = {**os.environ, "SATUDATA_STATE": str(settings.state_dir())}
+SERVICES_STATE = settings.state_dir()
+SERVICES_ENV = {**os.environ, "SATUDATA_STATE": str(SERVICES_STATE)}
 
 
 def _run(*command: str) -> str:
@@ -68,7 +69,7 @@ def portal_env(postgres_server) -> dict[str, str]:
     except requests.ConnectionError:
         started = True
     _run("bash", "portal/start.sh")
-    env_file = Path(SERVICES_ENV["SATUDATA_STATE"]) / "portal" / "env"
+    env_file = SERVICES_STATE / "portal" / "env"
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     yield values
     if started:
@@ -76,8 +77,14 @@ def portal_env(postgres_server) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def services_state() -> Path:
+    """The state folder of the project's servers and caches (not a test's own)."""
+    return SERVICES_STATE
+
+
+@pytest.fixture(scope="session")
 def regions():
-    return load_regions(load_reference_config(), settings.state_dir() / "reference")
+    return load_regions(load_reference_config(), SERVICES_STATE / "reference")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ DEMO_DROP = settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag"
 
 
 @pytest.fixture
-def regency(tmp_path, monkeypatch, isolated_state, portal_env, warehouse_url):
+def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, warehouse_url):
     """A catalogue of its own (unique slugs, its own drop folder) so runs never touch the demo's data."""
     slug = f"t{uuid.uuid4().hex[:6]}"
     drop = tmp_path / "drop"
@@ -40,11 +40,12 @@ def regency(tmp_path, monkeypatch, isolated_state, portal_env, warehouse_url):
     doc["datasets"][0]["agency"] = f"disdag-{slug}"
     doc["datasets"][0]["source"]["path"] = str(drop)
     (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
-    cached = settings.PROJECT_ROOT / ".state" / "reference"
+    cached = services_state / "reference"
     if cached.exists():  # the registry tarball is verified again on load; copying only saves a download
         shutil.copytree(cached, isolated_state / "reference")
     monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
     monkeypatch.setenv("SATUDATA_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("CKAN_URL", portal_env["CKAN_URL"])
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar",
