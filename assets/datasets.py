@@ -1,6 +1,8 @@
 """Per catalogue entry, the chain of one agency dataset: raw -> staged (+ blocking standard check)
 -> warehouse -> portal. Everything here is wiring; the work happens in `pipelines`."""
 
+from datetime import timedelta
+
 import dagster as dg
 import pandas as pd
 
@@ -8,6 +10,7 @@ from assets.reference import REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import sources, warehouse
 from pipelines.catalogue import Dataset, Regency
+from pipelines.freshness import describe, last_new_delivery, lateness
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
 from pipelines.publish import publish
@@ -42,6 +45,20 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         yield dg.Output(files, metadata={"files": dg.MetadataValue.json([f.name for f in files]),
                                          "bytes": sum(f.size for f in files),
                                          "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files})})
+
+    @dg.asset_check(asset=raw, name="tepat_waktu",
+                    description=f"Kiriman {standard.metadata['frekuensi'].lower()} dari {dataset.agency.name} "
+                                f"tiba tepat waktu / the agency delivers on time.")
+    def on_time(state: StateResource) -> dg.AssetCheckResult:
+        last = last_new_delivery(state.archive().manifest(regency.slug, dataset.name))
+        late = lateness(last, standard.metadata["frekuensi"], timedelta(hours=dataset.grace_hours))
+        metadata = {"agency": dataset.agency.name, "dataset": dataset.name, "regency": regency.name,
+                    "frequency": standard.metadata["frekuensi"],
+                    "last_new_delivery": last.isoformat() if last else "belum pernah / never"}
+        if late is None or late <= timedelta(0):
+            return dg.AssetCheckResult(passed=True, metadata=metadata)
+        metadata["late_by"] = describe(late)
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
     @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"},
               ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
@@ -99,4 +116,4 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
             "url": dg.MetadataValue.url(result.url), "changed": result.changed, "rows": len(frame),
             "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
 
-    return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard])
+    return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard, on_time])

@@ -3,6 +3,7 @@ its datasets; resources come from the environment (see README: configuration).""
 
 import dagster as dg
 
+from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
 from assets.reference import kemendagri_regions
 from assets.resources import PortalResource, StateResource, WarehouseResource
@@ -15,11 +16,13 @@ def build_definitions() -> dg.Definitions:
     portals = load_portals()
     # One portal per code location for now: the regency catalogues name it.
     portal = portals[regencies[0].portal]
-    per_dataset = [dataset_definitions(r, d) for r in regencies for d in r.datasets]
+    per_dataset = [defs for r in regencies for d in r.datasets
+                   for defs in (dataset_definitions(r, d), dataset_automation(r, d))]
     core = dg.Definitions(
         assets=[kemendagri_regions],
         jobs=[dg.define_asset_job("satudata_job", selection=dg.AssetSelection.all(),
                                   description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish")],
+        sensors=ALERT_SENSORS,
         resources={
             "state": StateResource(root=str(settings.state_dir())),
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),

@@ -34,6 +34,8 @@ class Dataset:
     agency: Agency
     source: Source
     columns: dict[str, str] = field(default_factory=dict)
+    schedule: str | None = None   # cron; default from the standard's frequency
+    grace_hours: float = 6        # how long after the expected delivery an agency counts as late
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Regency:
     name: str
     walidata: str
     portal: str
+    timezone: str
     agencies: tuple[Agency, ...]
     datasets: tuple[Dataset, ...]
 
@@ -72,10 +75,10 @@ def load_regency(path: Path) -> Regency:
             if "path" in source:
                 source["path"] = str((PROJECT_ROOT / source["path"]).resolve())
             datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
-                                    dict(d.get("columns", {}))))
+                                    dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6))))
         region = doc["regency"]
         return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
-                       tuple(agencies.values()), tuple(datasets))
+                       region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets))
     except KeyError as missing:
         raise CatalogueError(f"{path.name}: missing key {missing}") from None
 
@@ -83,7 +86,7 @@ def load_regency(path: Path) -> Regency:
 def load_regencies(directory: Path | None = None) -> list[Regency]:
     """Every regency catalogue in the folder (every YAML file except the shared ones)."""
     directory = directory or catalogue_dir()
-    shared = {"portals.yaml", "reference.yaml"}
+    shared = {"portals.yaml", "reference.yaml", "alerts.yaml"}
     return [load_regency(p) for p in sorted(directory.glob("*.yaml")) if p.name not in shared]
 
 

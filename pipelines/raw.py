@@ -22,6 +22,9 @@ class RawArchive:
     def __init__(self, root: Path):
         self.root = Path(root)
 
+    def manifest(self, regency: str, dataset: str) -> Path:
+        return self.root / regency / dataset / "manifest.jsonl"
+
     def store(self, regency: str, dataset: str, name: str, data: bytes, source: str) -> RawFile:
         """Archive the bytes once per content; a file seen before is not written again."""
         digest = hashlib.sha256(data).hexdigest()
@@ -34,6 +37,6 @@ class RawArchive:
             partial.replace(target)  # atomic: a crash never leaves a half-archived file under its real name
         record = RawFile(name, digest, len(data), source, str(target),
                          datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        with (folder / "manifest.jsonl").open("a", encoding="utf-8") as manifest:
+        with self.manifest(regency, dataset).open("a", encoding="utf-8") as manifest:
             manifest.write(json.dumps(asdict(record)) + "\n")
         return record

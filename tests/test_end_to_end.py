@@ -116,7 +116,7 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     (regency["drop"] / "harga_pasar_susulan.csv").write_text(bad, encoding="utf-8")
     third = run_job()
     assert not third.success
-    [check] = third.get_asset_check_evaluations()
+    [check] = [c for c in third.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     assert not check.passed
     report_path = Path(check.metadata["quarantine_report"].value).with_name("report.json")
     report = pd.read_json(report_path, typ="series")
@@ -143,7 +143,8 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     (regency["drop"] / "harga_pasar_susulan.csv").write_text(late, encoding="utf-8")
     failed = run_job()
     assert not failed.success
-    batch = failed.get_asset_check_evaluations()[0].metadata["batch"].value
+    [check] = [c for c in failed.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
+    batch = check.metadata["batch"].value
     [listed] = [b for b in json.loads(satudata("quarantine", "list")) if b["batch"] == batch]
     assert (listed["regency"], listed["dataset"], listed["decision"], listed["issue_count"]) == \
         (regency["slug"], "harga-pasar", "open", 1)
@@ -155,7 +156,7 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
              "--reason", "pasar pindah sementara ke Berau")
     released = run_job()
     assert released.success
-    [check] = released.get_asset_check_evaluations()
+    [check] = [c for c in released.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     assert check.passed and "pasar pindah" in check.metadata["released_by"].value
     stored = warehouse.read_published(regency["engine"], STANDARD, "64.09")
     assert "64.03.01" in set(stored["kode_kecamatan"])

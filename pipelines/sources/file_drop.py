@@ -9,12 +9,15 @@ from pipelines.sources.delivery import Delivery
 PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload")
 
 
-def pull(options: dict, memo: Path) -> Iterator[Delivery]:
+def deliverable_files(options: dict) -> list[Path]:
+    """The files of the folder that are meant for the pipeline, in name order."""
     folder = Path(options["path"])
     if not folder.is_dir():
         raise FileNotFoundError(f"folder unggahan tidak ada / drop folder does not exist: {folder}")
-    files = sorted({p for pattern in options.get("patterns", ["*.csv", "*.xlsx"]) for p in folder.glob(pattern)})
-    for file in files:
-        if file.name.startswith((".", "~$")) or file.name.endswith(PARTIAL_MARKERS):
-            continue
+    files = {p for pattern in options.get("patterns", ["*.csv", "*.xlsx"]) for p in folder.glob(pattern)}
+    return sorted(f for f in files if not f.name.startswith((".", "~$")) and not f.name.endswith(PARTIAL_MARKERS))
+
+
+def pull(options: dict, memo: Path) -> Iterator[Delivery]:
+    for file in deliverable_files(options):
         yield Delivery(file.name, file.read_bytes(), str(file))
