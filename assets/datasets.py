@@ -8,7 +8,7 @@ import pandas as pd
 
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
-from pipelines import sources, warehouse
+from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency
 from pipelines.freshness import describe, last_new_delivery, lateness
 from pipelines.parsing import ParsedBatch, parse_files
@@ -108,12 +108,20 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
               deps=[warehouse_table], ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
               description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")
     def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,
-                       portal: PortalResource) -> dg.MaterializeResult:
+                       portal: PortalResource, state: StateResource) -> dg.MaterializeResult:
+        if dataset.needs_approval:
+            decided = approval.status(state.approvals_root, regency.slug, dataset.name, standard.ref)
+            if decided != "approved":
+                context.log.warning(f"{dataset.name}: {decided}, menunggu persetujuan walidata / "
+                                    f"waiting for a walidata's approval of {standard.ref}")
+                return dg.MaterializeResult(metadata={"publication_status": decided, "changed": False,
+                                                      "api_writes": 0, "standard": standard.ref})
         frame = warehouse.read_published(warehouse_db.engine(), standard, regency.code)
         result = publish(portal.client(), regency, dataset, standard, frame, {"run_id": context.run_id},
                          district_codes(regions))
         return dg.MaterializeResult(metadata={
-            "url": dg.MetadataValue.url(result.url), "changed": result.changed, "rows": len(frame),
+            "publication_status": "published", "url": dg.MetadataValue.url(result.url),
+            "changed": result.changed, "rows": len(frame),
             "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
 
     return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard, on_time])

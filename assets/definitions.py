@@ -7,6 +7,7 @@ from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
 from assets.reference import kemendagri_regions
 from assets.resources import PortalResource, StateResource, WarehouseResource
+from assets.workflow import approve_dataset
 from pipelines import settings
 from pipelines.catalogue import load_portals, load_regencies
 
@@ -21,7 +22,8 @@ def build_definitions() -> dg.Definitions:
     core = dg.Definitions(
         assets=[kemendagri_regions],
         jobs=[dg.define_asset_job("satudata_job", selection=dg.AssetSelection.all(),
-                                  description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish")],
+                                  description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish"),
+              approve_dataset],
         sensors=ALERT_SENSORS,
         resources={
             "state": StateResource(root=str(settings.state_dir())),

@@ -22,6 +22,10 @@ class StateResource(dg.ConfigurableResource):
         return Path(self.root) / "quarantine"
 
     @property
+    def approvals_root(self) -> Path:
+        return Path(self.root) / "approvals"
+
+    @property
     def source_memo(self) -> Path:
         return Path(self.root) / "sources"
 

@@ -36,6 +36,7 @@ class Dataset:
     columns: dict[str, str] = field(default_factory=dict)
     schedule: str | None = None   # cron; default from the standard's frequency
     grace_hours: float = 6        # how long after the expected delivery an agency counts as late
+    needs_approval: bool = False  # first publication of each standard version waits for a walidata
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def load_regency(path: Path) -> Regency:
             if "path" in source:
                 source["path"] = str((PROJECT_ROOT / source["path"]).resolve())
             datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
-                                    dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6))))
+                                    dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6)),
+                                    bool(d.get("needs_approval", False))))
         region = doc["regency"]
         return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
                        region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets))

@@ -1,7 +1,9 @@
-"""Command line for walidata: list quarantined batches, release or reject one.
+"""Command line for walidata: quarantined batches and the publication workflow.
 
     satudata quarantine list
     satudata quarantine release ppu harga-pasar <batch> --by "Nama Walidata" --reason "kode pasar diperbaiki"
+    satudata approval show ppu harga-pasar
+    satudata approval approve ppu harga-pasar --by "Nama Walidata"
 """
 
 import argparse
@@ -9,7 +11,9 @@ import getpass
 import json
 import sys
 
-from pipelines import quarantine, settings
+from pipelines import approval, quarantine, settings
+from pipelines.catalogue import load_regencies
+from pipelines.standard import load_standard
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +29,18 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("batch")
         cmd.add_argument("--by", default=getpass.getuser(), help="walidata yang memutuskan / who decides")
         cmd.add_argument("--reason", required=True, help="alasan / reason")
+    a = area.add_parser("approval", help="persetujuan terbit / publication approval").add_subparsers(
+        dest="action", required=True)
+    show = a.add_parser("show", help="status dan riwayat / status and history")
+    for cmd in (show, *(a.add_parser(verb, help=f"{verb} the current version") for verb in ("approve", "reject"))):
+        cmd.add_argument("regency")
+        cmd.add_argument("dataset")
+        if cmd is not show:
+            cmd.add_argument("--by", default=getpass.getuser(), help="walidata yang memutuskan / who decides")
+            cmd.add_argument("--note", default="", help="catatan / note")
     args = parser.parse_args(argv)
+    if args.area == "approval":
+        return _approval(args)
     root = settings.state_dir() / "quarantine"
     if args.action == "list":
         print(json.dumps(quarantine.list_batches(root), indent=2, ensure_ascii=False))
@@ -36,6 +51,25 @@ def main(argv: list[str] | None = None) -> int:
         print(missing, file=sys.stderr)
         return 2
     print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+def _approval(args) -> int:
+    regency = next((r for r in load_regencies() if r.slug == args.regency), None)
+    dataset = next((d for d in regency.datasets if d.name == args.dataset), None) if regency else None
+    if dataset is None:
+        print(f"tidak ada di katalog / not in the catalogue: {args.regency} {args.dataset}", file=sys.stderr)
+        return 2
+    ref = load_standard(dataset.schema).ref
+    root = settings.state_dir() / "approvals"
+    if args.action == "show":
+        print(json.dumps({"standard": ref, "status": approval.status(root, regency.slug, dataset.name, ref),
+                          "history": approval.history(root, regency.slug, dataset.name)}, indent=2,
+                         ensure_ascii=False))
+        return 0
+    decision = {"approve": "approved", "reject": "rejected"}[args.action]
+    print(json.dumps(approval.record(root, regency.slug, dataset.name, ref, decision, args.by, args.note),
+                     ensure_ascii=False))
     return 0
 
 

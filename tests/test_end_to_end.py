@@ -48,7 +48,7 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, w
     monkeypatch.setenv("CKAN_URL", portal_env["CKAN_URL"])
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar",
+    yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar", "catalogue": catalogue,
            "engine": warehouse.create_engine(warehouse_url)}
     for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")):
         try:
@@ -67,6 +67,11 @@ def portal_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
+def satudata_fields(package: dict) -> dict:
+    """Satu Data metadata of a dataset, whether the portal keeps it as extras or as schema fields."""
+    return {**{e["key"]: e["value"] for e in package.get("extras", [])}, **package}
+
+
 def datastore_rows(ckan, resource_id: str) -> pd.DataFrame:
     found = ckan.action.datastore_search(resource_id=resource_id, limit=100_000)
     frame = pd.DataFrame(found["records"]).drop(columns="_id")
@@ -82,13 +87,13 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert portal_metadata(first)["changed"] is True
 
     package = ckan.action.package_show(id=regency["package"])
-    extras = {e["key"]: e["value"] for e in package["extras"]}
+    extras = satudata_fields(package)
     assert extras["produsen_data"] == "Dinas Perdagangan Kabupaten Penajam Paser Utara"
     assert (extras["frekuensi"], extras["klasifikasi"], extras["standar_data"]) == \
         ("Harian", "Terbuka", "harga-pasar/1.0.0")
     assert (extras["periode_awal"], extras["periode_akhir"]) == ("2026-10-01", "2026-10-28")
     assert package["organization"]["name"] == f"disdag-{regency['slug']}"
-    [resource] = package["resources"]
+    [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     assert resource["datastore_active"]
 
     # What the public can query equals what the warehouse holds, row for row.
@@ -162,7 +167,34 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert "64.03.01" in set(stored["kode_kecamatan"])
     assert portal_metadata(released)["changed"] is True
     package = regency["ckan"].action.package_show(id=regency["package"])
-    keys = [e["key"] for e in package["extras"]]
-    assert len(keys) == len(set(keys)) and package["extras"]
-    assert [r["name"] for r in package["resources"]] == ["harga-pasar.csv"]   # replaced in place, never twice
-    assert dict((e["key"], e["value"]) for e in package["extras"])["satudata_run_id"] == released.run_id
+    keys = [e["key"] for e in package.get("extras", [])]
+    assert len(keys) == len(set(keys))
+    names = [r["name"] for r in package["resources"]]
+    assert len(names) == len(set(names)) and "harga-pasar.csv" in names   # replaced in place, never twice
+    assert released.run_id in json.dumps(satudata_fields(package))
+
+
+def test_first_publication_waits_for_a_walidata(regency):
+    path = regency["catalogue"] / "ppu.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["datasets"][0]["needs_approval"] = True
+    path.write_text(yaml.safe_dump(doc))
+
+    held = run_job()
+    assert held.success and portal_metadata(held)["publication_status"] == "draft"
+    with pytest.raises(ckanapi.NotFound):
+        regency["ckan"].action.package_show(id=regency["package"])
+
+    # The walidata approves from the Dagster UI's launchpad: the same job, run here in process.
+    approve = build_definitions().resolve_job_def("approve_dataset")
+    config = {"ops": {"record_approval": {"config": {"regency": regency["slug"], "dataset": "harga-pasar",
+                                                      "by": "Walidata Diskominfo", "note": "sesuai standar"}}}}
+    assert approve.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral()).success
+    history = json.loads(satudata("approval", "show", regency["slug"], "harga-pasar"))
+    assert history["status"] == "approved"
+    assert (history["history"][0]["by"], history["history"][0]["standard"]) == \
+        ("Walidata Diskominfo", "harga-pasar/1.0.0")
+
+    published = run_job()
+    assert portal_metadata(published)["publication_status"] == "published"
+    assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] >= 1
