@@ -35,7 +35,8 @@ def dataset_automation(regency: Regency, dataset: Dataset) -> dg.Definitions:
     chain = dg.AssetSelection.assets(*[dg.AssetKey([*prefix, step]) for step in
                                        ("raw", "staged", "warehouse", "portal")])
     job = dg.define_asset_job(dataset_job_name(regency, dataset), selection=chain.upstream(),
-                              tags={"regency": regency.slug, "agency": dataset.agency.slug},
+                              tags={"regency": regency.slug, "agency": dataset.agency.slug,
+                                    "dataset": f"{regency.slug}/{dataset.name}"},
                               description=f"{standard.title} - {regency.name}")
     cron = dataset.schedule or CRON_BY_FREQUENCY.get(standard.metadata["frekuensi"])
     schedules = [dg.ScheduleDefinition(name=f"{job.name}_schedule", job=job, cron_schedule=cron,

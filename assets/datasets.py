@@ -28,10 +28,14 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
     prefix = [regency.slug, dataset.name.replace("-", "_")]
     group = regency.slug
     tags = {"regency": regency.slug, "agency": dataset.agency.slug}
+    # Agency servers and the portal fail now and then: retry with growing pauses, and cap how many steps
+    # talk to them at once (pool limits live in the instance, see deploy/dagster.yaml).
+    retry = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
     # no output, and the steps after it are skipped instead of failing.
     @dg.asset(key=[*prefix, "raw"], group_name=group, tags=tags, kinds={"file"}, output_required=False,
+              retry_policy=retry, pool="agency_sources",
               description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
     def raw(context: dg.AssetExecutionContext, state: StateResource):
         archive = state.archive()
@@ -105,6 +109,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
+              retry_policy=retry, pool="ckan_portal",
               deps=[warehouse_table], ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
               description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")
     def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,

@@ -1,0 +1,78 @@
+"""The production shape of the Dagster instance, for real: run, event and schedule storage in PostgreSQL
+(deploy/dagster.yaml), and the daemon launching the pipeline from a schedule by itself."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import ckanapi
+import dagster as dg
+import yaml
+
+from pipelines import settings
+
+DEADLINE_SECONDS = 240
+
+
+def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres_url, services_state, portal_env):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(settings.PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    url = urlparse(postgres_url)
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    for shared in ("portals.yaml", "reference.yaml"):
+        shutil.copy(settings.PROJECT_ROOT / "catalogue" / shared, catalogue)
+    drop = tmp_path / "drop"
+    shutil.copytree(settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag", drop)
+    doc = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
+    slug = f"d{os.getpid()}"
+    doc["regency"]["slug"] = slug
+    doc["agencies"][0]["slug"] = f"disdag-{slug}"
+    doc["datasets"][0]["agency"] = f"disdag-{slug}"
+    doc["datasets"][0]["source"]["path"] = str(drop)
+    doc["datasets"][0]["schedule"] = "* * * * *"    # every minute, so the daemon fires it during the test
+    (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    state = tmp_path / "state"
+    if (services_state / "reference").exists():
+        shutil.copytree(services_state / "reference", state / "reference")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "SATUDATA_CATALOGUE": str(catalogue),
+           "SATUDATA_STATE": str(state), "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
+           "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+           "DAGSTER_PG_HOST": url.hostname, "DAGSTER_PG_PORT": str(url.port), "DAGSTER_PG_DB": url.path[1:],
+           "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password}
+    daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
+                               str(settings.PROJECT_ROOT / "workspace.yaml")], cwd=settings.PROJECT_ROOT, env=env,
+                              stdout=open(tmp_path / "daemon.log", "w"), stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        os.environ.update({k: env[k] for k in env if k.startswith("DAGSTER_PG_")})
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            run = None
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while time.monotonic() < deadline:
+                runs = [r for r in instance.get_runs() if r.job_name == f"{slug}_harga_pasar"
+                        and r.tags.get("dagster/schedule_name") == f"{slug}_harga_pasar_schedule"]
+                run = next((r for r in runs if r.is_finished), None)
+                if run:
+                    break
+                time.sleep(5)
+            assert run is not None, (tmp_path / "daemon.log").read_text()[-3000:]
+            assert run.status == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
+            assert "postgres" in type(instance.run_storage).__module__
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+        for key in [k for k in os.environ if k.startswith("DAGSTER_PG_")]:
+            del os.environ[key]
+        ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
+        for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")):
+            try:
+                ckan.call_action(action, {"id": name})
+            except ckanapi.NotFound:
+                pass
