@@ -1,5 +1,9 @@
 """One place turns a standard and its catalogue entry into the Satu Data metadata of a CKAN dataset
-and the DataStore definition of its table."""
+(the top-level fields of the portal's scheming schema, `portal/ckanext-satudata/.../schema.yaml`), its
+data dictionary and the DataStore definition of its table."""
+
+import csv
+import io
 
 import pandas as pd
 
@@ -8,6 +12,12 @@ from pipelines.standard import Standard
 
 DATASTORE_TYPES = {"string": "text", "integer": "int8", "number": "numeric", "date": "date",
                    "datetime": "timestamp", "boolean": "bool"}
+# The six smart-city pillars: one CKAN group each (name, title).
+PILLARS = {"governance": "Smart Governance", "society": "Smart Society", "branding": "Smart Branding",
+           "environment": "Smart Environment", "economy": "Smart Economy", "living": "Smart Living"}
+# Scheming fields that record where a publication came from; they never make a change by themselves.
+PROVENANCE = {"run_id": "satudata_run_id", "raw_sha256": "satudata_raw_sha256",
+              "validated_at": "terakhir_divalidasi", "validation_status": "status_validasi"}
 
 
 def package_name(regency: Regency, dataset: Dataset) -> str:
@@ -23,27 +33,36 @@ def period(frame: pd.DataFrame, standard: Standard) -> tuple[str, str]:
     return column.min().date().isoformat(), column.max().date().isoformat()
 
 
-def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame: pd.DataFrame) -> dict:
-    """The dataset's metadata as CKAN fields; Satu Data fields travel as extras so any CKAN keeps them."""
+def satudata_fields(regency: Regency, dataset: Dataset, standard: Standard, frame: pd.DataFrame) -> dict:
+    """The Satu Data block: every field the portal's schema requires is always present."""
     meta = standard.metadata
     start, end = period(frame, standard)
     units = sorted({f.metadata["satuan"] for f in standard.fields if "satuan" in f.metadata}) or [meta["satuan"]]
-    extras = {
+    fields = {
         "produsen_data": dataset.agency.name,
         "walidata": regency.walidata,
         "sektor": meta["sektor"],
-        "pilar_smart_city": meta.get("pilar", ""),
+        "pilar": meta["pilar"],
         "frekuensi": meta["frekuensi"],
         "tingkat_penyajian": meta["tingkat_penyajian"],
         "cakupan_wilayah": f"{regency.name} ({regency.code})",
         "kode_wilayah": regency.code,
         "klasifikasi": meta["klasifikasi"],
         "satuan": ", ".join(units),
-        "periode_awal": start,
-        "periode_akhir": end,
         "standar_data": standard.ref,
         "kontak": dataset.agency.contact,
     }
+    if start:
+        fields |= {"periode_awal": start, "periode_akhir": end}
+    return fields
+
+
+def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame: pd.DataFrame) -> dict:
+    """The dataset's metadata as CKAN fields: core fields, the Satu Data block as top-level scheming
+    fields, and the pillar's group."""
+    meta = standard.metadata
+    if meta.get("pilar") not in PILLARS:
+        raise ValueError(f"{standard.ref}: satudata.pilar is {meta.get('pilar')!r}; allowed: {sorted(PILLARS)}")
     return {
         "name": package_name(regency, dataset),
         "title": f"{standard.title} - {regency.name}",
@@ -52,11 +71,35 @@ def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame
         "maintainer": dataset.agency.name,
         "maintainer_email": dataset.agency.contact,
         "tags": [{"name": t} for t in meta.get("tags", [])],
+        "groups": [{"name": meta["pilar"]}],
         "private": meta["klasifikasi"] != "Terbuka",
-        "extras": [{"key": k, "value": str(v)} for k, v in sorted(extras.items())],
+        **satudata_fields(regency, dataset, standard, frame),
     }
+
+
+def provenance_fields(provenance: dict[str, str]) -> dict:
+    """Provenance as scheming fields (run id, raw checksum, last validated, validation status)."""
+    return {PROVENANCE.get(k, f"satudata_{k}"): v for k, v in sorted(provenance.items()) if v not in (None, "")}
 
 
 def datastore_fields(standard: Standard) -> list[dict]:
     return [{"id": f.name, "type": DATASTORE_TYPES[f.type],
-             "info": {"label": f.title, "notes": f.metadata.get("definisi", "")}} for f in standard.public_fields]
+             "info": {"label": f.title, "notes": f.metadata.get("definisi", ""),
+                      "type_override": DATASTORE_TYPES[f.type]}} for f in standard.public_fields]
+
+
+def data_dictionary(standard: Standard) -> bytes:
+    """Kamus data: one row per published field, from the standard (UTF-8 CSV)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kolom", "judul", "tipe", "tipe_datastore", "kunci_utama", "wajib", "satuan", "konsep",
+                     "definisi", "domain_nilai", "pola", "minimum", "maksimum", "kode_referensi", "aturan_validasi",
+                     "standar_data"])
+    for f in standard.public_fields:
+        writer.writerow([f.name, f.title, f.type, DATASTORE_TYPES[f.type], "ya" if f.name in standard.primary_key
+                         else "", "ya" if f.required else "", f.metadata.get("satuan", ""),
+                         f.metadata.get("konsep", ""), f.metadata.get("definisi", ""),
+                         " | ".join(map(str, f.enum)) if f.enum else "", f.pattern or "",
+                         "" if f.minimum is None else f.minimum, "" if f.maximum is None else f.maximum,
+                         f.code_list or "", f.metadata.get("aturan_validasi", ""), standard.ref])
+    return out.getvalue().encode("utf-8")

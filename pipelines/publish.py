@@ -1,12 +1,21 @@
-"""Publishing a warehouse table to a CKAN portal with ckanapi: organisation, dataset with Satu Data
-metadata, a CSV download and a typed DataStore table keyed by the standard's primary key.
+"""Publishing a warehouse table to a CKAN portal with ckanapi: organisation, the pillar's group, a
+dataset with the Satu Data metadata as top-level scheming fields, downloads (CSV, optionally XLSX and the
+data dictionary) and a typed DataStore table keyed by the standard's primary key.
 
-Idempotent by content hash: the hash of everything we would send is stored on the dataset and written
-last, so an unchanged table costs one read and no write, and a run that failed half way is simply
-completed by the next one. Updates go through `package_revise` / `resource_patch`, which never drop
-other resources."""
+- Idempotent by content hash: the hash of everything we would send is stored on the dataset
+  (`satudata_content_sha256`) and written last, so an unchanged table costs reads and no write.
+- Only changes travel: the previously published CSV is read back from the portal and compared row by
+  row (by primary key) with the new one; changed and new rows are upserted, vanished keys deleted.
+- Atomic as the public sees it: a new dataset stays private until it is fully loaded; on an update all
+  changed rows go in one `datastore_upsert` call, which CKAN runs in one transaction, so a rejected row
+  leaves the previous table readable. Files and the hash are written only after the table is in.
+  A run that fails raises `PublishError` with the portal's reason.
+- Updates go through `package_revise` / `resource_patch` (matched by resource name), which never drop
+  other resources and never create a second resource of the same name."""
 
+import datetime as dt
 import hashlib
+import io
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -14,15 +23,23 @@ from pathlib import Path
 
 import ckanapi
 import pandas as pd
+import requests
 
 from pipelines.catalogue import Dataset, Regency
-from pipelines.metadata import datastore_fields, package_fields
+from pipelines.metadata import (PILLARS, data_dictionary, datastore_fields, package_fields,
+                                provenance_fields)
 from pipelines.privacy import scan
 from pipelines.standard import Standard
 
 HASH_KEY = "satudata_content_sha256"
-BATCH_ROWS = 10_000
+PROFILE = "satudata-publish/2"        # part of the content hash: a new publishing profile republishes once
+FIRST_LOAD_BATCH = 50_000             # rows per call on a first load (the dataset is still private)
+ATOMIC_MAX_ROWS = 250_000             # changed rows sent in one call (one transaction); above, in batches
+UPDATE_BATCH = 50_000
 FORMULA_START = ("=", "+", "-", "@")
+DOWNLOADS = ("csv",)                  # what `publish` attaches unless told otherwise
+ALL_DOWNLOADS = ("csv", "xlsx", "dictionary")
+XLSX_MAX_ROWS = 1_048_575             # Excel's sheet limit, less the header row
 
 
 @dataclass
@@ -31,10 +48,18 @@ class PublishResult:
     url: str
     changed: bool
     writes: list[str] = field(default_factory=list)   # the write actions sent, in order
+    rows_sent: int = 0                                  # DataStore rows upserted or inserted
+    rows_deleted: int = 0
+    load_path: str = ""                                 # "none", "first-load", "diff"
+    warnings: list[str] = field(default_factory=list)
 
 
 class PersonalDataError(RuntimeError):
     """Personal data found right before publishing: nothing is sent."""
+
+
+class PublishError(RuntimeError):
+    """The portal refused part of a publication; the previously published version stays in place."""
 
 
 class Portal:
@@ -42,8 +67,10 @@ class Portal:
 
     def __init__(self, url: str, api_token: str | None):
         self.url = url.rstrip("/")
+        self.token = api_token
         self.ckan = ckanapi.RemoteCKAN(self.url, apikey=api_token, user_agent="satudata-pipeline")
         self.writes: list[str] = []
+        self._extensions: list[str] | None = None
 
     def read(self, action: str, **data):
         return self.ckan.call_action(action, data)
@@ -58,15 +85,49 @@ class Portal:
         except ckanapi.NotFound:
             return None
 
+    def extensions(self) -> list[str]:
+        """The portal's plugins (`status_show`), read once: decides the load path."""
+        if self._extensions is None:
+            self._extensions = list(self.read("status_show").get("extensions", []))
+        return self._extensions
 
-def safe_csv(frame: pd.DataFrame, standard: Standard) -> bytes:
-    """UTF-8 CSV in which no text cell can start a spreadsheet formula."""
-    out = frame.copy()
+    def download(self, url: str) -> bytes:
+        headers = {"Authorization": self.token} if self.token else {}
+        response = requests.get(url, headers=headers, timeout=300)
+        response.raise_for_status()
+        return response.content
+
+
+def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
+    """Public fields only, text cells that could start a spreadsheet formula prefixed with `'`."""
+    out = frame[[f.name for f in standard.public_fields]].copy()
     for f in standard.public_fields:
         if f.type == "string":
             text = out[f.name].astype("str")
             out[f.name] = text.where(~text.str.startswith(FORMULA_START), "'" + text)
-    return out.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    return out
+
+
+def safe_csv(frame: pd.DataFrame, standard: Standard) -> bytes:
+    """UTF-8 CSV in which no text cell can start a spreadsheet formula."""
+    return safe_frame(frame, standard).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+
+
+def safe_xlsx(frame: pd.DataFrame, standard: Standard) -> bytes:
+    """The same table as XLSX (text cells neutralised as in the CSV; dates as dates, numbers as numbers)."""
+    import openpyxl
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("data")
+    out = safe_frame(frame, standard)
+    sheet.append([f.title for f in standard.public_fields])
+    dates = [f.name for f in standard.public_fields if f.type in ("date", "datetime")]
+    for column in dates:
+        out[column] = pd.to_datetime(out[column])
+    for row in out.astype(object).where(out.notna(), None).itertuples(index=False, name=None):
+        sheet.append([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -78,15 +139,31 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(prepared.to_json(orient="records", date_format="iso"))
 
 
-def content_hash(package: dict, csv: bytes, fields: list[dict], standard: Standard) -> str:
+def content_hash(package: dict, csv: bytes, fields: list[dict], standard: Standard,
+                 downloads: tuple[str, ...] = DOWNLOADS) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([package, fields, list(standard.primary_key)], sort_keys=True).encode())
+    digest.update(json.dumps([PROFILE, package, fields, list(standard.primary_key), list(downloads)],
+                             sort_keys=True).encode())
     digest.update(csv)
     return digest.hexdigest()
 
 
-def _extra(package: dict, key: str) -> str | None:
-    return next((e["value"] for e in package.get("extras", []) if e["key"] == key), None)
+def changed_rows(old_csv: bytes, new_csv: bytes, key: list[str]) -> tuple[pd.Series, pd.DataFrame]:
+    """Compare two CSVs written by `safe_csv`, as text: (mask of new rows that are new or changed,
+    keys of old rows that are gone)."""
+    read = dict(dtype=str, keep_default_na=False, na_filter=False)
+    old = pd.read_csv(io.BytesIO(old_csv), **read)
+    new = pd.read_csv(io.BytesIO(new_csv), **read)
+    if list(old.columns) != list(new.columns):
+        return pd.Series(True, index=new.index), old[[k for k in key if k in old.columns]].iloc[0:0]
+    old_hash = pd.Series(pd.util.hash_pandas_object(old, index=False).to_numpy(),
+                         index=pd.MultiIndex.from_frame(old[key]))
+    new_hash = pd.Series(pd.util.hash_pandas_object(new, index=False).to_numpy(),
+                         index=pd.MultiIndex.from_frame(new[key]))
+    before = old_hash.reindex(new_hash.index)
+    mask = pd.Series((before.to_numpy() != new_hash.to_numpy()) | before.isna().to_numpy(), index=new.index)
+    gone = old[~old_hash.index.isin(new_hash.index)][key]
+    return mask, gone
 
 
 def _ensure_organisation(portal: Portal, dataset: Dataset) -> dict:
@@ -100,25 +177,83 @@ def _ensure_organisation(portal: Portal, dataset: Dataset) -> dict:
     return org
 
 
-def _upload(portal: Portal, package_id: str, existing: dict | None, name: str, csv: bytes) -> dict:
-    sha = hashlib.sha256(csv).hexdigest()
+def ensure_pillar_groups(portal: Portal) -> None:
+    """The six smart-city pillar groups (created once; a later run only reads the list)."""
+    existing = set(portal.read("group_list"))
+    for name, title in PILLARS.items():
+        if name not in existing:
+            portal.write("group_create", name=name, title=title,
+                         description=f"Pilar {title}: dataset Satu Data pada pilar ini.")
+
+
+def _upload(portal: Portal, package_id: str, resources: list[dict], name: str, content: bytes, fmt: str,
+            mimetype: str, description: str) -> dict:
+    """Create or replace (by name, never by a given id) one file resource; unchanged files are not sent."""
+    existing = next((r for r in resources if r.get("name") == name), None)
+    sha = hashlib.sha256(content).hexdigest()
     if existing and existing.get("hash") == sha:
         return existing
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        path.write_bytes(csv)
+        path.write_bytes(content)
         with path.open("rb") as handle:
-            fields = {"name": name, "format": "CSV", "mimetype": "text/csv", "hash": sha}
+            fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": sha, "description": description}
             if existing:
                 return portal.write("resource_patch", files={"upload": handle}, id=existing["id"], **fields)
             return portal.write("resource_create", files={"upload": handle}, package_id=package_id, **fields)
 
 
+def _call(portal: Portal, what: str, action: str, **data):
+    try:
+        return portal.write(action, **data)
+    except ckanapi.CKANAPIError as error:
+        raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
+                           f"stays published: {str(error)[:2000]}") from error
+
+
+def _first_load(portal: Portal, resource_id: str, fields: list[dict], standard: Standard,
+                frame: pd.DataFrame, result: PublishResult) -> None:
+    """Whole table, in large batches, while the dataset is still private (or the table is rebuilt)."""
+    if portal.find("datastore_info", id=resource_id) is not None:
+        _call(portal, "first load", "datastore_delete", resource_id=resource_id, force=True)
+    rows = records(frame)
+    _call(portal, "first load", "datastore_create", resource_id=resource_id, fields=fields,
+          primary_key=list(standard.primary_key), records=rows[:FIRST_LOAD_BATCH], force=True)
+    for start in range(FIRST_LOAD_BATCH, len(rows), FIRST_LOAD_BATCH):
+        _call(portal, "first load", "datastore_upsert", resource_id=resource_id,
+              records=rows[start:start + FIRST_LOAD_BATCH], method="insert", force=True)
+    result.rows_sent = len(rows)
+    result.load_path = "first-load"
+
+
+def _diff_load(portal: Portal, resource: dict, fields: list[dict], standard: Standard, frame: pd.DataFrame,
+               csv: bytes, result: PublishResult) -> None:
+    """Only the rows that differ from the published CSV; all of them in one transaction when they fit."""
+    key = list(standard.primary_key)
+    mask, gone = changed_rows(portal.download(resource["url"]), csv, key)
+    rows = records(frame[mask.to_numpy()])
+    # datastore_create on an existing table only adds what is new (fields' info); no rows are touched.
+    _call(portal, "update", "datastore_create", resource_id=resource["id"], fields=fields,
+          primary_key=key, force=True)
+    if len(rows) > ATOMIC_MAX_ROWS:
+        result.warnings.append(f"{len(rows)} changed rows sent in batches of {UPDATE_BATCH}: not one transaction")
+    size = len(rows) if len(rows) <= ATOMIC_MAX_ROWS else UPDATE_BATCH
+    for start in range(0, len(rows), max(size, 1)):
+        _call(portal, "update", "datastore_upsert", resource_id=resource["id"], records=rows[start:start + size],
+              method="upsert", force=True)
+    for values in gone.itertuples(index=False, name=None):
+        filters = dict(zip(key, values))
+        _call(portal, "update", "datastore_delete", resource_id=resource["id"], filters=filters, force=True)
+    result.rows_sent, result.rows_deleted = len(rows), len(gone)
+    result.load_path = "diff"
+
+
 def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standard,
-            frame: pd.DataFrame, provenance: dict[str, str], district_codes: set[str]) -> PublishResult:
-    """Bring the portal's copy of the dataset up to the warehouse table. Provenance (run id, batch) is
-    recorded when something is published, but does not by itself make a change. The personal-data guard
-    runs again here, on exactly what would be sent."""
+            frame: pd.DataFrame, provenance: dict[str, str], district_codes: set[str],
+            downloads: tuple[str, ...] = DOWNLOADS) -> PublishResult:
+    """Bring the portal's copy of the dataset up to the warehouse table. Provenance (run id, raw checksum,
+    validation time/status) is recorded when something is published, but does not by itself make a change.
+    The personal-data guard runs again here, on exactly what would be sent."""
     found = scan(frame.assign(_source_file="warehouse", _source_row=range(1, len(frame) + 1)), standard,
                  district_codes)
     if found:
@@ -127,35 +262,50 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     package = package_fields(regency, dataset, standard, frame)
     csv = safe_csv(frame, standard)
     fields = datastore_fields(standard)
-    digest = content_hash(package, csv, fields, standard)
+    digest = content_hash(package, csv, fields, standard, downloads)
     result = PublishResult(package["name"], f"{portal.url}/dataset/{package['name']}", changed=False,
-                           writes=portal.writes)
+                           writes=portal.writes, load_path="none")
     if standard.metadata["klasifikasi"] == "Tertutup":
         return result  # closed data is never published
     current = portal.find("package_show", id=package["name"])
-    if current and _extra(current, HASH_KEY) == digest:
+    if current and current.get(HASH_KEY) == digest:
         return result
     result.changed = True
     org = _ensure_organisation(portal, dataset)
-    extras = package.pop("extras")
+    ensure_pillar_groups(portal)
+    stamp = {HASH_KEY: digest, **provenance_fields(
+        {"validated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "validation_status": "Lolos", **provenance})}
+    completed = bool(current and current.get(HASH_KEY))
     if current is None:
-        current = portal.write("package_create", owner_org=org["id"], extras=extras, **package)
-    else:
-        kept = [e for e in current.get("extras", []) if e["key"] == HASH_KEY]  # stays until the data is in
-        # package_revise merges lists by position; filtering them out first makes the update replace them.
-        current = portal.write("package_revise", match={"id": current["id"]}, filter=["-extras", "-tags"],
-                               update={**package, "owner_org": org["id"], "extras": extras + kept})["package"]
+        # Private until fully loaded: the public never sees a half-loaded first version.
+        current = _call(portal, "create", "package_create", owner_org=org["id"], **{**package, "private": True})
+    elif not completed:
+        _call(portal, "create", "package_patch", id=current["id"], private=True)
     name = f"{dataset.name}.csv"
-    existing = next((r for r in current.get("resources", []) if r["name"] == name), None)
-    resource = _upload(portal, current["id"], existing, name, csv)
-    portal.write("datastore_create", resource_id=resource["id"], fields=fields,
-                 primary_key=list(standard.primary_key), force=True)
-    rows = records(frame)
-    for start in range(0, len(rows), BATCH_ROWS):
-        portal.write("datastore_upsert", resource_id=resource["id"], records=rows[start:start + BATCH_ROWS],
-                     method="upsert", force=True)
-    stamp = [{"key": HASH_KEY, "value": digest}] + [{"key": f"satudata_{k}", "value": v}
-                                                     for k, v in sorted(provenance.items())]
-    portal.write("package_revise", match={"id": current["id"]}, filter=["-extras"],
-                 update={"extras": extras + stamp})
+    resources = current.get("resources", [])
+    table = next((r for r in resources if r.get("name") == name), None)
+    if table is None:
+        table = _call(portal, "create", "resource_create", package_id=current["id"], name=name, format="CSV",
+                      url="")
+        resources = [*resources, table]
+    if not completed or not table.get("url"):
+        _first_load(portal, table["id"], fields, standard, frame, result)
+    else:
+        _diff_load(portal, table, fields, standard, frame, csv, result)
+    # Files after the table: a failed load above leaves the previous files and hash in place.
+    notes = f"Standar {standard.ref}; kolom bertanda ' diawali =, +, -, @ (dinetralkan untuk spreadsheet)."
+    _upload(portal, current["id"], resources, name, csv, "CSV", "text/csv", notes)
+    if "xlsx" in downloads:
+        if len(frame) <= XLSX_MAX_ROWS:
+            _upload(portal, current["id"], resources, f"{dataset.name}.xlsx", safe_xlsx(frame, standard), "XLSX",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", notes)
+        else:
+            result.warnings.append(f"{len(frame)} rows exceed an Excel sheet: no XLSX")
+    if "dictionary" in downloads:
+        _upload(portal, current["id"], resources, f"{dataset.name}-kamus-data.csv", data_dictionary(standard),
+                "CSV", "text/csv", f"Kamus data (data dictionary) dari standar {standard.ref}")
+    # Metadata, visibility and the hash last, in one revision.
+    _call(portal, "finish", "package_revise", match={"id": current["id"]}, filter=["-extras", "-tags", "-groups"],
+          update={**package, "owner_org": org["id"], "extras": [], **stamp})
     return result

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs CKAN 2.12.0 (exact pins in requirements.txt) and the project's
-# Solr-less search extension into portal/.venv, plus the Debian packages CKAN
-# needs. Skips everything when the stamp matches (a hash of requirements.txt
+# Installs CKAN 2.12.0 with ckanext-scheming and ckanext-dcat (exact pins in
+# requirements.txt) and the project's two extensions (ckanext-satudata: the Satu
+# Data profile; ckanext-satudata_nosolr: Solr-less search) into portal/.venv,
+# plus the Debian packages CKAN needs. Skips everything when the stamp matches (a hash of requirements.txt
 # and the extension's files). Safe to run with no stdin.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-EXT="$PORTAL/ckanext-satudata_nosolr"
+EXTS=(ckanext-satudata ckanext-satudata_nosolr)
 STAMP="$VENV/.satudata-installed"
-want="$(cd "$PORTAL" && find requirements.txt "$(basename "$EXT")" -type f \
-    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' \) \
+want="$(cd "$PORTAL" && find requirements.txt "${EXTS[@]}" -type f \
+    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' -o -name '*.yaml' \) \
     | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
 if [[ -x $VENV/bin/ckan && -f $STAMP && "$(cat "$STAMP")" == "$want" ]]; then
     exit 0
@@ -44,8 +45,11 @@ plog "pip install ckan (log: $VENV/pip.log)"
     # namespace to site-packages, so an editable source folder would not be seen.
     # The stamp above covers the extension's files, so edits reinstall it.
     # Built from a copy so no build/ or egg-info litter lands in the repo.
-    tmp="$(mktemp -d)" && cp -r "$EXT" "$tmp/ext"
-    "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$tmp/ext"
+    tmp="$(mktemp -d)"
+    for ext in "${EXTS[@]}"; do
+        cp -r "$PORTAL/$ext" "$tmp/$ext"
+        "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$tmp/$ext"
+    done
     rm -rf "$tmp"
 } </dev/null >"$VENV/pip.log" 2>&1 || { tail -n 30 "$VENV/pip.log" >&2; exit 1; }
 echo "$want" >"$STAMP"

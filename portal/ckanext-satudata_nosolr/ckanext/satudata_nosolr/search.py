@@ -85,6 +85,8 @@ def _date(value: str) -> Optional[dt.datetime]:
                 n, unit = n * 30, "DAY"
             t += dt.timedelta(**{unit.lower() + "s": n})
         return t
+    if value.endswith("Z") and re.search(r"[+-]\d\d:?\d\d$", value[:-1]):
+        value = value[:-1]       # ckanext-dcat appends Z to an offset it already wrote (+00:00Z)
     try:
         d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

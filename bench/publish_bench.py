@@ -1,0 +1,101 @@
+"""Publishing speed against a running portal (not run by the tests; a few minutes):
+
+    set -a; . .state/portal/env; set +a; .venv/bin/python bench/publish_bench.py [--rows 1000000]
+
+Prints rows/s for (1) a first publish of a market-price table through `pipelines.publish` (the load path
+it picks: large `datastore_create`/insert batches while the new dataset is private), (2) a 1% daily change
+(only changed rows, one `datastore_upsert` call) and (3) plain `datastore_upsert` of 10,000-row batches,
+measured in the same run on a sample. The bench's datasets are purged at the end."""
+
+import argparse
+import os
+import time
+import uuid
+
+import ckanapi
+import numpy as np
+import pandas as pd
+
+from pipelines.catalogue import Agency, Dataset, Regency, Source
+from pipelines.metadata import datastore_fields
+from pipelines.publish import Portal, publish, records
+from pipelines.standard import load_standard
+
+STANDARD = load_standard("harga-pasar/1.0.0")
+
+
+def table(rows: int) -> pd.DataFrame:
+    commodities = list(next(f for f in STANDARD.fields if f.name == "komoditas").enum)
+    markets = max(1, rows // (len(commodities) * 365) + 1)
+    n = len(commodities) * markets
+    days = -(-rows // n)
+    frame = pd.DataFrame({
+        "tanggal": np.repeat(pd.date_range("2020-01-01", periods=days, freq="D"), n)[:rows],
+        "kode_kecamatan": np.tile([f"64.09.0{1 + m % 4}" for m in range(markets) for _ in commodities], days)[:rows],
+        "kode_pasar": np.tile([f"PSR-{m:04d}" for m in range(markets) for _ in commodities], days)[:rows],
+        "nama_pasar": np.tile([f"Pasar {m}" for m in range(markets) for _ in commodities], days)[:rows],
+        "komoditas": np.tile(commodities * markets, days)[:rows],
+        "satuan": "kg",
+        "harga": np.random.default_rng(1).integers(5_000, 150_000, rows),
+    })
+    return frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--upsert-sample", type=int, default=50_000, help="rows for the plain upsert baseline")
+    args = parser.parse_args()
+    url, token = os.environ["CKAN_URL"], os.environ["CKAN_API_TOKEN"]
+    slug = f"bench{uuid.uuid4().hex[:5]}"
+    agency = Agency(f"disdag-{slug}", "Dinas Perdagangan (bench)", "bench", "bench@localhost")
+    dataset = Dataset("harga-pasar", STANDARD.ref, agency, Source("file_drop", {}), {})
+    regency = Regency(code="64.09", slug=slug, name="Kabupaten Bench", walidata="Diskominfo (bench)", portal="local",
+                      timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
+    ckan = ckanapi.RemoteCKAN(url, apikey=token)
+    frame = table(args.rows)
+    portal = Portal(url, token)
+    print(f"portal extensions: {', '.join(portal.extensions())}")
+    try:
+        t = time.perf_counter()
+        first = publish(portal, regency, dataset, STANDARD, frame, {"run_id": "bench"}, set())
+        s = time.perf_counter() - t
+        print(f"first publish   {len(frame):>9,} rows {s:7.1f} s {len(frame) / s:9,.0f} rows/s  ({first.load_path})")
+
+        changed = frame.copy()
+        pick = np.random.default_rng(2).choice(len(frame), size=len(frame) // 100, replace=False)
+        changed.loc[pick, "harga"] += 250
+        t = time.perf_counter()
+        daily = publish(Portal(url, token), regency, dataset, STANDARD, changed, {"run_id": "bench-2"}, set())
+        s = time.perf_counter() - t
+        print(f"1% daily change {daily.rows_sent:>9,} rows {s:7.1f} s {daily.rows_sent / s:9,.0f} changed rows/s, "
+              f"{len(frame) / s:,.0f} table rows/s  ({daily.load_path}, {len(daily.writes)} writes)")
+
+        t = time.perf_counter()
+        again = publish(Portal(url, token), regency, dataset, STANDARD, changed, {"run_id": "bench-3"}, set())
+        print(f"unchanged re-run: {len(again.writes)} writes, {time.perf_counter() - t:.1f} s")
+
+        # Baseline: plain datastore_upsert by primary key in 10,000-row batches, on a sample, same run.
+        package = ckan.action.package_show(id=f"{slug}-harga-pasar")
+        base = ckan.action.datastore_create(resource={"package_id": package["id"], "name": "baseline"},
+                                            fields=datastore_fields(STANDARD), primary_key=list(STANDARD.primary_key),
+                                            force=True)
+        rows = records(frame.iloc[:args.upsert_sample])
+        t = time.perf_counter()
+        for start in range(0, len(rows), 10_000):
+            ckan.action.datastore_upsert(resource_id=base["resource_id"], records=rows[start:start + 10_000],
+                                         method="upsert", force=True)
+        s = time.perf_counter() - t
+        rate = len(rows) / s
+        print(f"plain upsert    {len(rows):>9,} rows {s:7.1f} s {rate:9,.0f} rows/s  "
+              f"(a {len(frame):,}-row table that way: ~{len(frame) / rate:,.0f} s)")
+    finally:
+        for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", agency.slug)):
+            try:
+                ckan.call_action(action, {"id": name})
+            except ckanapi.NotFound:
+                pass
+
+
+if __name__ == "__main__":
+    main()
