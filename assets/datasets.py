@@ -6,14 +6,14 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from assets.reference import REGIONS_KEY
+from assets.reference import DIMENSIONS_KEY, REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency
 from pipelines.freshness import describe, last_new_delivery, lateness
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
-from pipelines.publish import publish
+from pipelines.publish import ALL_DOWNLOADS, publish
 from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within
@@ -98,22 +98,24 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
     @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"},
-              ins={"batch": dg.AssetIn(key=[*prefix, "staged"])},
+              ins={"batch": dg.AssetIn(key=[*prefix, "staged"])}, deps=[DIMENSIONS_KEY],
               description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris.")
     def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
                         warehouse_db: WarehouseResource) -> dg.MaterializeResult:
         merged = warehouse.merge(warehouse_db.engine(), standard, batch.frame, regency.code,
-                                 batch_id(batch.files), context.run_id)
+                                 batch_id(batch.files), context.run_id, agency=dataset.agency.slug)
         return dg.MaterializeResult(metadata={"inserted": merged.inserted, "updated": merged.updated,
                                               "unchanged": merged.unchanged,
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
               retry_policy=retry, pool="ckan_portal",
-              deps=[warehouse_table], ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+              deps=[warehouse_table],
+              ins={"regions": dg.AssetIn(key=REGIONS_KEY), "batch": dg.AssetIn(key=[*prefix, "staged"])},
               description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")
-    def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,
-                       portal: PortalResource, state: StateResource) -> dg.MaterializeResult:
+    def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, batch: ParsedBatch,
+                       warehouse_db: WarehouseResource, portal: PortalResource,
+                       state: StateResource) -> dg.MaterializeResult:
         if dataset.needs_approval:
             decided = approval.status(state.approvals_root, regency.slug, dataset.name, standard.ref)
             if decided != "approved":
@@ -122,8 +124,11 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                 return dg.MaterializeResult(metadata={"publication_status": decided, "changed": False,
                                                       "api_writes": 0, "standard": standard.ref})
         frame = warehouse.read_published(warehouse_db.engine(), standard, regency.code)
-        result = publish(portal.client(), regency, dataset, standard, frame, {"run_id": context.run_id},
-                         district_codes(regions))
+        released = decision_for(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files))
+        provenance = {"run_id": context.run_id, "raw_sha256": " ".join(f.sha256 for f in batch.files),
+                      "validation_status": "Dirilis walidata" if released else "Lolos"}
+        result = publish(portal.client(), regency, dataset, standard, frame, provenance, district_codes(regions),
+                         downloads=ALL_DOWNLOADS)
         return dg.MaterializeResult(metadata={
             "publication_status": "published", "url": dg.MetadataValue.url(result.url),
             "changed": result.changed, "rows": len(frame),

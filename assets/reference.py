@@ -3,11 +3,13 @@
 import dagster as dg
 import pandas as pd
 
-from assets.resources import StateResource
-from pipelines.catalogue import load_reference_config
+from assets.resources import StateResource, WarehouseResource
+from pipelines import warehouse
+from pipelines.catalogue import load_regencies, load_reference_config
 from pipelines.reference import load_regions
 
 REGIONS_KEY = dg.AssetKey(["reference", "kemendagri_regions"])
+DIMENSIONS_KEY = dg.AssetKey(["warehouse", "dimensions"])
 
 
 @dg.asset(key=REGIONS_KEY, group_name="reference",
@@ -18,3 +20,12 @@ def kemendagri_regions(context: dg.AssetExecutionContext, state: StateResource) 
     context.add_output_metadata({"edition": table.attrs["edition"], "rows": len(table),
                                  **{f"count_{level}": int(n) for level, n in counts.items()}})
     return table
+
+
+@dg.asset(key=DIMENSIONS_KEY, group_name="reference", ins={"regions": dg.AssetIn(key=REGIONS_KEY)}, kinds={"sql"},
+          description="Dimensi bersama gudang data: wilayah, waktu, OPD / conformed dimensions of the warehouse.")
+def conformed_dimensions(regions: pd.DataFrame, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
+    regions.attrs["edition"] = load_reference_config()["kemendagri_regions"]["edition"]
+    agencies = [(a.slug, a.name, r.code) for r in load_regencies() for a in r.agencies]
+    counts = warehouse.load_dimensions(warehouse_db.engine(), regions, agencies)
+    return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in counts.items()})

@@ -1,18 +1,37 @@
 """The integrated warehouse, reached through SQLAlchemy: an embedded DuckDB file by default, PostgreSQL by
-URL in production. One place turns a standard into DDL; loads are bulk (a DataFrame scan in DuckDB, COPY
-in PostgreSQL) into a staging table, then one `INSERT ... ON CONFLICT` merges by the natural key inside
-a single transaction, so a failed load leaves the warehouse as it was."""
+URL in production. Layers show in the schema names:
+
+- `staging.<standard>`: the typed rows of each batch as the agency sent them (replaced per batch);
+- `core.<standard>`: the current facts, one row per regency and natural key, with lineage on every row;
+  `core.<standard>_history`: every earlier version of a corrected row, with valid_from / valid_to;
+  `core.dim_region`, `core.dim_time`, `core.dim_agency`: the conformed dimensions;
+- `marts.<standard>`: the facts of all regencies with region names rolled up village -> province.
+
+One place turns a standard into DDL; loads are bulk (a DataFrame scan in DuckDB, COPY in PostgreSQL) into
+a temporary table, then one `INSERT ... ON CONFLICT` merges by the natural key, all in one transaction, so
+a failed or killed load leaves the warehouse as it was. A standard that gains a field gets the column by
+an Alembic operation; tables that hold history are never dropped."""
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pandas as pd
 import sqlalchemy as sa
+from alembic.ddl.impl import DefaultImpl
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 
 from pipelines.standard import Standard
 
+
+class DuckDBImpl(DefaultImpl):
+    """Alembic has no DuckDB dialect of its own; its generic DDL (ADD COLUMN) is what DuckDB speaks."""
+    __dialect__ = "duckdb"
+
 REGION_KEY = "kode_kabupaten"  # every fact carries its regency so regencies merge into one table
+AGENCY_KEY = "agency"          # and the agency (OPD) that produced it
+LAYERS = ("staging", "core", "marts")
 LINEAGE = {"_source_file": sa.Text, "_source_sha256": sa.Text, "_source_row": sa.BigInteger,
            "_batch_id": sa.Text, "_run_id": sa.Text, "_loaded_at": sa.DateTime}
 SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "date": sa.Date,
@@ -32,23 +51,84 @@ def table_name(standard: Standard) -> str:
     return standard.name.replace("-", "_")
 
 
+def _fact_columns(standard: Standard, keyed: bool) -> list[sa.Column]:
+    columns = [sa.Column(REGION_KEY, sa.Text, primary_key=keyed), sa.Column(AGENCY_KEY, sa.Text)]
+    columns += [sa.Column(f.name, SQL_TYPES[f.type], primary_key=keyed and f.name in standard.primary_key,
+                          nullable=not keyed or not (f.required or f.name in standard.primary_key))
+                for f in standard.fields]
+    return columns + [sa.Column(name, kind) for name, kind in LINEAGE.items()]
+
+
 def fact_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
-    """The warehouse table of a standard: its fields, the regency, and lineage on every row."""
-    columns = [sa.Column(REGION_KEY, sa.Text, primary_key=True)]
-    columns += [sa.Column(f.name, SQL_TYPES[f.type], primary_key=f.name in standard.primary_key,
-                          nullable=not (f.required or f.name in standard.primary_key)) for f in standard.fields]
-    columns += [sa.Column(name, kind) for name, kind in LINEAGE.items()]
-    return sa.Table(table_name(standard), metadata, *columns, comment=f"Satu Data standard {standard.ref}")
+    """The current facts of a standard: its fields, the regency and agency, and lineage on every row."""
+    return sa.Table(table_name(standard), metadata, *_fact_columns(standard, keyed=True), schema="core",
+                    comment=f"Satu Data standard {standard.ref}")
+
+
+def history_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
+    """Earlier versions of corrected facts: the row as it was between valid_from and valid_to."""
+    return sa.Table(f"{table_name(standard)}_history", metadata, *_fact_columns(standard, keyed=False),
+                    sa.Column("valid_from", sa.DateTime), sa.Column("valid_to", sa.DateTime), schema="core")
+
+
+def staging_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(table_name(standard), metadata, *_fact_columns(standard, keyed=False), schema="staging")
+
+
+def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    return {
+        "dim_region": sa.Table(
+            "dim_region", metadata, sa.Column("code", sa.Text, primary_key=True), sa.Column("level", sa.Text),
+            sa.Column("name", sa.Text), sa.Column("parent_code", sa.Text), sa.Column("province_code", sa.Text),
+            sa.Column("regency_code", sa.Text), sa.Column("district_code", sa.Text), sa.Column("edition", sa.Text),
+            schema="core"),
+        "dim_time": sa.Table(
+            "dim_time", metadata, sa.Column("date", sa.Date, primary_key=True), sa.Column("year", sa.Integer),
+            sa.Column("quarter", sa.Integer), sa.Column("month", sa.Integer), sa.Column("day", sa.Integer),
+            sa.Column("month_name", sa.Text), schema="core"),
+        "dim_agency": sa.Table(
+            "dim_agency", metadata, sa.Column("agency", sa.Text, primary_key=True),
+            sa.Column("name", sa.Text), sa.Column("regency_code", sa.Text), schema="core"),
+    }
 
 
 def create_engine(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
+def _ensure_layers(connection: sa.Connection) -> None:
+    for layer in LAYERS:
+        connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+
+
+def _migrate(connection: sa.Connection, table: sa.Table) -> bool:
+    """Create the table, or add the columns a newer standard version brought (never drop: history).
+    True when the table changed."""
+    # information_schema, not SQLAlchemy reflection: duckdb-engine cannot reflect columns (pg_collation).
+    present = set(connection.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :name"),
+        {"schema": table.schema, "name": table.name}).scalars())
+    if not present:
+        table.create(connection)
+        return True
+    operations = Operations(MigrationContext.configure(connection))
+    missing = [column for column in table.columns if column.name not in present]
+    for column in missing:
+        operations.add_column(table.name, sa.Column(column.name, column.type, nullable=True), schema=table.schema)
+    return bool(missing)
+
+
 def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
-    table = fact_table(standard, sa.MetaData())
-    table.create(engine, checkfirst=True)
-    return table
+    metadata = sa.MetaData()
+    tables = [fact_table(standard, metadata), history_table(standard, metadata), staging_table(standard, metadata)]
+    with engine.begin() as connection:
+        _ensure_layers(connection)
+        changed = [_migrate(connection, table) for table in tables]
+        mart = connection.execute(sa.text("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                                          "'marts' AND table_name = :name"), {"name": table_name(standard)}).scalar()
+        if any(changed) or not mart:
+            _create_mart(connection, standard)
+    return tables[0]
 
 
 def _stage(connection: sa.Connection, frame: pd.DataFrame, columns: list[str]) -> None:
@@ -64,43 +144,106 @@ def _stage(connection: sa.Connection, frame: pd.DataFrame, columns: list[str]) -
     quoted = ", ".join(f'"{c}" TEXT' for c in columns)
     connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({quoted}) ON COMMIT DROP")
     buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
+    frame[columns].to_csv(buffer, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
     names = ", ".join(f'"{c}"' for c in columns)
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
 
 
+def _region_field(standard: Standard) -> str | None:
+    return next((f.name for f in standard.fields if f.code_list and f.code_list.startswith("kemendagri-")), None)
+
+
+def _create_mart(connection: sa.Connection, standard: Standard) -> None:
+    """The province's view: every regency's facts with region names up the Kemendagri hierarchy."""
+    dimensions = dimension_tables(sa.MetaData())
+    for table in dimensions.values():
+        table.create(connection, checkfirst=True)
+    name = table_name(standard)
+    region = _region_field(standard) or REGION_KEY
+    connection.exec_driver_sql(f"DROP VIEW IF EXISTS marts.{name}")  # a view holds no data; its columns grew
+    connection.exec_driver_sql(
+        f"CREATE VIEW marts.{name} AS SELECT f.*, r.name AS region_name, "
+        f"p.name AS province_name, k.name AS regency_name, a.name AS agency_name "
+        f"FROM core.{name} f LEFT JOIN core.dim_region r ON r.code = f.\"{region}\" "
+        f"LEFT JOIN core.dim_region k ON k.code = f.{REGION_KEY} "
+        f"LEFT JOIN core.dim_region p ON p.code = split_part(f.{REGION_KEY}, '.', 1) "
+        f"LEFT JOIN core.dim_agency a ON a.agency = f.{AGENCY_KEY}")
+
+
+def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tuple[str, str, str]],
+                    first: date = date(2000, 1, 1), last: date = date(2035, 12, 31)) -> dict[str, int]:
+    """Replace the conformed dimensions: regions (with the codes of their province, regency and district,
+    so any fact rolls up), a calendar, and the agencies (slug, name, regency code) of every catalogue."""
+    code = regions["code"]
+    region_rows = regions.assign(
+        province_code=code.str.slice(0, 2), regency_code=code.str.slice(0, 5).where(code.str.len() >= 5),
+        district_code=code.str.slice(0, 8).where(code.str.len() >= 8),
+        edition=regions.attrs.get("edition", ""))
+    days = pd.Series(pd.date_range(first, last, freq="D"))
+    time_rows = pd.DataFrame({"date": days.dt.date, "year": days.dt.year, "quarter": days.dt.quarter,
+                              "month": days.dt.month, "day": days.dt.day, "month_name": days.dt.month.map(
+                                  dict(enumerate(["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
+                                                  "Agustus", "September", "Oktober", "November", "Desember"],
+                                                 start=1)))})
+    agency_rows = pd.DataFrame(agencies, columns=["agency", "name", "regency_code"])
+    tables = dimension_tables(sa.MetaData())
+    frames = {"dim_region": region_rows, "dim_time": time_rows, "dim_agency": agency_rows}
+    with engine.begin() as connection:
+        _ensure_layers(connection)
+        for name, table in tables.items():
+            table.create(connection, checkfirst=True)
+            columns = [c.name for c in table.columns]
+            connection.exec_driver_sql(f"DELETE FROM core.{name}")
+            _stage(connection, frames[name], columns)
+            casts = ", ".join(f'CAST(i."{c.name}" AS {c.type.compile(dialect=connection.dialect)}) AS "{c.name}"'
+                              for c in table.columns)
+            connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT {casts} FROM incoming i")
+            connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
+    return {name: len(frame) for name, frame in frames.items()}
+
+
 def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_code: str, batch: str,
-          run_id: str) -> MergeResult:
+          run_id: str, agency: str = "") -> MergeResult:
     """Upsert the batch by (regency, primary key). Rows equal to what is stored are not touched, so their
-    lineage keeps pointing at the batch that first delivered them."""
+    lineage keeps pointing at the batch that first delivered them; a changed row's earlier version moves
+    to the history table. The batch itself is kept in staging, replacing an earlier load of the same batch."""
     table = ensure_table(engine, standard)
-    data = frame.assign(**{REGION_KEY: regency_code, "_batch_id": batch, "_run_id": run_id,
-                           "_loaded_at": datetime.now(timezone.utc).replace(tzinfo=None)})
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    data = frame.assign(**{REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
+                           "_loaded_at": now})
     columns = [c.name for c in table.columns]
     types = {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
-        REGION_KEY: "TEXT", "_source_file": "TEXT", "_source_sha256": "TEXT", "_source_row": "BIGINT",
-        "_batch_id": "TEXT", "_run_id": "TEXT", "_loaded_at": "TIMESTAMP"}
+        REGION_KEY: "TEXT", AGENCY_KEY: "TEXT", "_source_file": "TEXT", "_source_sha256": "TEXT",
+        "_source_row": "BIGINT", "_batch_id": "TEXT", "_run_id": "TEXT", "_loaded_at": "TIMESTAMP"}
     key = [REGION_KEY, *standard.primary_key]
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
-    name = table.name
+    name = f"core.{table.name}"
     selected = ", ".join(f'CAST(i."{c}" AS {types[c]}) AS "{c}"' for c in columns)
     join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
-    changed = " OR ".join(f'"{name}"."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
+    changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
     with engine.begin() as connection:
         _stage(connection, data, columns)
         connection.exec_driver_sql(f"CREATE TEMP TABLE typed_incoming AS SELECT {selected} FROM incoming i")
         counts = connection.exec_driver_sql(
             f'SELECT count(*) FILTER (WHERE t."{key[0]}" IS NULL), '
             f'count(*) FILTER (WHERE t."{key[0]}" IS NOT NULL AND ({differs})) '
-            f'FROM typed_incoming s LEFT JOIN "{name}" t ON {join}').one()
+            f'FROM typed_incoming s LEFT JOIN {name} t ON {join}').one()
+        listed = ", ".join(f'"{c}"' for c in columns)
+        stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+        connection.exec_driver_sql(
+            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
+            f"SELECT {', '.join(f't.{chr(34)}{c}{chr(34)}' for c in columns)}, t._loaded_at, {stamp} "
+            f"FROM {name} t JOIN typed_incoming s ON {join} WHERE {differs}")
         keys = ", ".join(f'"{k}"' for k in key)
         connection.exec_driver_sql(
-            f'INSERT INTO "{name}" SELECT * FROM typed_incoming ON CONFLICT ({keys}) '
+            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM typed_incoming ON CONFLICT ({keys}) '
             f'DO UPDATE SET {updates} WHERE {changed}')
+        connection.exec_driver_sql(f"DELETE FROM staging.{table.name} WHERE _batch_id = '{batch}'")
+        connection.exec_driver_sql(f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM typed_incoming")
         connection.exec_driver_sql("DROP TABLE typed_incoming")
         connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
     inserted, updated = int(counts[0]), int(counts[1])
@@ -116,3 +259,18 @@ def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> 
         .order_by(*[table.c[k] for k in standard.primary_key])
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).mappings().all(), columns=names)
+
+
+def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: datetime) -> pd.DataFrame:
+    """The facts of a regency as the warehouse held them at `moment` (UTC): "what did we publish on
+    1 March" is the current rows loaded by then plus the earlier versions valid at that time."""
+    name = f"core.{table_name(standard)}"
+    fields = ", ".join(f'"{f}"' for f in standard.field_names)
+    order = ", ".join(f'"{k}"' for k in standard.primary_key)
+    query = sa.text(
+        f"SELECT {fields} FROM {name} WHERE {REGION_KEY} = :regency AND _loaded_at <= :moment "
+        f"UNION ALL SELECT {fields} FROM {name}_history WHERE {REGION_KEY} = :regency "
+        f"AND valid_from <= :moment AND valid_to > :moment ORDER BY {order}")
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"regency": regency_code, "moment": moment.replace(tzinfo=None)})
+        return pd.DataFrame(rows.mappings().all(), columns=standard.field_names)

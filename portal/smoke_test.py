@@ -55,10 +55,10 @@ def main() -> None:
         pkg = ck.action.package_create(
             name=name, title=f"Harga Pasar Harian {sfx}", owner_org=o["id"],
             notes="Harga komoditas per pasar per hari", license_id="cc-by",
-            tags=[{"name": "harga"}, {"name": "pasar"}],
-            extras=[{"key": "frekuensi", "value": "Harian"},
-                    {"key": "satudata_id", "value": f"sd-{sfx}"}])
-        check(pkg["organization"]["name"] == org, "package_create with owner_org and extras")
+            tags=[{"name": "harga"}, {"name": "pasar"}], frekuensi="Harian",
+            extras=[{"key": "satudata_id", "value": f"sd-{sfx}"}])
+        check(pkg["organization"]["name"] == org and pkg["frekuensi"] == "Harian",
+              "package_create with owner_org, a Satu Data field and extras")
 
         with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
             f.write("tanggal,pasar,komoditas,harga\n2024-01-02,Pasar Induk,Beras,13500\n")
@@ -99,8 +99,8 @@ def main() -> None:
         check(org in ck.action.organization_list(), "organization_list")
 
         ck.action.package_revise(match={"name": name},
-                                 update={"notes": "Direvisi", "extras": [{"key": "frekuensi", "value": "Harian"},
-                                                                        {"key": "satudata_id", "value": f"sd-{sfx}"},
+                                 filter=["-extras"],
+                                 update={"notes": "Direvisi", "extras": [{"key": "satudata_id", "value": f"sd-{sfx}"},
                                                                         {"key": "versi", "value": "2"}]})
         pkg = ck.action.package_show(id=name)
         extras = {e["key"]: e["value"] for e in pkg["extras"]}

@@ -98,7 +98,6 @@ scheming.presets = ckanext.scheming:presets.json
 scheming.dataset_fallback = false
 ckanext.dcat.rdf.profiles = euro_dcat_ap_3 satudata
 ckanext.dcat.datasets_per_page = 100
-ckanext.satudata.extras_mirror = true
 ckan.views.default_views = datatables_view
 ckan.storage_path = $PSTATE/storage
 ckan.max_resource_size = 1024

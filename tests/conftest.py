@@ -94,3 +94,4 @@ def isolated_state(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     os.makedirs(tmp_path / "dagster", exist_ok=True)
     return state
+

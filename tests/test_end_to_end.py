@@ -1,6 +1,7 @@
 """The spine end to end, for real: agency files in a drop folder -> Dagster materializations with
 Great Expectations checks -> warehouse (DuckDB and PostgreSQL) -> the local CKAN portal."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -16,30 +17,19 @@ import requests
 import yaml
 
 from assets.definitions import build_definitions
-from pipelines import settings, warehouse
+from pipelines import warehouse
 from pipelines.publish import safe_csv
 from pipelines.standard import load_standard
+from tests.helpers import market_price_catalogue
 
 STANDARD = load_standard("harga-pasar/1.0.0")
-DEMO_DROP = settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag"
 
 
 @pytest.fixture
 def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, warehouse_url):
     """A catalogue of its own (unique slugs, its own drop folder) so runs never touch the demo's data."""
     slug = f"t{uuid.uuid4().hex[:6]}"
-    drop = tmp_path / "drop"
-    shutil.copytree(DEMO_DROP, drop)
-    catalogue = tmp_path / "catalogue"
-    catalogue.mkdir()
-    for shared in ("portals.yaml", "reference.yaml"):
-        shutil.copy(settings.PROJECT_ROOT / "catalogue" / shared, catalogue)
-    doc = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
-    doc["regency"]["slug"] = slug
-    doc["agencies"][0]["slug"] = f"disdag-{slug}"
-    doc["datasets"][0]["agency"] = f"disdag-{slug}"
-    doc["datasets"][0]["source"]["path"] = str(drop)
-    (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    catalogue, drop = market_price_catalogue(tmp_path, slug)
     cached = services_state / "reference"
     if cached.exists():  # the registry tarball is verified again on load; copying only saves a download
         shutil.copytree(cached, isolated_state / "reference")
@@ -67,11 +57,6 @@ def portal_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
-def satudata_fields(package: dict) -> dict:
-    """Satu Data metadata of a dataset, whether the portal keeps it as extras or as schema fields."""
-    return {**{e["key"]: e["value"] for e in package.get("extras", [])}, **package}
-
-
 def datastore_rows(ckan, resource_id: str) -> pd.DataFrame:
     found = ckan.action.datastore_search(resource_id=resource_id, limit=100_000)
     frame = pd.DataFrame(found["records"]).drop(columns="_id")
@@ -87,12 +72,14 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert portal_metadata(first)["changed"] is True
 
     package = ckan.action.package_show(id=regency["package"])
-    extras = satudata_fields(package)
+    extras = package   # the portal profile (ckanext-scheming) returns Satu Data fields at the top level
     assert extras["produsen_data"] == "Dinas Perdagangan Kabupaten Penajam Paser Utara"
     assert (extras["frekuensi"], extras["klasifikasi"], extras["standar_data"]) == \
         ("Harian", "Terbuka", "harga-pasar/1.0.0")
     assert (extras["periode_awal"], extras["periode_akhir"]) == ("2026-10-01", "2026-10-28")
     assert package["organization"]["name"] == f"disdag-{regency['slug']}"
+    assert sorted(r["name"] for r in package["resources"]) == \
+        ["harga-pasar-kamus-data.csv", "harga-pasar.csv", "harga-pasar.xlsx"]
     [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     assert resource["datastore_active"]
 
@@ -167,11 +154,12 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert "64.03.01" in set(stored["kode_kecamatan"])
     assert portal_metadata(released)["changed"] is True
     package = regency["ckan"].action.package_show(id=regency["package"])
-    keys = [e["key"] for e in package.get("extras", [])]
-    assert len(keys) == len(set(keys))
     names = [r["name"] for r in package["resources"]]
-    assert len(names) == len(set(names)) and "harga-pasar.csv" in names   # replaced in place, never twice
-    assert released.run_id in json.dumps(satudata_fields(package))
+    assert len(names) == len(set(names)) == 3    # replaced in place, never twice
+    assert package["satudata_run_id"] == released.run_id
+    assert package["status_validasi"] == "Dirilis walidata"
+    assert package["satudata_raw_sha256"] == " ".join(
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(regency["drop"].iterdir()))
 
 
 def test_first_publication_waits_for_a_walidata(regency):
@@ -197,4 +185,4 @@ def test_first_publication_waits_for_a_walidata(regency):
 
     published = run_job()
     assert portal_metadata(published)["publication_status"] == "published"
-    assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] >= 1
+    assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 3

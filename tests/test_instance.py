@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import ckanapi
 import dagster as dg
-import yaml
 
 from pipelines import settings
+from tests.helpers import market_price_catalogue
 
 DEADLINE_SECONDS = 240
 
@@ -24,20 +24,9 @@ def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres
     home.mkdir()
     shutil.copy(settings.PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     url = urlparse(postgres_url)
-    catalogue = tmp_path / "catalogue"
-    catalogue.mkdir()
-    for shared in ("portals.yaml", "reference.yaml"):
-        shutil.copy(settings.PROJECT_ROOT / "catalogue" / shared, catalogue)
-    drop = tmp_path / "drop"
-    shutil.copytree(settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag", drop)
-    doc = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
     slug = f"d{os.getpid()}"
-    doc["regency"]["slug"] = slug
-    doc["agencies"][0]["slug"] = f"disdag-{slug}"
-    doc["datasets"][0]["agency"] = f"disdag-{slug}"
-    doc["datasets"][0]["source"]["path"] = str(drop)
-    doc["datasets"][0]["schedule"] = "* * * * *"    # every minute, so the daemon fires it during the test
-    (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    # every minute, so the daemon fires the schedule during the test
+    catalogue, _ = market_price_catalogue(tmp_path, slug, schedule="* * * * *")
     state = tmp_path / "state"
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", state / "reference")

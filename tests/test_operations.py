@@ -14,11 +14,10 @@ from aiosmtpd.controller import Controller
 
 from assets.automation import alert_on_failed_run, alert_on_finished_run, dataset_automation
 from assets.definitions import build_definitions
-from pipelines import settings
 from pipelines.catalogue import load_regencies
 from pipelines.raw import RawArchive
+from tests.helpers import market_price_catalogue
 
-DEMO_DROP = settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag"
 
 
 class Inbox:
@@ -45,15 +44,7 @@ def smtp_inbox():
 @pytest.fixture
 def catalogue(tmp_path, monkeypatch, isolated_state, services_state, smtp_inbox, httpserver):
     """PPU's catalogue with its own drop folder, alerts to the test's SMTP server and webhook."""
-    drop = tmp_path / "drop"
-    shutil.copytree(DEMO_DROP, drop)
-    folder = tmp_path / "catalogue"
-    folder.mkdir()
-    for shared in ("portals.yaml", "reference.yaml"):
-        shutil.copy(settings.PROJECT_ROOT / "catalogue" / shared, folder)
-    doc = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
-    doc["datasets"][0]["source"]["path"] = str(drop)
-    (folder / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    folder, drop = market_price_catalogue(tmp_path)
     (folder / "alerts.yaml").write_text(yaml.safe_dump({
         "smtp": {"host": "127.0.0.1", "port": smtp_inbox[1], "from": "satudata@test.local",
                  "to": ["walidata@test.local"]},
@@ -69,7 +60,8 @@ def catalogue(tmp_path, monkeypatch, isolated_state, services_state, smtp_inbox,
 
 def test_schedules_follow_frequency_and_regency_clock():
     [regency] = [r for r in load_regencies() if r.slug == "ppu"]
-    defs = dataset_automation(regency, regency.datasets[0])
+    [market_prices] = [d for d in regency.datasets if d.name == "harga-pasar"]
+    defs = dataset_automation(regency, market_prices)
     [schedule] = defs.schedules
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
     assert schedule.job.name == "ppu_harga_pasar"

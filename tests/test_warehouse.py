@@ -1,11 +1,19 @@
 """Merge semantics of the warehouse, on both engines for real (embedded DuckDB and PostgreSQL)."""
 
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipelines import warehouse
-from pipelines.standard import load_standard
+from pipelines import settings, warehouse
+from pipelines.standard import Field, load_standard
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 
@@ -27,7 +35,7 @@ def rows(engine) -> list[tuple]:
     with engine.connect() as connection:
         return connection.execute(sa.text(
             "SELECT kode_kabupaten, komoditas, harga, _batch_id, _run_id, _source_file, _source_row "
-            "FROM harga_pasar ORDER BY komoditas")).all()
+            "FROM core.harga_pasar ORDER BY komoditas")).all()
 
 
 def test_merge_inserts_then_is_a_no_op_then_updates_only_changes(warehouse_url):
@@ -60,3 +68,78 @@ def test_failed_load_leaves_the_warehouse_as_it_was(warehouse_url):
     with pytest.raises(sa.exc.DBAPIError):
         warehouse.merge(engine, STANDARD, broken, "64.09", "b2", "r2")
     assert rows(engine) == before
+
+
+def test_corrections_keep_history_and_answer_what_was_published_when(warehouse_url):
+    engine = warehouse.create_engine(warehouse_url)
+    warehouse.merge(engine, STANDARD, batch([100, 200]), "64.09", "b1", "r1")
+    between = datetime.now(timezone.utc)
+    time.sleep(0.01)
+    warehouse.merge(engine, STANDARD, batch([100, 250]), "64.09", "b2", "r2")
+    assert warehouse.as_of(engine, STANDARD, "64.09", between)["harga"].tolist() == [100, 200]
+    assert warehouse.as_of(engine, STANDARD, "64.09", datetime.now(timezone.utc))["harga"].tolist() == [100, 250]
+    with engine.connect() as connection:
+        staged = connection.execute(sa.text(
+            "SELECT _batch_id, count(*) FROM staging.harga_pasar GROUP BY _batch_id ORDER BY 1")).all()
+    assert staged == [("b1", 2), ("b2", 2)]   # each batch as the agency sent it
+
+
+def test_marts_roll_regions_up_and_name_the_agency(warehouse_url, regions):
+    engine = warehouse.create_engine(warehouse_url)
+    counts = warehouse.load_dimensions(engine, regions, [("disdag-ppu", "Dinas Perdagangan PPU", "64.09")])
+    assert counts["dim_region"] == len(regions)
+    warehouse.merge(engine, STANDARD, batch([100]), "64.09", "b1", "r1", agency="disdag-ppu")
+    with engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT region_name, regency_name, province_name, agency_name FROM marts.harga_pasar")).one()
+        district = connection.execute(sa.text(
+            "SELECT regency_code, province_code FROM core.dim_region WHERE code = '64.09.01'")).one()
+    assert tuple(row) == ("Penajam", "Kabupaten Penajam Paser Utara", "Kalimantan Timur", "Dinas Perdagangan PPU")
+    assert tuple(district) == ("64.09", "64")
+
+
+def test_a_new_standard_version_adds_its_column_without_losing_rows(warehouse_url):
+    engine = warehouse.create_engine(warehouse_url)
+    warehouse.merge(engine, STANDARD, batch([100]), "64.09", "b1", "r1")
+    grown = replace(STANDARD, version="1.1.0", fields=STANDARD.fields + (
+        Field(name="keterangan", type="string", title="Keterangan"),))
+    warehouse.merge(engine, grown, batch([100]).assign(keterangan=pd.Series(["baru"], dtype="str")), "64.09",
+                    "b2", "r2")
+    stored = warehouse.read_published(engine, grown, "64.09")
+    assert stored["keterangan"].tolist() == ["baru"] and stored["harga"].tolist() == [100]
+
+
+KILLED_LOAD = """
+import os, signal, sys
+import pandas as pd
+from pipelines import warehouse
+from pipelines.standard import load_standard
+from tests.test_warehouse import batch
+engine = warehouse.create_engine(sys.argv[1])
+real_stage = warehouse._stage
+def stage_then_die(connection, frame, columns):
+    real_stage(connection, frame, columns)
+    os.kill(os.getpid(), signal.SIGKILL)   # the process dies in the middle of the load's transaction
+warehouse._stage = stage_then_die
+warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2")
+"""
+
+
+def test_a_killed_load_leaves_the_warehouse_as_it_was(warehouse_url, tmp_path):
+    engine = warehouse.create_engine(warehouse_url)
+    warehouse.merge(engine, STANDARD, batch([100, 200]), "64.09", "b1", "r1")
+    before = rows(engine)
+    engine.dispose()   # DuckDB allows one writing process at a time
+    done = subprocess.run([sys.executable, "-c", KILLED_LOAD, warehouse_url], cwd=settings.PROJECT_ROOT,
+                          capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    assert rows(warehouse.create_engine(warehouse_url)) == before
+
+
+def test_two_loads_of_the_same_batch_at_once_do_not_duplicate(postgres_url):
+    engine = warehouse.create_engine(postgres_url)
+    warehouse.ensure_table(engine, STANDARD)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda n: warehouse.merge(engine, STANDARD, batch([100, 200, 300]), "64.09", f"b{n}", "r"),
+                      range(2)))
+    assert len(rows(engine)) == 3

@@ -1,0 +1,31 @@
+"""Test catalogues built from the project's own catalogue and demo files."""
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from pipelines.settings import PROJECT_ROOT as ROOT
+
+
+def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options) -> tuple[Path, Path]:
+    """A catalogue folder holding only PPU's market-price dataset (SIHARPA), with its own copy of the
+    demo drop folder, so a test's runs never touch the demo's data or need the other demo sources.
+    A slug other than `ppu` also renames the agency, so datasets and organisations on the portal are
+    the test's own. Returns (catalogue folder, drop folder)."""
+    drop = tmp_path / "drop"
+    shutil.copytree(ROOT / "demo" / "drops" / "ppu" / "disdag", drop)
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    for shared in ("portals.yaml", "reference.yaml"):
+        shutil.copy(ROOT / "catalogue" / shared, catalogue)
+    doc = yaml.safe_load((ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
+    [dataset] = [d for d in doc["datasets"] if d["name"] == "harga-pasar"]
+    [agency] = [a for a in doc["agencies"] if a["slug"] == dataset["agency"]]
+    if slug != "ppu":
+        agency["slug"] = dataset["agency"] = f"disdag-{slug}"
+    dataset["source"]["path"] = str(drop)
+    dataset.update(dataset_options)
+    doc.update(regency={**doc["regency"], "slug": slug}, agencies=[agency], datasets=[dataset])
+    (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    return catalogue, drop
