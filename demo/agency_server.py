@@ -61,7 +61,8 @@ def make_handler(content: Content, fail: tuple[str, ...], tokens: dict[str, str]
         server_version = "DemoAgency/1.0"
 
         def log_message(self, fmt, *args):  # one line per request, never a header (tokens live there)
-            sys.stderr.write(f"{self.log_date_time_string()} {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
+            status = args[1] if len(args) > 1 else ""
+            sys.stderr.write(f"{self.log_date_time_string()} {self.command} {self.path} {status}\n")
 
         def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None):
             self.send_response(status)

@@ -72,8 +72,8 @@ def ensure_registers(url: str, token: str) -> list[str]:
         try:
             org = portal.action.organization_show(id=org_name)
         except ckanapi.NotFound:
-            org = portal.action.organization_create(name=org_name, title=org_title,
-                                                    description="Portal provinsi (sumber demo) / province (demo source)")
+            org = portal.action.organization_create(
+                name=org_name, title=org_title, description="Portal provinsi (sumber demo) / province (demo source)")
             done.append(f"organisasi / organisation {org_name}: dibuat / created")
         try:
             package = portal.action.package_show(id=dataset)
