@@ -6,17 +6,17 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from assets.reference import DIMENSIONS_KEY, REGIONS_KEY
+from assets.reference import DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
-from pipelines.catalogue import Dataset, Regency
+from pipelines.catalogue import Dataset, Regency, load_reference_config
 from pipelines.freshness import describe, last_new_delivery, lateness
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
 from pipelines.publish import ALL_DOWNLOADS, publish
 from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
-from pipelines.reference import codes_within
+from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import load_standard
 from pipelines.validation import validate
 
@@ -75,14 +75,17 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         return batch
 
     @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True,
-                    additional_ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+                    additional_ins={"regions": dg.AssetIn(key=REGIONS_KEY),
+                                    "edition_changes": dg.AssetIn(key=EDITION_CHANGES_KEY)},
                     description=f"Great Expectations: standar Satu Data {standard.ref}. Gagal = karantina.")
-    def meets_standard(staged: ParsedBatch, regions: pd.DataFrame, state: StateResource) -> dg.AssetCheckResult:
+    def meets_standard(staged: ParsedBatch, regions: pd.DataFrame, edition_changes: pd.DataFrame,
+                       state: StateResource) -> dg.AssetCheckResult:
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
         outcome = validate(staged.frame, standard, code_lists)
         personal = scan(staged.frame, standard, district_codes(regions))
-        issues = staged.issues + outcome.issues + personal
+        edition = load_reference_config()["kemendagri_regions"]["edition"]
+        issues = staged.issues + explain_retired(outcome.issues, edition_changes, edition) + personal
         metadata = {"rules": len(outcome.rules), "failed_rules": sum(not r["success"] for r in outcome.rules),
                     "issues": len(issues), "personal_data_findings": len(personal),
                     "results": dg.MetadataValue.json(outcome.rules)}

@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
-from assets.reference import conformed_dimensions, kemendagri_regions
+from assets.reference import conformed_dimensions, kemendagri_edition_changes, kemendagri_regions
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from assets.workflow import approve_dataset
 from pipelines import settings
@@ -20,7 +20,7 @@ def build_definitions() -> dg.Definitions:
     per_dataset = [defs for r in regencies for d in r.datasets
                    for defs in (dataset_definitions(r, d), dataset_automation(r, d))]
     core = dg.Definitions(
-        assets=[kemendagri_regions, conformed_dimensions],
+        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions],
         jobs=[dg.define_asset_job("satudata_job", selection=dg.AssetSelection.all(),
                                   description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish"),
               approve_dataset],

