@@ -201,7 +201,7 @@ def parse_numbers(values: pd.Series, integer: bool) -> pd.Series:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """Day-first dates: `22/09/2022`, `22-9-2022`, `22 September 2022`, `20 Agustus 2021 07:15`,
-    ISO `2022-09-22`, and Excel serial day numbers."""
+    ISO `2022-09-22 13:00`, and Excel serial day numbers; a time of day after the date is kept."""
     text = values.str.strip().str.lower()
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     numeric = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -217,8 +217,11 @@ def parse_dates(values: pd.Series) -> pd.Series:
     result = result.fillna(worded)
     iso = pd.to_datetime(text.str.extract(r"^(\d{4}-\d{2}-\d{2})")[0], format="%Y-%m-%d", errors="coerce")
     result = result.fillna(iso)
-    serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}(\.0+)?")), errors="coerce")
-    excel = pd.to_datetime(serial, unit="D", origin="1899-12-30", errors="coerce")
+    clock = text.str.extract(r"[\st](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*$").apply(pd.to_numeric)
+    seconds = (clock[0] * 3600 + clock[1] * 60 + clock[2].fillna(0)).where(clock[0].le(23) & clock[1].le(59))
+    result = result + pd.to_timedelta(seconds.fillna(0), unit="s")
+    serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}(\.\d+)?")), errors="coerce")
+    excel = pd.to_datetime(serial, unit="D", origin="1899-12-30", errors="coerce").dt.round("s")
     return result.fillna(excel).astype("datetime64[us]")
 
 
@@ -233,7 +236,9 @@ def _convert(values: pd.Series, ftype: str) -> pd.Series:
         return parse_numbers(values, integer=True)
     if ftype == "number":
         return parse_numbers(values, integer=False)
-    if ftype in ("date", "datetime"):
+    if ftype == "date":
+        return parse_dates(values).dt.normalize()
+    if ftype == "datetime":
         return parse_dates(values)
     if ftype == "boolean":
         lowered = values.str.strip().str.lower()

@@ -34,7 +34,7 @@ def test_fractional_value_is_not_a_whole_number():
 
 @pytest.mark.parametrize("text, expected", [
     ("22/09/2022", datetime(2022, 9, 22)), ("22-9-2022", datetime(2022, 9, 22)),
-    ("22 September 2022", datetime(2022, 9, 22)), ("20 Agustus 2021 07:15", datetime(2021, 8, 20)),
+    ("22 September 2022", datetime(2022, 9, 22)), ("20 Agustus 2021", datetime(2021, 8, 20)),
     ("1 Desember 2025", datetime(2025, 12, 1)), ("2022-09-22", datetime(2022, 9, 22)),
     ("44826", datetime(2022, 9, 22)), ("05/01/2024", datetime(2024, 1, 5)),  # day first, always
 ])
@@ -213,3 +213,12 @@ def test_unreadable_json_is_reported(tmp_path, data):
 def test_broken_xlsx_is_reported(tmp_path):
     batch = parse_file(archived(tmp_path, "rusak.xlsx", b"PK\x03\x04 not really"), STANDARD, COLUMNS)
     assert batch.frame.empty and batch.issues[0].rule == "struktur"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20 Agustus 2021 07:15", datetime(2021, 8, 20, 7, 15)), ("2026-09-01 13:00", datetime(2026, 9, 1, 13)),
+    ("2026-09-01T13:05:09", datetime(2026, 9, 1, 13, 5, 9)), ("22/09/2022 23.30", datetime(2022, 9, 22, 23, 30)),
+    ("44826.5", datetime(2022, 9, 22, 12)), ("22/09/2022", datetime(2022, 9, 22)),
+])
+def test_time_of_day_is_kept(text, expected):
+    assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
