@@ -24,16 +24,30 @@ def main() -> int:
         report = event.metadata.get("quarantine_report")
         print(f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
               + (f" -> karantina / quarantine: {report.value}" if report else ""))
-    for materialization in result.get_asset_materialization_events():
-        meta = materialization.materialization.metadata
-        line = f"  asset {materialization.asset_key.to_user_string()}"
-        if "url" in meta:
-            line += f": {meta['url'].value} (berubah / changed: {meta['changed'].value}, "
-            line += f"API writes: {meta['api_writes'].value})"
-        print(line)
+    materialized = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    for key, meta in materialized.items():
+        print(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
+    failed_steps = {f.step_key for f in result.get_step_failure_events()}
+    for key in job.asset_layer.selected_asset_keys:
+        if key.path[-1] == "raw" and key not in materialized and "__".join(key.path) not in failed_steps:
+            print(f"  asset {key.to_user_string()}: tidak ada kiriman baru / nothing new")
     for failure in result.get_step_failure_events():
         print(f"  step {failure.step_key} failed: {failure.event_specific_data.error.message.strip()}")
     return 0 if result.success else 1
+
+
+def _summary(step: str, meta: dict) -> str:
+    """One line per step a walidata reads: what was pulled, merged or published."""
+    value = {k: v.value for k, v in meta.items()}
+    if step == "raw":
+        return f": {len(value['files'])} berkas / files, {value['bytes']:,} bytes"
+    if step == "warehouse":
+        return f": baru / new {value['inserted']}, berubah / updated {value['updated']}, sama / unchanged {value['unchanged']}"
+    if step == "portal" and "url" in value:
+        return f": {value['url']} (berubah / changed: {value['changed']}, API writes: {value['api_writes']})"
+    if step == "portal":
+        return f": {value['publication_status']} (menunggu persetujuan / waiting for approval)"
+    return ""
 
 
 if __name__ == "__main__":
