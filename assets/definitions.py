@@ -1,5 +1,6 @@
 """The Dagster code location: reference data plus, for every regency catalogue, the chain of each of
-its datasets; resources come from the environment (see README: configuration)."""
+its datasets and the agencies' compliance scorecard; resources come from the environment (see README:
+configuration)."""
 
 import dagster as dg
 
@@ -7,6 +8,8 @@ from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
 from assets.reference import conformed_dimensions, kemendagri_edition_changes, kemendagri_regions
 from assets.resources import PortalResource, StateResource, WarehouseResource
+from assets.scorecard import GROUP as SCORECARD_GROUP
+from assets.scorecard import scorecard_definitions
 from assets.workflow import approve_dataset
 from pipelines import settings
 from pipelines.catalogue import load_portals, load_regencies
@@ -19,9 +22,12 @@ def build_definitions() -> dg.Definitions:
     portal = portals[regencies[0].portal]
     per_dataset = [defs for r in regencies for d in r.datasets
                    for defs in (dataset_definitions(r, d), dataset_automation(r, d))]
+    scorecards = [scorecard_definitions(r) for r in regencies]
     core = dg.Definitions(
         assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions],
-        jobs=[dg.define_asset_job("satudata_job", selection=dg.AssetSelection.all(),
+        # The scorecards read what the day's runs recorded, so they run on their own evening schedule.
+        jobs=[dg.define_asset_job("satudata_job",
+                                  selection=dg.AssetSelection.all() - dg.AssetSelection.groups(SCORECARD_GROUP),
                                   description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish"),
               approve_dataset],
         sensors=ALERT_SENSORS,
@@ -30,7 +36,7 @@ def build_definitions() -> dg.Definitions:
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
             "portal": PortalResource(url=portal.url, api_token=dg.EnvVar(portal.api_token_env)),
         })
-    return dg.Definitions.merge(core, *per_dataset)
+    return dg.Definitions.merge(core, *per_dataset, *scorecards)
 
 
 defs = build_definitions()

@@ -303,3 +303,14 @@ def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: date
     with engine.connect() as connection:
         rows = connection.execute(query, {"regency": regency_code, "moment": moment.replace(tzinfo=None)})
         return pd.DataFrame(rows.mappings().all(), columns=standard.field_names)
+
+
+def merged_batches(engine: sa.Engine, standard: Standard, regency_code: str) -> frozenset[str]:
+    """The batches of a standard and regency that reached the warehouse, from the load log."""
+    log = load_log_table(sa.MetaData())
+    query = sa.select(log.c.batch).where(log.c.table_name == table_name(standard), log.c[REGION_KEY] == regency_code)
+    try:
+        with engine.connect() as connection:
+            return frozenset(connection.execute(query).scalars())
+    except sa.exc.DBAPIError:   # nothing merged yet: the log does not exist
+        return frozenset()

@@ -186,3 +186,32 @@ def test_first_publication_waits_for_a_walidata(regency):
     published = run_job()
     assert portal_metadata(published)["publication_status"] == "published"
     assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 3
+
+
+def test_compliance_scorecard_is_published_for_the_forum(regency):
+    definitions = build_definitions()
+    job, scorecard_job = (definitions.resolve_job_def(name)
+                          for name in ("satudata_job", f"{regency['slug']}_kepatuhan_opd"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        def scorecard_row() -> dict:
+            assert scorecard_job.execute_in_process(instance=instance).success
+            package = regency["ckan"].action.package_show(id=f"{regency['slug']}-kepatuhan-opd")
+            [table] = [r for r in package["resources"] if r["datastore_active"]]
+            [row] = regency["ckan"].action.datastore_search(resource_id=table["id"])["records"]
+            return row
+
+        assert job.execute_in_process(instance=instance, raise_on_error=False).success
+        first = scorecard_row()   # published, on time, one clean batch
+        assert (first["kode_opd"], first["jumlah_dataset"], first["dataset_terbit"], first["dataset_tepat_waktu"],
+                first["jumlah_batch"], float(first["persen_lolos_pertama"]), first["karantina_terbuka"]) == \
+            (f"disdag-{regency['slug']}", 1, 1, 1, 1, 100.0, 0)
+
+        (regency["drop"] / "harga_pasar_susulan.csv").write_text(
+            "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+            "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+        assert not job.execute_in_process(instance=instance, raise_on_error=False).success
+        later = scorecard_row()   # the quarantined second batch counts against the first-try rate
+        assert (later["dataset_terbit"], later["jumlah_batch"], float(later["persen_lolos_pertama"]),
+                later["karantina_terbuka"]) == (1, 2, 50.0, 1)
+    regency["ckan"].call_action("dataset_purge", {"id": f"{regency['slug']}-kepatuhan-opd"})
+    regency["ckan"].call_action("organization_purge", {"id": f"walidata-{regency['slug']}"})
