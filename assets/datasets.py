@@ -11,6 +11,7 @@ from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_reference_config
 from pipelines.freshness import describe, last_new_delivery, lateness
+from pipelines.issues import drop_consequences
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
 from pipelines.publish import ALL_DOWNLOADS, publish
@@ -85,7 +86,8 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         outcome = validate(staged.frame, standard, code_lists)
         personal = scan(staged.frame, standard, district_codes(regions))
         edition = load_reference_config()["kemendagri_regions"]["edition"]
-        issues = staged.issues + explain_retired(outcome.issues, edition_changes, edition) + personal
+        checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))
+        issues = staged.issues + checked + personal
         metadata = {"rules": len(outcome.rules), "failed_rules": sum(not r["success"] for r in outcome.rules),
                     "issues": len(issues), "personal_data_findings": len(personal),
                     "results": dg.MetadataValue.json(outcome.rules)}

@@ -4,6 +4,7 @@
     satudata quarantine release ppu harga-pasar <batch> --by "Nama Walidata" --reason "kode pasar diperbaiki"
     satudata approval show ppu harga-pasar
     satudata approval approve ppu harga-pasar --by "Nama Walidata"
+    satudata validate kiriman.xlsx --schema harga-pasar/1.0.0 --regency ppu
 """
 
 import argparse
@@ -11,7 +12,9 @@ import getpass
 import json
 import sys
 
-from pipelines import approval, quarantine, settings
+from pathlib import Path
+
+from pipelines import approval, quarantine, selfcheck, settings
 from pipelines.catalogue import load_regencies
 from pipelines.standard import load_standard
 
@@ -38,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         if cmd is not show:
             cmd.add_argument("--by", default=getpass.getuser(), help="walidata yang memutuskan / who decides")
             cmd.add_argument("--note", default="", help="catatan / note")
+    check = area.add_parser("validate", help="periksa berkas sebelum dikirim / check a file before sending it")
+    check.add_argument("file", type=Path)
+    check.add_argument("--schema", required=True, help="standar, mis. / standard, e.g. harga-pasar/1.0.0")
+    check.add_argument("--regency", default="", help="kabupaten: slug katalog atau kode Kemendagri / catalogue slug "
+                                                    "or Kemendagri code, e.g. ppu, 64.09")
     args = parser.parse_args(argv)
+    if args.area == "validate":
+        result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
+        print(selfcheck.report(result))
+        return 0 if result.accepted else 1
     if args.area == "approval":
         return _approval(args)
     root = settings.state_dir() / "quarantine"

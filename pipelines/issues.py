@@ -20,6 +20,13 @@ class Issue:
     def __str__(self) -> str:
         where = f"{self.file}, baris/row {self.row}" if self.row else self.file
         if self.column:
-            where += f", kolom/column {self.column!r}"
+            where += (", " if where else "") + f"kolom/column {self.column!r}"
         value = f" [{self.value!r}]" if self.value is not None else ""
         return f"{where}{value}: {self.pesan} / {self.message}"
+
+
+def drop_consequences(parse_issues: list[Issue], check_issues: list[Issue]) -> list[Issue]:
+    """A column the parser found missing (or unreadable as a whole) makes every row fail the checks on
+    it too; report the cause once, not once per row."""
+    missing = {i.column for i in parse_issues if i.rule == "struktur" and i.column}
+    return [i for i in check_issues if i.column not in missing]

@@ -266,7 +266,9 @@ def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], option
     """`options` is the catalogue's `source` block; `sheet` (a name, or a position from 1) picks a sheet,
     otherwise the sheet whose header matches the standard best is read."""
     issues: list[Issue] = []
-    mapping = {_normal(k): v for k, v in columns.items()} | {_normal(f): f for f in standard.field_names}
+    # Headers are recognised by the catalogue's mapping, the standard's field names and its titles.
+    mapping = ({_normal(f.title): f.name for f in standard.fields} | {_normal(k): v for k, v in columns.items()}
+               | {_normal(f): f for f in standard.field_names})
     known = set(mapping)
     try:
         tables = read_tables(raw, known, (options or {}).get("sheet"))

@@ -1,0 +1,64 @@
+"""The agency self-check: the same parsing, standard checks and personal-data guard a file meets in the
+pipeline, run on one file on the agency's own computer, with no portal, warehouse or Dagster needed."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipelines.catalogue import load_reference_config, load_regencies
+from pipelines.issues import Issue, drop_consequences
+from pipelines.parsing import parse_file
+from pipelines.privacy import district_codes, scan
+from pipelines.raw import RawFile
+from pipelines.reference import codes_within, edition_changes, explain_retired, load_regions
+from pipelines.standard import load_standard
+from pipelines.validation import validate
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    file: str
+    standard: str
+    rows: int
+    issues: list[Issue]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.issues
+
+
+def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> SelfCheck:
+    """Check one agency file against a standard. `regency` is a catalogue slug (ppu) or a Kemendagri code
+    (64.09): region codes must lie inside it, and a catalogue entry for the standard lends its column
+    names; empty accepts any code of the Kemendagri table and only the standard's own headers."""
+    standard = load_standard(standard_ref)
+    entry = next((r for r in load_regencies() if regency in (r.slug, r.code)), None)
+    regency_code = entry.code if entry else regency
+    columns = next((d.columns for d in entry.datasets if d.schema == standard_ref), {}) if entry else {}
+    data = path.read_bytes()
+    raw = RawFile(path.name, hashlib.sha256(data).hexdigest(), len(data), str(path), str(path),
+                  datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    batch = parse_file(raw, standard, columns)
+    config = load_reference_config()
+    regions = load_regions(config, cache)
+    code_lists = {f.code_list: codes_within(regions, f.code_list, regency_code) for f in standard.fields if f.code_list}
+    outcome = validate(batch.frame, standard, code_lists)
+    changes = edition_changes(load_regions(config, cache, "kemendagri_regions_previous"), regions)
+    checked = explain_retired(outcome.issues, changes, config["kemendagri_regions"]["edition"])
+    issues = batch.issues + drop_consequences(batch.issues, checked) + scan(batch.frame, standard,
+                                                                            district_codes(regions))
+    return SelfCheck(path.name, standard.ref, len(batch.frame), issues)
+
+
+def report(result: SelfCheck, limit: int = 50) -> str:
+    """Readable for agency staff, Bahasa Indonesia first."""
+    if result.accepted:
+        return (f"DITERIMA: {result.file} memenuhi standar {result.standard} ({result.rows} baris).\n"
+                f"ACCEPTED: {result.file} meets standard {result.standard} ({result.rows} rows).")
+    lines = [f"DITOLAK: {result.file} belum memenuhi standar {result.standard}: {len(result.issues)} temuan.",
+             f"REJECTED: {result.file} does not meet standard {result.standard}: {len(result.issues)} findings.", ""]
+    lines += [f"- {issue}" for issue in result.issues[:limit]]
+    if len(result.issues) > limit:
+        lines.append(f"... dan {len(result.issues) - limit} temuan lain / and {len(result.issues) - limit} more")
+    return "\n".join(lines)
