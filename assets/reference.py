@@ -7,6 +7,7 @@ from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_regencies, load_reference_config
 from pipelines.reference import edition_changes, load_regions
+from pipelines.standard import all_standards, code_lists
 
 REGIONS_KEY = dg.AssetKey(["reference", "kemendagri_regions"])
 EDITION_CHANGES_KEY = dg.AssetKey(["reference", "kemendagri_edition_changes"])
@@ -42,3 +43,15 @@ def conformed_dimensions(regions: pd.DataFrame, warehouse_db: WarehouseResource)
     agencies = [(a.slug, a.name, r.code) for r in load_regencies() for a in r.agencies]
     counts = warehouse.load_dimensions(warehouse_db.engine(), regions, agencies)
     return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in counts.items()})
+
+
+@dg.asset(key=["reference", "daftar_kode"], group_name="reference",
+          description="Data Induk: daftar kode setiap standar (komoditas, jenis sampah, kategori 112, satuan, ...) "
+                      "dan OPD per kabupaten / the code lists of every standard and the agencies per regency.")
+def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    agencies = pd.DataFrame([{"standard": "katalog", "field": "opd", "title": f"OPD {r.name}", "code": a.slug}
+                             for r in load_regencies() for a in r.agencies])
+    table = pd.concat([code_lists(all_standards()), agencies], ignore_index=True)
+    context.add_output_metadata({"rows": len(table), "lists": dg.MetadataValue.json(
+        table.groupby(["standard", "field"]).size().rename("codes").reset_index().to_dict("records"))})
+    return table

@@ -4,6 +4,7 @@ Schema fields plus Satu Data metadata), loaded and checked before any data is re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from pipelines.settings import schemas_dir
@@ -121,3 +122,17 @@ def load_standard(ref: str, directory: Path | None = None) -> Standard:
     if standard.ref != ref:
         raise SchemaError(f"{path}: file declares {standard.ref!r} but is stored as {ref!r}")
     return standard
+
+
+def all_standards(directory: Path | None = None) -> list[Standard]:
+    """Every standard in the schemas folder, each version."""
+    directory = directory or schemas_dir()
+    return [load_standard(f"{path.parent.name}/{path.stem}", directory) for path in sorted(directory.glob("*/*.yaml"))]
+
+
+def code_lists(standards: list[Standard]) -> pd.DataFrame:
+    """Data Induk: every code list the standards define (commodities, waste types, incident categories,
+    units, ...), one row per code, with the standard and field that define it."""
+    rows = [{"standard": s.ref, "field": f.name, "title": f.title, "code": str(code)}
+            for s in standards for f in s.fields if f.enum for code in f.enum]
+    return pd.DataFrame(rows, columns=["standard", "field", "title", "code"])

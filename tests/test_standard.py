@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 
-from pipelines.standard import SchemaError, load_standard, parse_standard
+from pipelines.standard import SchemaError, all_standards, code_lists, load_standard, parse_standard
 from pipelines.settings import schemas_dir
 
 
@@ -41,3 +41,13 @@ def test_stored_version_must_match_declared(tmp_path, market_doc):
     (tmp_path / "harga-pasar" / "1.0.0.yaml").write_text(yaml.safe_dump(market_doc))
     with pytest.raises(SchemaError, match="declares 'harga-pasar/2.0.0'"):
         load_standard("harga-pasar/1.0.0", tmp_path)
+
+
+def test_every_standard_loads_and_its_code_lists_are_data():
+    standards = all_standards()
+    assert {s.name for s in standards} >= {"harga-pasar", "bank-sampah", "panggilan-112", "kunjungan-wisata",
+                                           "wifi-publik", "layanan-publik", "tinggi-muka-air", "kepatuhan-opd"}
+    table = code_lists(standards)
+    market = table[(table["standard"] == "harga-pasar/1.0.0") & (table["field"] == "komoditas")]
+    assert set(market["code"]) == set(load_standard("harga-pasar/1.0.0").fields[4].enum)
+    assert not table.duplicated(["standard", "field", "code"]).any()
