@@ -92,7 +92,8 @@ class Portal:
         return self._extensions
 
     def download(self, url: str) -> bytes:
-        headers = {"Authorization": self.token} if self.token else {}
+        # The token goes only to the portal itself, never to a resource URL that points elsewhere.
+        headers = {"Authorization": self.token} if self.token and url.startswith(self.url + "/") else {}
         response = requests.get(url, headers=headers, timeout=300)
         response.raise_for_status()
         return response.content
