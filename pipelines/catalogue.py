@@ -47,9 +47,9 @@ class Regency:
     walidata: str
     portal: str
     timezone: str
-    walidata_contact: str
     agencies: tuple[Agency, ...]
     datasets: tuple[Dataset, ...]
+    walidata_contact: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def load_regency(path: Path) -> Regency:
                                     bool(d.get("needs_approval", False))))
         region = doc["regency"]
         return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
-                       region.get("timezone", "Asia/Jakarta"), doc.get("walidata_contact", ""),
-                       tuple(agencies.values()), tuple(datasets))
+                       region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets),
+                       doc.get("walidata_contact", ""))
     except KeyError as missing:
         raise CatalogueError(f"{path.name}: missing key {missing}") from None
 
