@@ -224,7 +224,7 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
           run_id: str, agency: str = "") -> MergeResult:
     """Upsert the batch by (regency, primary key). Rows equal to what is stored are not touched, so their
     lineage keeps pointing at the batch that first delivered them; a changed row's earlier version moves
-    to the history table. The batch itself is kept in staging, replacing an earlier load of the same batch.
+    to the history table. The batch itself is kept in staging, once per batch.
     A batch whose content equals the regency's last merged one is recognised by its digest and costs no
     load at all."""
     table = ensure_table(engine, standard)
@@ -254,25 +254,34 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
     with engine.begin() as connection:
         _stage(connection, data, columns)
         connection.exec_driver_sql(f"CREATE TEMP TABLE typed_incoming AS SELECT {selected} FROM incoming i")
-        counts = connection.exec_driver_sql(
-            f'SELECT count(*) FILTER (WHERE t."{key[0]}" IS NULL), '
-            f'count(*) FILTER (WHERE t."{key[0]}" IS NOT NULL AND ({differs})) '
-            f'FROM typed_incoming s LEFT JOIN {name} t ON {join}').one()
         listed = ", ".join(f'"{c}"' for c in columns)
+        # Only the rows that are new or differ go further: one join instead of pushing every row of the
+        # batch through the key index (a daily re-send changes a few rows of a large table).
+        connection.exec_driver_sql(
+            f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
+            f"FROM typed_incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
+        counts = connection.exec_driver_sql(
+            "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
         stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
         connection.exec_driver_sql(
             f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
             f"SELECT {', '.join(f't.{chr(34)}{c}{chr(34)}' for c in columns)}, t._loaded_at, {stamp} "
-            f"FROM {name} t JOIN typed_incoming s ON {join} WHERE {differs}")
+            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
         keys = ", ".join(f'"{k}"' for k in key)
+        # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
         connection.exec_driver_sql(
-            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM typed_incoming ON CONFLICT ({keys}) '
+            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({keys}) '
             f'DO UPDATE SET {updates} WHERE {changed}')
-        connection.exec_driver_sql(f"DELETE FROM staging.{table.name} WHERE _batch_id = '{batch}'")
-        connection.exec_driver_sql(f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM typed_incoming")
+        # A batch id names its files' content, so a batch already in staging is there exactly as sent.
+        staged = connection.exec_driver_sql(
+            f"SELECT EXISTS (SELECT 1 FROM staging.{table.name} WHERE _batch_id = '{batch}')").scalar()
+        if not staged:
+            connection.exec_driver_sql(
+                f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM typed_incoming")
         connection.execute(log.insert().values(
             table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
             loaded_at=now, inserted=int(counts[0]), updated=int(counts[1]), rows=len(frame)))
+        connection.exec_driver_sql("DROP TABLE changed_incoming")
         connection.exec_driver_sql("DROP TABLE typed_incoming")
         connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
     inserted, updated = int(counts[0]), int(counts[1])
