@@ -147,20 +147,27 @@ def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     return tables[0]
 
 
-def _stage(connection: sa.Connection, frame: pd.DataFrame, columns: list[str]) -> None:
-    """Bulk-load the batch into a temporary table `incoming` with the engine's own fast path."""
+def _stage(connection: sa.Connection, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    """Bulk-load a frame into the typed temporary table `incoming` (column -> SQL type) with the engine's
+    own fast path: DuckDB scans the DataFrame, PostgreSQL parses CSV in COPY straight into the types."""
+    columns = list(types)
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
         raw.register("incoming_frame", frame[columns])
-        raw.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming_frame")
+        casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types.items())
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {casts} FROM incoming_frame")
         raw.unregister("incoming_frame")
         return
     if connection.dialect.name != "postgresql":
         raise NotImplementedError(f"warehouse engine {connection.dialect.name!r} is not supported")
-    quoted = ", ".join(f'"{c}" TEXT' for c in columns)
-    connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({quoted}) ON COMMIT DROP")
+    typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
+    connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
+    out = frame[columns].copy()
+    for column, kind in types.items():   # DATE columns take the day only; timestamps keep microseconds
+        if kind == "DATE" and pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
     buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
+    out.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
     names = ", ".join(f'"{c}"' for c in columns)
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
@@ -212,10 +219,9 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
             table.create(connection, checkfirst=True)
             columns = [c.name for c in table.columns]
             connection.exec_driver_sql(f"DELETE FROM core.{name}")
-            _stage(connection, frames[name], columns)
-            casts = ", ".join(f'CAST(i."{c.name}" AS {c.type.compile(dialect=connection.dialect)}) AS "{c.name}"'
-                              for c in table.columns)
-            connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT {casts} FROM incoming i")
+            _stage(connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect)
+                                              for c in table.columns})
+            connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT * FROM incoming")
             connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
     return {name: len(frame) for name, frame in frames.items()}
 
@@ -246,20 +252,18 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
     key = [REGION_KEY, *standard.primary_key]
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
     name = f"core.{table.name}"
-    selected = ", ".join(f'CAST(i."{c}" AS {types[c]}) AS "{c}"' for c in columns)
     join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
     changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
     with engine.begin() as connection:
-        _stage(connection, data, columns)
-        connection.exec_driver_sql(f"CREATE TEMP TABLE typed_incoming AS SELECT {selected} FROM incoming i")
+        _stage(connection, data, {c: types[c] for c in columns})
         listed = ", ".join(f'"{c}"' for c in columns)
         # Only the rows that are new or differ go further: one join instead of pushing every row of the
         # batch through the key index (a daily re-send changes a few rows of a large table).
         connection.exec_driver_sql(
             f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
-            f"FROM typed_incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
+            f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
         counts = connection.exec_driver_sql(
             "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
         stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
@@ -277,13 +281,12 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
             f"SELECT EXISTS (SELECT 1 FROM staging.{table.name} WHERE _batch_id = '{batch}')").scalar()
         if not staged:
             connection.exec_driver_sql(
-                f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM typed_incoming")
+                f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM incoming")
         connection.execute(log.insert().values(
             table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
             loaded_at=now, inserted=int(counts[0]), updated=int(counts[1]), rows=len(frame)))
         connection.exec_driver_sql("DROP TABLE changed_incoming")
-        connection.exec_driver_sql("DROP TABLE typed_incoming")
-        connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
+        connection.exec_driver_sql("DROP TABLE incoming")
     inserted, updated = int(counts[0]), int(counts[1])
     return MergeResult(inserted, updated, len(frame) - inserted - updated)
 

@@ -117,8 +117,8 @@ from pipelines.standard import load_standard
 from tests.test_warehouse import batch
 engine = warehouse.create_engine(sys.argv[1])
 real_stage = warehouse._stage
-def stage_then_die(connection, frame, columns):
-    real_stage(connection, frame, columns)
+def stage_then_die(connection, frame, types):
+    real_stage(connection, frame, types)
     os.kill(os.getpid(), signal.SIGKILL)   # the process dies in the middle of the load's transaction
 warehouse._stage = stage_then_die
 warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2")
