@@ -56,6 +56,7 @@ demo-stop:  ## Stop the demo agency server (by its pidfile)
 	fi
 
 test: setup $(DAGSTER_HOME)/dagster.yaml  ## Run the whole test suite against a real CKAN, PostgreSQL, DuckDB and Dagster
+	bash scripts/chromium.sh
 	$(PY) -m pytest
 
 setup: $(VENV)/.installed  ## Install the pipeline's Python environment (pinned by requirements.lock)
