@@ -42,7 +42,8 @@ def _summary(step: str, meta: dict) -> str:
     if step == "raw":
         return f": {len(value['files'])} berkas / files, {value['bytes']:,} bytes"
     if step == "warehouse":
-        return f": baru / new {value['inserted']}, berubah / updated {value['updated']}, sama / unchanged {value['unchanged']}"
+        return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
+                f"sama / unchanged {value['unchanged']}")
     if step == "portal" and "url" in value:
         return f": {value['url']} (berubah / changed: {value['changed']}, API writes: {value['api_writes']})"
     if step == "portal":
