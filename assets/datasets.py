@@ -32,6 +32,10 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
     # Agency servers and the portal fail now and then: retry with growing pauses, and cap how many steps
     # talk to them at once (pool limits live in the instance, see deploy/dagster.yaml).
     retry = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+    # Declarative automation: when a steward re-runs one step, the steps after it follow; never past a
+    # failed blocking check (quarantine), and not merely because shared reference data was refreshed.
+    follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
+              & dg.AutomationCondition.all_deps_blocking_checks_passed())
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
     # no output, and the steps after it are skipped instead of failing.
@@ -65,7 +69,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         metadata["late_by"] = describe(late)
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
-    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"},
+    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"}, automation_condition=follow,
               ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
               description=f"Baris bertipe menurut standar {standard.ref}.")
     def staged(context: dg.AssetExecutionContext, files: list[RawFile]) -> ParsedBatch:
@@ -102,7 +106,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
             return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
         return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
-    @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"},
+    @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"}, automation_condition=follow,
               ins={"batch": dg.AssetIn(key=[*prefix, "staged"])}, deps=[DIMENSIONS_KEY],
               description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris.")
     def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
@@ -114,7 +118,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
-              retry_policy=retry, pool="ckan_portal",
+              retry_policy=retry, pool="ckan_portal", automation_condition=follow,
               deps=[warehouse_table],
               ins={"regions": dg.AssetIn(key=REGIONS_KEY), "batch": dg.AssetIn(key=[*prefix, "staged"])},
               description="Diterbitkan ke portal CKAN dengan metadata Satu Data dan tabel DataStore.")

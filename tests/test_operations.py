@@ -145,3 +145,26 @@ def test_quarantine_and_failed_run_alerts(catalogue, smtp_inbox, httpserver):
     assert kinds == ["quarantined", "run_failed"]
     quarantined = next(r.get_json() for r, _ in httpserver.log if r.get_json()["kind"] == "quarantined")
     assert quarantined["details"]["issues"] == 1 and quarantined["details"]["report"].endswith("report.html")
+
+
+@pytest.mark.parametrize("late_file, follows", [(None, True), ("64.03.01", False)])
+def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, late_file, follows):
+    if late_file:
+        (catalogue["drop"] / "harga_pasar_susulan.csv").write_text(
+            "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+            f"29/10/2026;{late_file};PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+    defs = build_definitions()
+    key = ["ppu", "harga_pasar"]
+    warehouse = dg.AssetKey([*key, "warehouse"])
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        # A steward re-runs only the parsing of one dataset (with its checks)...
+        job = defs.resolve_job_def("ppu_harga_pasar")
+        job.execute_in_process(instance=instance, raise_on_error=False,
+                               asset_selection=[dg.AssetKey([*key, "raw"]), dg.AssetKey([*key, "staged"]),
+                                                dg.AssetKey(["reference", "kemendagri_regions"]),
+                                                dg.AssetKey(["reference", "kemendagri_edition_changes"])])
+        # ...and the next automation tick asks for the warehouse step only if the standard check passed.
+        second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        requested = {r.key for r in second.results if r.true_subset.size > 0}
+        assert (warehouse in requested) is follows
