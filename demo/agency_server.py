@@ -15,7 +15,6 @@ see that one broken agency leaves the others published.
 import argparse
 import hashlib
 import hmac
-import json
 import os
 import signal
 import sys

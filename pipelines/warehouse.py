@@ -217,7 +217,6 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
         _ensure_layers(connection)
         for name, table in tables.items():
             table.create(connection, checkfirst=True)
-            columns = [c.name for c in table.columns]
             connection.exec_driver_sql(f"DELETE FROM core.{name}")
             _stage(connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect)
                                               for c in table.columns})
