@@ -11,7 +11,20 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${SATUDATA_STATE:-$REPO/.state}"
 PORT="${SATUDATA_PG_PORT:-55432}"
 PGBIN=/usr/lib/postgresql/15/bin
+# The server runs as the postgres OS user, which must be able to reach its data folder: a checkout under a
+# private folder (such as /root) keeps its cluster in /var/tmp instead, named after the state folder.
+world_traversable() {
+    local dir=$1 perms
+    while [[ $dir != / ]]; do
+        if [[ -d $dir ]]; then
+            perms=$(stat -c %A "$dir")
+            [[ ${perms:9:1} == [xt] ]] || return 1
+        fi
+        dir=$(dirname "$dir")
+    done
+}
 PGROOT="$STATE/postgres"
+world_traversable "$STATE" || PGROOT="/var/tmp/satudata-postgres-$(printf %s "$STATE" | sha1sum | cut -c1-12)"
 DATA="$PGROOT/data"
 RUN="$PGROOT/run"          # unix socket directory
 PWFILE="$PGROOT/password"
