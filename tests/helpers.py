@@ -1,6 +1,9 @@
 """Test catalogues built from the project's own catalogue and demo files."""
 
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -29,3 +32,16 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options)
     doc.update(regency={**doc["regency"], "slug": slug}, agencies=[agency], datasets=[dataset])
     (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
     return catalogue, drop
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a server a test started in its own session, with every child it spawned (Dagster's code
+    servers outlive a plain SIGTERM to their parent)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)   # children still in the group
+        except ProcessLookupError:
+            pass

@@ -3,7 +3,6 @@
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import ckanapi
 import dagster as dg
 
 from pipelines import settings
-from tests.helpers import market_price_catalogue
+from tests.helpers import market_price_catalogue, stop_group
 
 DEADLINE_SECONDS = 240
 
@@ -55,8 +54,7 @@ def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres
             assert run.status == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
             assert "postgres" in type(instance.run_storage).__module__
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
+        stop_group(daemon)
         for key in [k for k in os.environ if k.startswith("DAGSTER_PG_")]:
             del os.environ[key]
         ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])

@@ -4,7 +4,6 @@ local webserver and finds the asset graph, a failed standard check with its find
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import requests
 from assets.definitions import build_definitions
 from pipelines import settings
 from pipelines.raw import RawArchive
-from tests.helpers import market_price_catalogue
+from tests.helpers import market_price_catalogue, stop_group
 
 CHROMIUM = shutil.which("chromium")
 START_SECONDS = 180
@@ -99,5 +98,4 @@ def test_steward_finds_graph_failed_check_and_late_agency(steward_instance, tmp_
         lateness = rendered(f"{base}/assets/ppu/harga_pasar/raw?view=checks", tmp_path / "profile")
         assert "tepat_waktu" in lateness and "terlambat" in lateness   # the check names how late
     finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        web.wait(timeout=60)
+        stop_group(web)
