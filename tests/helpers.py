@@ -34,6 +34,16 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options)
     return catalogue, drop
 
 
+# A late delivery from Dinas Perdagangan PPU whose one row names a district of Berau (Kemendagri 64.03):
+# a real code, but outside the regency, so the standard check quarantines it.
+OUT_OF_REGENCY_BATCH = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+                        "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+
+
+def drop_out_of_regency_batch(drop: Path) -> None:
+    (drop / "harga_pasar_susulan.csv").write_text(OUT_OF_REGENCY_BATCH, encoding="utf-8")
+
+
 def stop_group(process: subprocess.Popen) -> None:
     """Stop a server a test started in its own session, with every child it spawned (Dagster's code
     servers outlive a plain SIGTERM to their parent)."""

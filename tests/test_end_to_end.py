@@ -20,7 +20,7 @@ from assets.definitions import build_definitions
 from pipelines import warehouse
 from pipelines.publish import safe_csv
 from pipelines.standard import load_standard
-from tests.helpers import market_price_catalogue
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 
@@ -130,9 +130,7 @@ def satudata(*args: str) -> str:
 
 def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert run_job().success
-    late = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-            "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
-    (regency["drop"] / "harga_pasar_susulan.csv").write_text(late, encoding="utf-8")
+    drop_out_of_regency_batch(regency["drop"])
     failed = run_job()
     assert not failed.success
     [check] = [c for c in failed.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
@@ -206,9 +204,7 @@ def test_compliance_scorecard_is_published_for_the_forum(regency):
                 first["jumlah_batch"], float(first["persen_lolos_pertama"]), first["karantina_terbuka"]) == \
             (f"disdag-{regency['slug']}", 1, 1, 1, 1, 100.0, 0)
 
-        (regency["drop"] / "harga_pasar_susulan.csv").write_text(
-            "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-            "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+        drop_out_of_regency_batch(regency["drop"])
         assert not job.execute_in_process(instance=instance, raise_on_error=False).success
         later = scorecard_row()   # the quarantined second batch counts against the first-try rate
         assert (later["dataset_terbit"], later["jumlah_batch"], float(later["persen_lolos_pertama"]),

@@ -16,7 +16,7 @@ from assets.automation import alert_on_failed_run, alert_on_finished_run, datase
 from assets.definitions import build_definitions
 from pipelines.catalogue import load_regencies
 from pipelines.raw import RawArchive
-from tests.helpers import market_price_catalogue
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
 
 
 
@@ -125,9 +125,7 @@ def test_late_agency_is_named_in_ui_and_alerts(catalogue, smtp_inbox, httpserver
 
 
 def test_quarantine_and_failed_run_alerts(catalogue, smtp_inbox, httpserver):
-    (catalogue["drop"] / "harga_pasar_susulan.csv").write_text(
-        "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-        "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+    drop_out_of_regency_batch(catalogue["drop"])
     httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
     with dg.DagsterInstance.ephemeral() as instance:
         job = build_definitions().resolve_job_def("ppu_harga_pasar")
@@ -147,12 +145,10 @@ def test_quarantine_and_failed_run_alerts(catalogue, smtp_inbox, httpserver):
     assert quarantined["details"]["issues"] == 1 and quarantined["details"]["report"].endswith("report.html")
 
 
-@pytest.mark.parametrize("late_file, follows", [(None, True), ("64.03.01", False)])
-def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, late_file, follows):
-    if late_file:
-        (catalogue["drop"] / "harga_pasar_susulan.csv").write_text(
-            "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-            f"29/10/2026;{late_file};PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+@pytest.mark.parametrize("quarantined", [False, True])
+def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, quarantined):
+    if quarantined:
+        drop_out_of_regency_batch(catalogue["drop"])
     defs = build_definitions()
     key = ["ppu", "harga_pasar"]
     warehouse = dg.AssetKey([*key, "warehouse"])
@@ -167,4 +163,4 @@ def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, la
         # ...and the next automation tick asks for the warehouse step only if the standard check passed.
         second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
         requested = {r.key for r in second.results if r.true_subset.size > 0}
-        assert (warehouse in requested) is follows
+        assert (warehouse in requested) is not quarantined

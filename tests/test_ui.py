@@ -18,7 +18,7 @@ import requests
 from assets.definitions import build_definitions
 from pipelines import settings
 from pipelines.raw import RawArchive
-from tests.helpers import market_price_catalogue, stop_group
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, stop_group
 
 CHROMIUM = shutil.which("chromium")
 START_SECONDS = 180
@@ -53,9 +53,7 @@ def steward_instance(tmp_path, monkeypatch, isolated_state, services_state):
         monkeypatch.setenv(key, value)
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
-    (drop / "harga_pasar_susulan.csv").write_text(
-        "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-        "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+    drop_out_of_regency_batch(drop)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         job = build_definitions().resolve_job_def("ppu_harga_pasar")
         assert not job.execute_in_process(instance=instance, raise_on_error=False).success   # quarantined
