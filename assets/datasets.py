@@ -10,7 +10,7 @@ from assets.reference import DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_reference_config
-from pipelines.freshness import describe, last_new_delivery, lateness
+from pipelines.freshness import dataset_lateness, describe
 from pipelines.issues import drop_consequences
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
@@ -59,8 +59,8 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                     description=f"Kiriman {standard.metadata['frekuensi'].lower()} dari {dataset.agency.name} "
                                 f"tiba tepat waktu / the agency delivers on time.")
     def on_time(state: StateResource) -> dg.AssetCheckResult:
-        last = last_new_delivery(state.archive().manifest(regency.slug, dataset.name))
-        late = lateness(last, standard.metadata["frekuensi"], timedelta(hours=dataset.grace_hours))
+        last, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name),
+                                      standard.metadata["frekuensi"], dataset.grace_hours)
         metadata = {"agency": dataset.agency.name, "dataset": dataset.name, "regency": regency.name,
                     "frequency": standard.metadata["frekuensi"],
                     "last_new_delivery": last.isoformat() if last else "belum pernah / never"}

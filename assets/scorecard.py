@@ -12,7 +12,7 @@ from assets.reference import REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Agency, Dataset, Regency, Source
-from pipelines.freshness import last_new_delivery, lateness
+from pipelines.freshness import dataset_lateness
 from pipelines.privacy import district_codes
 from pipelines.publish import publish
 from pipelines.quarantine import list_batches
@@ -42,8 +42,8 @@ def scorecard_definitions(regency: Regency) -> dg.Definitions:
             latest = context.instance.get_latest_materialization_event(
                 dg.AssetKey([regency.slug, dataset.name.replace("-", "_"), "portal"]))
             meta = latest.asset_materialization.metadata if latest else {}
-            late = lateness(last_new_delivery(state.archive().manifest(regency.slug, dataset.name)),
-                            dataset_standard.metadata["frekuensi"], timedelta(hours=dataset.grace_hours))
+            _, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name),
+                                       dataset_standard.metadata["frekuensi"], dataset.grace_hours)
             mine = [b for b in quarantined if b["dataset"] == dataset.name]
             statuses.append(DatasetStatus(
                 agency=dataset.agency.slug, dataset=dataset.name,

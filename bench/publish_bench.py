@@ -55,7 +55,7 @@ def main() -> None:
     ckan = ckanapi.RemoteCKAN(url, apikey=token)
     frame = table(args.rows)
     portal = Portal(url, token)
-    print(f"portal extensions: {', '.join(portal.extensions())}")
+    print(f"portal extensions: {', '.join(portal.read('status_show').get('extensions', []))}")
     try:
         t = time.perf_counter()
         first = publish(portal, regency, dataset, STANDARD, frame, {"run_id": "bench"}, set())

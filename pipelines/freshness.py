@@ -38,3 +38,9 @@ def describe(late: timedelta) -> str:
     hours = late.total_seconds() / 3600
     return f"terlambat {hours:.0f} jam / {hours:.0f} hours late" if hours < 48 else \
         f"terlambat {hours / 24:.0f} hari / {hours / 24:.0f} days late"
+
+
+def dataset_lateness(manifest: Path, frequency: str, grace_hours: float) -> tuple[datetime | None, timedelta | None]:
+    """When a dataset's last new content arrived, and how late the next delivery is (see `lateness`)."""
+    last = last_new_delivery(manifest)
+    return last, lateness(last, frequency, timedelta(hours=grace_hours))

@@ -70,7 +70,6 @@ class Portal:
         self.token = api_token
         self.ckan = ckanapi.RemoteCKAN(self.url, apikey=api_token, user_agent="satudata-pipeline")
         self.writes: list[str] = []
-        self._extensions: list[str] | None = None
 
     def read(self, action: str, **data):
         return self.ckan.call_action(action, data)
@@ -84,12 +83,6 @@ class Portal:
             return self.read(action, **data)
         except ckanapi.NotFound:
             return None
-
-    def extensions(self) -> list[str]:
-        """The portal's plugins (`status_show`), read once: decides the load path."""
-        if self._extensions is None:
-            self._extensions = list(self.read("status_show").get("extensions", []))
-        return self._extensions
 
     def download(self, url: str) -> bytes:
         # The token goes only to the portal itself, never to a resource URL that points elsewhere.

@@ -3,6 +3,7 @@ pipeline, run on one file on the agency's own computer, with no portal, warehous
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +29,12 @@ class SelfCheck:
         return not self.issues
 
 
+@lru_cache(maxsize=4)
+def _regions(cache: Path, edition: str):
+    """A region table read once per process: checking many files must not re-read 83,000 villages each."""
+    return load_regions(load_reference_config(), cache, edition)
+
+
 def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> SelfCheck:
     """Check one agency file against a standard. `regency` is a catalogue slug (ppu) or a Kemendagri code
     (64.09): region codes must lie inside it, and a catalogue entry for the standard lends its column
@@ -41,10 +48,10 @@ def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> Self
                   datetime.now(timezone.utc).isoformat(timespec="seconds"))
     batch = parse_file(raw, standard, columns)
     config = load_reference_config()
-    regions = load_regions(config, cache)
+    regions = _regions(cache, "kemendagri_regions")
     code_lists = {f.code_list: codes_within(regions, f.code_list, regency_code) for f in standard.fields if f.code_list}
     outcome = validate(batch.frame, standard, code_lists)
-    changes = edition_changes(load_regions(config, cache, "kemendagri_regions_previous"), regions)
+    changes = edition_changes(_regions(cache, "kemendagri_regions_previous"), regions)
     checked = explain_retired(outcome.issues, changes, config["kemendagri_regions"]["edition"])
     issues = batch.issues + drop_consequences(batch.issues, checked) + scan(batch.frame, standard,
                                                                             district_codes(regions))
