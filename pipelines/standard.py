@@ -15,6 +15,10 @@ CODE_LISTS = {"kemendagri-provinsi", "kemendagri-kabupaten", "kemendagri-kecamat
 FREQUENCIES = {"Harian", "Mingguan", "Bulanan", "Triwulanan", "Semesteran", "Tahunan", "Ad-hoc"}
 CLASSIFICATIONS = {"Terbuka", "Terbatas", "Tertutup"}
 LEVELS = {"Provinsi", "Kabupaten", "Kecamatan", "Desa/Kelurahan"}
+# Master data (Data Induk) a foreign key may reference: resource -> its fields. Each regency keeps its own
+# list in catalogue/data-induk/<regency>-<list>.csv (see pipelines/reference.py).
+MASTER_DATA = {"data-induk-pasar": ("kode_pasar", "nama_pasar", "kode_kecamatan")}
+NUMERIC_TYPES = {"integer", "number"}
 
 
 class SchemaError(ValueError):
@@ -33,7 +37,16 @@ class Field:
     maximum: float | None = None
     code_list: str | None = None
     personal: bool = False        # personal data: kept out of every publication
+    sum_of: tuple[str, ...] = ()  # a total: equals the sum of these fields in every row
     metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """Frictionless `foreignKeys` entry: these fields of every row must be a row of a master list."""
+    fields: tuple[str, ...]
+    resource: str
+    reference_fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class Standard:
     primary_key: tuple[str, ...]
     missing_values: tuple[str, ...]
     metadata: dict
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    period_field: str | None = None  # the date field the reported period of a delivery applies to
 
     @property
     def ref(self) -> str:
@@ -72,6 +87,9 @@ def _field(raw: dict, where: str) -> Field:
     extra = dict(raw.get("satudata", {}))
     code_list = extra.pop("code_list", None)
     personal = bool(extra.pop("personal", False))
+    sum_of = extra.pop("sum_of", ())
+    if isinstance(sum_of, str) or not all(isinstance(n, str) for n in sum_of):
+        raise SchemaError(f"{where}: field {name!r}: satudata.sum_of must be a list of field names")
     if code_list and code_list not in CODE_LISTS:
         raise SchemaError(f"{where}: field {name!r} names code list {code_list!r}, which does not exist "
                           f"(known: {sorted(CODE_LISTS)})")
@@ -79,12 +97,55 @@ def _field(raw: dict, where: str) -> Field:
                  enum=tuple(constraints["enum"]) if "enum" in constraints else None,
                  pattern=constraints.get("pattern"), minimum=constraints.get("minimum"),
                  maximum=constraints.get("maximum"), code_list=code_list, personal=personal,
-                 metadata=extra)
+                 sum_of=tuple(sum_of), metadata=extra)
 
 
 def _check_choice(where: str, key: str, value, allowed: set) -> None:
     if value not in allowed:
         raise SchemaError(f"{where}: satudata.{key} is {value!r}; allowed: {sorted(allowed)}")
+
+
+def _names(value) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def _foreign_keys(raw: list, fields: dict[str, Field], where: str) -> tuple[ForeignKey, ...]:
+    """Each foreign key must name fields of this schema and a known master list with fields it has."""
+    keys = []
+    for entry in raw:
+        own = _names(entry.get("fields"))
+        reference = entry.get("reference") or {}
+        resource, theirs = reference.get("resource"), _names(reference.get("fields"))
+        if resource not in MASTER_DATA:
+            raise SchemaError(f"{where}: foreign key {list(own)} references resource {resource!r}, which does not "
+                              f"exist (known: {sorted(MASTER_DATA)})")
+        unknown = [n for n in own if n not in fields]
+        if not own or unknown:
+            raise SchemaError(f"{where}: foreign key names fields {unknown or own!r} that are not fields of the schema")
+        missing = [n for n in theirs if n not in MASTER_DATA[resource]]
+        if missing or len(theirs) != len(own):
+            raise SchemaError(f"{where}: foreign key {list(own)} -> {resource} {list(theirs)}: the referenced fields "
+                              f"must be as many as the key's and among {list(MASTER_DATA[resource])}")
+        keys.append(ForeignKey(own, resource, theirs))
+    return tuple(keys)
+
+
+def _check_sums(fields: dict[str, Field], where: str) -> None:
+    for f in fields.values():
+        parts = [fields.get(n) for n in f.sum_of]
+        if f.sum_of and (f.type not in NUMERIC_TYPES or f.name in f.sum_of
+                         or any(p is None or p.type not in NUMERIC_TYPES for p in parts)):
+            raise SchemaError(f"{where}: field {f.name!r}: sum_of {list(f.sum_of)} must name other numeric fields "
+                              f"of the schema, and the total must be numeric")
+
+
+def _period_field(meta: dict, fields: dict[str, Field], primary_key: tuple[str, ...], where: str) -> str | None:
+    """Named in `satudata.period_field`, else the first date field of the primary key."""
+    dates = [n for n, f in fields.items() if f.type in ("date", "datetime")]
+    name = meta.get("period_field") or next((k for k in primary_key if k in dates), None)
+    if name is not None and name not in dates:
+        raise SchemaError(f"{where}: satudata.period_field {name!r} is not a date or datetime field of the schema")
+    return name
 
 
 def parse_standard(doc: dict, where: str) -> Standard:
@@ -105,9 +166,13 @@ def parse_standard(doc: dict, where: str) -> Standard:
         personal_key = [f.name for f in fields if f.personal and f.name in primary_key]
         if personal_key:
             raise SchemaError(f"{where}: primary key {personal_key} is personal data and could not be published")
+        by_name = {f.name: f for f in fields}
+        _check_sums(by_name, where)
         return Standard(name=doc["name"], version=str(doc["version"]), title=doc["title"],
                         description=doc.get("description", ""), fields=fields, primary_key=primary_key,
-                        missing_values=tuple(table.get("missingValues", [""])), metadata=meta)
+                        missing_values=tuple(table.get("missingValues", [""])), metadata=meta,
+                        foreign_keys=_foreign_keys(table.get("foreignKeys", []), by_name, where),
+                        period_field=_period_field(meta, by_name, primary_key, where))
     except KeyError as missing:
         raise SchemaError(f"{where}: missing key {missing}") from None
 

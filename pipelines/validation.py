@@ -22,9 +22,11 @@ import great_expectations.expectations as gxe  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 from pipelines.issues import Issue  # noqa: E402
+from pipelines.period import Period, period_of  # noqa: E402
 from pipelines.standard import Standard  # noqa: E402
 
 ROW_ID = ["_source_file", "_source_row"]
+POSITION = "_satudata_position"  # meta key pairing GX's results with the suite's expectations
 MAX_ISSUES_PER_RULE = 1000  # the counts stay complete; the report lists this many rows per rule
 # The dtype name GX's pandas type check accepts for each standard type (pandas 3: strings are `str`;
 # the nullable Int64 / Float64 / boolean columns the parser makes match their numpy names).
@@ -41,6 +43,20 @@ MESSAGES = {
     "expect_column_values_to_be_unique": ("kunci baris ganda (data dobel)", "duplicate row key"),
     "expect_column_values_to_be_of_type": ("tipe data kolom tidak sesuai standar",
                                                 "column type does not match the standard"),
+    "expect_column_pair_values_to_be_in_set": ("pasangan nilai tidak ada dalam Data Induk",
+                                               "value pair is not in the master data"),
+}
+# Rules that GX expresses with a general expectation (meta "rule"): their own messages.
+RULE_MESSAGES = {
+    "no_future": ("tanggal berada di masa depan", "date lies in the future"),
+    "reported_period": ("tanggal di luar periode laporan {period} (menurut nama berkas)",
+                        "date lies outside the reported period {period} (stated by the file name)"),
+    "catalogue_period": ("tanggal di luar periode laporan {period} (menurut katalog)",
+                         "date lies outside the reported period {period} (set in the catalogue)"),
+    "sum_of": ("jumlah tidak sama dengan {parts}", "total does not equal {parts}"),
+    "master_data": ("kode tidak ada dalam Data Induk {resource}", "code is not in the master data {resource}"),
+    "master_data_pair": ("{fields} tidak sesuai Data Induk {resource}",
+                         "{fields} do not match the master data {resource}"),
 }
 
 
@@ -52,10 +68,50 @@ class ValidationOutcome:
     engine: str = "gx"                                 # which evaluator produced it ("duckdb" or "gx")
 
 
-def build_suite(standard: Standard, code_lists: dict[str, list[str]], today: date | None = None
-                ) -> gx.ExpectationSuite:
+def _literal(value: str) -> str:
+    return repr(value)  # a Python string literal, as pandas' query parser reads it
+
+
+def file_condition(name: str) -> str:
+    """GX pandas row condition: the rows of one delivered file."""
+    return f"_source_file == {_literal(name)}"
+
+
+def sum_condition(total: str, parts: tuple[str, ...]) -> str:
+    """GX pandas row condition: the rows whose total differs from the sum of its parts (a missing value
+    matches nothing, as in SQL)."""
+    return f"`{total}` != " + " + ".join(f"`{p}`" for p in parts)
+
+
+def _master_expectations(standard: Standard, references: dict[str, pd.DataFrame]) -> list:
+    """Foreign keys: the first field must be a code of the master list, and the key's fields together a row
+    of it (a market's district must be the one the list gives)."""
+    found = []
+    for key in standard.foreign_keys:
+        if key.resource not in references:
+            raise ValueError(f"{standard.ref}: no master list {key.resource!r} given for the foreign key "
+                             f"{list(key.fields)}")
+        table = references[key.resource]
+        meta = {"rule": "master_data", "resource": key.resource}
+        found.append(gxe.ExpectColumnValuesToBeInSet(
+            column=key.fields[0], value_set=sorted(table[key.reference_fields[0]].astype(str).unique()), meta=meta))
+        if len(key.fields) == 2:
+            pairs = sorted({(str(a), str(b)) for a, b in table[list(key.reference_fields)].itertuples(index=False)})
+            found.append(gxe.ExpectColumnPairValuesToBeInSet(
+                column_A=key.fields[0], column_B=key.fields[1], value_pairs_set=pairs,
+                meta=meta | {"rule": "master_data_pair"}))
+        elif len(key.fields) > 2:
+            raise ValueError(f"{standard.ref}: foreign keys of more than two fields are not supported")
+    return found
+
+
+def build_suite(standard: Standard, code_lists: dict[str, list[str]], today: date | None = None, *,
+                periods: dict[str, tuple[Period, str]] | None = None,
+                references: dict[str, pd.DataFrame] | None = None) -> gx.ExpectationSuite:
     """The expectation suite of a standard. `code_lists` resolves each field's code list to the codes
-    allowed here (e.g. the districts of the regency being checked). GX needs a context before a suite."""
+    allowed here (e.g. the districts of the regency being checked); `periods` gives each delivered file its
+    reported period and where it comes from (`reported_period`: the file name, `catalogue_period`);
+    `references` the master lists the standard's foreign keys name. GX needs a context before a suite."""
     today = today or date.today()
     suite = gx.ExpectationSuite(name=standard.ref)
     for f in standard.fields:
@@ -76,6 +132,18 @@ def build_suite(standard: Standard, code_lists: dict[str, list[str]], today: dat
             suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
                 column=f.name, max_value=pd.Timestamp(today) + pd.Timedelta(days=1), strict_max=True,
                 meta={"rule": "no_future"}))
+        if f.sum_of:  # the rows whose total differs from the sum are selected; none may exist
+            suite.add_expectation(gxe.ExpectColumnValuesToBeNull(
+                column=f.name, row_condition=sum_condition(f.name, f.sum_of), condition_parser="pandas",
+                meta={"rule": "sum_of", "parts": list(f.sum_of)}))
+    for name, (period, rule) in sorted((periods or {}).items()):
+        suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
+            column=standard.period_field, min_value=pd.Timestamp(period.start),
+            max_value=pd.Timestamp(period.end) + pd.Timedelta(days=1), strict_max=True,
+            row_condition=file_condition(name), condition_parser="pandas",
+            meta={"rule": rule, "source_file": name, "period": period.label}))
+    for expectation in _master_expectations(standard, references or {}):
+        suite.add_expectation(expectation)
     key = list(standard.primary_key)
     if len(key) > 1:
         suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
@@ -102,15 +170,24 @@ class _RuleResult:
 
 
 def _columns(config) -> list[str]:
+    if "column_A" in config.kwargs:
+        return [config.kwargs["column_A"], config.kwargs["column_B"]]
     return [config.kwargs["column"]] if "column" in config.kwargs else list(config.kwargs.get("column_list", []))
+
+
+def _message(config) -> tuple[str, str]:
+    meta = config.meta or {}
+    if meta.get("rule") not in RULE_MESSAGES:
+        return MESSAGES.get(config.type, ("aturan tidak terpenuhi", "rule not met"))
+    details = {"period": meta.get("period"), "resource": meta.get("resource"),
+               "parts": " + ".join(meta.get("parts", [])), "fields": ", ".join(_columns(config))}
+    return tuple(text.format(**details) for text in RULE_MESSAGES[meta["rule"]])
 
 
 def _issues(result: _RuleResult) -> list[Issue]:
     config = result.expectation.configuration
     kind = config.type
-    pesan, message = MESSAGES.get(kind, ("aturan tidak terpenuhi", "rule not met"))
-    if config.meta.get("rule") == "no_future":
-        pesan, message = "tanggal berada di masa depan", "date lies in the future"
+    pesan, message = _message(config)
     source_columns = _columns(config)
     column = ",".join(source_columns)
     if not result.rows:  # table-level results (e.g. a column's type) name the column only
@@ -129,6 +206,10 @@ def _outcome(results: list[_RuleResult], engine: str) -> ValidationOutcome:
         config = item.expectation.configuration
         summary = {"expectation": config.type, "column": ",".join(_columns(config)), "success": item.success,
                    "unexpected_count": item.unexpected_count}
+        if (config.meta or {}).get("rule"):
+            summary["rule"] = config.meta["rule"]
+        if (config.meta or {}).get("source_file"):
+            summary["file"] = config.meta["source_file"]
         if item.error:
             summary["error"] = item.error
         outcome.rules.append(summary)
@@ -144,15 +225,16 @@ def _run_gx(frame: pd.DataFrame, expectations: list) -> list[_RuleResult]:
     if not expectations:
         return []
     suite = gx.ExpectationSuite(name="gx")
-    for expectation in expectations:
-        suite.add_expectation(expectation.copy())
+    for n, expectation in enumerate(expectations):  # the position rides along in meta (unsaved: no ids)
+        suite.add_expectation(expectation.copy(update={"meta": {**(expectation.meta or {}), POSITION: n}}))
     batch = _context().data_sources.add_pandas("agency").add_dataframe_asset("batch") \
         .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                    "unexpected_index_column_names": ROW_ID})
-    # GX keeps the suite's order; pair each result with the caller's own expectation object
+    # GX orders results its own way (row conditions, column pairs): pair each with the caller's expectation
+    by_position = {item.expectation_config.meta[POSITION]: item for item in result.results}
     found = []
-    for expectation, item in zip(expectations, result.results, strict=True):
+    for expectation, item in zip(expectations, (by_position[n] for n in range(len(expectations))), strict=True):
         error = None
         if item.exception_info and item.exception_info.get("raised_exception"):
             error = item.exception_info.get("exception_message")
@@ -212,23 +294,82 @@ def _duplicates(columns: list[str], keep: str, ctes: list[str]) -> str:
     return f"_pos IN (SELECT _pos FROM {name})"
 
 
+def _condition_columns(config) -> list[str]:
+    """The columns the row conditions build_suite writes read."""
+    meta = config.meta or {}
+    return ["_source_file"] if "source_file" in meta else list(meta.get("parts", [])) if meta.get("rule") == "sum_of" \
+        else []
+
+
+def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
+    """SQL for the row conditions build_suite writes (the rows of one file; the rows whose total differs from
+    the sum of its parts), recognised by their exact text; None for any other condition."""
+    kw, meta = config.kwargs, config.meta or {}
+    condition = kw.get("row_condition")
+    if not condition:
+        return "TRUE"
+    if kw.get("condition_parser") != "pandas" or any(c not in frame.columns for c in _condition_columns(config)):
+        return None
+    if "source_file" in meta and condition == file_condition(meta["source_file"]) \
+            and _is_text(frame["_source_file"]):
+        params[f"p{len(params)}"] = meta["source_file"]
+        return f"_source_file = $p{len(params) - 1}"
+    parts = tuple(meta.get("parts", []))
+    if meta.get("rule") == "sum_of" and condition == sum_condition(kw["column"], parts) \
+            and all(pd.api.types.is_integer_dtype(frame[c].dtype) for c in (kw["column"], *parts)):
+        return f"{_quote(kw['column'])} <> (" + " + ".join(_quote(c) for c in parts) + ")"
+    return None  # e.g. a float total: NaN compares unlike NULL
+
+
 def _failing_rows_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
                       ctes: list[str]) -> str | None:
     """A boolean SQL expression true on exactly the rows GX counts as unexpected (helper queries go to
     `ctes`), or None when this expectation (or its arguments) is not one the fast path reproduces exactly."""
     config = expectation.configuration
     kw = config.kwargs
-    if kw.get("mostly", 1) != 1 or kw.get("row_condition"):
+    if kw.get("mostly", 1) != 1:
         return None
     columns = _columns(config)
     if not columns or any(c not in frame.columns for c in columns):
         return None  # GX reports the missing column itself
+    condition = _condition_sql(config, frame, params)
+    if condition is None:
+        return None
+    if condition != "TRUE" and config.type in ("expect_column_values_to_be_unique",
+                                                "expect_compound_columns_to_be_unique"):
+        return None  # a condition would change which rows count as duplicates
+    rule = _rule_sql(expectation, frame, connection, params, ctes, columns)
+    return None if rule is None else rule if condition == "TRUE" else f"({condition}) AND ({rule})"
+
+
+def _rule_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
+              ctes: list[str], columns: list[str]) -> str | None:
+    """The failing-row expression of the expectation itself, on every row (its row condition aside)."""
+    config = expectation.configuration
+    kw = config.kwargs
     kind = config.type
     column = frame[columns[0]]
     col = _quote(columns[0])
     p = f"p{len(params)}"
     if kind == "expect_column_values_to_not_be_null":
         return f"{col} IS NULL"
+    if kind == "expect_column_values_to_be_null":
+        return f"{col} IS NOT NULL"
+    if kind == "expect_column_pair_values_to_be_in_set":
+        other = frame[columns[1]]
+        pairs = kw.get("value_pairs_set") or []
+        ignore = getattr(expectation, "ignore_row_if", "both_values_are_missing")
+        if not (_is_text(column) and _is_text(other) and pairs
+                and all(isinstance(v, str) for pair in pairs for v in pair)):
+            return None
+        params[p] = [list(pair) for pair in pairs]
+        b = _quote(columns[1])
+        outside = f"({col} IS NULL OR {b} IS NULL OR NOT list_contains(${p}, [{col}, {b}]))"
+        if ignore == "both_values_are_missing":
+            return f"NOT ({col} IS NULL AND {b} IS NULL) AND {outside}"
+        if ignore == "either_value_is_missing":
+            return f"{col} IS NOT NULL AND {b} IS NOT NULL AND {outside}"
+        return outside if ignore == "neither" else None
     if kind == "expect_column_values_to_be_in_set":
         values = kw.get("value_set")
         if values is None or not len(values):
@@ -338,7 +479,8 @@ def _query(connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame, expectati
            predicates: dict[int, str], params: dict, ctes: list[str]) -> list[tuple[int, int, int]]:
     """One query over the DataFrame (scanned in place): (rule, failing rows of that rule, row position)
     for at most MAX_ISSUES_PER_RULE failing rows per rule, first rows first."""
-    used = list(dict.fromkeys(c for n in predicates for c in _columns(expectations[n].configuration)))
+    used = list(dict.fromkeys(c for n in predicates for config in [expectations[n].configuration]
+                              for c in _columns(config) + _condition_columns(config)))
     scan = frame[used].assign(_pos=np.arange(len(frame), dtype="int64"))
     flags = ", ".join(f"coalesce({sql}, FALSE) AS r{n}" for n, sql in predicates.items())
     tagged = ", ".join(f"CASE WHEN r{n} THEN {n} END" for n in predicates)
@@ -357,12 +499,30 @@ def _query(connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame, expectati
 ENGINES = {"duckdb": _run_duckdb, "gx": _run_gx}
 
 
+def file_periods(files, standard: Standard, fallback: Period | None = None) -> dict[str, tuple[Period, str]]:
+    """Each file's reported period and its origin: what its name states, else the catalogue's `fallback`;
+    files with neither are not period-checked."""
+    if standard.period_field is None:
+        return {}
+    found = {}
+    for name in files:
+        stated = period_of(str(name))
+        if stated or fallback:
+            found[str(name)] = (stated, "reported_period") if stated else (fallback, "catalogue_period")
+    return found
+
+
 def validate(frame: pd.DataFrame, standard: Standard, code_lists: dict[str, list[str]],
-             today: date | None = None, *, engine: str = "duckdb") -> ValidationOutcome:
+             today: date | None = None, *, engine: str = "duckdb", references: dict[str, pd.DataFrame] | None = None,
+             period: Period | None = None) -> ValidationOutcome:
     """Run the standard's suite on the batch; every failing row becomes an Issue (at most
-    MAX_ISSUES_PER_RULE per rule; the counts stay complete). `engine` picks the evaluator (see the module)."""
+    MAX_ISSUES_PER_RULE per rule; the counts stay complete). `engine` picks the evaluator (see the module);
+    `references` are the master lists of the standard's foreign keys; `period` is the catalogue's reported
+    period for files whose names state none."""
     if engine not in ENGINES:
         raise ValueError(f"unknown validation engine {engine!r} (known: {sorted(ENGINES)})")
     _context()  # GX wants a context before a suite is built
-    suite = build_suite(standard, code_lists, today)
+    files = frame["_source_file"].unique() if "_source_file" in frame.columns else []
+    suite = build_suite(standard, code_lists, today, periods=file_periods(files, standard, period),
+                        references=references)
     return _outcome(ENGINES[engine](frame, list(suite.expectations)), engine)

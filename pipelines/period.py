@@ -1,0 +1,97 @@
+"""The reported period of a delivery: what a file name says it covers (`harga_pasar_2026-10.csv`,
+`rekap_oktober_2026.xlsx`, `bank_sampah_2025_TW1.csv`, `rekap_2025.xlsx`), or what the catalogue says.
+Every row's period-field date must lie inside it."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# Indonesian month names and the abbreviations agencies type (Peb, Agt, Nop, ...), and the English ones.
+MONTHS = {
+    1: ("januari", "jan", "january"), 2: ("februari", "pebruari", "feb", "peb", "february"),
+    3: ("maret", "mar", "march"), 4: ("april", "apr"), 5: ("mei", "may"), 6: ("juni", "jun", "june"),
+    7: ("juli", "jul", "july"), 8: ("agustus", "agu", "agt", "ags", "aug", "august"),
+    9: ("september", "sep", "sept"), 10: ("oktober", "okt", "oct", "october"),
+    11: ("november", "nov", "nop", "nopember"), 12: ("desember", "des", "dec", "december")}
+MONTH_WORDS = {word: number for number, words in MONTHS.items() for word in words}
+QUARTER_WORDS = {"tw", "triwulan", "q", "kuartal"}
+HALF_WORDS = {"semester", "smt", "sem", "s"}
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date    # inclusive
+    label: str   # as a steward reads it: 2026-10, 2025 TW1, 2025
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _month(year: int, month: int) -> Period:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return Period(date(year, month, 1), following - timedelta(days=1), f"{year}-{month:02d}")
+
+
+def _months(year: int, first: int, count: int, label: str) -> Period:
+    return Period(_month(year, first).start, _month(year, first + count - 1).end, label)
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words and numbers: `TW1` -> tw, 1; `2026-10_minggu1-2` -> 2026, 10, minggu, 1, 2."""
+    return re.findall(r"[a-z]+|\d+", text.lower())
+
+
+def _is_year(token: str) -> bool:
+    return len(token) == 4 and token.isdigit() and 1990 <= int(token) <= 2100
+
+
+def _number(token: str | None, top: int) -> int | None:
+    if token is None:
+        return None
+    value = ROMAN.get(token) or (int(token) if token.isdigit() and len(token) <= 2 else None)
+    return value if value and 1 <= value <= top else None
+
+
+def _around(tokens: list[str], at: int) -> Period | None:
+    """The period stated around the year at `tokens[at]`."""
+    year = int(tokens[at])
+    before = tokens[at - 1] if at else None
+    before2 = tokens[at - 2] if at > 1 else None
+    after = tokens[at + 1] if at + 1 < len(tokens) else None
+    after2 = tokens[at + 2] if at + 2 < len(tokens) else None
+    for word, number in ((before2, before), (after, after2)):   # TW1 2025, 2025 TW1, Semester 2 2025
+        if word in QUARTER_WORDS and _number(number, 4):
+            quarter = _number(number, 4)
+            return _months(year, 3 * quarter - 2, 3, f"{year} TW{quarter}")
+        if word in HALF_WORDS and _number(number, 2):
+            half = _number(number, 2)
+            return _months(year, 6 * half - 5, 6, f"{year} S{half}")
+    for word in (before, after):                                   # Oktober 2026, 2026_okt
+        if word in MONTH_WORDS:
+            return _month(year, MONTH_WORDS[word])
+    if _number(after, 12) and after.isdigit():                     # 2026-10, 2026-10-05
+        month = _month(year, int(after))
+        day = after2 if after2 and after2.isdigit() and len(after2) <= 2 else None
+        if day and 1 <= int(day) <= month.end.day:
+            chosen = date(year, int(after), int(day))
+            return Period(chosen, chosen, chosen.isoformat())
+        return month
+    if before and before.isdigit() and _number(before, 12):        # 10-2026, 05-10-2026
+        month = _month(year, int(before))
+        day = before2 if before2 and before2.isdigit() and len(before2) <= 2 else None
+        if day and 1 <= int(day) <= month.end.day:
+            chosen = date(year, int(before), int(day))
+            return Period(chosen, chosen, chosen.isoformat())
+        return month
+    return Period(date(year, 1, 1), date(year, 12, 31), str(year))
+
+
+def period_of(text: str) -> Period | None:
+    """The period a file name (or a catalogue value such as `2026-10` or `TW1 2025`) states, or None when it
+    states none, or more than one (`rekap_2025_2026.xlsx`: no guess)."""
+    stem = re.sub(r"\.[A-Za-z0-9]{2,5}$", "", text)
+    tokens = _tokens(stem)
+    found = {_around(tokens, n) for n, token in enumerate(tokens) if _is_year(token)}
+    return found.pop() if len(found) == 1 else None
