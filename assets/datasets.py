@@ -6,7 +6,7 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from assets.reference import DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
+from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_reference_config
@@ -81,13 +81,15 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
 
     @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True,
                     additional_ins={"regions": dg.AssetIn(key=REGIONS_KEY),
-                                    "edition_changes": dg.AssetIn(key=EDITION_CHANGES_KEY)},
+                                    "edition_changes": dg.AssetIn(key=EDITION_CHANGES_KEY),
+                                    "data_induk": dg.AssetIn(key=DATA_INDUK_KEY)},
                     description=f"Great Expectations: standar Satu Data {standard.ref}. Gagal = karantina.")
     def meets_standard(staged: ParsedBatch, regions: pd.DataFrame, edition_changes: pd.DataFrame,
-                       state: StateResource) -> dg.AssetCheckResult:
+                       data_induk: dict, state: StateResource) -> dg.AssetCheckResult:
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
-        outcome = validate(staged.frame, standard, code_lists)
+        outcome = validate(staged.frame, standard, code_lists, references=data_induk.get(regency.slug, {}),
+                           period=dataset.period)
         personal = scan(staged.frame, standard, district_codes(regions))
         edition = load_reference_config()["kemendagri_regions"]["edition"]
         checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))

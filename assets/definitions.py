@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
-from assets.reference import (conformed_dimensions, kemendagri_edition_changes, kemendagri_regions,
+from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
                               standard_code_lists)
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from assets.scorecard import GROUP as SCORECARD_GROUP
@@ -25,7 +25,7 @@ def build_definitions() -> dg.Definitions:
                    for defs in (dataset_definitions(r, d), dataset_automation(r, d))]
     scorecards = [scorecard_definitions(r) for r in regencies]
     core = dg.Definitions(
-        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists],
+        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk],
         # The scorecards read what the day's runs recorded, so they run on their own evening schedule.
         jobs=[dg.define_asset_job("satudata_job",
                                   selection=dg.AssetSelection.all() - dg.AssetSelection.groups(SCORECARD_GROUP),

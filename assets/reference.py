@@ -6,12 +6,14 @@ import pandas as pd
 from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_regencies, load_reference_config
-from pipelines.reference import edition_changes, load_regions
+from pipelines.reference import edition_changes, load_regions, regency_master_lists
+from pipelines.settings import catalogue_dir
 from pipelines.standard import all_standards, code_lists
 
 REGIONS_KEY = dg.AssetKey(["reference", "kemendagri_regions"])
 EDITION_CHANGES_KEY = dg.AssetKey(["reference", "kemendagri_edition_changes"])
 DIMENSIONS_KEY = dg.AssetKey(["warehouse", "dimensions"])
+DATA_INDUK_KEY = dg.AssetKey(["reference", "data_induk"])
 
 
 @dg.asset(key=REGIONS_KEY, group_name="reference",
@@ -55,3 +57,15 @@ def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:
     context.add_output_metadata({"rows": len(table), "lists": dg.MetadataValue.json(
         table.groupby(["standard", "field"]).size().rename("codes").reset_index().to_dict("records"))})
     return table
+
+
+@dg.asset(key=DATA_INDUK_KEY, group_name="reference", ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+          description="Data Induk per kabupaten (catalogue/data-induk/): daftar pasar, ...; setiap kecamatan harus ada "
+                      "di wilayah Kemendagri kabupaten itu / master lists per regency, checked against the regions.")
+def data_induk(context: dg.AssetExecutionContext, regions: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
+    """regency slug -> master list name -> table; a list that is wrong fails this materialization."""
+    lists = {r.slug: regency_master_lists([d.schema for d in r.datasets], r.slug, r.code, regions,
+                                          catalogue_dir() / "data-induk") for r in load_regencies()}
+    context.add_output_metadata({f"{slug}/{name}": len(table) for slug, found in lists.items()
+                                 for name, table in found.items()})
+    return lists

@@ -1,6 +1,7 @@
 """Validation speed on a generated 1,000,000-row SIHARPA market-price table (issue 4, "Speed").
 
-Three ways, same table, same run, printed as seconds per 1,000,000 rows:
+The rows come from one file whose name states its year (the reported-period rule) and name markets of a
+master list (the Data Induk foreign key). Three ways, same table, same run, printed as seconds per 1,000,000 rows:
 - ours:      `pipelines.validation.validate` (the GX suite from `build_suite`, evaluated as one DuckDB query);
 - plain GX:  the same suite run by Great Expectations on pandas (`engine="gx"`);
 - DuckDB SQL: a hand-written DuckDB query doing the same checks (counts only, no issue rows): the anchor,
@@ -22,11 +23,22 @@ from bench.data import CODE_LISTS, broken, market_prices, standard  # noqa: E402
 from pipelines.validation import validate  # noqa: E402
 
 TODAY = date(2026, 11, 1)
+SOURCE_FILE = "harga_pasar_2025.csv"  # the name states the reported period: the year 2025
+PERIOD = ("2025-01-01", "2026-01-01")
 
 
-def plain_sql(frame, std) -> dict[str, int]:
+def master_list(frame):
+    """The market master list the generated rows agree with."""
+    return frame[["kode_pasar", "nama_pasar", "kode_kecamatan"]].drop_duplicates(ignore_index=True)
+
+
+def plain_sql(frame, std, markets) -> dict[str, int]:
     """The same checks written by hand as one DuckDB query: failing-row counts per check."""
-    checks = []
+    checks = [("tanggal in period", f"count(*) FILTER (WHERE tanggal < DATE '{PERIOD[0]}' "
+                                    f"OR tanggal >= DATE '{PERIOD[1]}')"),
+              ("kode_pasar in master list", "count(*) FILTER (WHERE kode_pasar NOT IN (SELECT kode_pasar FROM m))"),
+              ("market district as listed", "count(*) FILTER (WHERE (kode_pasar, kode_kecamatan) NOT IN "
+                                            "(SELECT (kode_pasar, kode_kecamatan) FROM m))")]
     for f in std.fields:
         col = f'"{f.name}"'
         if f.required:
@@ -46,6 +58,7 @@ def plain_sql(frame, std) -> dict[str, int]:
     key = ", ".join(f'"{k}"' for k in std.primary_key)
     connection = duckdb.connect()
     connection.register("batch", frame)
+    connection.register("m", markets)
     row = connection.execute(
         f"SELECT {', '.join(sql for _, sql in checks)}, "
         f"(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM batch GROUP BY {key} HAVING count(*) > 1)) "
@@ -70,23 +83,26 @@ def main() -> None:
     parser.add_argument("--skip-gx", action="store_true", help="leave out plain GX (the slow one)")
     args = parser.parse_args()
     std = standard()
-    valid = market_prices(args.rows)
+    valid = market_prices(args.rows).assign(_source_file=SOURCE_FILE).astype({"_source_file": "str"})
     bad = broken(valid)
+    references = {"data-induk-pasar": master_list(valid)}
     per_million = 1_000_000 / args.rows
     print(f"validation of {args.rows:,} rows x {len(std.fields)} fields (standard {std.ref}); "
           f"seconds per 1,000,000 rows, best of {args.repeat}")
 
     rows = []
     for label, frame in (("valid", valid), ("broken", bad)):
-        seconds, outcome = timed(lambda f=frame: validate(f, std, CODE_LISTS, today=TODAY), args.repeat)
+        seconds, outcome = timed(lambda f=frame: validate(f, std, CODE_LISTS, today=TODAY, references=references),
+                                 args.repeat)
         failing = sum(r["unexpected_count"] for r in outcome.rules)
         rows.append((f"ours (GX suite as one DuckDB query), {label}", seconds,
                      f"{len(outcome.rules)} rules, {failing} failing cells, {len(outcome.issues)} issues"))
-        seconds, counts = timed(lambda f=frame: plain_sql(f, std), args.repeat)
+        seconds, counts = timed(lambda f=frame: plain_sql(f, std, references["data-induk-pasar"]), args.repeat)
         rows.append((f"plain DuckDB SQL (counts only), {label}", seconds,
                      f"{len(counts)} checks, {sum(counts.values())} failing cells"))
     if not args.skip_gx:
-        seconds, outcome = timed(lambda: validate(valid, std, CODE_LISTS, today=TODAY, engine="gx"), 1)
+        seconds, outcome = timed(lambda: validate(valid, std, CODE_LISTS, today=TODAY, engine="gx",
+                                                  references=references), 1)
         rows.append(("plain GX on pandas, valid", seconds, f"{len(outcome.rules)} rules, success={outcome.success}"))
     width = max(len(r[0]) for r in rows)
     for label, seconds, note in rows:

@@ -400,23 +400,16 @@ def river_rows(seed: int = 7322) -> list[dict]:
 
 # --- SIHARPA Paser: daily market prices as a JSON export on the agency's website ------------------------
 
-PASER_MARKETS = [("PSR-TGT-01", "Pasar Induk Penyembolum", "Tanah Grogot"), ("PSR-KRO-01", "Pasar Kuaro", "Kuaro"),
-                 ("PSR-LIK-01", "Pasar Long Ikis", "Long Ikis"), ("PSR-BSP-01", "Pasar Batu Sopang", "Batu Sopang"),
-                 ("PSR-LKL-01", "Pasar Long Kali", "Long Kali"),
-                 ("PSR-PBL-01", "Pasar Paser Belengkong", "Paser Belengkong")]
-
-
 def paser_price_rows(seed: int = 6401) -> list[dict]:
     sys.path.insert(0, str(ROOT / "demo"))
-    from make_market_prices import COMMODITIES  # the same commodity list as SIHARPA PPU
+    from make_market_prices import COMMODITIES, markets  # the same commodity list as SIHARPA PPU
     rng = random.Random(seed)
     rows = []
     for offset in range(31):
         day = date(2026, 10, 1) + timedelta(days=offset)
-        for code, market, district_name in PASER_MARKETS:
-            area = district(PASER, district_name)
+        for code, market, district_code in markets("paser"):
             for commodity, unit, base in COMMODITIES:
-                rows.append({"tanggal": day.isoformat(), "kode_kecamatan": area.code, "kode_pasar": code,
+                rows.append({"tanggal": day.isoformat(), "kode_kecamatan": district_code, "kode_pasar": code,
                              "nama_pasar": market, "komoditas": commodity, "satuan": unit,
                              "harga": round(base * (1 + rng.uniform(-0.06, 0.1)) / 50) * 50})
     return rows

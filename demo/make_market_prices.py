@@ -5,6 +5,7 @@ day-first dates, and an XLSX with title rows above the header). Deterministic: t
     python demo/make_market_prices.py demo/drops/ppu/disdag
 """
 
+import csv
 import random
 import sys
 from datetime import date, timedelta
@@ -12,8 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-MARKETS = [("PNJ-01", "Pasar Induk Penajam", "64.09.01"), ("WRU-01", "Pasar Waru", "64.09.02"),
-           ("BBL-01", "Pasar Babulu", "64.09.03"), ("SPK-01", "Pasar Sepaku", "64.09.04")]
+DATA_INDUK = Path(__file__).resolve().parent.parent / "catalogue" / "data-induk"
 COMMODITIES = [("Beras Premium", "kg", 15500), ("Beras Medium", "kg", 13200), ("Gula Pasir", "kg", 18000),
                ("Minyak Goreng Curah", "liter", 17500), ("Minyak Goreng Kemasan", "liter", 21000),
                ("Tepung Terigu", "kg", 12500), ("Kedelai", "kg", 14000), ("Daging Sapi", "kg", 145000),
@@ -27,10 +27,16 @@ MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Ag
 HEADER = ["Tanggal", "Kode Kecamatan", "Kode Pasar", "Nama Pasar", "Komoditas", "Satuan", "Harga (Rp)"]
 
 
+def markets(regency: str) -> list[tuple[str, str, str]]:
+    """(kode_pasar, nama_pasar, kode_kecamatan) from the regency's Data Induk, so the demo agrees with it."""
+    with (DATA_INDUK / f"{regency}-pasar.csv").open(encoding="utf-8") as handle:
+        return [(r["kode_pasar"], r["nama_pasar"], r["kode_kecamatan"]) for r in csv.DictReader(handle)]
+
+
 def rows(start: date, days: int, rng: random.Random):
     for offset in range(days):
         day = start + timedelta(days=offset)
-        for code, market, district in MARKETS:
+        for code, market, district in markets("ppu"):
             for commodity, unit, base in COMMODITIES:
                 price = round(base * (1 + rng.uniform(-0.08, 0.08)) / 50) * 50
                 yield day, district, code, market, commodity, unit, price

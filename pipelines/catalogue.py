@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.period import Period, period_of
 from pipelines.settings import PROJECT_ROOT, catalogue_dir
 
 
@@ -37,6 +38,7 @@ class Dataset:
     schedule: str | None = None   # cron; default from the standard's frequency
     grace_hours: float = 6        # how long after the expected delivery an agency counts as late
     needs_approval: bool = False  # first publication of each standard version waits for a walidata
+    period: Period | None = None  # reported period of files whose names state none (e.g. `2025`, `TW1 2025`)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,13 @@ def load_regency(path: Path) -> Regency:
             kind = source.pop("kind")
             if "path" in source:
                 source["path"] = str((PROJECT_ROOT / source["path"]).resolve())
+            period = period_of(str(d["period"])) if "period" in d else None
+            if "period" in d and period is None:
+                raise CatalogueError(f"{path.name}: dataset {d['name']!r}: period {d['period']!r} is not a period "
+                                     f"(e.g. 2026, 2026-10, TW1 2025, Oktober 2026)")
             datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
                                     dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6)),
-                                    bool(d.get("needs_approval", False))))
+                                    bool(d.get("needs_approval", False)), period))
         region = doc["regency"]
         return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
                        region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets),

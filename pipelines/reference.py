@@ -1,5 +1,6 @@
 """Kode Referensi: the Kemendagri region table (province, regency, district, village), taken from the
-npm package idn-area-data and checked against the registry's integrity hash, never typed by hand."""
+npm package idn-area-data and checked against the registry's integrity hash, never typed by hand; and
+Data Induk, the master lists (markets, ...) each regency keeps in catalogue/data-induk/."""
 
 import base64
 import hashlib
@@ -10,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+
+from pipelines.standard import MASTER_DATA, load_standard
 
 LEVELS = {"provinces": "provinsi", "regencies": "kabupaten", "districts": "kecamatan", "villages": "desa"}
 PARENT_COLUMN = {"provinces": None, "regencies": "province_code", "districts": "regency_code",
@@ -97,3 +100,46 @@ def explain_retired(issues: list, changes: pd.DataFrame, edition: str) -> list:
                                     f"retired in {edition}")
         explained.append(issue)
     return explained
+
+
+# --- Data Induk: master lists each regency keeps as configuration (catalogue/data-induk/<regency>-<list>.csv)
+
+def master_list_path(directory: Path, regency_slug: str, resource: str) -> Path:
+    """`data-induk-pasar` of `ppu` -> <directory>/ppu-pasar.csv."""
+    return directory / f"{regency_slug}-{resource.removeprefix('data-induk-')}.csv"
+
+
+def load_master_list(path: Path, fields: tuple[str, ...], regions: pd.DataFrame, regency_code: str) -> pd.DataFrame:
+    """A regency's master list, checked as it is loaded: its columns are the list's fields, its first field
+    (the code) is filled in and unique, and every `kode_kecamatan` is a district of the regency in the
+    Kemendagri table. A wrong list fails here, naming file, row and column, before any batch is checked."""
+    if not path.exists():
+        raise ReferenceError(f"Data Induk {path.name} tidak ada / master list {path} does not exist")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False).apply(lambda c: c.str.strip())
+    if list(table.columns) != list(fields):
+        raise ReferenceError(f"{path.name}: kolom harus / columns must be {list(fields)}, "
+                             f"bukan / not {list(table.columns)}")
+    problems = []  # rows as the steward sees them: row 1 is the header
+    code = fields[0]
+    for n in table.index[table[code] == ""]:
+        problems.append(f"{path.name}, baris/row {n + 2}, kolom/column {code!r}: kosong / empty")
+    for n in table.index[table[code].duplicated(keep=False) & (table[code] != "")]:
+        problems.append(f"{path.name}, baris/row {n + 2}, kolom/column {code!r} [{table.at[n, code]}]: "
+                        f"kode ganda / duplicate code")
+    if "kode_kecamatan" in table.columns:
+        districts = set(codes_within(regions, "kemendagri-kecamatan", regency_code))
+        for n in table.index[~table["kode_kecamatan"].isin(districts)]:
+            problems.append(f"{path.name}, baris/row {n + 2}, kolom/column 'kode_kecamatan' "
+                            f"[{table.at[n, 'kode_kecamatan']}]: bukan kecamatan Kemendagri di {regency_code} / "
+                            f"not a Kemendagri district of {regency_code}")
+    if problems:
+        raise ReferenceError("Data Induk tidak valid / invalid master list:\n" + "\n".join(problems))
+    return table
+
+
+def regency_master_lists(standard_refs, regency_slug: str, regency_code: str, regions: pd.DataFrame,
+                         directory: Path) -> dict[str, pd.DataFrame]:
+    """Every master list the foreign keys of these standards name, for one regency, loaded and checked."""
+    resources = sorted({k.resource for ref in standard_refs for k in load_standard(ref).foreign_keys})
+    return {r: load_master_list(master_list_path(directory, regency_slug, r), MASTER_DATA[r], regions, regency_code)
+            for r in resources}

@@ -308,6 +308,8 @@ def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
     condition = kw.get("row_condition")
     if not condition:
         return "TRUE"
+    if isinstance(condition, dict) and condition.get("type") == "pass_through":  # how GX 1.24 stores our text
+        condition = condition.get("pass_through_filter")
     if kw.get("condition_parser") != "pandas" or any(c not in frame.columns for c in _condition_columns(config)):
         return None
     if "source_file" in meta and condition == file_condition(meta["source_file"]) \
