@@ -47,3 +47,27 @@ def test_real_agency_files_get_a_clear_report_not_a_crash(schema, services_state
         text = report(result)
         assert text.startswith(("DITERIMA", "DITOLAK")) and path.name in text
         assert all(issue.rule and issue.pesan and issue.message for issue in result.issues)
+
+
+def test_the_period_comes_from_the_file_name_and_markets_from_the_regency_data_induk(tmp_path):
+    header = "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+    rows = ("22/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
+            "22/10/2026;64.09.02;WRU-01;Pasar Waru;Gula Pasir;kg;Rp 18.000\n")
+    good = tmp_path / "harga_pasar_oktober_2026.csv"
+    good.write_text(header + rows)
+    assert satudata_validate(str(good), "--schema", "harga-pasar/1.0.0", "--regency", "ppu").returncode == 0
+
+    late = tmp_path / "harga_pasar_september_2026.csv"               # the name says September
+    late.write_text(header + rows)
+    done = satudata_validate(str(late), "--schema", "harga-pasar/1.0.0", "--regency", "ppu")
+    assert done.returncode == 1
+    assert ("harga_pasar_september_2026.csv, baris/row 2, kolom/column 'tanggal' ['2026-10-22 00:00:00']: "
+            "tanggal di luar periode laporan 2026-09") in done.stdout
+
+    unknown = tmp_path / "harga_pasar_2026-10.csv"                   # Paser's market, and Waru in Penajam
+    unknown.write_text(header + rows.replace("PNJ-01;Pasar Induk Penajam", "PSR-KRO-01;Pasar Kuaro")
+                       .replace("64.09.02;WRU-01", "64.09.01;WRU-01"))
+    done = satudata_validate(str(unknown), "--schema", "harga-pasar/1.0.0", "--regency", "ppu")
+    assert done.returncode == 1
+    assert "baris/row 2, kolom/column 'kode_pasar' ['PSR-KRO-01']: kode tidak ada dalam Data Induk" in done.stdout
+    assert "baris/row 3, kolom/column 'kode_pasar,kode_kecamatan' ['WRU-01|64.09.01']" in done.stdout

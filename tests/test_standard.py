@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -27,11 +28,28 @@ def test_shipped_standard_loads():
      "code list 'bps-kecamatan', which does not exist"),
     (lambda d: d["satudata"].update(frekuensi="Kadang-kadang"), "satudata.frekuensi"),
     (lambda d: d.pop("satudata"), "missing key 'satudata'"),
+    # foreign keys: an unknown master list, a field of neither side, a field count that differs
+    (lambda d: d["schema"]["foreignKeys"][0]["reference"].update(resource="data-induk-toko"),
+     "resource 'data-induk-toko', which does not exist"),
+    (lambda d: d["schema"]["foreignKeys"][0].update(fields=["kode_toko", "kode_kecamatan"]),
+     "names fields ['kode_toko'] that are not fields of the schema"),
+    (lambda d: d["schema"]["foreignKeys"][0]["reference"].update(fields=["kode_pasar", "alamat"]),
+     "must be as many as the key's and among"),
+    (lambda d: d["schema"]["foreignKeys"][0]["reference"].update(fields=["kode_pasar"]),
+     "must be as many as the key's and among"),
+    # the period field must be a date; a total must sum other numeric fields
+    (lambda d: d["satudata"].update(period_field="harga"), "period_field 'harga' is not a date"),
+    (lambda d: d["schema"]["fields"][6].setdefault("satudata", {}).update(sum_of=["harga", "satuan"]),
+     "sum_of ['harga', 'satuan'] must name other numeric fields"),
+    (lambda d: d["schema"]["fields"][6].setdefault("satudata", {}).update(sum_of=["ongkos"]),
+     "must name other numeric fields"),
+    (lambda d: d["schema"]["fields"][6].setdefault("satudata", {}).update(sum_of="harga"),
+     "must be a list of field names"),
 ])
 def test_wrong_schema_fails_before_data_is_read(market_doc, change, message):
     doc = copy.deepcopy(market_doc)
     change(doc)
-    with pytest.raises(SchemaError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(SchemaError, match=re.escape(message)):
         parse_standard(doc, "harga-pasar/1.0.0.yaml")
 
 
@@ -51,3 +69,16 @@ def test_every_standard_loads_and_its_code_lists_are_data():
     market = table[(table["standard"] == "harga-pasar/1.0.0") & (table["field"] == "komoditas")]
     assert set(market["code"]) == set(load_standard("harga-pasar/1.0.0").fields[4].enum)
     assert not table.duplicated(["standard", "field", "code"]).any()
+
+
+def test_declared_foreign_keys_totals_and_period_field():
+    market = load_standard("harga-pasar/1.0.0")
+    [key] = market.foreign_keys
+    assert (key.fields, key.resource, key.reference_fields) == (("kode_pasar", "kode_kecamatan"), "data-induk-pasar",
+                                                                ("kode_pasar", "kode_kecamatan"))
+    assert market.period_field == "tanggal"
+    visits = load_standard("kunjungan-wisata/1.1.0")
+    assert {f.name: f.sum_of for f in visits.fields if f.sum_of} == {
+        "jumlah_wisatawan": ("wisatawan_nusantara", "wisatawan_mancanegara")}
+    assert visits.period_field == "bulan"  # the first date field of the primary key
+    assert all(s.period_field for s in all_standards())
