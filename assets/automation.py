@@ -6,7 +6,7 @@ import json
 
 import dagster as dg
 
-from assets.reference import EDITION_CHANGES_KEY
+from assets.reference import DATA_INDUK_KEY, EDITION_CHANGES_KEY
 from pipelines.alerts import Alert, load_config, send
 from pipelines.catalogue import Dataset, Regency
 from pipelines.sources.file_drop import deliverable_files
@@ -35,9 +35,9 @@ def dataset_automation(regency: Regency, dataset: Dataset) -> dg.Definitions:
     prefix = [regency.slug, dataset.name.replace("-", "_")]
     chain = dg.AssetSelection.assets(*[dg.AssetKey([*prefix, step]) for step in
                                        ("raw", "staged", "warehouse", "portal")])
-    # The standard check also reads the edition changes, which no asset of the chain depends on.
+    # The standard check also reads the edition changes and Data Induk, which no asset of the chain depends on.
     job = dg.define_asset_job(dataset_job_name(regency, dataset),
-                              selection=chain.upstream() | dg.AssetSelection.assets(EDITION_CHANGES_KEY),
+                              selection=chain.upstream() | dg.AssetSelection.assets(EDITION_CHANGES_KEY, DATA_INDUK_KEY),
                               tags={"regency": regency.slug, "agency": dataset.agency.slug,
                                     "dataset": f"{regency.slug}/{dataset.name}"},
                               description=f"{standard.title} - {regency.name}")

@@ -17,7 +17,7 @@ from pipelines.catalogue import Source, load_regencies
 from pipelines.parsing import parse_files
 from pipelines.privacy import district_codes, scan
 from pipelines.raw import RawArchive
-from pipelines.reference import CODE_LIST_LEVEL, codes_within
+from pipelines.reference import CODE_LIST_LEVEL, codes_within, regency_master_lists
 from pipelines.sources.delivery import SourceError
 from pipelines.standard import load_standard
 from pipelines.validation import validate
@@ -148,7 +148,10 @@ def test_demo_dataset_parses_and_meets_its_standard(request, demo_env, regions, 
     assert not batch.issues, [str(i) for i in batch.issues[:10]]
     assert len(batch.frame) >= MIN_ROWS
     code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code) for f in standard.fields if f.code_list}
-    outcome = validate(batch.frame, standard, code_lists)
+    # with the regency's Data Induk and the reported period its file names (or the catalogue) state
+    references = regency_master_lists([standard.ref], regency.slug, regency.code, regions,
+                                      settings.catalogue_dir() / "data-induk")
+    outcome = validate(batch.frame, standard, code_lists, references=references, period=dataset.period)
     assert outcome.success, [str(i) for i in outcome.issues[:10]]
     assert not scan(batch.frame, standard, district_codes(regions))
 

@@ -159,7 +159,8 @@ def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, qu
         job.execute_in_process(instance=instance, raise_on_error=False,
                                asset_selection=[dg.AssetKey([*key, "raw"]), dg.AssetKey([*key, "staged"]),
                                                 dg.AssetKey(["reference", "kemendagri_regions"]),
-                                                dg.AssetKey(["reference", "kemendagri_edition_changes"])])
+                                                dg.AssetKey(["reference", "kemendagri_edition_changes"]),
+                                                dg.AssetKey(["reference", "data_induk"])])
         # ...and the next automation tick asks for the warehouse step only if the standard check passed.
         second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
         requested = {r.key for r in second.results if r.true_subset.size > 0}
