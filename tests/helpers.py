@@ -22,6 +22,8 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options)
     catalogue.mkdir()
     for shared in ("portals.yaml", "reference.yaml"):
         shutil.copy(ROOT / "catalogue" / shared, catalogue)
+    (catalogue / "data-induk").mkdir()  # PPU's market list (Data Induk), under the test's regency slug
+    shutil.copy(ROOT / "catalogue" / "data-induk" / "ppu-pasar.csv", catalogue / "data-induk" / f"{slug}-pasar.csv")
     doc = yaml.safe_load((ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
     [dataset] = [d for d in doc["datasets"] if d["name"] == "harga-pasar"]
     [agency] = [a for a in doc["agencies"] if a["slug"] == dataset["agency"]]

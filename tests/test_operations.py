@@ -142,7 +142,8 @@ def test_quarantine_and_failed_run_alerts(catalogue, smtp_inbox, httpserver):
     kinds = sorted(r.get_json()["kind"] for r, _ in httpserver.log)
     assert kinds == ["quarantined", "run_failed"]
     quarantined = next(r.get_json() for r, _ in httpserver.log if r.get_json()["kind"] == "quarantined")
-    assert quarantined["details"]["issues"] == 1 and quarantined["details"]["report"].endswith("report.html")
+    # the district outside the regency, and so not the district Data Induk lists for the market
+    assert quarantined["details"]["issues"] == 2 and quarantined["details"]["report"].endswith("report.html")
 
 
 @pytest.mark.parametrize("quarantined", [False, True])
