@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pipelines import approval, quarantine, selfcheck, settings
 from pipelines.catalogue import load_regencies
-from pipelines.standard import load_standard
+from pipelines.reference import ReferenceError
+from pipelines.standard import SchemaError, load_standard
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
                                                     "or Kemendagri code, e.g. ppu, 64.09")
     args = parser.parse_args(argv)
     if args.area == "validate":
-        result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
+        try:
+            result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
+        except (SchemaError, ReferenceError) as error:  # the standard or the regency's Data Induk, not the file
+            print(error, file=sys.stderr)
+            return 2
         print(selfcheck.report(result))
         return 0 if result.accepted else 1
     if args.area == "approval":

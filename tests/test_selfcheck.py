@@ -71,3 +71,9 @@ def test_the_period_comes_from_the_file_name_and_markets_from_the_regency_data_i
     assert done.returncode == 1
     assert "baris/row 2, kolom/column 'kode_pasar' ['PSR-KRO-01']: kode tidak ada dalam Data Induk" in done.stdout
     assert "baris/row 3, kolom/column 'kode_pasar,kode_kecamatan' ['WRU-01|64.09.01']" in done.stdout
+
+
+def test_a_regency_without_the_master_list_the_standard_needs_says_so(tmp_path):
+    done = satudata_validate(str(DEMO / "harga_pasar_2026-10_minggu1-2.csv"), "--schema", "harga-pasar/1.0.0",
+                             "--regency", "lutra")
+    assert done.returncode == 2 and "lutra-pasar.csv" in done.stderr and "does not exist" in done.stderr
