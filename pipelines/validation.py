@@ -68,13 +68,9 @@ class ValidationOutcome:
     engine: str = "gx"                                 # which evaluator produced it ("duckdb" or "gx")
 
 
-def _literal(value: str) -> str:
-    return repr(value)  # a Python string literal, as pandas' query parser reads it
-
-
 def file_condition(name: str) -> str:
-    """GX pandas row condition: the rows of one delivered file."""
-    return f"_source_file == {_literal(name)}"
+    """GX pandas row condition: the rows of one delivered file (a Python literal, as pandas' query reads it)."""
+    return f"_source_file == {name!r}"
 
 
 def sum_condition(total: str, parts: tuple[str, ...]) -> str:
@@ -297,8 +293,9 @@ def _duplicates(columns: list[str], keep: str, ctes: list[str]) -> str:
 def _condition_columns(config) -> list[str]:
     """The columns the row conditions build_suite writes read."""
     meta = config.meta or {}
-    return ["_source_file"] if "source_file" in meta else list(meta.get("parts", [])) if meta.get("rule") == "sum_of" \
-        else []
+    if "source_file" in meta:
+        return ["_source_file"]
+    return list(meta.get("parts", [])) if meta.get("rule") == "sum_of" else []
 
 
 def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
@@ -314,8 +311,9 @@ def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
         return None
     if "source_file" in meta and condition == file_condition(meta["source_file"]) \
             and _is_text(frame["_source_file"]):
-        params[f"p{len(params)}"] = meta["source_file"]
-        return f"_source_file = $p{len(params) - 1}"
+        p = f"p{len(params)}"
+        params[p] = meta["source_file"]
+        return f"_source_file = ${p}"
     parts = tuple(meta.get("parts", []))
     if meta.get("rule") == "sum_of" and condition == sum_condition(kw["column"], parts) \
             and all(pd.api.types.is_integer_dtype(frame[c].dtype) for c in (kw["column"], *parts)):
