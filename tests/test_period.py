@@ -3,7 +3,10 @@
 from datetime import date
 
 import pytest
+import yaml
 
+from pipelines import settings
+from pipelines.catalogue import CatalogueError, load_regency
 from pipelines.period import period_of
 
 
@@ -31,3 +34,16 @@ def test_a_file_name_states_its_period(name, label, start, end):
                                   "rekap_2025_2026.xlsx", "harga_pasar_2025_2026-10.csv"])
 def test_no_period_or_more_than_one_is_no_guess(name):
     assert period_of(name) is None
+
+
+def test_a_catalogue_period_is_read_with_the_same_rules_and_a_wrong_one_fails_at_load(tmp_path):
+    doc = yaml.safe_load((settings.catalogue_dir() / "penajam-paser-utara.yaml").read_text())
+    market = next(d for d in doc["datasets"] if d["name"] == "harga-pasar")
+    market["period"] = "Oktober 2026"
+    (tmp_path / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    dataset = next(d for d in load_regency(tmp_path / "ppu.yaml").datasets if d.name == "harga-pasar")
+    assert (dataset.period.start, dataset.period.end) == (date(2026, 10, 1), date(2026, 10, 31))
+    market["period"] = "bulan lalu"
+    (tmp_path / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(CatalogueError, match="'bulan lalu' is not a period"):
+        load_regency(tmp_path / "ppu.yaml")
