@@ -96,8 +96,6 @@ def _master_expectations(standard: Standard, references: dict[str, pd.DataFrame]
             found.append(gxe.ExpectColumnPairValuesToBeInSet(
                 column_A=key.fields[0], column_B=key.fields[1], value_pairs_set=pairs,
                 meta=meta | {"rule": "master_data_pair"}))
-        elif len(key.fields) > 2:
-            raise ValueError(f"{standard.ref}: foreign keys of more than two fields are not supported")
     return found
 
 

@@ -37,6 +37,8 @@ def test_shipped_standard_loads():
      "must be as many as the key's and among"),
     (lambda d: d["schema"]["foreignKeys"][0]["reference"].update(fields=["kode_pasar"]),
      "must be as many as the key's and among"),
+    (lambda d: d["schema"]["foreignKeys"][0].update(fields=["kode_pasar", "kode_kecamatan", "nama_pasar"]),
+     "at most two fields are supported"),
     # the period field must be a date; a total must sum other numeric fields
     (lambda d: d["satudata"].update(period_field="harga"), "period_field 'harga' is not a date"),
     (lambda d: d["schema"]["fields"][6].setdefault("satudata", {}).update(sum_of=["harga", "satuan"]),
