@@ -121,8 +121,17 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
               backfill_policy=dg.BackfillPolicy.single_run() if period else None,
               description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris"
                           + (f"; partisi per bulan dari kolom {period}." if period else "."))
-    def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
-                        warehouse_db: WarehouseResource) -> dg.MaterializeResult:
+    def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch, warehouse_db: WarehouseResource,
+                        state: StateResource) -> dg.MaterializeResult:
+        # A run of this step alone (a month's backfill from the UI) does not re-run the standard check,
+        # so a batch the check quarantined is refused here unless a walidata released it.
+        held = batch_id(batch.files)
+        if ((state.quarantine_root / regency.slug / dataset.name / held).exists()
+                and (decision_for(state.quarantine_root, regency.slug, dataset.name, held) or {}).get("decision")
+                != "release"):
+            raise dg.Failure(f"Batch {held} dikarantina, tidak digabung; perbaiki atau rilis dulu "
+                             f"(satudata quarantine) / batch {held} is quarantined and is not merged; fix or "
+                             f"release it first.")
         rows = within(batch.frame, period, *run_bounds(context, months)) if period else batch.frame
         merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code,
                                  batch_id(batch.files), context.run_id, agency=dataset.agency.slug)

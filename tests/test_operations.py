@@ -250,3 +250,19 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
         [check] = [r.dagster_event.event_specific_data for r in instance.all_logs(
             backfill.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
         assert (check.check_name, check.passed) == ("memenuhi_standar", True)   # checked again before merging
+
+
+def test_a_month_backfill_never_merges_a_quarantined_batch(catalogue):
+    drop_out_of_regency_batch(catalogue["drop"])
+    warehouse_key = dg.AssetKey(["ppu", "harga_pasar", "warehouse"])
+    with dg.DagsterInstance.get() as instance:
+        job = build_definitions().resolve_job_def("ppu_harga_pasar")
+        assert not job.execute_in_process(instance=instance, raise_on_error=False,
+                                          tags=all_periods(monthly_periods(load_pipeline_config()))).success
+        # A walidata re-runs only October's warehouse step: the standard check is not part of that run.
+        backfill = job.execute_in_process(instance=instance, raise_on_error=False, partition_key="2026-10",
+                                          asset_selection=[warehouse_key])
+    assert not backfill.success
+    [failure] = backfill.get_step_failure_events()
+    assert "dikarantina" in failure.event_specific_data.error.message
+    assert not backfill.get_asset_materialization_events()
