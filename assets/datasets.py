@@ -125,16 +125,16 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
                         state: StateResource) -> dg.MaterializeResult:
         # A run of this step alone (a month's backfill from the UI) does not re-run the standard check,
         # so a batch the check quarantined is refused here unless a walidata released it.
-        held = batch_id(batch.files)
-        if ((state.quarantine_root / regency.slug / dataset.name / held).exists()
-                and (decision_for(state.quarantine_root, regency.slug, dataset.name, held) or {}).get("decision")
-                != "release"):
-            raise dg.Failure(f"Batch {held} dikarantina, tidak digabung; perbaiki atau rilis dulu "
-                             f"(satudata quarantine) / batch {held} is quarantined and is not merged; fix or "
+        name = batch_id(batch.files)
+        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, name) or {}
+        held = (state.quarantine_root / regency.slug / dataset.name / name).exists()
+        if held and decision.get("decision") != "release":
+            raise dg.Failure(f"{regency.slug}/{dataset.name}: batch {name} dikarantina, tidak digabung; perbaiki "
+                             f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
                              f"release it first.")
         rows = within(batch.frame, period, *run_bounds(context, months)) if period else batch.frame
-        merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code,
-                                 batch_id(batch.files), context.run_id, agency=dataset.agency.slug)
+        merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, name, context.run_id,
+                                 agency=dataset.agency.slug)
         return dg.MaterializeResult(metadata={"rows": len(rows), "inserted": merged.inserted,
                                               "updated": merged.updated, "unchanged": merged.unchanged,
                                               "table": warehouse.table_name(standard)})
