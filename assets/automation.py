@@ -1,11 +1,13 @@
 """Running on its own: per dataset a job, a schedule from the standard's frequency (on the regency's
-clock), a sensor on file-drop folders, and alerts on failed runs, failed checks and late agencies."""
+clock), a sensor on file-drop folders, and alerts on failed runs, failed checks and late agencies.
+Scheduled and sensor runs cover every month (assets/periods.py)."""
 
 import hashlib
 import json
 
 import dagster as dg
 
+from assets.periods import all_periods
 from assets.reference import DATA_INDUK_KEY, EDITION_CHANGES_KEY
 from pipelines.alerts import Alert, load_config, send
 from pipelines.catalogue import Dataset, Regency
@@ -30,7 +32,7 @@ def _drop_signature(options: dict) -> str:
     return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16] if listing else ""
 
 
-def dataset_automation(regency: Regency, dataset: Dataset) -> dg.Definitions:
+def dataset_automation(regency: Regency, dataset: Dataset, months: dg.PartitionsDefinition) -> dg.Definitions:
     standard = load_standard(dataset.schema)
     prefix = [regency.slug, dataset.name.replace("-", "_")]
     chain = dg.AssetSelection.assets(*[dg.AssetKey([*prefix, step]) for step in
@@ -44,6 +46,7 @@ def dataset_automation(regency: Regency, dataset: Dataset) -> dg.Definitions:
     cron = dataset.schedule or CRON_BY_FREQUENCY.get(standard.metadata["frekuensi"])
     schedules = [dg.ScheduleDefinition(name=f"{job.name}_schedule", job=job, cron_schedule=cron,
                                        execution_timezone=regency.timezone,
+                                       execution_fn=lambda _: dg.RunRequest(tags=all_periods(months)),
                                        default_status=dg.DefaultScheduleStatus.RUNNING)] if cron else []
     sensors = []
     if dataset.source.kind == "file_drop":
@@ -59,7 +62,7 @@ def dataset_automation(regency: Regency, dataset: Dataset) -> dg.Definitions:
             context.update_cursor(json.dumps({"seen": now, "ran": now if stable and now else cursor.get("ran")}))
             if not now or not stable or now == cursor.get("ran"):
                 return dg.SkipReason("tidak ada berkas baru yang sudah lengkap / no new settled files")
-            return dg.RunRequest(run_key=now)
+            return dg.RunRequest(run_key=now, tags=all_periods(months))
         sensors.append(file_drop)
     return dg.Definitions(jobs=[job], schedules=schedules, sensors=sensors)
 

@@ -1,11 +1,13 @@
 """Per catalogue entry, the chain of one agency dataset: raw -> staged (+ blocking standard check)
--> warehouse -> portal. Everything here is wiring; the work happens in `pipelines`."""
+-> warehouse (partitioned by month, see assets/periods.py) -> portal. Everything here is wiring; the work
+happens in `pipelines`."""
 
 from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
 
+from assets.periods import run_bounds, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
@@ -24,17 +26,23 @@ from pipelines.validation import validate
 PREVIEW_ROWS = 10
 
 
-def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
+def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindowPartitionsDefinition
+                        ) -> dg.Definitions:
     standard = load_standard(dataset.schema)  # a wrong schema file fails here, before any data is read
+    period = standard.period_field
     prefix = [regency.slug, dataset.name.replace("-", "_")]
     group = regency.slug
     tags = {"regency": regency.slug, "agency": dataset.agency.slug}
     # Agency servers and the portal fail now and then: retry with growing pauses, and cap how many steps
     # talk to them at once (pool limits live in the instance, see deploy/dagster.yaml).
-    retry = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-    # Declarative automation: when a steward re-runs one step, the steps after it follow; never past a
-    # failed blocking check (quarantine), and not merely because shared reference data was refreshed.
-    follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
+    # How often and how long apart: catalogue/pipeline.yaml, overridable per dataset.
+    retry = dg.RetryPolicy(max_retries=dataset.retry["max_retries"], delay=dataset.retry["delay_seconds"],
+                           backoff=dg.Backoff[dataset.retry["backoff"].upper()], jitter=dg.Jitter.PLUS_MINUS)
+    # Declarative automation: when a steward re-runs one step, the steps after it follow (every month of
+    # the warehouse step, in one run, not only the latest); never past a failed blocking check
+    # (quarantine), and not merely because shared reference data was refreshed.
+    follow = (dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+              .ignore(dg.AssetSelection.groups("reference"))
               & dg.AutomationCondition.all_deps_blocking_checks_passed())
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
@@ -108,15 +116,29 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
             return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
         return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
+    # A month's run re-reads the last parsed batch and merges only the rows of that month.
     @dg.asset(key=[*prefix, "warehouse"], group_name=group, tags=tags, kinds={"sql"}, automation_condition=follow,
               ins={"batch": dg.AssetIn(key=[*prefix, "staged"])}, deps=[DIMENSIONS_KEY],
-              description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris.")
-    def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
-                        warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-        merged = warehouse.merge(warehouse_db.engine(), standard, batch.frame, regency.code,
-                                 batch_id(batch.files), context.run_id, agency=dataset.agency.slug)
-        return dg.MaterializeResult(metadata={"inserted": merged.inserted, "updated": merged.updated,
-                                              "unchanged": merged.unchanged,
+              partitions_def=months if period else None,
+              backfill_policy=dg.BackfillPolicy.single_run() if period else None,
+              description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris"
+                          + (f"; partisi per bulan dari kolom {period}." if period else "."))
+    def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch, warehouse_db: WarehouseResource,
+                        state: StateResource) -> dg.MaterializeResult:
+        # A run of this step alone (a month's backfill from the UI) does not re-run the standard check,
+        # so a batch the check quarantined is refused here unless a walidata released it.
+        name = batch_id(batch.files)
+        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, name) or {}
+        held = (state.quarantine_root / regency.slug / dataset.name / name).exists()
+        if held and decision.get("decision") != "release":
+            raise dg.Failure(f"{regency.slug}/{dataset.name}: batch {name} dikarantina, tidak digabung; perbaiki "
+                             f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
+                             f"release it first.")
+        rows = within(batch.frame, period, *run_bounds(context, months)) if period else batch.frame
+        merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, name, context.run_id,
+                                 agency=dataset.agency.slug)
+        return dg.MaterializeResult(metadata={"rows": len(rows), "inserted": merged.inserted,
+                                              "updated": merged.updated, "unchanged": merged.unchanged,
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
+from assets.periods import monthly_periods
 from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
                               standard_code_lists)
 from assets.resources import PortalResource, StateResource, WarehouseResource
@@ -13,7 +14,7 @@ from assets.scorecard import GROUP as SCORECARD_GROUP
 from assets.scorecard import scorecard_definitions
 from assets.workflow import approve_dataset
 from pipelines import settings
-from pipelines.catalogue import load_portals, load_regencies
+from pipelines.catalogue import load_pipeline_config, load_portals, load_regencies
 
 
 def build_definitions() -> dg.Definitions:
@@ -21,8 +22,10 @@ def build_definitions() -> dg.Definitions:
     portals = load_portals()
     # One portal per code location for now: the regency catalogues name it.
     portal = portals[regencies[0].portal]
+    # One set of months for every dataset, so the main job can run them all in one partition range.
+    months = monthly_periods(load_pipeline_config())
     per_dataset = [defs for r in regencies for d in r.datasets
-                   for defs in (dataset_definitions(r, d), dataset_automation(r, d))]
+                   for defs in (dataset_definitions(r, d, months), dataset_automation(r, d, months))]
     scorecards = [scorecard_definitions(r) for r in regencies]
     core = dg.Definitions(
         assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk],

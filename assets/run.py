@@ -9,6 +9,8 @@ import sys
 import dagster as dg
 
 from assets.definitions import build_definitions
+from assets.periods import all_periods, monthly_periods
+from pipelines.catalogue import load_pipeline_config
 
 
 def main() -> int:
@@ -16,8 +18,10 @@ def main() -> int:
     job = defs.resolve_job_def("satudata_job")
     with dg.DagsterInstance.get() as instance:
         # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config={
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        # Every month in one run (one month alone is a backfill, see README: operations).
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=all_periods(monthly_periods(load_pipeline_config())),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     print(f"\nRun {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}")
     for event in result.get_asset_check_evaluations():
         status = "lulus / passed" if event.passed else "GAGAL / FAILED"

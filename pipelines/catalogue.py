@@ -39,6 +39,7 @@ class Dataset:
     grace_hours: float = 6        # how long after the expected delivery an agency counts as late
     needs_approval: bool = False  # first publication of each standard version waits for a walidata
     period: Period | None = None  # reported period of files whose names state none (e.g. `2025`, `TW1 2025`)
+    retry: dict = field(default_factory=dict)  # Dagster step retries: pipeline.yaml defaults, per dataset override
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,16 @@ def _read_yaml(path: Path) -> dict:
         return yaml.safe_load(handle) or {}
 
 
+def load_pipeline_config(directory: Path | None = None) -> dict:
+    """How the pipeline runs for every regency (`pipeline.yaml`: step retries, the first month of the
+    period partitions). A catalogue folder without one uses the project's."""
+    path = (directory or catalogue_dir()) / "pipeline.yaml"
+    return _read_yaml(path if path.exists() else PROJECT_ROOT / "catalogue" / "pipeline.yaml")
+
+
 def load_regency(path: Path) -> Regency:
     doc = _read_yaml(path)
+    retry_defaults = load_pipeline_config(path.parent)["retry"]
     try:
         agencies = {a["slug"]: Agency(**a) for a in doc.get("agencies", [])}
         datasets = []
@@ -84,7 +93,8 @@ def load_regency(path: Path) -> Regency:
                                      f"(e.g. 2026, 2026-10, TW1 2025, Oktober 2026)")
             datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
                                     dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6)),
-                                    bool(d.get("needs_approval", False)), period))
+                                    bool(d.get("needs_approval", False)), period,
+                                    {**retry_defaults, **d.get("retry", {})}))
         region = doc["regency"]
         return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
                        region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets),
@@ -96,7 +106,7 @@ def load_regency(path: Path) -> Regency:
 def load_regencies(directory: Path | None = None) -> list[Regency]:
     """Every regency catalogue in the folder (every YAML file except the shared ones)."""
     directory = directory or catalogue_dir()
-    shared = {"portals.yaml", "reference.yaml", "alerts.yaml"}
+    shared = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
     return [load_regency(p) for p in sorted(directory.glob("*.yaml")) if p.name not in shared]
 
 

@@ -1,5 +1,6 @@
 """The spine end to end, for real: agency files in a drop folder -> Dagster materializations with
-Great Expectations checks -> warehouse (DuckDB and PostgreSQL) -> the local CKAN portal."""
+Great Expectations checks -> warehouse (DuckDB and PostgreSQL) -> the local CKAN portal; and a broken
+agency source that leaves the other datasets published."""
 
 import hashlib
 import json
@@ -17,7 +18,9 @@ import requests
 import yaml
 
 from assets.definitions import build_definitions
-from pipelines import warehouse
+from assets.periods import all_periods, monthly_periods
+from pipelines import settings, warehouse
+from pipelines.catalogue import load_pipeline_config
 from pipelines.publish import safe_csv
 from pipelines.standard import load_standard
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
@@ -48,8 +51,10 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, w
 
 
 def run_job() -> dg.ExecuteInProcessResult:
+    """The main job over every month, as `make demo` (assets.run) and the schedules run it."""
     job = build_definitions().resolve_job_def("satudata_job")
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                  tags=all_periods(monthly_periods(load_pipeline_config())))
 
 
 def portal_metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -212,3 +217,66 @@ def test_compliance_scorecard_is_published_for_the_forum(regency):
                 later["karantina_terbuka"]) == (1, 2, 50.0, 1)
     regency["ckan"].call_action("dataset_purge", {"id": f"{regency['slug']}-kepatuhan-opd"})
     regency["ckan"].call_action("organization_purge", {"id": f"walidata-{regency['slug']}"})
+
+
+def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_path, monkeypatch, isolated_state,
+                                                                         services_state, portal_env, httpserver):
+    slug = f"t{uuid.uuid4().hex[:6]}"
+    catalogue, _ = market_price_catalogue(tmp_path, slug)
+    # Beside the market prices, Go PPU's public-service API, which answers HTTP 500 to every request.
+    path = catalogue / "ppu.yaml"
+    doc = yaml.safe_load(path.read_text())
+    project = yaml.safe_load((settings.PROJECT_ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())
+    [broken] = [d for d in project["datasets"] if d["name"] == "layanan-publik"]
+    [agency] = [a for a in project["agencies"] if a["slug"] == broken["agency"]]
+    agency["slug"] = broken["agency"] = f"dpmptsp-{slug}"
+    broken["source"] |= {"url": httpserver.url_for("/goppu/api/v1/rekap-layanan"), "retries": 0, "min_interval": 0}
+    broken["retry"] = {"max_retries": 1, "delay_seconds": 0}   # the step is retried once, at once
+    doc["agencies"].append(agency)
+    doc["datasets"].append(broken)
+    path.write_text(yaml.safe_dump(doc))
+    httpserver.expect_request("/goppu/api/v1/rekap-layanan").respond_with_data("galat", status=500)
+    if (services_state / "reference").exists():
+        shutil.copytree(services_state / "reference", isolated_state / "reference")
+    engine_url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_WAREHOUSE_URL": engine_url,
+                        "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+                        "GOPPU_API_TOKEN": "token-uji"}.items():
+        monkeypatch.setenv(name, value)
+    ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
+    try:
+        result = run_job()
+        assert not result.success   # the run reports the broken source...
+        [failure] = result.get_step_failure_events()
+        assert failure.step_key == f"{slug}__layanan_publik__raw"
+        error, messages = failure.event_specific_data.error, []
+        while error:   # the agency's answer sits under Dagster's "exceeded max_retries"
+            messages.append(error.message)
+            error = error.cause or error.context
+        assert any("source answered HTTP 500" in m for m in messages), messages
+        [retry] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+        assert retry.step_key == failure.step_key   # retried once as configured, then given up
+        assert len(httpserver.log) == 2
+
+        # ...the market prices are merged and published, row for row...
+        engine = warehouse.create_engine(engine_url)
+        stored = warehouse.read_published(engine, STANDARD, "64.09")
+        assert len(stored) == 4 * 20 * 28
+        assert portal_metadata(result)["changed"] is True
+        package = ckan.action.package_show(id=f"{slug}-harga-pasar")
+        [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
+        assert ckan.action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored)
+        # ...and nothing of the broken dataset went anywhere.
+        steps = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()
+                 if e.asset_key.path[1] == "layanan_publik"}
+        assert steps == set()
+        assert warehouse.merged_batches(engine, load_standard("layanan-publik/1.0.0"), "64.09") == frozenset()
+        with pytest.raises(ckanapi.NotFound):
+            ckan.action.package_show(id=f"{slug}-layanan-publik")
+    finally:
+        for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}"),
+                             ("organization_purge", f"dpmptsp-{slug}")):
+            try:
+                ckan.call_action(action, {"id": name})
+            except ckanapi.NotFound:
+                pass

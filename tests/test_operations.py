@@ -1,20 +1,30 @@
 """Operations for the walidata, for real: schedules and sensors built from the catalogue, freshness of
-agency deliveries, and alerts received on a real SMTP server and a real webhook on 127.0.0.1."""
+agency deliveries, alerts received on a real SMTP server and a real webhook on 127.0.0.1, and the backfill
+of one month from the command line."""
 
+import gc
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
 from aiosmtpd.controller import Controller
 
 from assets.automation import alert_on_failed_run, alert_on_finished_run, dataset_automation
 from assets.definitions import build_definitions
-from pipelines.catalogue import load_regencies
+from assets.periods import all_periods, monthly_periods
+from pipelines import settings
+from pipelines.catalogue import load_pipeline_config, load_regencies
 from pipelines.raw import RawArchive
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
 
@@ -61,15 +71,20 @@ def catalogue(tmp_path, monkeypatch, isolated_state, services_state, smtp_inbox,
 def test_schedules_follow_frequency_and_regency_clock():
     [regency] = [r for r in load_regencies() if r.slug == "ppu"]
     [market_prices] = [d for d in regency.datasets if d.name == "harga-pasar"]
-    defs = dataset_automation(regency, market_prices)
+    months = monthly_periods(load_pipeline_config())
+    defs = dataset_automation(regency, market_prices, months)
     [schedule] = defs.schedules
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
     assert schedule.job.name == "ppu_harga_pasar"
+    # A scheduled run covers every month, from the configured first one to the current one.
+    [request] = schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+    assert request.partition_key_range == dg.PartitionKeyRange(
+        load_pipeline_config()["periods"]["first_month"], datetime.now(timezone.utc).strftime("%Y-%m"))
 
 
 def test_file_drop_sensor_waits_for_settled_files_then_runs_once(catalogue):
     [regency] = load_regencies()
-    [sensor] = dataset_automation(regency, regency.datasets[0]).sensors
+    [sensor] = dataset_automation(regency, regency.datasets[0], monthly_periods(load_pipeline_config())).sensors
     with dg.DagsterInstance.ephemeral() as instance:
         def tick(cursor):
             context = dg.build_sensor_context(instance=instance, cursor=cursor)
@@ -164,5 +179,92 @@ def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, qu
                                                 dg.AssetKey(["reference", "data_induk"])])
         # ...and the next automation tick asks for the warehouse step only if the standard check passed.
         second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-        requested = {r.key for r in second.results if r.true_subset.size > 0}
+        requested = {r.key: r.true_subset.size for r in second.results if r.true_subset.size > 0}
         assert (warehouse in requested) is not quarantined
+        if not quarantined:   # every month of the warehouse step, not only the latest
+            assert requested[warehouse] == len(monthly_periods(load_pipeline_config()).get_partition_keys())
+
+
+def warehouse_rows(url: str) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        frame = pd.read_sql("SELECT * FROM core.harga_pasar", connection)
+    engine.dispose()
+    return frame.sort_values(["kode_kabupaten", "tanggal", "kode_pasar", "komoditas"]).reset_index(drop=True)
+
+
+def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regencies_alone(catalogue, tmp_path):
+    # September's prices arrive beside October's: the same market rows, a month earlier.
+    october = next(catalogue["drop"].glob("*.csv")).read_text(encoding="utf-8")
+    september = october.replace("Oktober 2026", "September 2026").replace("/10/2026", "/09/2026")
+    (catalogue["drop"] / "harga_pasar_2026-09.csv").write_text(september, encoding="utf-8")
+    url = os.environ["SATUDATA_WAREHOUSE_URL"]
+    key = ["ppu", "harga_pasar"]
+    defs = build_definitions()
+    months = monthly_periods(load_pipeline_config())
+    with dg.DagsterInstance.get() as instance:   # the test's DAGSTER_HOME: the backfill reads its stored batch
+        regular = defs.resolve_job_def("ppu_harga_pasar").execute_in_process(
+            instance=instance, tags=all_periods(months),
+            asset_selection=[dg.AssetKey([*key, step]) for step in ("raw", "staged", "warehouse")]
+            + [dg.AssetKey(["reference", name]) for name in ("kemendagri_regions", "kemendagri_edition_changes")]
+            + [dg.AssetKey(["warehouse", "dimensions"])])
+    assert regular.success
+    merged = [e for e in regular.get_asset_materialization_events() if e.asset_key.path[-1] == "warehouse"]
+    assert {e.partition for e in merged} == set(months.get_partition_keys())   # one run, every month
+    full = warehouse_rows(url)
+    assert set(pd.to_datetime(full["tanggal"]).dt.strftime("%Y-%m")) == {"2026-09", "2026-10"}
+
+    # October's rows are lost in the warehouse; a September price was corrected by hand; another
+    # regency's rows share the table.
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO core.harga_pasar SELECT * REPLACE ('64.01' AS kode_kabupaten) "
+                                   "FROM core.harga_pasar WHERE kode_kabupaten = '64.09'")
+        connection.exec_driver_sql("DELETE FROM core.harga_pasar WHERE kode_kabupaten = '64.09' "
+                                   "AND tanggal >= DATE '2026-10-01'")
+        connection.exec_driver_sql("UPDATE core.harga_pasar SET harga = 1 WHERE kode_kabupaten = '64.09' "
+                                   "AND tanggal = DATE '2026-09-01'")
+    engine.dispose()
+    before = warehouse_rows(url)
+
+    # The walidata re-runs PPU's October: parse and check the stored batch again, merge October only.
+    gc.collect()   # the run's warehouse engines, so their DuckDB file lock is released for the command
+    env = {**os.environ, "SATUDATA_STATE": str(catalogue["state"])}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "assets.definitions",
+         "--select", "ppu/harga_pasar/staged,ppu/harga_pasar/warehouse", "--partition", "2026-10"],
+        cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    after = warehouse_rows(url)
+    is_ppu_october = (after["kode_kabupaten"] == "64.09") & (pd.to_datetime(after["tanggal"]) >= "2026-10-01")
+    restored = full[(full["kode_kabupaten"] == "64.09") & (pd.to_datetime(full["tanggal"]) >= "2026-10-01")]
+    pd.testing.assert_frame_equal(after[is_ppu_october].drop(columns=["_run_id", "_loaded_at"])
+                                  .reset_index(drop=True),
+                                  restored.drop(columns=["_run_id", "_loaded_at"]).reset_index(drop=True))
+    # Every other row, the hand correction of September and the other regency included, is as it was.
+    pd.testing.assert_frame_equal(after[~is_ppu_october].reset_index(drop=True), before)
+    with dg.DagsterInstance.get() as instance:
+        [backfill] = [r for r in instance.get_runs() if r.run_id != regular.run_id]
+        assert backfill.status == dg.DagsterRunStatus.SUCCESS
+        records = instance.fetch_materializations(dg.AssetKey([*key, "warehouse"]), limit=1000).records
+        assert [r.partition_key for r in records if r.run_id == backfill.run_id] == ["2026-10"]
+        [check] = [r.dagster_event.event_specific_data for r in instance.all_logs(
+            backfill.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+        assert (check.check_name, check.passed) == ("memenuhi_standar", True)   # checked again before merging
+
+
+def test_a_month_backfill_never_merges_a_quarantined_batch(catalogue):
+    drop_out_of_regency_batch(catalogue["drop"])
+    warehouse_key = dg.AssetKey(["ppu", "harga_pasar", "warehouse"])
+    with dg.DagsterInstance.get() as instance:
+        job = build_definitions().resolve_job_def("ppu_harga_pasar")
+        assert not job.execute_in_process(instance=instance, raise_on_error=False,
+                                          tags=all_periods(monthly_periods(load_pipeline_config()))).success
+        # A walidata re-runs only October's warehouse step: the standard check is not part of that run.
+        backfill = job.execute_in_process(instance=instance, raise_on_error=False, partition_key="2026-10",
+                                          asset_selection=[warehouse_key])
+    assert not backfill.success
+    [failure] = backfill.get_step_failure_events()
+    assert "dikarantina" in failure.event_specific_data.error.message
+    assert not backfill.get_asset_materialization_events()
