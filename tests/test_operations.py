@@ -206,7 +206,8 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
         regular = defs.resolve_job_def("ppu_harga_pasar").execute_in_process(
             instance=instance, tags=all_periods(months),
             asset_selection=[dg.AssetKey([*key, step]) for step in ("raw", "staged", "warehouse")]
-            + [dg.AssetKey(["reference", name]) for name in ("kemendagri_regions", "kemendagri_edition_changes")]
+            + [dg.AssetKey(["reference", name])
+               for name in ("kemendagri_regions", "kemendagri_edition_changes", "data_induk")]
             + [dg.AssetKey(["warehouse", "dimensions"])])
     assert regular.success
     merged = [e for e in regular.get_asset_materialization_events() if e.asset_key.path[-1] == "warehouse"]
