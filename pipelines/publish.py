@@ -142,6 +142,19 @@ def safe_xlsx(frame: pd.DataFrame, standard: Standard) -> bytes:
     return buffer.getvalue()
 
 
+def personal_data(frame: pd.DataFrame, standard: Standard, district_codes: set[str]) -> list:
+    """The personal-data guard on each text column's distinct values: the same findings as on every row
+    (rows named by a value's first occurrence), at a fraction of the cost on long tables where values repeat
+    (1,000,000 market prices: 36 s on every row)."""
+    found = []
+    for f in standard.public_fields:
+        if f.type == "string" and f.name in frame:
+            distinct = frame[f.name].reset_index(drop=True).drop_duplicates()
+            rows = pd.DataFrame({f.name: distinct, "_source_file": "warehouse", "_source_row": distinct.index + 1})
+            found += scan(rows, standard, district_codes)
+    return found
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """JSON-ready rows: dates as ISO text, missing values as null."""
     prepared = frame.copy()
@@ -241,7 +254,8 @@ def _first_load(portal: Portal, resource_id: str, fields: list[dict], standard: 
 
 
 def _wait_for_xloader(portal: Portal, resource_id: str, since: dt.datetime) -> None:
-    """Until the xloader job started after `since` (naive UTC, as CKAN keeps it) is complete; its error or a timeout fails the run."""
+    """Until the xloader job started after `since` (naive UTC, as CKAN keeps it) is complete; its error or a
+    timeout fails the run."""
     deadline = time.monotonic() + portal.load_timeout
     while time.monotonic() < deadline:
         status = portal.find("xloader_status", resource_id=resource_id) or {}
@@ -307,7 +321,10 @@ def _xloader_replace(portal: Portal, package_id: str, table: dict, fields: list[
     try:
         _xloader_into(portal, staging, fields, standard, csv, rows, notes)
     except PublishError:
-        portal.write("resource_delete", id=staging["id"])
+        try:
+            portal.write("resource_delete", id=staging["id"])
+        except ckanapi.CKANAPIError:
+            pass   # the reason above matters more; the next run removes the left-over resource
         raise
     _call(portal, "replace", "resource_delete", id=table["id"])
     result.load_path, result.rows_sent = "xloader-replace", rows
@@ -346,8 +363,7 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     """Bring the portal's copy of the dataset up to the warehouse table. Provenance (run id, raw checksum,
     validation time/status) is recorded when something is published, but does not by itself make a change.
     The personal-data guard runs again here, on exactly what would be sent."""
-    found = scan(frame.assign(_source_file="warehouse", _source_row=range(1, len(frame) + 1)), standard,
-                 district_codes)
+    found = personal_data(frame, standard, district_codes)
     if found:
         raise PersonalDataError(f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, "
                                 f"nothing published: {found[0]}")

@@ -55,7 +55,8 @@ def unique_key(resource_id: str) -> list[str]:
         found = connection.execute(sa.text(
             "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
-            "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary"), {"table": resource_id}).scalars().all()
+            "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary"),
+            {"table": resource_id}).scalars().all()
     engine.dispose()
     return sorted(found)
 
