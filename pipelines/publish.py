@@ -217,14 +217,14 @@ def _upload(portal: Portal, package_id: str, resources: list[dict], name: str, c
     The resource hash is the file's MD5, the hash xloader compares: a CSV whose rows are already in the
     DataStore (diff path) is then not re-loaded by xloader."""
     existing = next((r for r in resources if r.get("name") == name), None)
-    sha = hashlib.md5(content, usedforsecurity=False).hexdigest()
-    if existing and existing.get("hash") == sha:
+    digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    if existing and existing.get("hash") == digest:
         return existing
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(content)
         with path.open("rb") as handle:
-            fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": sha, "description": description}
+            fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": digest, "description": description}
             if existing:
                 return portal.write("resource_patch", files={"upload": handle}, id=existing["id"], **fields)
             return portal.write("resource_create", files={"upload": handle}, package_id=package_id, **fields)
