@@ -26,6 +26,12 @@ from pipelines.validation import validate
 PREVIEW_ROWS = 10
 
 
+def retry_policy(retry: dict) -> dg.RetryPolicy:
+    """A step retry policy from a `retry:` block of catalogue/pipeline.yaml (or a dataset's override)."""
+    return dg.RetryPolicy(max_retries=retry["max_retries"], delay=retry["delay_seconds"],
+                          backoff=dg.Backoff[retry["backoff"].upper()], jitter=dg.Jitter.PLUS_MINUS)
+
+
 def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindowPartitionsDefinition
                         ) -> dg.Definitions:
     standard = load_standard(dataset.schema)  # a wrong schema file fails here, before any data is read
@@ -36,8 +42,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
     # Agency servers and the portal fail now and then: retry with growing pauses, and cap how many steps
     # talk to them at once (pool limits live in the instance, see deploy/dagster.yaml).
     # How often and how long apart: catalogue/pipeline.yaml, overridable per dataset.
-    retry = dg.RetryPolicy(max_retries=dataset.retry["max_retries"], delay=dataset.retry["delay_seconds"],
-                           backoff=dg.Backoff[dataset.retry["backoff"].upper()], jitter=dg.Jitter.PLUS_MINUS)
+    retry = retry_policy(dataset.retry)
     # Declarative automation: when a steward re-runs one step, the steps after it follow (every month of
     # the warehouse step, in one run, not only the latest); never past a failed blocking check
     # (quarantine), and not merely because shared reference data was refreshed.

@@ -1,12 +1,13 @@
 """The Dagster code location: reference data plus, for every regency catalogue, the chain of each of
-its datasets and the agencies' compliance scorecard; resources come from the environment (see README:
-configuration)."""
+its datasets and the agencies' compliance scorecard, and per province target its integrated datasets;
+resources come from the environment (see README: configuration)."""
 
 import dagster as dg
 
 from assets.automation import ALERT_SENSORS, dataset_automation
 from assets.datasets import dataset_definitions
 from assets.periods import monthly_periods
+from assets.province import province_definitions
 from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
                               standard_code_lists)
 from assets.resources import PortalResource, StateResource, WarehouseResource
@@ -27,6 +28,8 @@ def build_definitions() -> dg.Definitions:
     per_dataset = [defs for r in regencies for d in r.datasets
                    for defs in (dataset_definitions(r, d, months), dataset_automation(r, d, months))]
     scorecards = [scorecard_definitions(r) for r in regencies]
+    # Province targets receive the integrated marts of their regencies, each through its own portal resource.
+    provinces = [province_definitions(p, regencies) for p in portals.values() if p.province]
     core = dg.Definitions(
         assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk],
         # The scorecards read what the day's runs recorded, so they run on their own evening schedule.
@@ -40,7 +43,7 @@ def build_definitions() -> dg.Definitions:
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
             "portal": PortalResource(url=portal.url, api_token=dg.EnvVar(portal.api_token_env)),
         })
-    return dg.Definitions.merge(core, *per_dataset, *scorecards)
+    return dg.Definitions.merge(core, *per_dataset, *scorecards, *provinces)
 
 
 defs = build_definitions()

@@ -56,10 +56,22 @@ class Regency:
 
 
 @dataclass(frozen=True)
+class Province:
+    """A province publication target: it receives the integrated marts of its regencies as its own datasets."""
+    code: str            # Kemendagri province code, e.g. "64"; its regencies are those whose code starts "64."
+    slug: str
+    name: str
+    walidata: str
+    organisation: Agency  # the CKAN organisation that owns the province's datasets
+    timezone: str = "Asia/Jakarta"
+
+
+@dataclass(frozen=True)
 class Portal:
     name: str
     url: str             # from the file, unless the variable named by `url_env` is set
     api_token_env: str
+    province: Province | None = None   # a regency portal when None
 
 
 def _read_yaml(path: Path) -> dict:
@@ -112,8 +124,17 @@ def load_regencies(directory: Path | None = None) -> list[Regency]:
 
 def load_portals(directory: Path | None = None) -> dict[str, Portal]:
     doc = _read_yaml((directory or catalogue_dir()) / "portals.yaml")
-    return {name: Portal(name, os.environ.get(cfg.get("url_env", ""), cfg["url"]).rstrip("/"), cfg["api_token_env"])
+    return {name: Portal(name, os.environ.get(cfg.get("url_env", ""), cfg["url"]).rstrip("/"), cfg["api_token_env"],
+                         _province(name, cfg["province"]) if "province" in cfg else None)
             for name, cfg in doc.items()}
+
+
+def _province(slug: str, cfg: dict) -> Province:
+    try:
+        return Province(str(cfg["code"]), slug, cfg["name"], cfg["walidata"], Agency(**cfg["organisation"]),
+                        cfg.get("timezone", "Asia/Jakarta"))
+    except KeyError as missing:
+        raise CatalogueError(f"portals.yaml: province {slug!r} misses key {missing}") from None
 
 
 def load_reference_config(directory: Path | None = None) -> dict:

@@ -301,6 +301,20 @@ def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> 
         return pd.DataFrame(connection.execute(query).mappings().all(), columns=names)
 
 
+def read_province(engine: sa.Engine, standard: Standard, province_code: str) -> pd.DataFrame:
+    """The marts view of a standard for one province: every regency's public fields, led by the regency's
+    code and name (`kode_kabupaten`, `nama_kabupaten`), in regency and key order."""
+    ensure_table(engine, standard)
+    names = ", ".join(f'"{f.name}"' for f in standard.public_fields)
+    order = ", ".join(f'"{k}"' for k in (REGION_KEY, *standard.primary_key))
+    query = sa.text(f"SELECT {REGION_KEY}, regency_name AS nama_kabupaten, {names} FROM marts.{table_name(standard)} "
+                    f"WHERE {REGION_KEY} LIKE :prefix ORDER BY {order}")
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"prefix": f"{province_code}.%"})
+        return pd.DataFrame(rows.mappings().all(),
+                            columns=[REGION_KEY, "nama_kabupaten", *(f.name for f in standard.public_fields)])
+
+
 def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: datetime) -> pd.DataFrame:
     """The facts of a regency as the warehouse held them at `moment` (UTC): "what did we publish on
     1 March" is the current rows loaded by then plus the earlier versions valid at that time."""

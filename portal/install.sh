@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs CKAN 2.12.0 with ckanext-scheming and ckanext-dcat (exact pins in
+# Installs CKAN 2.12.0 with ckanext-scheming, ckanext-dcat and ckanext-xloader (exact pins in
 # requirements.txt) and the project's two extensions (ckanext-satudata: the Satu
 # Data profile; ckanext-satudata_nosolr: Solr-less search) into portal/.venv,
 # plus the Debian packages CKAN needs. Skips everything when the stamp matches (a hash of requirements.txt

@@ -65,6 +65,7 @@ fi
 PSQL=("$REPO/scripts/postgres.sh" psql -d postgres -tA)
 CKAN_DB_URL="$("$REPO/scripts/postgres.sh" url ckan)"
 DS_WRITE_URL="$("$REPO/scripts/postgres.sh" url datastore)"
+XLOADER_JOBS_URL="$("$REPO/scripts/postgres.sh" url xloader_jobs)"   # xloader's own jobs database
 RO_PW="$(secret datastore_ro_password)"
 "${PSQL[@]}" >/dev/null <<SQL
 DO \$\$ BEGIN
@@ -92,7 +93,7 @@ ckan.datastore.write_url = $DS_WRITE_URL
 ckan.datastore.read_url = $DS_READ_URL
 ckan.datastore.sqlsearch.enabled = true
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0
-ckan.plugins = satudata_pgsearch satudata scheming_datasets dcat structured_data datastore datatables_view
+ckan.plugins = satudata_pgsearch satudata scheming_datasets dcat structured_data datastore xloader datatables_view
 scheming.dataset_schemas = ckanext.satudata:schema.yaml
 scheming.presets = ckanext.scheming:presets.json
 scheming.dataset_fallback = false
@@ -104,6 +105,13 @@ ckan.max_resource_size = 1024
 ckan.devserver.host = 127.0.0.1
 ckan.devserver.port = $CKAN_PORT
 ckan.devserver.threaded = true
+# The fast loader: COPY of uploaded CSVs, every column text unless the DataStore table's info.type_override says
+# otherwise (the pipeline sets it from the standard); never type guessing, which mangles codes. Only CSV: an XLSX
+# download is not loaded a second time. The worker downloads the file back from ckan.site_url (127.0.0.1).
+ckanext.xloader.jobs_db.uri = $XLOADER_JOBS_URL
+ckanext.xloader.use_type_guessing = false
+ckanext.xloader.formats = csv text/csv
+ckanext.xloader.job_timeout = 1800
 [logger_ckanext]
 level = INFO
 EOF
@@ -127,6 +135,30 @@ if [[ ! -f $DB_STAMP || "$(cat "$DB_STAMP")" != "$want" ]]; then
     echo "$want" >"$DB_STAMP"
 fi
 
+# --- sysadmin 'walidata' and its token: one-off CLI work before CKAN starts -------------
+ADMIN_PW="$(secret walidata_password)"
+if [[ -z "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select 1 from \"user\" where name = 'walidata' and state = 'active'")" ]]; then
+    plog "creating sysadmin walidata"
+    "$CKAN" user add walidata email=walidata@localhost.localdomain password="$ADMIN_PW" \
+        fullname="Walidata (local)" </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
+fi
+if [[ "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select sysadmin from \"user\" where name = 'walidata'")" != t ]]; then
+    "$CKAN" sysadmin add walidata </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
+fi
+
+# --- xloader's sysadmin token: in the ini before the server and worker start (re-made after a db init) --
+XLTOKEN="$PSTATE/secrets/xloader_token"
+if [[ ! -s $XLTOKEN || $XLTOKEN -ot $DB_STAMP ]]; then
+    plog "creating API token for xloader"
+    (umask 077; "$CKAN" user token add walidata xloader --quiet </dev/null 2>>"$SETUPLOG" | tail -n 1 >"$XLTOKEN.new")
+    [[ -s $XLTOKEN.new ]] || { plog "no xloader token"; tail -n 20 "$SETUPLOG" >&2; exit 1; }
+    mv "$XLTOKEN.new" "$XLTOKEN"
+fi
+(umask 077; printf '[app:main]\nckanext.xloader.api_token = %s\n' "$(cat "$XLTOKEN")" >"$PSTATE/xloader.options.ini")
+if ! grep -qF "ckanext.xloader.api_token = $(cat "$XLTOKEN")" "$INI"; then
+    "$CKAN" config-tool "$INI" -f "$PSTATE/xloader.options.ini" >>"$SETUPLOG" 2>&1
+fi
+
 # --- ckan run and the jobs worker ----------------------------------------------------
 launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
     local name=$1 match=$2; shift 2
@@ -142,17 +174,6 @@ if ! pid_alive "$PSTATE/ckan.pid" "ckan.ini run" && (exec 3<>"/dev/tcp/127.0.0.1
 fi
 launch ckan "ckan.ini run" "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader --threaded
 launch worker "ckan.ini jobs worker" "$CKAN" -c "$INI" jobs worker
-
-# --- sysadmin 'walidata' and its token: one-off CLI work while CKAN boots -------------
-ADMIN_PW="$(secret walidata_password)"
-if [[ -z "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select 1 from \"user\" where name = 'walidata' and state = 'active'")" ]]; then
-    plog "creating sysadmin walidata"
-    "$CKAN" user add walidata email=walidata@localhost.localdomain password="$ADMIN_PW" \
-        fullname="Walidata (local)" </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
-fi
-if [[ "$("$REPO/scripts/postgres.sh" psql -d ckan -tAc "select sysadmin from \"user\" where name = 'walidata'")" != t ]]; then
-    "$CKAN" sysadmin add walidata </dev/null >>"$SETUPLOG" 2>&1 || { tail -n 30 "$SETUPLOG" >&2; exit 1; }
-fi
 
 if [[ ! -s $TOKENFILE ]]; then new_token; fi
 

@@ -20,8 +20,10 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options)
     shutil.copytree(ROOT / "demo" / "drops" / "ppu" / "disdag", drop)
     catalogue = tmp_path / "catalogue"
     catalogue.mkdir()
-    for shared in ("portals.yaml", "reference.yaml"):
-        shutil.copy(ROOT / "catalogue" / shared, catalogue)
+    shutil.copy(ROOT / "catalogue" / "reference.yaml", catalogue)
+    # The regency targets only: a test that wants a province target adds its own (tests/test_province.py).
+    portals = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())
+    (catalogue / "portals.yaml").write_text(yaml.safe_dump({k: v for k, v in portals.items() if "province" not in v}))
     (catalogue / "data-induk").mkdir()  # PPU's market list (Data Induk), under the test's regency slug
     shutil.copy(ROOT / "catalogue" / "data-induk" / "ppu-pasar.csv", catalogue / "data-induk" / f"{slug}-pasar.csv")
     doc = yaml.safe_load((ROOT / "catalogue" / "penajam-paser-utara.yaml").read_text())

@@ -14,7 +14,7 @@ import requests
 
 from pipelines.catalogue import Agency, Dataset, Regency, Source
 from pipelines.metadata import PILLARS
-from pipelines.publish import ALL_DOWNLOADS, Portal, PublishError, publish, safe_csv
+from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_csv
 from pipelines.standard import load_standard
 
 STANDARD = load_standard("harga-pasar/1.0.0")
@@ -213,5 +213,17 @@ def test_terbatas_is_private_and_tertutup_is_never_sent(target):
     closed = dataclasses.replace(STANDARD, metadata={**STANDARD.metadata, "klasifikasi": "Tertutup"})
     result = run(target, market_prices(), standard=closed)
     assert (result.changed, result.writes) == (False, [])
+    with pytest.raises(ckanapi.NotFound):
+        target["admin"].action.package_show(id=target["name"])
+
+
+def test_personal_data_found_right_before_publishing_sends_nothing(target):
+    frame = market_prices()
+    frame.loc[6, "nama_pasar"] = "Pasar 6409014101900001"   # a NIK (Penajam, born 1 January 1990, woman)
+    portal = target["portal"]()
+    with pytest.raises(PersonalDataError, match="nama_pasar") as found:
+        publish(portal, target["regency"], target["dataset"], STANDARD, frame, {"run_id": "run-1"}, {"640901"})
+    assert "baris/row 7" in str(found.value)    # the first row holding the value, as the table is read
+    assert portal.writes == []
     with pytest.raises(ckanapi.NotFound):
         target["admin"].action.package_show(id=target["name"])
