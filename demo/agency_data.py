@@ -273,15 +273,17 @@ def tourism_rows(regency: str, destinations: int, seed: int) -> list[dict]:
         base, foreign = rng.randint(200, 9000), rng.choice([0, 0, 0.002, 0.01, 0.03])
         for month in months():
             domestic = int(base * SEASON[month.month] * rng.uniform(0.8, 1.2))
+            abroad = int(domestic * foreign * rng.uniform(0, 2))
             rows.append({"bulan": month.isoformat(), "kode_kecamatan": village.code[:8],
                          "kode_destinasi": f"DW-{digits}-{number:03d}", "nama_destinasi": name,
-                         "jenis": kind, "wisnus": domestic, "wisman": int(domestic * foreign * rng.uniform(0, 2))})
+                         "jenis": kind, "wisnus": domestic, "wisman": abroad, "jumlah": domestic + abroad})
     return rows
 
 
 TOURISM_FIELDS = [{"id": "bulan", "type": "date"}, {"id": "kode_kecamatan", "type": "text"},
                   {"id": "kode_destinasi", "type": "text"}, {"id": "nama_destinasi", "type": "text"},
-                  {"id": "jenis", "type": "text"}, {"id": "wisnus", "type": "int"}, {"id": "wisman", "type": "int"}]
+                  {"id": "jenis", "type": "text"}, {"id": "wisnus", "type": "int"}, {"id": "wisman", "type": "int"},
+                  {"id": "jumlah", "type": "int"}]
 # The province portals' registers: dataset -> (organisation, title, {resource name: rows}).
 TOURISM_REGISTERS = {
     "kaltim-register-kunjungan-wisata": (

@@ -19,9 +19,9 @@ from tests.helpers import market_price_catalogue
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 PASER_PRICES = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-                "01/10/2026;64.01.04;TGT-01;Pasar Induk Tanah Grogot;Beras Premium;kg;Rp 15.100\n"
-                "01/10/2026;64.01.04;TGT-01;Pasar Induk Tanah Grogot;Beras Medium;kg;Rp 13.300\n"
-                "02/10/2026;64.01.01;BSP-01;Pasar Batu Sopang;Beras Premium;kg;Rp 15.250\n")
+                "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Premium;kg;Rp 15.100\n"
+                "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Medium;kg;Rp 13.300\n"
+                "02/10/2026;64.01.01;PSR-BSP-01;Pasar Batu Sopang;Beras Premium;kg;Rp 15.250\n")
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     doc.update(regency={**doc["regency"], "code": "64.01", "slug": paser, "name": "Kabupaten Paser"},
                walidata="Diskominfo Kabupaten Paser")
     (catalogue / "paser.yaml").write_text(yaml.safe_dump(doc))
+    shutil.copy(ROOT / "catalogue" / "data-induk" / "paser-pasar.csv", catalogue / "data-induk" / f"{paser}-pasar.csv")
     # The province target, as in catalogue/portals.yaml but with this test's own names.
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     kaltim = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())["kaltim"]
