@@ -69,14 +69,16 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
         metadata["late_by"] = describe(late)
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
-    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"}, automation_condition=follow,
+    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"parquet"}, automation_condition=follow,
               ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
               description=f"Baris bertipe menurut standar {standard.ref}.")
-    def staged(context: dg.AssetExecutionContext, files: list[RawFile]) -> ParsedBatch:
-        batch = parse_files(files, standard, dataset.columns, dataset.source.options)
+    def staged(context: dg.AssetExecutionContext, files: list[RawFile], state: StateResource) -> ParsedBatch:
+        batch = parse_files(files, standard, dataset.columns, dataset.source.options,
+                            folder=state.staged_root / regency.slug / dataset.name)
         context.add_output_metadata({
-            "dagster/row_count": len(batch.frame), "parse_issues": len(batch.issues),
-            "preview": dg.MetadataValue.md(batch.frame.head(PREVIEW_ROWS).to_markdown(index=False))})
+            "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
+            "staged_file": dg.MetadataValue.path(str(batch.path)),
+            "preview": dg.MetadataValue.md(batch.head(PREVIEW_ROWS).to_markdown(index=False))})
         return batch
 
     @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True,
@@ -87,8 +89,8 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
                        state: StateResource) -> dg.AssetCheckResult:
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
-        outcome = validate(staged.frame, standard, code_lists)
-        personal = scan(staged.frame, standard, district_codes(regions))
+        outcome = validate(staged.path, standard, code_lists)
+        personal = scan(staged.path, standard, district_codes(regions))
         edition = load_reference_config()["kemendagri_regions"]["edition"]
         checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))
         issues = staged.issues + checked + personal
@@ -111,7 +113,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset) -> dg.Definitions:
               description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris.")
     def warehouse_table(context: dg.AssetExecutionContext, batch: ParsedBatch,
                         warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-        merged = warehouse.merge(warehouse_db.engine(), standard, batch.frame, regency.code,
+        merged = warehouse.merge(warehouse_db.engine(), standard, batch.path, regency.code,
                                  batch_id(batch.files), context.run_id, agency=dataset.agency.slug)
         return dg.MaterializeResult(metadata={"inserted": merged.inserted, "updated": merged.updated,
                                               "unchanged": merged.unchanged,

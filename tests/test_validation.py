@@ -30,7 +30,9 @@ def check(tmp_path, code_lists, body: str, engine: str, today=date(2026, 11, 1))
     raw = RawArchive(tmp_path).store("ppu", "harga-pasar", "kiriman.csv", (HEADER + body).encode(), "test")
     batch = parse_file(raw, STANDARD, {})
     assert batch.issues == []
-    return validate(batch.frame, STANDARD, code_lists, today=today, engine=engine)
+    outcome = validate(batch.path, STANDARD, code_lists, today=today, engine=engine)  # the staged Parquet file
+    assert outcome == validate(batch.frame, STANDARD, code_lists, today=today, engine=engine)
+    return outcome
 
 
 def test_ppu_districts_come_from_the_kemendagri_table(code_lists):
