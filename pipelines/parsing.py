@@ -305,6 +305,13 @@ _TYPE_WORDS = {"integer": ("bilangan bulat", "a whole number"), "number": ("angk
 
 
 def _convert(values: pd.Series, ftype: str) -> pd.Series:
+    """Agency columns repeat few distinct texts (days, units, prices): each is converted once."""
+    codes, distinct = pd.factorize(values)
+    typed = _convert_distinct(pd.Series(distinct, dtype="str"), ftype)
+    return pd.Series(typed.array.take(codes, allow_fill=True), index=values.index)
+
+
+def _convert_distinct(values: pd.Series, ftype: str) -> pd.Series:
     if ftype == "integer":
         return parse_numbers(values, integer=True)
     if ftype == "number":
