@@ -148,8 +148,12 @@ def pipeline(path: Path, chunk_rows: int) -> dict:
     def step(name, work):
         before = _fresh_peak()
         start = time.perf_counter()
-        result = work()
-        steps[name] = {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "before_mb": before}
+        try:
+            result = work()
+        except Exception as error:  # noqa: BLE001 (a step that fails is a figure too: say why)
+            result, steps[name + " FAILED: " + str(error).splitlines()[0][:160]] = None, {}
+        steps.setdefault(name, {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+                                "before_mb": before})
         return result
 
     def anchor():
@@ -167,8 +171,8 @@ def pipeline(path: Path, chunk_rows: int) -> dict:
     engine = warehouse.create_engine(f"duckdb:///{path.parent / 'warehouse.duckdb'}")
     merged = step("warehouse merge (DuckDB)", lambda: warehouse.merge(engine, std, batch.path, "64.09", "b1", "bench"))
     return {"rows": batch.rows, "anchor_rows": anchor_rows, "issues": len(batch.issues) + len(outcome.issues)
-            + len(personal), "inserted": merged.inserted, "parquet_mb": batch.path.stat().st_size / 1e6,
-            "steps": steps}
+            + len(personal), "inserted": merged.inserted if merged else 0,
+            "parquet_mb": batch.path.stat().st_size / 1e6, "steps": steps}
 
 
 def _raw_streamed(path: Path):
@@ -190,11 +194,14 @@ def main_gb(gigabytes: float, chunk_rows: int) -> None:
         done = subprocess.run([sys.executable, __file__, "--child", "pipeline", str(path), "--chunk-rows",
                                str(chunk_rows)], capture_output=True, text=True, cwd=ROOT)
         if done.returncode:
-            print(done.stderr[-3000:])
+            print("\n".join(line for line in done.stderr.splitlines() if "Error" in line)[-3000:])
             raise SystemExit(done.returncode)
         r = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"  {'step':<36} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9}")
     for name, s in r["steps"].items():
+        if not s:
+            print(f"  {name}")
+            continue
         print(f"  {name:<36} {s['seconds']:>8.1f} {r['rows'] / s['seconds']:>10,.0f} {s['peak_mb']:>6.0f} MB")
     print(f"  rows {r['rows']:,} (anchor {r['anchor_rows']:,}), issues {r['issues']}, inserted {r['inserted']:,}, "
           f"staged Parquet {r['parquet_mb']:.0f} MB; temporary folder deleted")

@@ -44,7 +44,6 @@ SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "d
              "datetime": sa.DateTime, "boolean": sa.Boolean}
 SQL_CASTS = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE PRECISION", "date": "DATE",
              "datetime": "TIMESTAMP", "boolean": "BOOLEAN"}
-DUCKDB_MEMORY = "512MB"
 SLICE_ROWS = 100_000  # rows of a staged Parquet file held in memory at a time (digest, COPY)
 
 
@@ -133,10 +132,11 @@ def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
 
 
 def create_engine(url: str) -> sa.Engine:
-    """DuckDB would take up to 80% of the machine's memory for a large merge; past its limit
-    (`SATUDATA_DUCKDB_MEMORY`, default DUCKDB_MEMORY) it spills to a file beside the database instead."""
-    if sa.make_url(url).get_backend_name() == "duckdb":
-        limit = os.environ.get("SATUDATA_DUCKDB_MEMORY", DUCKDB_MEMORY)
+    """`SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps what DuckDB takes (by default up to 80% of the machine's
+    memory); past it, it spills to a file beside the database. Not set by default: the key index of a large
+    merge must fit, and a merge that does not fit fails."""
+    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY")
+    if limit and sa.make_url(url).get_backend_name() == "duckdb":
         return sa.create_engine(url, connect_args={"config": {"memory_limit": limit}})
     return sa.create_engine(url)
 
