@@ -82,14 +82,16 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
         metadata["late_by"] = describe(late)
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
-    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"pandas"}, automation_condition=follow,
+    @dg.asset(key=[*prefix, "staged"], group_name=group, tags=tags, kinds={"parquet"}, automation_condition=follow,
               ins={"files": dg.AssetIn(key=[*prefix, "raw"])},
               description=f"Baris bertipe menurut standar {standard.ref}.")
-    def staged(context: dg.AssetExecutionContext, files: list[RawFile]) -> ParsedBatch:
-        batch = parse_files(files, standard, dataset.columns, dataset.source.options)
+    def staged(context: dg.AssetExecutionContext, files: list[RawFile], state: StateResource) -> ParsedBatch:
+        batch = parse_files(files, standard, dataset.columns, dataset.source.options,
+                            folder=state.staged_root / regency.slug / dataset.name)
         context.add_output_metadata({
-            "dagster/row_count": len(batch.frame), "parse_issues": len(batch.issues),
-            "preview": dg.MetadataValue.md(batch.frame.head(PREVIEW_ROWS).to_markdown(index=False))})
+            "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
+            "staged_file": dg.MetadataValue.path(str(batch.path)),
+            "preview": dg.MetadataValue.md(batch.head(PREVIEW_ROWS).to_markdown(index=False))})
         return batch
 
     @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True,
@@ -101,9 +103,9 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
                        data_induk: dict, state: StateResource) -> dg.AssetCheckResult:
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
-        outcome = validate(staged.frame, standard, code_lists, references=data_induk.get(regency.slug, {}),
+        outcome = validate(staged.path, standard, code_lists, references=data_induk.get(regency.slug, {}),
                            period=dataset.period)
-        personal = scan(staged.frame, standard, district_codes(regions))
+        personal = scan(staged.path, standard, district_codes(regions))
         edition = load_reference_config()["kemendagri_regions"]["edition"]
         checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))
         issues = staged.issues + checked + personal
@@ -139,10 +141,11 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
             raise dg.Failure(f"{regency.slug}/{dataset.name}: batch {name} dikarantina, tidak digabung; perbaiki "
                              f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
                              f"release it first.")
-        rows = within(batch.frame, period, *run_bounds(context, months)) if period else batch.frame
+        rows = within(batch.path, period, *run_bounds(context, months)) if period else batch.path
         merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, name, context.run_id,
                                  agency=dataset.agency.slug)
-        return dg.MaterializeResult(metadata={"rows": len(rows), "inserted": merged.inserted,
+        count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
+        return dg.MaterializeResult(metadata={"rows": count, "inserted": merged.inserted,
                                               "updated": merged.updated, "unchanged": merged.unchanged,
                                               "table": warehouse.table_name(standard)})
 

@@ -3,6 +3,7 @@ can re-run one regency's one month (a backfill) and leave every other month and 
 Regular runs (schedules, sensors, `assets.run`) cover every month in one run."""
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -39,12 +40,11 @@ def run_bounds(context: dg.AssetExecutionContext,
     return start, end
 
 
-def within(frame: pd.DataFrame, field: str, start: datetime | None, end: datetime | None) -> pd.DataFrame:
-    """The rows whose period lies in [start, end)."""
-    when = pd.to_datetime(frame[field])
-    keep = pd.Series(True, index=frame.index)
-    if start is not None:
-        keep &= when >= start
-    if end is not None:
-        keep &= when < end
-    return frame[keep]
+def within(staged: Path, field: str, start: datetime | None, end: datetime | None) -> Path | pd.DataFrame:
+    """The staged rows whose period lies in [start, end): the Parquet file itself when the run covers every
+    month, else only that window's rows, read with a filter so the other months never reach memory."""
+    if start is None and end is None:
+        return staged
+    bounds = ([(field, ">=", pd.Timestamp(start))] if start is not None else []) \
+        + ([(field, "<", pd.Timestamp(end))] if end is not None else [])
+    return pd.read_parquet(staged, filters=bounds)

@@ -26,6 +26,11 @@ class StateResource(dg.ConfigurableResource):
         return Path(self.root) / "approvals"
 
     @property
+    def staged_root(self) -> Path:
+        """Parsed batches as Parquet files, one folder per regency and dataset."""
+        return Path(self.root) / "staged"
+
+    @property
     def source_memo(self) -> Path:
         return Path(self.root) / "sources"
 

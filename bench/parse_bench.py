@@ -7,8 +7,14 @@ Each measurement runs in a fresh child process. Memory is the kernel's peak resi
 the whole process, "extra" the peak above what it held before reading (interpreter, pandas, imports).
 
     .venv/bin/python bench/parse_bench.py [--csv-rows 1000000] [--xlsx-rows 100000] [--workdir DIR]
+                                          [--chunk-rows 200000]
+    .venv/bin/python bench/parse_bench.py --gb 1 [--chunk-rows 200000]
 
 The generated files are kept in --workdir (default: the system temp folder) and reused by the next run.
+`--gb N` writes a ~N GB agency CSV (valid rows, unique keys) into a new temporary folder, runs the pipeline's
+steps on it in one child process (parse -> staged Parquet, validate, personal-data scan, warehouse merge into a
+DuckDB file), printing time and peak RSS after each step, beside the anchor `pandas.read_csv` reading the same
+file in chunks of the same size; then deletes the folder.
 """
 
 import argparse
@@ -41,7 +47,13 @@ def _peak_mb() -> float:
     return _status_mb("VmHWM")
 
 
-def measure(kind: str, path: Path) -> dict:
+def _fresh_peak() -> float:
+    """Start the peak again from what is resident now; returns that."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
+
+
+def measure(kind: str, path: Path, chunk_rows: int) -> dict:
     """Child process: one read of `path`, timed, with its memory."""
     import pandas as pd
 
@@ -49,12 +61,12 @@ def measure(kind: str, path: Path) -> dict:
     from pipelines.parsing import parse_file
     std = standard()
     raw = _raw(path) if kind.startswith("parse_file") else None
-    Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from what is resident now
-    before = _status_mb("VmRSS")
+    before = _fresh_peak()
     start = time.perf_counter()
     if kind.startswith("parse_file"):
-        batch = parse_file(raw, std, AGENCY_COLUMNS)
-        rows, issues = len(batch.frame), len(batch.issues)
+        with tempfile.TemporaryDirectory() as folder:
+            batch = parse_file(raw, std, AGENCY_COLUMNS, folder=Path(folder), chunk_rows=chunk_rows)
+        rows, issues = batch.rows, len(batch.issues)
     elif kind == "read_csv":
         rows, issues = len(pd.read_csv(path, sep=";")), 0
     elif kind == "read_excel":
@@ -91,10 +103,108 @@ def generate(workdir: Path, csv_rows: int, xlsx_rows: int) -> tuple[Path, Path]:
     return csv_path, xlsx_path
 
 
-def child(kind: str, path: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True,
-                          cwd=ROOT, check=True)
+def child(kind: str, path: Path, chunk_rows: int) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", kind, str(path), "--chunk-rows", str(chunk_rows)],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def generate_big(path: Path, gigabytes: float) -> int:
+    """A ~`gigabytes` agency CSV written a block at a time (bounded memory here too): each block is the same
+    market days shifted by whole days, so the key (tanggal, kode_pasar, komoditas) stays unique."""
+    import pandas as pd
+
+    from bench.data import MARKETS_PER_DAY, agency_csv, market_prices, standard
+    commodities = len(next(f for f in standard().fields if f.name == "komoditas").enum)
+    per_day = MARKETS_PER_DAY * commodities
+    days = max(1, 1_000_000 // per_day)
+    block = market_prices(days * per_day)
+    rows = 0
+    with open(path, "w", encoding="utf-8") as out:
+        shift = 0
+        while out.tell() < gigabytes * 1e9:
+            text = agency_csv(block.assign(tanggal=block["tanggal"] + pd.Timedelta(days=shift)))
+            out.write(text if shift == 0 else text.split("\n", 1)[1])
+            rows += len(block)
+            shift += days
+    return rows
+
+
+def pipeline(path: Path, chunk_rows: int) -> dict:
+    """Child process: parse -> validate -> personal-data scan -> warehouse merge (DuckDB) of one big CSV."""
+    from datetime import date
+
+    import pandas as pd
+
+    from bench.data import AGENCY_COLUMNS, CODE_LISTS, standard
+    from pipelines import warehouse
+    from pipelines.parsing import parse_file
+    from pipelines.privacy import scan
+    from pipelines.validation import validate
+    std = standard()
+    raw = _raw_streamed(path)
+    steps = {}
+
+    def step(name, work):
+        before = _fresh_peak()
+        start = time.perf_counter()
+        try:
+            result = work()
+        except Exception as error:  # noqa: BLE001 (a step that fails is a figure too: say why)
+            result, steps[name + " FAILED: " + str(error).splitlines()[0][:160]] = None, {}
+        steps.setdefault(name, {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+                                "before_mb": before})
+        return result
+
+    def anchor():
+        rows = 0
+        for chunk in pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, chunksize=chunk_rows):
+            rows += len(chunk)
+        return rows
+    anchor_rows = step("pandas.read_csv chunked (anchor)", anchor)
+    folder = path.parent / "staged"
+    batch = step("parse -> staged Parquet", lambda: parse_file(raw, std, AGENCY_COLUMNS, folder=folder,
+                                                               chunk_rows=chunk_rows))
+    outcome = step("validate (DuckDB over Parquet)",
+                   lambda: validate(batch.path, std, CODE_LISTS, today=date(2100, 1, 1)))
+    personal = step("personal-data scan", lambda: scan(batch.path, std, {"640901", "640902", "640903", "640904"}))
+    engine = warehouse.create_engine(f"duckdb:///{path.parent / 'warehouse.duckdb'}")
+    merged = step("warehouse merge (DuckDB)", lambda: warehouse.merge(engine, std, batch.path, "64.09", "b1", "bench"))
+    return {"rows": batch.rows, "anchor_rows": anchor_rows, "issues": len(batch.issues) + len(outcome.issues)
+            + len(personal), "inserted": merged.inserted if merged else 0,
+            "parquet_mb": batch.path.stat().st_size / 1e6, "steps": steps}
+
+
+def _raw_streamed(path: Path):
+    """RawFile of a big file, hashed a block at a time (read_bytes would hold it whole)."""
+    from pipelines.raw import RawFile
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return RawFile(path.name, digest.hexdigest(), path.stat().st_size, str(path), str(path), "bench")
+
+
+def main_gb(gigabytes: float, chunk_rows: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="satudata-gb-") as folder:
+        path = Path(folder) / "harga_pasar_besar.csv"
+        print(f"writing {path} (~{gigabytes} GB) ...", flush=True)
+        rows = generate_big(path, gigabytes)
+        print(f"CSV {path.stat().st_size / 1e9:.2f} GB, {rows:,} rows, chunk {chunk_rows:,} rows", flush=True)
+        done = subprocess.run([sys.executable, __file__, "--child", "pipeline", str(path), "--chunk-rows",
+                               str(chunk_rows)], capture_output=True, text=True, cwd=ROOT)
+        if done.returncode:
+            print("\n".join(line for line in done.stderr.splitlines() if "Error" in line)[-3000:])
+            raise SystemExit(done.returncode)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  {'step':<36} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9}")
+    for name, s in r["steps"].items():
+        if not s:
+            print(f"  {name}")
+            continue
+        print(f"  {name:<36} {s['seconds']:>8.1f} {r['rows'] / s['seconds']:>10,.0f} {s['peak_mb']:>6.0f} MB")
+    print(f"  rows {r['rows']:,} (anchor {r['anchor_rows']:,}), issues {r['issues']}, inserted {r['inserted']:,}, "
+          f"staged Parquet {r['parquet_mb']:.0f} MB; temporary folder deleted")
 
 
 def main() -> None:
@@ -102,10 +212,18 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "satudata-bench")
+    parser.add_argument("--chunk-rows", type=int, default=None, help="CSV rows per chunk (default: the parser's)")
+    parser.add_argument("--gb", type=float, help="run the pipeline's steps on a generated CSV of this many GB")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from pipelines.parsing import CHUNK_ROWS
+    chunk_rows = args.chunk_rows or CHUNK_ROWS
     if args.child:
-        print(json.dumps(measure(args.child[0], Path(args.child[1]))))
+        kind, path = args.child[0], Path(args.child[1])
+        print(json.dumps(pipeline(path, chunk_rows) if kind == "pipeline" else measure(kind, path, chunk_rows)))
+        return
+    if args.gb:
+        main_gb(args.gb, chunk_rows)
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     csv_path, xlsx_path = generate(args.workdir, args.csv_rows, args.xlsx_rows)
@@ -115,7 +233,7 @@ def main() -> None:
     print(f"CSV {csv_path.stat().st_size / 1e6:.1f} MB, XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB")
     print(f"  {'what':<36} {'rows':>9} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9} {'extra':>9}  issues")
     for label, kind, path in cases:
-        r = child(kind, path)
+        r = child(kind, path, chunk_rows)
         print(f"  {label:<36} {r['rows']:>9,} {r['seconds']:>8.2f} {r['rows'] / r['seconds']:>10,.0f} "
               f"{r['peak_mb']:>6.0f} MB {r['extra_mb']:>6.0f} MB  {r['issues']}", flush=True)
 

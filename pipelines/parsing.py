@@ -5,19 +5,25 @@ dropped or guessed."""
 
 import codecs
 import csv
+import hashlib
 import io
 import json
+import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
 from pipelines.issues import Issue
 from pipelines.raw import RawFile
+from pipelines.settings import state_dir
 from pipelines.standard import Standard
 
 LINEAGE_COLUMNS = ["_source_file", "_source_sha256", "_source_row"]
@@ -32,14 +38,32 @@ _DELIMITERS = ",;\t|"
 _TOTAL_ROW = re.compile(r"^(jumlah|total|grand ?total|sub ?total)\b")
 _DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 JSON_RECORD_KEYS = ("data", "results", "records")
+# CSV bodies are read this many rows at a time: memory follows the chunk, not the file (~150 MB of text
+# cells and typed columns for 200,000 rows of 8 columns).
+CHUNK_ROWS = 200_000
+_HEAD_CHARS = 1 << 16   # enough text to find the delimiter and the header row among the first rows
+KEEP_STAGED = 20        # staged batches kept per folder: a later step re-run from an earlier run finds its file
+_TEXT_ENCODINGS = ("utf-8-sig", "cp1252")  # in this order; Latin-1 last because it accepts any byte
 
 
 @dataclass
 class ParsedBatch:
-    """The typed rows of one or more files of a dataset, with what could not be read."""
-    frame: pd.DataFrame
+    """The typed rows of one or more files of a dataset, with what could not be read. The rows are staged in
+    a Parquet file (written chunk by chunk), so what Dagster stores between steps is this small record;
+    validation, the personal-data scan and the warehouse read the file in bounded memory."""
+    path: Path
+    rows: int
     issues: list[Issue] = field(default_factory=list)
     files: list[RawFile] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All rows in memory, for small consumers (tests, previews, small files)."""
+        return pd.read_parquet(self.path)
+
+    def head(self, rows: int) -> pd.DataFrame:
+        first = next(pq.ParquetFile(self.path).iter_batches(batch_size=rows), None)
+        return self.frame.iloc[:0] if first is None else pa.Table.from_batches([first]).to_pandas()
 
 
 @dataclass
@@ -59,12 +83,31 @@ def decode(data: bytes) -> str:
     Excel on Indonesian Windows writes; Latin-1 last because it accepts any byte."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in _TEXT_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             pass
     return data.decode("latin-1")
+
+
+def file_encoding(path: Path) -> str:
+    """The encoding `decode` would pick, decided over the whole file in blocks (constant memory), so a
+    byte that does not fit cannot turn up in the middle of parsing."""
+    with open(path, "rb") as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+    for encoding in _TEXT_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            pass
+    return "latin-1"
 
 
 def number_text(value: object) -> str:
@@ -144,18 +187,48 @@ def _delimiter(text: str, known: set[str]) -> str:
         return ","
 
 
-def read_tables(raw: RawFile, known: set[str] = frozenset(), sheet: str | int | None = None) -> list[Table]:
-    """All cells as text, no header assumed: one table per CSV or JSON file, one per candidate sheet."""
+def read_tables(raw: RawFile, sheet: str | int | None = None) -> list[Table]:
+    """All cells of an Excel or JSON file as text, no header assumed: one table per candidate sheet. These are
+    read whole: a workbook or a JSON document is small by nature (Excel stops at 1,048,576 rows; APIs page)."""
     data = Path(raw.path).read_bytes()
-    name = raw.name.lower()
-    if name.endswith(_EXCEL):
+    if raw.name.lower().endswith(_EXCEL):
         return _excel_tables(data, sheet)
-    if name.endswith(".json"):
-        return [_json_table(data)]
-    text = decode(data)
-    cells = pd.read_csv(io.StringIO(text), sep=_delimiter(text, known), header=None, dtype=str,
-                        keep_default_na=False, skip_blank_lines=False, engine="python")
-    return [Table(cells)]
+    return [_json_table(data)]
+
+
+@dataclass
+class _Csv:
+    """A CSV file's head (title rows and header, as cells) and how to read the rest."""
+    head: Table
+    encoding: str
+    delimiter: str
+
+
+def _csv_head(raw: RawFile, known: set[str]) -> _Csv:
+    encoding = file_encoding(Path(raw.path))
+    with open(raw.path, encoding=encoding, newline="") as f:
+        text = f.read(_HEAD_CHARS)
+    delimiter = _delimiter(text, known)
+    rows = []
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        rows.append(row)
+        if len(rows) == _HEADER_SCAN_ROWS:
+            break
+    return _Csv(Table(pd.DataFrame(rows, dtype="str").fillna("")), encoding, delimiter)
+
+
+def _csv_body(raw: RawFile, head: _Csv, start: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The records from position `start` on, `chunk_rows` at a time, as text; a chunk's index is each record's
+    position in the file (blank lines count, a quoted line break does not: one record is one spreadsheet row),
+    so index + 1 is the row number the agency sees."""
+    width = head.head.cells.shape[1]
+    reader = pd.read_csv(raw.path, sep=head.delimiter, header=None, names=range(width), skiprows=start,
+                         dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=head.encoding,
+                         engine="c", chunksize=chunk_rows)
+    with reader:
+        for chunk in reader:
+            chunk.index += start
+            yield chunk.fillna("")  # short rows and blank lines
 
 
 def _find_header(cells: pd.DataFrame, known: set[str]) -> tuple[int, int]:
@@ -232,6 +305,13 @@ _TYPE_WORDS = {"integer": ("bilangan bulat", "a whole number"), "number": ("angk
 
 
 def _convert(values: pd.Series, ftype: str) -> pd.Series:
+    """Agency columns repeat few distinct texts (days, units, prices): each is converted once."""
+    codes, distinct = pd.factorize(values)
+    typed = _convert_distinct(pd.Series(distinct, dtype="str"), ftype)
+    return pd.Series(typed.array.take(codes, allow_fill=True), index=values.index)
+
+
+def _convert_distinct(values: pd.Series, ftype: str) -> pd.Series:
     if ftype == "integer":
         return parse_numbers(values, integer=True)
     if ftype == "number":
@@ -251,56 +331,38 @@ def _first_text(row: pd.Series) -> str:
     return next((_normal(v) for v in row if _normal(v)), "")
 
 
-def _without_total_rows(body: pd.DataFrame) -> pd.DataFrame:
-    end = len(body)
-    while end and _TOTAL_ROW.match(_first_text(body.iloc[end - 1])):
-        end -= 1
-    return body.iloc[:end]
+def _data_rows(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The body without blank lines and without the total rows (`Jumlah`) that end it. Rows at the end of a
+    chunk that could end the table (blank or total) wait for the next chunk: a total row only counts as one
+    when nothing but blank and total rows follows it."""
+    pending = None
+    for chunk in chunks:
+        if pending is not None:
+            chunk = pd.concat([pending, chunk])
+        blank = chunk.apply(lambda col: col.str.strip() == "").all(axis=1).to_numpy()
+        end = len(chunk)
+        while end and (blank[end - 1] or _TOTAL_ROW.match(_first_text(chunk.iloc[end - 1]))):
+            end -= 1
+        pending = chunk.iloc[end:]
+        rows = chunk.iloc[:end][~blank[:end]]
+        if len(rows):
+            yield rows
 
 
-def _empty(standard: Standard) -> pd.DataFrame:
-    return pd.DataFrame(columns=standard.field_names + LINEAGE_COLUMNS)
-
-
-def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None = None) -> ParsedBatch:
-    """`options` is the catalogue's `source` block; `sheet` (a name, or a position from 1) picks a sheet,
-    otherwise the sheet whose header matches the standard best is read."""
+def _typed(body: pd.DataFrame, names: list[str | None], raw: RawFile, standard: Standard
+           ) -> tuple[pd.DataFrame, list[Issue]]:
+    """Text cells (index + 1 = the row the agency sees) -> the standard's typed fields with lineage, and an
+    Issue for every cell that cannot be read. The one conversion for every format and every chunk."""
     issues: list[Issue] = []
-    # Headers are recognised by the catalogue's mapping, the standard's field names and its titles.
-    mapping = ({_normal(f.title): f.name for f in standard.fields} | {_normal(k): v for k, v in columns.items()}
-               | {_normal(f): f for f in standard.field_names})
-    known = set(mapping)
-    try:
-        tables = read_tables(raw, known, (options or {}).get("sheet"))
-    except (ValueError, CalamineError, csv.Error) as error:  # JSON, CSV and Excel errors all land here
-        issue = Issue(raw.name, None, None, None, "struktur", f"berkas tidak dapat dibaca ({error})",
-                      f"file cannot be read ({error})")
-        return ParsedBatch(_empty(standard), [issue], [raw])
-    scored = [(_find_header(t.cells, known), t) for t in tables]
-    (header, _), table = max(scored, key=lambda s: s[0][1])  # the first of the best-matching sheets
-    if header < 0:
-        issue = Issue(raw.name, 1, None, None, "struktur",
-                      "baris judul kolom tidak ditemukan", "no header row with the standard's columns found")
-        return ParsedBatch(_empty(standard), [issue], [raw])
-    names, last = _column_names(table, header, mapping)
-    cells = table.cells
-    header_row = int(cells.index[header]) + 1 or None  # JSON has no header row
-    body = cells.iloc[last + 1:]
-    body = body[~(body.apply(lambda col: col.str.strip() == "")).all(axis=1)]  # blank lines are not rows
-    body = _without_total_rows(body)
     frame = pd.DataFrame(index=body.index)
     for position, name in enumerate(names):
         if name and name not in frame:
             frame[name] = body.iloc[:, position].astype("str")
     row_numbers = body.index.to_series() + 1
     for fld in standard.fields:
-        if fld.name not in frame:
-            issues.append(Issue(raw.name, header_row, fld.name, None, "struktur",
-                                "kolom wajib tidak ada", "required column is missing"))
-            frame[fld.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
-            continue
-        text = frame[fld.name].str.strip()
-        missing = text.isin(standard.missing_values)
+        present = fld.name in frame  # a missing column (reported once per file) is empty, typed as its field
+        text = frame[fld.name].str.strip() if present else pd.Series("", index=frame.index, dtype="str")
+        missing = text.isin(standard.missing_values) | (not present)
         converted = _convert(text.where(~missing, ""), fld.type).where(~missing)
         if fld.type != "string":
             bad = converted.isna() & ~missing
@@ -309,16 +371,103 @@ def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], option
                 issues.append(Issue(raw.name, int(row_numbers[idx]), fld.name, text[idx], _RULE_TYPE[0],
                                     _RULE_TYPE[1].format(t=word_id), _RULE_TYPE[2].format(t=word_en)))
         frame[fld.name] = converted
+    issues.sort(key=lambda i: i.row)  # row by row (stable: fields in order), so chunking cannot change the order
     frame = frame[standard.field_names].reset_index(drop=True)
     frame["_source_file"] = raw.name
     frame["_source_sha256"] = raw.sha256
-    frame["_source_row"] = row_numbers.to_numpy()
-    return ParsedBatch(frame, issues, [raw])
+    frame["_source_row"] = row_numbers.to_numpy(dtype="int64")
+    return frame, issues
 
 
-def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str],
-                options: dict | None = None) -> ParsedBatch:
-    parts = [parse_file(raw, standard, columns, options) for raw in raws]
-    frames = [p.frame for p in parts if len(p.frame)]
-    frame = pd.concat(frames, ignore_index=True) if frames else parts[0].frame if parts else _empty(standard)
-    return ParsedBatch(frame, [i for p in parts for i in p.issues], list(raws))
+def _missing_columns(names: list[str | None], raw: RawFile, standard: Standard, header_row: int | None
+                     ) -> list[Issue]:
+    return [Issue(raw.name, header_row, f.name, None, "struktur", "kolom wajib tidak ada",
+                  "required column is missing") for f in standard.fields if f.name not in names]
+
+
+def _unreadable(raw: RawFile, error: Exception) -> Issue:
+    return Issue(raw.name, None, None, None, "struktur", f"berkas tidak dapat dibaca ({error})",
+                 f"file cannot be read ({error})")
+
+
+def _parse_chunks(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None,
+                  chunk_rows: int) -> Iterator[tuple[pd.DataFrame | None, list[Issue]]]:
+    """One file as typed chunks with their issues. A CSV's head decides the header; its body is read in
+    chunks. `options` is the catalogue's `source` block; `sheet` (a name, or a position from 1) picks a
+    sheet, otherwise the sheet whose header matches the standard best is read."""
+    # Headers are recognised by the catalogue's mapping, the standard's field names and its titles.
+    mapping = ({_normal(f.title): f.name for f in standard.fields} | {_normal(k): v for k, v in columns.items()}
+               | {_normal(f): f for f in standard.field_names})
+    known = set(mapping)
+    is_csv = not raw.name.lower().endswith((*_EXCEL, ".json"))
+    try:
+        head = _csv_head(raw, known) if is_csv else None
+        tables = [head.head] if is_csv else read_tables(raw, (options or {}).get("sheet"))
+    except (ValueError, CalamineError, csv.Error) as error:  # JSON, CSV and Excel errors all land here
+        yield None, [_unreadable(raw, error)]
+        return
+    scored = [(_find_header(t.cells, known), t) for t in tables]
+    (header, _), table = max(scored, key=lambda s: s[0][1])  # the first of the best-matching sheets
+    if header < 0:
+        yield None, [Issue(raw.name, 1, None, None, "struktur",
+                           "baris judul kolom tidak ditemukan", "no header row with the standard's columns found")]
+        return
+    names, last = _column_names(table, header, mapping)
+    header_row = int(table.cells.index[header]) + 1 or None  # JSON has no header row
+    yield None, _missing_columns(names, raw, standard, header_row)
+    body = _csv_body(raw, head, last + 1, chunk_rows) if is_csv else [table.cells.iloc[last + 1:]]
+    try:
+        for rows in _data_rows(body):
+            yield _typed(rows, names, raw, standard)
+    except (ValueError, csv.Error) as error:  # a malformed line further down; the rows before it stay staged
+        yield None, [_unreadable(raw, error)]
+
+
+def _parquet_schema(standard: Standard) -> pa.Schema:
+    """The staged file's columns, with pandas' own types recorded so the rows read back exactly as parsed
+    (nullable Int64, Float64, boolean)."""
+    empty = pd.Series([], dtype="str")
+    typed = {f.name: _convert(empty, f.type) for f in standard.fields}
+    lineage = {"_source_file": empty, "_source_sha256": empty, "_source_row": pd.Series([], dtype="int64")}
+    return pa.Schema.from_pandas(pd.DataFrame(typed | lineage), preserve_index=False)
+
+
+def _staged_path(folder: Path, raws: list[RawFile], standard: Standard, columns: dict, options: dict | None) -> Path:
+    """Named by what decides its content, so a re-run replaces its own file and no other."""
+    key = json.dumps([[r.sha256 for r in raws], standard.ref, columns, options], sort_keys=True, default=str)
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.parquet"
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    staged = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in staged[KEEP_STAGED:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str], options: dict | None = None,
+                *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> ParsedBatch:
+    """Parse the files of one batch into one staged Parquet file in `folder` (default: the state folder's
+    `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept."""
+    folder = Path(folder or state_dir() / "staged")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _staged_path(folder, raws, standard, columns, options)
+    partial = path.with_suffix(f".{os.getpid()}.partial")  # readers never see a half-written file
+    schema = _parquet_schema(standard)
+    issues: list[Issue] = []
+    rows = 0
+    with pq.ParquetWriter(partial, schema) as writer:
+        for raw in raws:
+            for frame, found in _parse_chunks(raw, standard, columns, options, chunk_rows):
+                issues += found
+                if frame is not None and len(frame):
+                    writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                    rows += len(frame)
+    partial.replace(path)
+    _prune(folder, path)
+    return ParsedBatch(path, rows, issues, list(raws))
+
+
+def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None = None,
+               *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> ParsedBatch:
+    return parse_files([raw], standard, columns, options, folder=folder, chunk_rows=chunk_rows)

@@ -1,9 +1,15 @@
 """The personal-data guard (UU PDP 27/2022, UU KIP 14/2008): text that looks like a NIK or KK number, an
 Indonesian phone number or an e-mail address must not sit in a column the standard does not mark as
-personal. Findings are Issues, so a batch that carries them is quarantined like any other failure."""
+personal. Findings are Issues, so a batch that carries them is quarantined like any other failure.
+
+A batch is scanned in bounded memory: DuckDB picks the candidate values (a loose pattern, over the DataFrame
+or the staged Parquet file) and only those go through the exact checks in Python."""
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 import phonenumbers
 
@@ -15,6 +21,10 @@ RULE = "data pribadi"
 SIXTEEN_DIGITS = r"(?<!\d)(\d{16})(?!\d)"
 PHONE_CANDIDATE = r"((?:\+62|62|0)[\s.-]?8[\d\s.-]{7,14}\d)"
 EMAIL = r"([\w.+-]+@[\w-]+\.[\w.-]+)"
+# Looser than the three patterns together (RE2 has no look-behind, and its \d \w \s are ASCII only, so any
+# non-ASCII character makes a value a candidate too): a value it misses cannot match them.
+CANDIDATE = r"[0-9]{16}|8[0-9 \t\n\r\f\v.-]{7,14}[0-9]|@|[^\x00-\x7f]"
+CANDIDATE_ROWS = 100_000  # candidate values checked at a time
 FINDINGS = {
     "nik": ("kemungkinan NIK/No. KK (data pribadi)", "looks like a NIK / family-card number (personal data)"),
     "phone": ("nomor telepon (data pribadi)", "phone number (personal data)"),
@@ -41,22 +51,44 @@ def _matches(values: pd.Series, pattern: str) -> pd.DataFrame:
     return found.reset_index(level="match", drop=True).rename(columns={0: "value"})
 
 
-def scan(frame: pd.DataFrame, standard: Standard, district_codes: set[str]) -> list[Issue]:
-    """Every personal-looking value in a text column that is not marked personal. `district_codes`
-    are the six-digit Kemendagri district codes without dots."""
+def _candidates(rows: pd.DataFrame | Path, column: str) -> Iterator[pd.DataFrame]:
+    """The rows (file, row, value) whose value might be personal, in file order, a slice at a time."""
+    connection = duckdb.connect()
+    try:
+        if isinstance(rows, pd.DataFrame):
+            connection.register("batch", rows)
+        else:
+            connection.register("batch", connection.read_parquet(str(rows)))
+        if column not in connection.sql("SELECT * FROM batch LIMIT 0").columns:
+            return
+        quoted = '"' + column.replace('"', '""') + '"'
+        found = connection.sql(f"SELECT _source_file, _source_row, CAST({quoted} AS VARCHAR) AS value FROM batch "
+                               f"WHERE regexp_matches(CAST({quoted} AS VARCHAR), $pattern)",
+                               params={"pattern": CANDIDATE})
+        for piece in found.to_arrow_reader(CANDIDATE_ROWS):
+            yield piece.to_pandas()
+    finally:
+        connection.close()
+
+
+def scan(rows: pd.DataFrame | Path, standard: Standard, district_codes: set[str]) -> list[Issue]:
+    """Every personal-looking value in a text column that is not marked personal, in a DataFrame or a
+    staged Parquet file. `district_codes` are the six-digit Kemendagri district codes without dots."""
     issues = []
+    checks = (("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
+              ("phone", PHONE_CANDIDATE, _is_phone), ("email", EMAIL, lambda v: True))
     for field in standard.fields:
-        if field.type != "string" or field.personal or field.name not in frame:
+        if field.type != "string" or field.personal:
             continue
-        values = frame[field.name].dropna().astype("str")
-        checks = (("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
-                  ("phone", PHONE_CANDIDATE, _is_phone), ("email", EMAIL, lambda v: True))
-        for kind, pattern, confirm in checks:
-            for index, value in _matches(values, pattern)["value"].items():
-                if confirm(value):
-                    pesan, message = FINDINGS[kind]
-                    issues.append(Issue(str(frame.at[index, "_source_file"]), int(frame.at[index, "_source_row"]),
-                                        field.name, value[:4] + "…", RULE, pesan, message))
+        for candidates in _candidates(rows, field.name):
+            values = candidates["value"].astype("str")
+            for kind, pattern, confirm in checks:
+                for index, value in _matches(values, pattern)["value"].items():
+                    if confirm(value):
+                        pesan, message = FINDINGS[kind]
+                        issues.append(Issue(str(candidates.at[index, "_source_file"]),
+                                            int(candidates.at[index, "_source_row"]),
+                                            field.name, value[:4] + "…", RULE, pesan, message))
     return issues
 
 

@@ -69,14 +69,14 @@ def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> Self
     config = load_reference_config()
     regions = _regions(cache, "kemendagri_regions")
     code_lists = {f.code_list: codes_within(regions, f.code_list, regency_code) for f in standard.fields if f.code_list}
-    outcome = validate(batch.frame, standard, code_lists, references=_master_lists(standard_ref, entry, regencies,
+    outcome = validate(batch.path, standard, code_lists, references=_master_lists(standard_ref, entry, regencies,
                                                                                   regions),
                        period=dataset.period if dataset else None)
     changes = edition_changes(_regions(cache, "kemendagri_regions_previous"), regions)
     checked = explain_retired(outcome.issues, changes, config["kemendagri_regions"]["edition"])
-    issues = batch.issues + drop_consequences(batch.issues, checked) + scan(batch.frame, standard,
+    issues = batch.issues + drop_consequences(batch.issues, checked) + scan(batch.path, standard,
                                                                             district_codes(regions))
-    return SelfCheck(path.name, standard.ref, len(batch.frame), issues)
+    return SelfCheck(path.name, standard.ref, batch.rows, issues)
 
 
 def report(result: SelfCheck, limit: int = 50) -> str:

@@ -7,17 +7,22 @@ URL in production. Layers show in the schema names:
   `core.dim_region`, `core.dim_time`, `core.dim_agency`: the conformed dimensions;
 - `marts.<standard>`: the facts of all regencies with region names rolled up village -> province.
 
-One place turns a standard into DDL; loads are bulk (a DataFrame scan in DuckDB, COPY in PostgreSQL) into
+One place turns a standard into DDL; loads are bulk (DuckDB scans the DataFrame or the staged Parquet file,
+PostgreSQL takes COPY in slices, so a large batch is loaded in bounded memory) into
 a temporary table, then one `INSERT ... ON CONFLICT` merges by the natural key, all in one transaction, so
 a failed or killed load leaves the warehouse as it was. A standard that gains a field gets the column by
 an Alembic operation; tables that hold history are never dropped."""
 
 import hashlib
 import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from alembic.ddl.impl import DefaultImpl
 from alembic.migration import MigrationContext
@@ -39,6 +44,7 @@ SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "d
              "datetime": sa.DateTime, "boolean": sa.Boolean}
 SQL_CASTS = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE PRECISION", "date": "DATE",
              "datetime": "TIMESTAMP", "boolean": "BOOLEAN"}
+SLICE_ROWS = 100_000  # rows of a staged Parquet file held in memory at a time (digest, COPY)
 
 
 @dataclass(frozen=True)
@@ -84,10 +90,28 @@ def load_log_table(metadata: sa.MetaData) -> sa.Table:
                     sa.Column("updated", sa.BigInteger), sa.Column("rows", sa.BigInteger), schema="core")
 
 
-def content_digest(frame: pd.DataFrame) -> str:
-    """A fingerprint of a batch's rows (values and where they came from), ~0.3 s per million rows."""
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return hashlib.sha256(hashes.tobytes() + ",".join(frame.columns).encode()).hexdigest()
+def _slices(rows: pd.DataFrame | Path) -> Iterator[pd.DataFrame]:
+    """A batch a slice at a time: a DataFrame as it is, a staged Parquet file SLICE_ROWS rows at a time."""
+    if isinstance(rows, pd.DataFrame):
+        yield rows
+        return
+    for piece in pq.ParquetFile(rows).iter_batches(batch_size=SLICE_ROWS):
+        yield piece.to_pandas()
+
+
+def row_count(rows: pd.DataFrame | Path) -> int:
+    return len(rows) if isinstance(rows, pd.DataFrame) else pq.ParquetFile(rows).metadata.num_rows
+
+
+def content_digest(rows: pd.DataFrame | Path) -> str:
+    """A fingerprint of a batch's rows (values and where they came from), ~0.3 s per million rows. Row
+    hashes do not depend on the slicing, so a DataFrame and its Parquet file have the same digest."""
+    digest, columns = hashlib.sha256(), None
+    for piece in _slices(rows):
+        digest.update(pd.util.hash_pandas_object(piece, index=False).to_numpy().tobytes())
+        columns = list(piece.columns)
+    digest.update(",".join(columns or []).encode())
+    return digest.hexdigest()
 
 
 def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -108,6 +132,12 @@ def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
 
 
 def create_engine(url: str) -> sa.Engine:
+    """`SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps what DuckDB takes (by default up to 80% of the machine's
+    memory); past it, it spills to a file beside the database. Not set by default: the key index of a large
+    merge must fit, and a merge that does not fit fails."""
+    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY")
+    if limit and sa.make_url(url).get_backend_name() == "duckdb":
+        return sa.create_engine(url, connect_args={"config": {"memory_limit": limit}})
     return sa.create_engine(url)
 
 
@@ -147,31 +177,40 @@ def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     return tables[0]
 
 
-def _stage(connection: sa.Connection, frame: pd.DataFrame, types: dict[str, str]) -> None:
-    """Bulk-load a frame into the typed temporary table `incoming` (column -> SQL type) with the engine's
-    own fast path: DuckDB scans the DataFrame, PostgreSQL parses CSV in COPY straight into the types."""
+def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str, str],
+           constants: dict | None = None) -> None:
+    """Bulk-load a DataFrame or a staged Parquet file into the typed temporary table `incoming` (column ->
+    SQL type; `constants` are columns with one value for every row) with the engine's own fast path: DuckDB
+    scans the frame or the file, PostgreSQL parses CSV in COPY straight into the types, a slice at a time."""
+    constants = constants or {}
     columns = list(types)
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
-        raw.register("incoming_frame", frame[columns])
-        casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in types.items())
-        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {casts} FROM incoming_frame")
-        raw.unregister("incoming_frame")
+        if isinstance(rows, pd.DataFrame):
+            raw.register("incoming_rows", rows[[c for c in columns if c not in constants]])
+        else:
+            raw.register("incoming_rows", raw.read_parquet(str(rows)))
+        sources = [f"$c{n}" if c in constants else f'"{c}"' for n, c in enumerate(columns)]
+        casts = ", ".join(f'CAST({s} AS {t}) AS "{c}"' for s, (c, t) in zip(sources, types.items()))
+        values = {f"c{n}": constants[c] for n, c in enumerate(columns) if c in constants}
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {casts} FROM incoming_rows", values)
+        raw.unregister("incoming_rows")
         return
     if connection.dialect.name != "postgresql":
         raise NotImplementedError(f"warehouse engine {connection.dialect.name!r} is not supported")
     typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
     connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
-    out = frame[columns].copy()
-    for column, kind in types.items():   # DATE columns take the day only; timestamps keep microseconds
-        if kind == "DATE" and pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d")
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
     names = ", ".join(f'"{c}"' for c in columns)
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
+            for piece in _slices(rows):
+                out = piece[[c for c in columns if c not in constants]].assign(**constants)[columns]
+                for column, kind in types.items():   # DATE columns take the day only; timestamps keep microseconds
+                    if kind == "DATE" and pd.api.types.is_datetime64_any_dtype(out[column]):
+                        out[column] = out[column].dt.strftime("%Y-%m-%d")
+                buffer = io.StringIO()
+                out.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
+                copy.write(buffer.getvalue())
 
 
 def _region_field(standard: Standard) -> str | None:
@@ -225,25 +264,26 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
     return {name: len(frame) for name, frame in frames.items()}
 
 
-def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_code: str, batch: str,
+def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, regency_code: str, batch: str,
           run_id: str, agency: str = "") -> MergeResult:
     """Upsert the batch by (regency, primary key). Rows equal to what is stored are not touched, so their
     lineage keeps pointing at the batch that first delivered them; a changed row's earlier version moves
     to the history table. The batch itself is kept in staging, once per batch.
     A batch whose content equals the regency's last merged one is recognised by its digest and costs no
-    load at all."""
+    load at all. `rows` is a DataFrame or a staged Parquet file (read in bounded memory)."""
     table = ensure_table(engine, standard)
-    digest = content_digest(frame)
+    digest = content_digest(rows)
+    count = row_count(rows)
     log = load_log_table(sa.MetaData())
     with engine.connect() as connection:
         last = connection.execute(
             sa.select(log.c.content_sha256).where(log.c.table_name == table.name, log.c[REGION_KEY] == regency_code)
             .order_by(log.c.loaded_at.desc()).limit(1)).scalar()
     if last == digest:
-        return MergeResult(0, 0, len(frame))
+        return MergeResult(0, 0, count)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    data = frame.assign(**{REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
-                           "_loaded_at": now})
+    constants = {REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
+                 "_loaded_at": now}
     columns = [c.name for c in table.columns]
     types = {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
         REGION_KEY: "TEXT", AGENCY_KEY: "TEXT", "_source_file": "TEXT", "_source_sha256": "TEXT",
@@ -256,7 +296,7 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
     changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
     with engine.begin() as connection:
-        _stage(connection, data, {c: types[c] for c in columns})
+        _stage(connection, rows, {c: types[c] for c in columns}, constants)
         listed = ", ".join(f'"{c}"' for c in columns)
         # Only the rows that are new or differ go further: one join instead of pushing every row of the
         # batch through the key index (a daily re-send changes a few rows of a large table).
@@ -283,11 +323,11 @@ def merge(engine: sa.Engine, standard: Standard, frame: pd.DataFrame, regency_co
                 f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM incoming")
         connection.execute(log.insert().values(
             table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
-            loaded_at=now, inserted=int(counts[0]), updated=int(counts[1]), rows=len(frame)))
+            loaded_at=now, inserted=int(counts[0]), updated=int(counts[1]), rows=count))
         connection.exec_driver_sql("DROP TABLE changed_incoming")
         connection.exec_driver_sql("DROP TABLE incoming")
     inserted, updated = int(counts[0]), int(counts[1])
-    return MergeResult(inserted, updated, len(frame) - inserted - updated)
+    return MergeResult(inserted, updated, count - inserted - updated)
 
 
 def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> pd.DataFrame:

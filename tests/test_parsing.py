@@ -1,5 +1,6 @@
 """Parsing what agencies really send: encodings, delimiters, title rows, Indonesian numbers and dates."""
 
+import pickle
 from datetime import datetime
 
 import pandas as pd
@@ -222,3 +223,83 @@ def test_broken_xlsx_is_reported(tmp_path):
 ])
 def test_time_of_day_is_kept(text, expected):
     assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
+
+
+# --- chunked CSV reading: the same frame and issues whatever the chunk size ----------------------------------
+
+def _both(tmp_path, name: str, data: bytes, columns=COLUMNS, chunk_rows: int = 2):
+    """The file parsed whole (one chunk) and in chunks of `chunk_rows` rows."""
+    raw = archived(tmp_path, name, data)
+    whole = parse_file(raw, STANDARD, columns, folder=tmp_path / "whole")
+    chunked = parse_file(raw, STANDARD, columns, folder=tmp_path / "chunked", chunk_rows=chunk_rows)
+    return whole, chunked
+
+
+def _issues(batch):
+    return [(i.file, i.row, i.column, i.value, i.rule) for i in batch.issues]
+
+
+MESSY = "\r\n".join([
+    "DATA HARGA PASAR;;", "Dinas Perdagangan PPU", "",                          # title rows above the header
+    HEADER,                                                                      # row 4
+    ";".join(ROW),                                                               # 5
+    "",                                                                          # 6: a blank line is no row
+    ";".join(ROW[:2] + ["WRU-01", '"Pasar Waru\r\nLama"'] + ROW[4:6] + ["Rp 18.000"]),  # 7: line break in a cell
+    ";".join(ROW[:2] + ["SPK-01", "Pasar Sepaku", "Gula", "kg", "delapan belas"]),  # 8: unreadable price
+    "Jumlah;;;;;;33.500",                                                        # 9: a total row mid-table is data
+    ";".join(["31/13/2026"] + ROW[1:]),                                           # 10: no such date
+    "  ;  ;",                                                                    # 11: only spaces
+    ";".join(["23/10/2026"] + ROW[1:]),                                           # 12
+    "Jumlah;;;;;;67.000", "", "Total;;;;;;67.000", "",                           # the total rows that end it
+]) + "\r\n"
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5])
+def test_chunks_give_the_same_rows_issues_and_row_numbers(tmp_path, chunk_rows):
+    whole, chunked = _both(tmp_path, "harga.csv", MESSY.encode("cp1252"), chunk_rows=chunk_rows)
+    pd.testing.assert_frame_equal(whole.frame, chunked.frame)
+    assert _issues(chunked) == _issues(whole)
+    assert _issues(chunked) == [
+        ("harga.csv", 8, "harga", "delapan belas", "tipe data"), ("harga.csv", 9, "tanggal", "Jumlah", "tipe data"),
+        ("harga.csv", 10, "tanggal", "31/13/2026", "tipe data")]
+    assert chunked.frame["_source_row"].tolist() == [5, 7, 8, 9, 10, 12]
+    assert chunked.frame["nama_pasar"][1] == "Pasar Waru\r\nLama"
+    assert chunked.rows == 6
+
+
+def test_semicolons_with_decimal_commas_across_chunks(tmp_path):
+    header = HEADER.replace("Harga (Rp)", "Harga (Rp, eceran)")
+    lines = [header] + [";".join(ROW[:6] + [f"{n},5" if n % 4 else f"{n}.000"]) for n in range(1, 12)]
+    whole, chunked = _both(tmp_path, "harga.csv", "\n".join(lines).encode(), COLUMNS | {"Harga (Rp, eceran)": "harga"})
+    pd.testing.assert_frame_equal(whole.frame, chunked.frame)
+    assert _issues(whole) == _issues(chunked) and len(chunked.issues) == 9   # n,5 is no whole number
+    assert chunked.frame["harga"].dropna().tolist() == [4000, 8000]
+
+
+def test_a_windows_1252_byte_late_in_the_file_is_not_a_surprise(tmp_path):
+    """The head alone is valid UTF-8; the encoding is decided over the whole file before parsing."""
+    rows = [";".join(ROW)] * 5000 + [";".join(ROW[:3] + ["Pasar Waru – Lama"] + ROW[4:])]
+    data = "\n".join([HEADER] + rows).encode("cp1252")
+    assert len(data) > 2 * (1 << 16) and data[:1 << 16].decode("utf-8")
+    whole, chunked = _both(tmp_path, "harga.csv", data, chunk_rows=1000)
+    assert chunked.issues == [] and chunked.frame["nama_pasar"].iloc[-1] == "Pasar Waru – Lama"
+    assert chunked.frame["_source_row"].iloc[-1] == 5002
+    pd.testing.assert_frame_equal(whole.frame, chunked.frame)
+
+
+def test_a_malformed_line_is_reported_not_raised(tmp_path):
+    """More fields than the header, below the rows the header is found in."""
+    data = "\n".join([HEADER] + [";".join(ROW)] * 25 + [";".join(ROW + ["extra", "fields"])]).encode()
+    batch = parse_file(archived(tmp_path, "harga.csv", data), STANDARD, COLUMNS, chunk_rows=10)
+    assert [(i.file, i.rule) for i in batch.issues] == [("harga.csv", "struktur")]
+    assert "line 27" in batch.issues[0].message and "tidak dapat dibaca" in batch.issues[0].pesan
+
+
+def test_staged_batch_is_a_typed_parquet_file(tmp_path):
+    batch = parse_file(archived(tmp_path, "harga.csv", MESSY.encode("cp1252")), STANDARD, COLUMNS,
+                       folder=tmp_path / "staged", chunk_rows=2)
+    assert batch.path.parent == tmp_path / "staged" and batch.path.suffix == ".parquet"
+    assert [str(t) for t in batch.frame.dtypes] == [
+        "datetime64[us]", "str", "str", "str", "str", "str", "Int64", "str", "str", "int64"]
+    pd.testing.assert_frame_equal(batch.head(3), batch.frame.head(3))
+    assert len(pickle.dumps(batch)) < 5000   # what Dagster stores between steps

@@ -52,3 +52,15 @@ def test_fields_marked_personal_are_not_public_and_cannot_be_keys():
     raw["schema"]["fields"][2]["satudata"] = {"personal": True}
     with pytest.raises(SchemaError, match="personal data"):
         parse_standard(raw, "x")
+
+
+def test_a_staged_parquet_file_is_scanned_like_its_frame(districts, tmp_path):
+    frame = pd.concat([frame_with("Pasar Waru"), frame_with("Hubungi 0812-5555-1234 atau petugas@contoh.go.id"),
+                       frame_with("Pasar Ïndah, NIK 6409014512900003")], ignore_index=True)
+    frame["_source_row"] = range(2, len(frame) + 2)
+    path = tmp_path / "batch.parquet"
+    frame.to_parquet(path, index=False)
+    found = scan(path, STANDARD, districts)
+    assert found == scan(frame, STANDARD, districts)
+    assert [(i.row, i.pesan.split(" (")[0]) for i in found] == [
+        (6, "kemungkinan NIK/No. KK"), (4, "nomor telepon"), (4, "alamat e-mail")]

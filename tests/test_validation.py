@@ -42,8 +42,10 @@ def check(tmp_path, code_lists, body: str, engine: str, today=date(2026, 11, 1),
     assert batch.issues == []
     references = master_lists or {"data-induk-pasar": pd.DataFrame({
         "kode_pasar": ["PNJ-01"], "nama_pasar": ["Pasar Induk Penajam"], "kode_kecamatan": ["64.09.01"]})}
-    return validate(batch.frame, STANDARD, code_lists, today=today, engine=engine, references=references,
-                    period=period)
+    options = dict(today=today, engine=engine, references=references, period=period)
+    outcome = validate(batch.path, STANDARD, code_lists, **options)  # the staged Parquet file
+    assert outcome == validate(batch.frame, STANDARD, code_lists, **options)
+    return outcome
 
 
 def test_ppu_districts_come_from_the_kemendagri_table(code_lists):

@@ -117,8 +117,8 @@ from pipelines.standard import load_standard
 from tests.test_warehouse import batch
 engine = warehouse.create_engine(sys.argv[1])
 real_stage = warehouse._stage
-def stage_then_die(connection, frame, types):
-    real_stage(connection, frame, types)
+def stage_then_die(connection, *args):
+    real_stage(connection, *args)
     os.kill(os.getpid(), signal.SIGKILL)   # the process dies in the middle of the load's transaction
 warehouse._stage = stage_then_die
 warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2")
@@ -143,3 +143,19 @@ def test_two_loads_of_the_same_batch_at_once_do_not_duplicate(postgres_url):
         list(pool.map(lambda n: warehouse.merge(engine, STANDARD, batch([100, 200, 300]), "64.09", f"b{n}", "r"),
                       range(2)))
     assert len(rows(engine)) == 3
+
+
+def test_a_staged_parquet_file_merges_like_its_frame(warehouse_url, tmp_path):
+    """The pipeline merges the staged Parquet file (read in bounded memory): same rows, same digest."""
+    engine = warehouse.create_engine(warehouse_url)
+    frame = batch([100, 200, 300])
+    path = tmp_path / "batch.parquet"
+    frame.to_parquet(path, index=False)
+    assert warehouse.content_digest(path) == warehouse.content_digest(frame)
+    assert warehouse.merge(engine, STANDARD, path, "64.09", "b1", "r1", agency="disdag-ppu") == \
+        warehouse.MergeResult(3, 0, 0)
+    assert [r[:3] for r in rows(engine)] == [("64.09", "K0", 100), ("64.09", "K1", 200), ("64.09", "K2", 300)]
+    assert warehouse.merge(engine, STANDARD, frame, "64.09", "b1", "r2") == warehouse.MergeResult(0, 0, 3)
+    batch([100, 250, 300]).to_parquet(path, index=False)
+    assert warehouse.merge(engine, STANDARD, path, "64.09", "b2", "r3") == warehouse.MergeResult(0, 1, 2)
+    assert rows(engine)[1][2:5] == (250, "b2", "r3")
