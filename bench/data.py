@@ -45,6 +45,13 @@ def market_prices(rows: int, seed: int = 7) -> pd.DataFrame:
     })
 
 
+def references() -> dict[str, pd.DataFrame]:
+    """The Data Induk market list (the standard's foreign key) that the generated rows agree with."""
+    markets = market_prices(MARKETS_PER_DAY * len(next(f for f in standard().fields if f.name == "komoditas").enum))
+    return {"data-induk-pasar": markets[["kode_pasar", "nama_pasar", "kode_kecamatan"]].drop_duplicates(
+        ignore_index=True)}
+
+
 def broken(frame: pd.DataFrame, every: int = 50_000) -> pd.DataFrame:
     """A copy with a few rows broken for each rule kind (about 6 / `every` of the rows fail)."""
     bad = frame.copy()

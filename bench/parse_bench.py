@@ -130,13 +130,14 @@ def generate_big(path: Path, gigabytes: float) -> int:
     return rows
 
 
-def pipeline(path: Path, chunk_rows: int) -> dict:
-    """Child process: parse -> validate -> personal-data scan -> warehouse merge (DuckDB) of one big CSV."""
+def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None) -> dict:
+    """Child process: parse -> validate -> personal-data scan -> warehouse merge of one big CSV (a DuckDB file
+    beside it, or the warehouse at `warehouse_url`)."""
     from datetime import date
 
     import pandas as pd
 
-    from bench.data import AGENCY_COLUMNS, CODE_LISTS, standard
+    from bench.data import AGENCY_COLUMNS, CODE_LISTS, references, standard
     from pipelines import warehouse
     from pipelines.parsing import parse_file
     from pipelines.privacy import scan
@@ -166,10 +167,12 @@ def pipeline(path: Path, chunk_rows: int) -> dict:
     batch = step("parse -> staged Parquet", lambda: parse_file(raw, std, AGENCY_COLUMNS, folder=folder,
                                                                chunk_rows=chunk_rows))
     outcome = step("validate (DuckDB over Parquet)",
-                   lambda: validate(batch.path, std, CODE_LISTS, today=date(2100, 1, 1)))
+                   lambda: validate(batch.path, std, CODE_LISTS, today=date(2100, 1, 1),
+                                            references=references()))
     personal = step("personal-data scan", lambda: scan(batch.path, std, {"640901", "640902", "640903", "640904"}))
-    engine = warehouse.create_engine(f"duckdb:///{path.parent / 'warehouse.duckdb'}")
-    merged = step("warehouse merge (DuckDB)", lambda: warehouse.merge(engine, std, batch.path, "64.09", "b1", "bench"))
+    engine = warehouse.create_engine(warehouse_url or f"duckdb:///{path.parent / 'warehouse.duckdb'}")
+    merged = step(f"warehouse merge ({engine.dialect.name})",
+                  lambda: warehouse.merge(engine, std, batch.path, "64.09", "b1", "bench"))
     return {"rows": batch.rows, "anchor_rows": anchor_rows, "issues": len(batch.issues) + len(outcome.issues)
             + len(personal), "inserted": merged.inserted if merged else 0,
             "parquet_mb": batch.path.stat().st_size / 1e6, "steps": steps}
@@ -185,14 +188,15 @@ def _raw_streamed(path: Path):
     return RawFile(path.name, digest.hexdigest(), path.stat().st_size, str(path), str(path), "bench")
 
 
-def main_gb(gigabytes: float, chunk_rows: int) -> None:
+def main_gb(gigabytes: float, chunk_rows: int, warehouse_url: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="satudata-gb-") as folder:
         path = Path(folder) / "harga_pasar_besar.csv"
         print(f"writing {path} (~{gigabytes} GB) ...", flush=True)
         rows = generate_big(path, gigabytes)
         print(f"CSV {path.stat().st_size / 1e9:.2f} GB, {rows:,} rows, chunk {chunk_rows:,} rows", flush=True)
         done = subprocess.run([sys.executable, __file__, "--child", "pipeline", str(path), "--chunk-rows",
-                               str(chunk_rows)], capture_output=True, text=True, cwd=ROOT)
+                               str(chunk_rows)] + (["--warehouse-url", warehouse_url] if warehouse_url else []),
+                              capture_output=True, text=True, cwd=ROOT)
         if done.returncode:
             print("\n".join(line for line in done.stderr.splitlines() if "Error" in line)[-3000:])
             raise SystemExit(done.returncode)
@@ -214,16 +218,18 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "satudata-bench")
     parser.add_argument("--chunk-rows", type=int, default=None, help="CSV rows per chunk (default: the parser's)")
     parser.add_argument("--gb", type=float, help="run the pipeline's steps on a generated CSV of this many GB")
+    parser.add_argument("--warehouse-url", help="with --gb: merge into this warehouse (e.g. the project's "
+                        "PostgreSQL, `bash scripts/postgres.sh url bench_gb`) instead of a DuckDB file")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     from pipelines.parsing import CHUNK_ROWS
     chunk_rows = args.chunk_rows or CHUNK_ROWS
     if args.child:
         kind, path = args.child[0], Path(args.child[1])
-        print(json.dumps(pipeline(path, chunk_rows) if kind == "pipeline" else measure(kind, path, chunk_rows)))
+        print(json.dumps(pipeline(path, chunk_rows, args.warehouse_url) if kind == "pipeline" else measure(kind, path, chunk_rows)))
         return
     if args.gb:
-        main_gb(args.gb, chunk_rows)
+        main_gb(args.gb, chunk_rows, args.warehouse_url)
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     csv_path, xlsx_path = generate(args.workdir, args.csv_rows, args.xlsx_rows)

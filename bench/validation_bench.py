@@ -19,17 +19,13 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.data import CODE_LISTS, broken, market_prices, standard  # noqa: E402
+from bench.data import CODE_LISTS, broken, market_prices, standard
+from bench.data import references as data_references  # noqa: E402
 from pipelines.validation import validate  # noqa: E402
 
 TODAY = date(2026, 11, 1)
 SOURCE_FILE = "harga_pasar_2025.csv"  # the name states the reported period: the year 2025
 PERIOD = ("2025-01-01", "2026-01-01")
-
-
-def master_list(frame):
-    """The market master list the generated rows agree with."""
-    return frame[["kode_pasar", "nama_pasar", "kode_kecamatan"]].drop_duplicates(ignore_index=True)
 
 
 def plain_sql(frame, std, markets) -> dict[str, int]:
@@ -85,7 +81,7 @@ def main() -> None:
     std = standard()
     valid = market_prices(args.rows).assign(_source_file=SOURCE_FILE).astype({"_source_file": "str"})
     bad = broken(valid)
-    references = {"data-induk-pasar": master_list(valid)}
+    references = data_references()
     per_million = 1_000_000 / args.rows
     print(f"validation of {args.rows:,} rows x {len(std.fields)} fields (standard {std.ref}); "
           f"seconds per 1,000,000 rows, best of {args.repeat}")
