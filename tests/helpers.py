@@ -6,8 +6,13 @@ import signal
 import subprocess
 from pathlib import Path
 
+import ckanapi
+import dagster as dg
 import yaml
 
+from assets.definitions import build_definitions
+from assets.periods import all_periods, monthly_periods
+from pipelines.catalogue import load_pipeline_config
 from pipelines.settings import PROJECT_ROOT as ROOT
 
 
@@ -58,4 +63,20 @@ def stop_group(process: subprocess.Popen) -> None:
         try:
             os.killpg(process.pid, signal.SIGKILL)   # children still in the group
         except ProcessLookupError:
+            pass
+
+
+def run_main_job() -> dg.ExecuteInProcessResult:
+    """The main job over every month, as `make demo` (assets.run) and the schedules run it."""
+    job = build_definitions().resolve_job_def("satudata_job")
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                  tags=all_periods(monthly_periods(load_pipeline_config())))
+
+
+def purge(ckan: ckanapi.RemoteCKAN, actions: list[tuple[str, str]]) -> None:
+    """Remove what a test published (datasets, organisations), whatever is left of it."""
+    for action, name in actions:
+        try:
+            ckan.call_action(action, {"id": name})
+        except ckanapi.NotFound:
             pass

@@ -23,7 +23,7 @@ from pipelines import settings, warehouse
 from pipelines.catalogue import load_pipeline_config
 from pipelines.publish import safe_csv
 from pipelines.standard import load_standard
-from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 
@@ -43,18 +43,7 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, w
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar", "catalogue": catalogue,
            "engine": warehouse.create_engine(warehouse_url)}
-    for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")):
-        try:
-            ckan.call_action(action, {"id": name})
-        except ckanapi.NotFound:
-            pass
-
-
-def run_job() -> dg.ExecuteInProcessResult:
-    """The main job over every month, as `make demo` (assets.run) and the schedules run it."""
-    job = build_definitions().resolve_job_def("satudata_job")
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-                                  tags=all_periods(monthly_periods(load_pipeline_config())))
+    purge(ckan, [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
 
 
 def portal_metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -71,7 +60,7 @@ def datastore_rows(ckan, resource_id: str) -> pd.DataFrame:
 def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency):
     ckan, engine = regency["ckan"], regency["engine"]
 
-    first = run_job()
+    first = run_main_job()
     assert first.success
     assert all(check.passed for check in first.get_asset_check_evaluations())
     assert portal_metadata(first)["changed"] is True
@@ -100,7 +89,7 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     # ...and so does the file anyone downloads.
     assert requests.get(resource["url"], timeout=30).content == safe_csv(stored, STANDARD)
 
-    second = run_job()
+    second = run_main_job()
     assert second.success
     assert (portal_metadata(second)["changed"], portal_metadata(second)["api_writes"]) == (False, 0)
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
@@ -111,7 +100,7 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
            "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n"
            "29/10/2026;64.09.01;PNJ-01;Pasar Induk (Hub. 0812-5555-1234);Kedelai;kg;Rp 14.000\n")
     (regency["drop"] / "harga_pasar_susulan.csv").write_text(bad, encoding="utf-8")
-    third = run_job()
+    third = run_main_job()
     assert not third.success
     [check] = [c for c in third.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     assert not check.passed
@@ -134,9 +123,9 @@ def satudata(*args: str) -> str:
 
 
 def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
-    assert run_job().success
+    assert run_main_job().success
     drop_out_of_regency_batch(regency["drop"])
-    failed = run_job()
+    failed = run_main_job()
     assert not failed.success
     [check] = [c for c in failed.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     batch = check.metadata["batch"].value
@@ -146,11 +135,11 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
         (regency["slug"], "harga-pasar", "open", 2)
 
     satudata("quarantine", "reject", regency["slug"], "harga-pasar", batch, "--by", "walidata", "--reason", "salah")
-    assert not run_job().success   # rejected stays out
+    assert not run_main_job().success   # rejected stays out
 
     satudata("quarantine", "release", regency["slug"], "harga-pasar", batch, "--by", "walidata",
              "--reason", "pasar pindah sementara ke Berau")
-    released = run_job()
+    released = run_main_job()
     assert released.success
     [check] = [c for c in released.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     assert check.passed and "pasar pindah" in check.metadata["released_by"].value
@@ -172,7 +161,7 @@ def test_first_publication_waits_for_a_walidata(regency):
     doc["datasets"][0]["needs_approval"] = True
     path.write_text(yaml.safe_dump(doc))
 
-    held = run_job()
+    held = run_main_job()
     assert held.success and portal_metadata(held)["publication_status"] == "draft"
     with pytest.raises(ckanapi.NotFound):
         regency["ckan"].action.package_show(id=regency["package"])
@@ -187,7 +176,7 @@ def test_first_publication_waits_for_a_walidata(regency):
     assert (history["history"][0]["by"], history["history"][0]["standard"]) == \
         ("Walidata Diskominfo", "harga-pasar/1.0.0")
 
-    published = run_job()
+    published = run_main_job()
     assert portal_metadata(published)["publication_status"] == "published"
     assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 3
 
@@ -245,7 +234,7 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
         monkeypatch.setenv(name, value)
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     try:
-        result = run_job()
+        result = run_main_job()
         assert not result.success   # the run reports the broken source...
         [failure] = result.get_step_failure_events()
         assert failure.step_key == f"{slug}__layanan_publik__raw"

@@ -15,7 +15,7 @@ import yaml
 from assets.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import load_standard
-from tests.helpers import market_price_catalogue
+from tests.helpers import market_price_catalogue, purge, run_main_job
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 PASER_PRICES = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
@@ -57,19 +57,10 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     yield {"slug": slug, "ckan": ckan, "package": f"{slug}-harga-pasar", "regencies": (ppu, paser)}
-    purge = [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"diskominfo-{slug}")]
+    actions = [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"diskominfo-{slug}")]
     for regency in (ppu, paser):
-        purge += [("dataset_purge", f"{regency}-harga-pasar"), ("organization_purge", f"disdag-{regency}")]
-    for action, name in purge:
-        try:
-            ckan.call_action(action, {"id": name})
-        except ckanapi.NotFound:
-            pass
-
-
-def run_job() -> dg.ExecuteInProcessResult:
-    job = build_definitions().resolve_job_def("satudata_job")
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        actions += [("dataset_purge", f"{regency}-harga-pasar"), ("organization_purge", f"disdag-{regency}")]
+    purge(ckan, actions)
 
 
 def materialized(result: dg.ExecuteInProcessResult, key: list[str]) -> dict:
@@ -79,7 +70,7 @@ def materialized(result: dg.ExecuteInProcessResult, key: list[str]) -> dict:
 
 def test_province_dataset_holds_both_regencies_rows(province):
     ckan = province["ckan"]
-    first = run_job()
+    first = run_main_job()
     assert first.success, [f.event_specific_data.error.message for f in first.get_step_failure_events()]
     meta = materialized(first, [province["slug"], "harga_pasar", "portal"])
     assert meta["changed"] is True and meta["regencies"] == ["64.01", "64.09"]
@@ -109,6 +100,6 @@ def test_province_dataset_holds_both_regencies_rows(province):
     fields = {f["id"]: f["type"] for f in ckan.action.datastore_info(id=resource["id"])["fields"]}
     assert (fields["kode_kabupaten"], fields["kode_kecamatan"], fields["harga"]) == ("text", "text", "int8")
 
-    again = run_job()
+    again = run_main_job()
     assert again.success
     assert materialized(again, [province["slug"], "harga_pasar", "portal"])["api_writes"] == 0
