@@ -40,6 +40,9 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     doc.update(regency={**doc["regency"], "code": "64.01", "slug": paser, "name": "Kabupaten Paser"},
                walidata="Diskominfo Kabupaten Paser")
     (catalogue / "paser.yaml").write_text(yaml.safe_dump(doc))
+    (catalogue / "data-induk" / f"{paser}-pasar.csv").write_text(   # Paser's market list (Data Induk)
+        "kode_pasar,nama_pasar,kode_kecamatan\nTGT-01,Pasar Induk Tanah Grogot,64.01.04\n"
+        "BSP-01,Pasar Batu Sopang,64.01.01\n", encoding="utf-8")
     # The province target, as in catalogue/portals.yaml but with this test's own names.
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     kaltim = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())["kaltim"]
