@@ -45,20 +45,24 @@ def published(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
 
 
-def unique_key(resource_id: str) -> list[str]:
-    """The columns of the table's unique index (the standard's key; `_id` is the real primary key), read from
-    the DataStore database itself."""
+def datastore_sql(sql: str, **params) -> list:
+    """Rows of a query on the DataStore database itself (what the portal's API does not show)."""
     from tests.conftest import _run
     engine = sa.create_engine(_run("bash", "scripts/postgres.sh", "url", "datastore").replace(
         "postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
-        found = connection.execute(sa.text(
-            "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
-            "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary"),
-            {"table": resource_id}).scalars().all()
+        found = connection.execute(sa.text(sql), params).scalars().all()
     engine.dispose()
-    return sorted(found)
+    return found
+
+
+def unique_key(resource_id: str) -> list[str]:
+    """The columns of the table's unique index (the standard's key; `_id` is the real primary key), read from
+    the DataStore database itself."""
+    return sorted(datastore_sql(
+        "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
+        "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary", table=resource_id))
 
 
 def test_large_first_publish_goes_through_xloader_typed_and_keyed(target):
@@ -148,3 +152,27 @@ def test_a_failed_xloader_load_leaves_the_previous_version_and_fails_the_run(tar
     assert after["satudata_content_sha256"] == before["satudata_content_sha256"] and not after["private"]
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]   # staging removed
     pd.testing.assert_frame_equal(datastore_table(target, old["id"]).astype(str), published(frame).astype(str))
+
+
+def test_a_duplicate_key_in_a_large_first_publish_fails_and_stays_private(target):
+    """The unique key is built after xloader's load: a duplicated key must still fail the run, and the half-made
+    dataset must not be public."""
+    frame = large_table()
+    duplicated = pd.concat([frame, frame.iloc[[17]].assign(harga=1)], ignore_index=True)
+    with pytest.raises(PublishError, match="uniqueness|unique|duplicate"):
+        run(target, duplicated)
+    with pytest.raises((ckanapi.NotAuthorized, ckanapi.NotFound)):
+        target["anon"].action.package_show(id=target["name"])
+
+
+def test_full_text_search_finds_rows_loaded_by_xloader(target):
+    """`q=` on a table xloader filled, through the GIN full-text index the portal is configured for."""
+    frame = large_table()
+    run(target, frame)
+    resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
+    index = datastore_sql("SELECT indexdef FROM pg_indexes WHERE tablename = :table "
+                          "AND position('_full_text' in indexdef) > 0", table=resource["id"])
+    assert len(index) == 1 and "USING gin" in index[0]
+    found = target["anon"].action.datastore_search(resource_id=resource["id"], q="0164A", limit=5)
+    assert found["total"] == int((frame["kode_pasar"] == "0164A").sum()) > 0
+    assert {r["kode_pasar"] for r in found["records"]} == {"0164A"}
