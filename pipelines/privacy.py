@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import phonenumbers
 
+from pipelines import settings
 from pipelines.issues import Issue
 from pipelines.standard import Standard
 
@@ -53,7 +54,7 @@ def _matches(values: pd.Series, pattern: str) -> pd.DataFrame:
 
 def _candidates(rows: pd.DataFrame | Path, column: str) -> Iterator[pd.DataFrame]:
     """The rows (file, row, value) whose value might be personal, in file order, a slice at a time."""
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=settings.duckdb_config())
     try:
         if isinstance(rows, pd.DataFrame):
             connection.register("batch", rows)

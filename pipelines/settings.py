@@ -23,3 +23,13 @@ def schemas_dir() -> Path:
 def warehouse_url() -> str:
     """Embedded DuckDB by default; a PostgreSQL URL (with its password) comes from the environment."""
     return os.environ.get("SATUDATA_WAREHOUSE_URL") or f"duckdb:///{state_dir() / 'warehouse.duckdb'}"
+
+
+def duckdb_config() -> dict:
+    """DuckDB settings for the pipeline's own connections (the batch checks and a DuckDB warehouse):
+    `SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps DuckDB's memory, and past it work spills to a folder in the
+    state. Unset, DuckDB may take up to 80% of the machine's memory."""
+    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY")
+    if not limit:
+        return {}
+    return {"memory_limit": limit, "temp_directory": str(state_dir() / "duckdb-spill")}

@@ -25,6 +25,7 @@ import great_expectations as gx  # noqa: E402  (must follow the analytics switch
 import great_expectations.expectations as gxe  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
+from pipelines import settings  # noqa: E402
 from pipelines.issues import Issue  # noqa: E402
 from pipelines.period import Period, period_of  # noqa: E402
 from pipelines.standard import Standard  # noqa: E402
@@ -472,7 +473,7 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list) -> list[_RuleRe
     predicates: dict[int, str] = {}
     params: dict = {}
     ctes: list[str] = []
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=settings.duckdb_config())
     try:
         for n, expectation in enumerate(expectations):
             if expectation.configuration.type == "expect_column_values_to_be_of_type":

@@ -15,7 +15,6 @@ an Alembic operation; tables that hold history are never dropped."""
 
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -28,6 +27,7 @@ from alembic.ddl.impl import DefaultImpl
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
+from pipelines import settings
 from pipelines.standard import Standard
 
 
@@ -132,12 +132,11 @@ def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
 
 
 def create_engine(url: str) -> sa.Engine:
-    """`SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps what DuckDB takes (by default up to 80% of the machine's
-    memory); past it, it spills to a file beside the database. Not set by default: the key index of a large
-    merge must fit, and a merge that does not fit fails."""
-    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY")
-    if limit and sa.make_url(url).get_backend_name() == "duckdb":
-        return sa.create_engine(url, connect_args={"config": {"memory_limit": limit}})
+    """A DuckDB warehouse keeps to `settings.duckdb_config()`. The cap is not set by default: the key index
+    of a large merge must fit in memory, and a merge that does not fit fails."""
+    config = settings.duckdb_config()
+    if config and sa.make_url(url).get_backend_name() == "duckdb":
+        return sa.create_engine(url, connect_args={"config": config})
     return sa.create_engine(url)
 
 

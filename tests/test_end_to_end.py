@@ -18,9 +18,7 @@ import requests
 import yaml
 
 from assets.definitions import build_definitions
-from assets.periods import all_periods, monthly_periods
 from pipelines import settings, warehouse
-from pipelines.catalogue import load_pipeline_config
 from pipelines.publish import safe_csv
 from pipelines.standard import load_standard
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from assets.definitions import build_definitions
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import load_standard
 from tests.helpers import market_price_catalogue, purge, run_main_job
