@@ -54,6 +54,15 @@ def _number(token: str | None, top: int) -> int | None:
     return value if value and 1 <= value <= top else None
 
 
+def _month_or_day(year: int, month: int, day: str | None) -> Period:
+    """The month, or the single day when `day` is a day of that month."""
+    whole = _month(year, month)
+    if day and day.isdigit() and len(day) <= 2 and 1 <= int(day) <= whole.end.day:
+        chosen = date(year, month, int(day))
+        return Period(chosen, chosen, chosen.isoformat())
+    return whole
+
+
 def _around(tokens: list[str], at: int) -> Period | None:
     """The period stated around the year at `tokens[at]`."""
     year = int(tokens[at])
@@ -72,19 +81,9 @@ def _around(tokens: list[str], at: int) -> Period | None:
         if word in MONTH_WORDS:
             return _month(year, MONTH_WORDS[word])
     if _number(after, 12) and after.isdigit():                     # 2026-10, 2026-10-05
-        month = _month(year, int(after))
-        day = after2 if after2 and after2.isdigit() and len(after2) <= 2 else None
-        if day and 1 <= int(day) <= month.end.day:
-            chosen = date(year, int(after), int(day))
-            return Period(chosen, chosen, chosen.isoformat())
-        return month
+        return _month_or_day(year, int(after), after2)
     if before and before.isdigit() and _number(before, 12):        # 10-2026, 05-10-2026
-        month = _month(year, int(before))
-        day = before2 if before2 and before2.isdigit() and len(before2) <= 2 else None
-        if day and 1 <= int(day) <= month.end.day:
-            chosen = date(year, int(before), int(day))
-            return Period(chosen, chosen, chosen.isoformat())
-        return month
+        return _month_or_day(year, int(before), before2)
     return Period(date(year, 1, 1), date(year, 12, 31), str(year))
 
 
