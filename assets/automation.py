@@ -39,7 +39,8 @@ def dataset_automation(regency: Regency, dataset: Dataset, months: dg.Partitions
                                        ("raw", "staged", "warehouse", "portal")])
     # The standard check also reads the edition changes and Data Induk, which no asset of the chain depends on.
     job = dg.define_asset_job(dataset_job_name(regency, dataset),
-                              selection=chain.upstream() | dg.AssetSelection.assets(EDITION_CHANGES_KEY, DATA_INDUK_KEY),
+                              selection=chain.upstream()
+                              | dg.AssetSelection.assets(EDITION_CHANGES_KEY, DATA_INDUK_KEY),
                               tags={"regency": regency.slug, "agency": dataset.agency.slug,
                                     "dataset": f"{regency.slug}/{dataset.name}"},
                               description=f"{standard.title} - {regency.name}")

@@ -226,7 +226,9 @@ def main() -> None:
     chunk_rows = args.chunk_rows or CHUNK_ROWS
     if args.child:
         kind, path = args.child[0], Path(args.child[1])
-        print(json.dumps(pipeline(path, chunk_rows, args.warehouse_url) if kind == "pipeline" else measure(kind, path, chunk_rows)))
+        figures = (pipeline(path, chunk_rows, args.warehouse_url) if kind == "pipeline"
+                   else measure(kind, path, chunk_rows))
+        print(json.dumps(figures))
         return
     if args.gb:
         main_gb(args.gb, chunk_rows, args.warehouse_url)

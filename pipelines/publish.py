@@ -6,10 +6,11 @@ data dictionary) and a typed DataStore table keyed by the standard's primary key
   (`satudata_content_sha256`) and written last, so an unchanged table costs reads and no write.
 - Only changes travel: the previously published CSV is read back from the portal and compared row by
   row (by primary key) with the new one; changed and new rows are upserted, vanished keys deleted.
-- Fast: when the portal runs ckanext-xloader (`status_show` lists it), a large first load (or a change too
-  big for one transaction) uploads the CSV and lets xloader COPY it into a DataStore table we created first
-  with the standard's types (`info.type_override`, so no code becomes a number) and primary key; we wait for
-  the job and check the end state. Without xloader, large API batches.
+- Fast: a whole table (a first load, or a change too big for one transaction) goes through the quickest
+  loader the portal offers (`status_show` lists its extensions): the project's portal extension
+  (`satudata_datastore_load`: the CSV COPYed, indexed and keyed in one transaction), else ckanext-xloader
+  (the CSV uploaded and COPYed by the portal's worker), else large API batches. The table is always created
+  first with the standard's types, so no code becomes a number, and the end state is checked.
 - Atomic as the public sees it: a new dataset stays private until it is fully loaded; on an update all
   changed rows go in one `datastore_upsert` call, which CKAN runs in one transaction, so a rejected row
   leaves the previous table readable; a bigger change is loaded into a new resource beside the published
@@ -22,10 +23,8 @@ import datetime as dt
 import hashlib
 import io
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import ckanapi
 import pandas as pd
@@ -39,10 +38,11 @@ from pipelines.standard import Standard
 
 HASH_KEY = "satudata_content_sha256"
 PROFILE = "satudata-publish/2"        # part of the content hash: a new publishing profile republishes once
+BULK_LOADERS = ("satudata", "xloader")  # portal extensions that load a whole table, quickest first
 FIRST_LOAD_BATCH = 50_000             # rows per call on a first load (the dataset is still private)
 ATOMIC_MAX_ROWS = 250_000             # changed rows sent in one call (one transaction); above, in batches
 UPDATE_BATCH = 50_000
-XLOADER_MIN_ROWS = 20_000             # below this the API is as quick as a round trip through the portal's worker
+XLOADER_MIN_ROWS = 20_000             # below this the API is as quick as a round trip through xloader's worker
 XLOADER_TIMEOUT_S = 1800              # a load not finished by then fails the run
 STAGING_SUFFIX = "-memuat"            # "loading": the resource a big change is loaded into before it replaces
 FORMULA_START = ("=", "+", "-", "@")
@@ -59,7 +59,7 @@ class PublishResult:
     writes: list[str] = field(default_factory=list)   # the write actions sent, in order
     rows_sent: int = 0                                  # DataStore rows upserted or inserted
     rows_deleted: int = 0
-    load_path: str = ""                                 # "none", "first-load", "xloader", "xloader-replace", "diff"
+    load_path: str = ""        # "none", "first-load", "diff", or the bulk loader: "satudata", "xloader" (+ "-replace")
     warnings: list[str] = field(default_factory=list)
 
 
@@ -74,20 +74,23 @@ class PublishError(RuntimeError):
 class Portal:
     """A CKAN portal; every write action is recorded so callers can prove a no-op is a no-op."""
 
-    def __init__(self, url: str, api_token: str | None, load_timeout: float = XLOADER_TIMEOUT_S):
+    def __init__(self, url: str, api_token: str | None, load_timeout: float = XLOADER_TIMEOUT_S,
+                 loader: str | None = None):
         self.url = url.rstrip("/")
         self.token = api_token
         self.ckan = ckanapi.RemoteCKAN(self.url, apikey=api_token, user_agent="satudata-pipeline")
         self.writes: list[str] = []
         self.load_timeout = load_timeout
-        self._extensions: list[str] | None = None
+        self._loader = loader
 
     @property
-    def has_xloader(self) -> bool:
-        """Whether the portal loads uploaded CSVs itself (ckanext-xloader), read once from `status_show`."""
-        if self._extensions is None:
-            self._extensions = self.read("status_show").get("extensions", [])
-        return "xloader" in self._extensions
+    def loader(self) -> str:
+        """The quickest way the portal offers to fill a whole DataStore table, read once from `status_show`:
+        "satudata" (the project's portal extension), "xloader" (ckanext-xloader) or "api"."""
+        if self._loader is None:
+            extensions = self.read("status_show").get("extensions", [])
+            self._loader = next((name for name in BULK_LOADERS if name in extensions), "api")
+        return self._loader
 
     def read(self, action: str, **data):
         return self.ckan.call_action(action, data)
@@ -111,7 +114,8 @@ class Portal:
 
 
 def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
-    """Public fields only, text cells that could start a spreadsheet formula prefixed with `'`."""
+    """Public fields only, text cells that could start a spreadsheet formula prefixed with `'`. This is what
+    every copy on the portal holds, the DataStore table included: CKAN offers its rows as CSV and XLSX too."""
     out = frame[[f.name for f in standard.public_fields]].copy()
     for f in standard.public_fields:
         if f.type == "string":
@@ -122,9 +126,13 @@ def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     return out
 
 
+def to_csv(safe: pd.DataFrame) -> bytes:
+    return safe.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+
+
 def safe_csv(frame: pd.DataFrame, standard: Standard) -> bytes:
     """UTF-8 CSV in which no text cell can start a spreadsheet formula."""
-    return safe_frame(frame, standard).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    return to_csv(safe_frame(frame, standard))
 
 
 def safe_xlsx(frame: pd.DataFrame, standard: Standard) -> bytes:
@@ -204,24 +212,21 @@ def _upload(portal: Portal, package_id: str, resources: list[dict], name: str, c
             mimetype: str, description: str) -> dict:
     """Create or replace (by name, never by a given id) one file resource; unchanged files are not sent.
     The resource hash is the file's MD5, the hash xloader compares: a CSV whose rows are already in the
-    DataStore (diff path) is then not re-loaded by xloader."""
+    DataStore (bulk-loaded or sent as a diff) is then not re-loaded by xloader."""
     existing = next((r for r in resources if r.get("name") == name), None)
     digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
     if existing and existing.get("hash") == digest:
         return existing
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(content)
-        with path.open("rb") as handle:
-            fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": digest, "description": description}
-            if existing:
-                return portal.write("resource_patch", files={"upload": handle}, id=existing["id"], **fields)
-            return portal.write("resource_create", files={"upload": handle}, package_id=package_id, **fields)
+    files = {"upload": (name, content)}
+    fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": digest, "description": description}
+    if existing:
+        return portal.write("resource_patch", files=files, id=existing["id"], **fields)
+    return portal.write("resource_create", files=files, package_id=package_id, **fields)
 
 
-def _call(portal: Portal, what: str, action: str, **data):
+def _call(portal: Portal, what: str, action: str, files: dict | None = None, **data):
     try:
-        return portal.write(action, **data)
+        return portal.write(action, files=files, **data)
     except ckanapi.CKANAPIError as error:
         raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
                            f"stays published: {str(error)[:2000]}") from error
@@ -265,40 +270,62 @@ def _wait_for_xloader(portal: Portal, resource_id: str, since: dt.datetime) -> N
                        "versi sebelumnya tetap terbit / the previous version stays published")
 
 
+def _new_table(portal: Portal, resource: dict, fields: list[dict]) -> None:
+    """An empty DataStore table typed from the standard (an old one of the resource is dropped first)."""
+    if portal.find("datastore_info", id=resource["id"]) is not None:
+        _call(portal, "load", "datastore_delete", resource_id=resource["id"], force=True)
+    _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, force=True)
+
+
+def _check_table(portal: Portal, resource: dict, fields: list[dict], rows: int) -> None:
+    info = portal.read("datastore_info", id=resource["id"])
+    got = {f["id"]: f["type"] for f in info["fields"] if f["id"] != "_id"}
+    want = {f["id"]: f["type"] for f in fields}
+    if got != want or info["meta"]["count"] != rows:
+        raise PublishError(f"{portal.loader}: tabel tidak sesuai standar / the loaded table does not match the "
+                           f"standard: types {got} (expected {want}), {info['meta']['count']} rows (expected {rows})")
+
+
+def _satudata_load(portal: Portal, resource: dict, fields: list[dict], standard: Standard, csv: bytes) -> None:
+    """The whole CSV in one call to the portal extension's `satudata_datastore_load`: COPY, the full-text
+    column, the indexes and the unique key in one transaction, so a refused row or a duplicate key leaves the
+    table empty and the run fails with the portal's reason (which names the line and column)."""
+    _new_table(portal, resource, fields)
+    _call(portal, "load", "satudata_datastore_load", files={"upload": (resource["name"], csv)},
+          resource_id=resource["id"], primary_key=",".join(standard.primary_key))
+
+
 def _xloader_into(portal: Portal, resource: dict, fields: list[dict], standard: Standard, csv: bytes,
-                  rows: int, notes: str) -> None:
+                  notes: str) -> None:
     """Load the CSV into the resource's DataStore table through xloader (PostgreSQL COPY): we create the
     table first, typed from the standard with `info.type_override` (xloader reads it and never guesses), then
     upload the file; the upload starts the load (TRUNCATE, COPY, the `_full_text` fill, the full-text index).
     The unique key is added only after the load, in one index build: kept during the load, every row of the
     COPY and of xloader's `_full_text` UPDATE also went into it (52 s instead of 37 s for that UPDATE on
     1,000,000 rows). A duplicate key then fails that last step, on a table that is still private (first
-    publish) or a staging resource (replace). The end state is checked."""
-    key = list(standard.primary_key)
-    if portal.find("datastore_info", id=resource["id"]) is not None:
-        _call(portal, "load", "datastore_delete", resource_id=resource["id"], force=True)
-    _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, force=True)
+    publish) or a staging resource (replace)."""
+    _new_table(portal, resource, fields)
     since = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / resource["name"]
-        path.write_bytes(csv)
-        with path.open("rb") as handle:
-            # An empty hash: xloader skips a file whose hash it already knows, and this one must load.
-            _call(portal, "load", "resource_patch", files={"upload": handle}, id=resource["id"], format="CSV",
-                  mimetype="text/csv", hash="", description=notes)
+    # An empty hash: xloader skips a file whose hash it already knows, and this one must load.
+    _call(portal, "load", "resource_patch", files={"upload": (resource["name"], csv)}, id=resource["id"],
+          format="CSV", mimetype="text/csv", hash="", description=notes)
     _wait_for_xloader(portal, resource["id"], since)
-    _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, primary_key=key,
-          force=True)
-    info = portal.read("datastore_info", id=resource["id"])
-    got = {f["id"]: f["type"] for f in info["fields"] if f["id"] != "_id"}
-    want = {f["id"]: f["type"] for f in fields}
-    if got != want or info["meta"]["count"] != rows:
-        raise PublishError(f"xloader: tabel tidak sesuai standar / the loaded table does not match the standard: "
-                           f"types {got} (expected {want}), {info['meta']['count']} rows (expected {rows})")
+    _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields,
+          primary_key=list(standard.primary_key), force=True)
 
 
-def _xloader_replace(portal: Portal, package_id: str, table: dict, fields: list[dict], standard: Standard,
-                     csv: bytes, rows: int, notes: str, result: PublishResult) -> dict:
+def _bulk_load(portal: Portal, resource: dict, fields: list[dict], standard: Standard, csv: bytes, rows: int,
+               notes: str) -> None:
+    """The whole table through the portal's bulk loader, then the end state checked."""
+    if portal.loader == "satudata":
+        _satudata_load(portal, resource, fields, standard, csv)
+    else:
+        _xloader_into(portal, resource, fields, standard, csv, notes)
+    _check_table(portal, resource, fields, rows)
+
+
+def _replace_table(portal: Portal, package_id: str, table: dict, fields: list[dict], standard: Standard,
+                   csv: bytes, rows: int, notes: str, result: PublishResult) -> dict:
     """A change too big for one transaction on a published table: load a new resource beside it and let it
     take the table's name only once complete. A failed load removes the new resource; the old one was
     never touched. Returns the resource that now carries the table (a new id)."""
@@ -309,7 +336,7 @@ def _xloader_replace(portal: Portal, package_id: str, table: dict, fields: list[
     staging = _call(portal, "replace", "resource_create", package_id=package_id, name=staging_name,
                     format="CSV", url="")
     try:
-        _xloader_into(portal, staging, fields, standard, csv, rows, notes)
+        _bulk_load(portal, staging, fields, standard, csv, rows, notes)
     except PublishError:
         try:
             portal.write("resource_delete", id=staging["id"])
@@ -317,18 +344,18 @@ def _xloader_replace(portal: Portal, package_id: str, table: dict, fields: list[
             pass   # the reason above matters more; the next run removes the left-over resource
         raise
     _call(portal, "replace", "resource_delete", id=table["id"])
-    result.load_path, result.rows_sent = "xloader-replace", rows
+    result.load_path, result.rows_sent = f"{portal.loader}-replace", rows
     return _call(portal, "replace", "resource_patch", id=staging["id"], name=table["name"])
 
 
 def _diff_load(portal: Portal, package_id: str, resource: dict, fields: list[dict], standard: Standard,
                frame: pd.DataFrame, csv: bytes, notes: str, result: PublishResult) -> None:
     """Only the rows that differ from the published CSV; all of them in one transaction when they fit,
-    else (with xloader) the whole table into a new resource that replaces the published one when complete."""
+    else (with a bulk loader) the whole table into a new resource that replaces the published one when complete."""
     key = list(standard.primary_key)
     mask, gone = changed_rows(portal.download(resource["url"]), csv, key)
-    if int(mask.sum()) > ATOMIC_MAX_ROWS and portal.has_xloader:
-        _xloader_replace(portal, package_id, resource, fields, standard, csv, len(frame), notes, result)
+    if int(mask.sum()) > ATOMIC_MAX_ROWS and portal.loader != "api":
+        _replace_table(portal, package_id, resource, fields, standard, csv, len(frame), notes, result)
         return
     rows = records(frame[mask.to_numpy()])
     # datastore_create on an existing table only adds what is new (fields' info); no rows are touched.
@@ -359,7 +386,8 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         raise PersonalDataError(f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, "
                                 f"nothing published: {found[0]}")
     package = package_fields(regency, dataset, standard, frame)
-    csv = safe_csv(frame, standard)
+    public = safe_frame(frame, standard)
+    csv = to_csv(public)
     fields = datastore_fields(standard)
     digest = content_hash(package, csv, fields, standard, downloads)
     result = PublishResult(package["name"], f"{portal.url}/dataset/{package['name']}", changed=False,
@@ -390,13 +418,13 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         resources = [*resources, table]
     notes = f"Standar {standard.ref}; kolom bertanda ' diawali =, +, -, @ (dinetralkan untuk spreadsheet)."
     if completed and table.get("url"):
-        _diff_load(portal, current["id"], table, fields, standard, frame, csv, notes, result)
-    elif portal.has_xloader and len(frame) >= XLOADER_MIN_ROWS:
-        # Still private: the whole table through the portal's COPY loader.
-        _xloader_into(portal, table, fields, standard, csv, len(frame), notes)
-        result.load_path, result.rows_sent = "xloader", len(frame)
+        _diff_load(portal, current["id"], table, fields, standard, public, csv, notes, result)
+    elif portal.loader == "satudata" or (portal.loader == "xloader" and len(frame) >= XLOADER_MIN_ROWS):
+        # Still private: the whole table through the portal's bulk loader.
+        _bulk_load(portal, table, fields, standard, csv, len(frame), notes)
+        result.load_path, result.rows_sent = portal.loader, len(frame)
     else:
-        _first_load(portal, table["id"], fields, standard, frame, result)
+        _first_load(portal, table["id"], fields, standard, public, result)
     # Files after the table: a failed load above leaves the previous files and hash in place.
     resources = portal.read("package_show", id=current["id"])["resources"]   # the load may have changed them
     _upload(portal, current["id"], resources, name, csv, "CSV", "text/csv", notes)

@@ -57,7 +57,8 @@ MARKET_FIELDS = ("kode_pasar", "nama_pasar", "kode_kecamatan")
 
 def test_every_regency_market_list_loads_as_a_dagster_asset(services_state):
     """A real materialization of the Data Induk asset from the Kemendagri regions asset."""
-    result = dg.materialize([kemendagri_regions, data_induk], resources={"state": StateResource(root=str(services_state))})
+    result = dg.materialize([kemendagri_regions, data_induk],
+                            resources={"state": StateResource(root=str(services_state))})
     lists = result.output_for_node("reference__data_induk")
     assert set(lists) == {r.slug for r in load_regencies()}
     assert list(lists["ppu"]["data-induk-pasar"]["kode_pasar"]) == ["PNJ-01", "WRU-01", "BBL-01", "SPK-01"]

@@ -18,7 +18,8 @@ CODES = {"kemendagri-kecamatan": ["64.09.01", "64.09.02", "64.09.03", "64.09.04"
 TODAY = date(2026, 11, 1)
 COMMODITIES = ["Beras Premium", "Gula Pasir", "Telur Ayam Ras", "Bawang Merah"]
 # Data Induk: ten markets, each in one district; the first file's name states October 2026, the second none.
-MARKETS = pd.DataFrame({"kode_pasar": [f"PSR-{m:02d}" for m in range(10)], "nama_pasar": [f"Pasar {m}" for m in range(10)],
+MARKETS = pd.DataFrame({"kode_pasar": [f"PSR-{m:02d}" for m in range(10)],
+                        "nama_pasar": [f"Pasar {m}" for m in range(10)],
                         "kode_kecamatan": [CODES["kemendagri-kecamatan"][m % 4] for m in range(10)]})
 REFERENCES = {"data-induk-pasar": MARKETS}
 FILE_A, FILE_B = "harga_pasar_2026-10.csv", "harga_pasar_susulan.xlsx"

@@ -3,12 +3,16 @@
 - ``satudata_required``: a required Satu Data field must be present whenever the dataset names its
   standard (``standar_data``); a dataset that names none is a plain CKAN dataset (harvested from another
   CKAN, made by hand in the web form) and is accepted without the Satu Data block.
+- ``satudata_datastore_load``: the pipeline's bulk loader for a DataStore table (``loader.py``).
 """
 from __future__ import annotations
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import StopOnError, missing
+
+from ckanext.satudata.loader import datastore_load
+
 
 def satudata_required(key, data, errors, context):
     value = data.get(key)
@@ -23,6 +27,10 @@ def satudata_required(key, data, errors, context):
 
 class SatuDataPlugin(p.SingletonPlugin):
     p.implements(p.IValidators)
+    p.implements(p.IActions)
 
     def get_validators(self):
         return {"satudata_required": satudata_required}
+
+    def get_actions(self):
+        return {"satudata_datastore_load": datastore_load}
