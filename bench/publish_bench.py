@@ -6,8 +6,10 @@ Prints rows/s for (1) a first publish of a market-price table through `pipelines
 picks: on the project's portal, ckanext-satudata's `satudata_datastore_load`), (2) a 1% daily change (only
 changed rows, one `datastore_upsert` call), (3) the unchanged re-run, (4) the same first publish through
 ckanext-xloader (the path for portals without the project's extension), and, measured in the same run on a
-sample and extrapolated to the full table, the anchors (5) plain `datastore_upsert` in 10,000-row batches and
-(6) `datastore_create` with records in 50,000-row batches (the API path for portals with neither loader).
+part of the table and extrapolated to all of it, (5) the first publish of 200,000 rows (`--api-rows`) through
+the API path (portals with neither loader: 50,000-row batches, two in flight) and the anchors (6) plain
+`datastore_upsert` in 10,000-row batches and (7) `datastore_create` with records in 50,000-row batches, one at
+a time (`--sample` rows).
 The bench's datasets are purged at the end."""
 
 import argparse
@@ -57,10 +59,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=50_000, help="rows for the API anchors (extrapolated)")
+    parser.add_argument("--api-rows", type=int, default=200_000,
+                        help="rows for the first publish through API batches (extrapolated)")
     args = parser.parse_args()
     url, token = os.environ["CKAN_URL"], os.environ["CKAN_API_TOKEN"]
     ckan = ckanapi.RemoteCKAN(url, apikey=token)
-    targets = [bench_target() for _ in range(2)]   # (regency, dataset): the default path, then xloader
+    targets = [bench_target() for _ in range(3)]   # (regency, dataset): the default path, xloader, the API
     regency, dataset = targets[0]
     frame = table(args.rows)
     portal = Portal(url, token)
@@ -92,10 +96,19 @@ def main() -> None:
         s = time.perf_counter() - t
         print(f"first publish   {len(frame):>9,} rows {s:7.1f} s {len(frame) / s:9,.0f} rows/s  ({other.load_path})")
 
+        sample = frame.iloc[:args.sample]
+        api_rows = frame.iloc[:args.api_rows]
+        t = time.perf_counter()
+        api = publish(Portal(url, token, loader="api"), *targets[2], STANDARD, api_rows, {"run_id": "bench-5"}, set())
+        s = time.perf_counter() - t
+        whole = len(frame) / len(api_rows) * s
+        print(f"first publish   {len(api_rows):>9,} rows {s:7.1f} s {len(api_rows) / s:9,.0f} rows/s  "
+              f"({api.load_path}, API batches; a {len(frame):,}-row table that way: ~{whole:,.0f} s)")
+
         # Anchors, same run, on a sample: plain datastore_upsert (10,000-row batches) and datastore_create
         # with records (50,000-row batches), each into a fresh typed, keyed table.
         package = ckan.action.package_show(id=f"{regency.slug}-harga-pasar")
-        rows = records(frame.iloc[:args.sample])
+        rows = records(sample)
         for label, batch, method in (("plain upsert", 10_000, "upsert"), ("create+records", 50_000, "insert")):
             base = ckan.action.datastore_create(resource={"package_id": package["id"], "name": label},
                                                 fields=datastore_fields(STANDARD),
