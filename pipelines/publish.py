@@ -11,9 +11,10 @@ data dictionary) and a typed DataStore table keyed by the standard's primary key
   (`satudata_datastore_load`: the CSV COPYed, indexed and keyed in one transaction), else ckanext-xloader
   (the CSV uploaded and COPYed by the portal's worker), else large API batches. The table is always created
   first with the standard's types, so no code becomes a number, and the end state is checked.
-- Atomic as the public sees it: a new dataset stays private until it is fully loaded; on an update all
-  changed rows go in one `datastore_upsert` call, which CKAN runs in one transaction, so a rejected row
-  leaves the previous table readable; a bigger change is loaded into a new resource beside the published
+- Atomic as the public sees it: a new dataset stays private until it is fully loaded; on an update the
+  changed rows and vanished keys go in one `satudata_datastore_load` call (without the extension, the
+  changed rows in one `datastore_upsert`), one transaction, so a rejected row leaves the previous table
+  readable; a bigger change is loaded into a new resource beside the published
   one, which replaces it only once complete. Files and the hash are written only after the table is in.
   A run that fails raises `PublishError` with the portal's reason.
 - Updates go through `package_revise` / `resource_patch` (matched by resource name), which never drop
@@ -251,12 +252,18 @@ def _first_load(portal: Portal, resource_id: str, fields: list[dict], standard: 
     rows = records(frame)
     _call(portal, "first load", "datastore_create", resource_id=resource_id, fields=fields,
           primary_key=list(standard.primary_key), records=rows[:FIRST_LOAD_BATCH], force=True)
-    def insert(batch: list[dict]) -> None:
+    batches = [rows[start:start + FIRST_LOAD_BATCH] for start in range(FIRST_LOAD_BATCH, len(rows), FIRST_LOAD_BATCH)]
+
+    def insert(batch: list[dict], **count) -> None:
         _call(portal, "first load", "datastore_upsert", resource_id=resource_id, records=batch, method="insert",
-              force=True)
+              force=True, **count)
+    # CKAN 2.12's upsert cancels the table's pending record-count job; two upserts doing that at once fail
+    # (HTTP 500, rq InvalidJobOperation). So the batches in flight together skip it, and the last one,
+    # sent alone, schedules the count as usual.
     with ThreadPoolExecutor(API_WORKERS) as pool:
-        list(pool.map(insert, [rows[start:start + FIRST_LOAD_BATCH]
-                               for start in range(FIRST_LOAD_BATCH, len(rows), FIRST_LOAD_BATCH)]))
+        list(pool.map(lambda batch: insert(batch, calculate_record_count=False), batches[:-1]))
+    if batches:
+        insert(batches[-1])
     result.rows_sent = len(rows)
     result.load_path = "first-load"
 
@@ -364,17 +371,27 @@ def _replace_table(portal: Portal, package_id: str, table: dict, fields: list[di
 
 def _diff_load(portal: Portal, package_id: str, resource: dict, fields: list[dict], standard: Standard,
                frame: pd.DataFrame, csv: bytes, notes: str, result: PublishResult) -> None:
-    """Only the rows that differ from the published CSV; all of them in one transaction when they fit,
-    else (with a bulk loader) the whole table into a new resource that replaces the published one when complete."""
+    """Only the rows that differ from the published CSV. With the project's portal extension the changed rows
+    and the vanished keys go in one call, one transaction; otherwise the changed rows in one `datastore_upsert`
+    (one transaction) when they fit, and one `datastore_delete` per vanished key. A change too big for one
+    transaction goes, with a bulk loader, into a new resource that replaces the published one when complete."""
     key = list(standard.primary_key)
     mask, gone = changed_rows(portal.download(resource["url"]), csv, key)
     if int(mask.sum()) > ATOMIC_MAX_ROWS and portal.loader != "api":
         _replace_table(portal, package_id, resource, fields, standard, csv, len(frame), notes, result)
         return
-    rows = records(frame[mask.to_numpy()])
+    changed = frame[mask.to_numpy()]
+    result.rows_sent, result.rows_deleted, result.load_path = len(changed), len(gone), "diff"
     # datastore_create on an existing table only adds what is new (fields' info); no rows are touched.
     _call(portal, "update", "datastore_create", resource_id=resource["id"], fields=fields,
           primary_key=key, force=True)
+    if portal.loader == "satudata":
+        if len(changed) or len(gone):
+            _call(portal, "update", "satudata_datastore_load", resource_id=resource["id"], method="upsert",
+                  primary_key=",".join(key), files={"upload": ("berubah.csv", to_csv(changed)),
+                                                    "delete": ("dihapus.csv", to_csv(gone))})
+        return
+    rows = records(changed)
     if len(rows) > ATOMIC_MAX_ROWS:
         result.warnings.append(f"{len(rows)} changed rows sent in batches of {UPDATE_BATCH}: not one transaction")
     size = len(rows) if len(rows) <= ATOMIC_MAX_ROWS else UPDATE_BATCH
@@ -384,8 +401,6 @@ def _diff_load(portal: Portal, package_id: str, resource: dict, fields: list[dic
     for values in gone.itertuples(index=False, name=None):
         filters = dict(zip(key, values))
         _call(portal, "update", "datastore_delete", resource_id=resource["id"], filters=filters, force=True)
-    result.rows_sent, result.rows_deleted = len(rows), len(gone)
-    result.load_path = "diff"
 
 
 def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standard,

@@ -211,11 +211,11 @@ def test_full_text_search_finds_bulk_loaded_rows(target, loader):
 
 
 def test_a_portal_without_a_bulk_loader_gets_the_table_in_api_batches(target, monkeypatch):
-    monkeypatch.setattr(publish_module, "FIRST_LOAD_BATCH", 10_000)
+    monkeypatch.setattr(publish_module, "FIRST_LOAD_BATCH", 5_000)
     frame = large_table()
     result = run_on(target, frame, loader="api")
     assert result.load_path == "first-load" and result.rows_sent == len(frame)
-    assert result.writes.count("datastore_upsert") == 2                   # 10,000 with the create, then 2 batches
+    assert result.writes.count("datastore_upsert") == 4     # 5,000 with the create, 3 batches two at a time, 1 last
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
     pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str), published(frame).astype(str))
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)

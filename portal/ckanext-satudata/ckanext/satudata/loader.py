@@ -1,8 +1,10 @@
-"""``satudata_datastore_load``: a whole CSV into an empty DataStore table, in one transaction.
+"""``satudata_datastore_load``: CSV rows into a DataStore table, in one transaction.
 
-The pipeline creates the table first with ``datastore_create`` (typed from the Satu Data standard), then
-posts the CSV here as ``upload`` with the table's ``primary_key``. Either every row is in, with the
+A first load: the pipeline creates the table with ``datastore_create`` (typed from the Satu Data standard),
+then posts the whole CSV here as ``upload`` with the table's ``primary_key``. Either every row is in, with the
 full-text column filled, the table's indexes and the key, or nothing is (the table stays empty).
+A daily change (``method=upsert``): the changed and new rows, and a CSV of the keys that are gone, applied
+together, so the public sees the old table or the new one, never a mix.
 
 Why not xloader's job: xloader rewrites the file, COPYs it, then fills ``_full_text`` with UPDATEs, which
 writes every row twice. Here the rows are COPYed into an unlogged staging table, the full-text value is
@@ -61,65 +63,126 @@ def _copy_error(error: psycopg2.Error) -> str:
     return f"{error.diag.message_primary} ({context})" if context else str(error.diag.message_primary)
 
 
+def _stage(conn, table: str, columns: list[tuple[str, str]], upload, purpose: str) -> str:
+    """COPY a CSV whose header names exactly ``columns`` (in any order) into a new unlogged table typed like
+    the DataStore table's columns; returns its quoted name. Dropped by the caller, or by the rollback."""
+    header = next(csv.reader(io.StringIO(upload.stream.readline().decode("utf-8-sig"))), [])
+    if sorted(header) != sorted(name for name, _ in columns):
+        raise tk.ValidationError({purpose: [
+            f"the CSV header {header} does not name the columns {[n for n, _ in columns]}"]})
+    stage = identifier(f"_satudata_{purpose}_" + hashlib.sha1(table.encode()).hexdigest()[:16])
+    names = ", ".join(identifier(name) for name, _ in columns)
+    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {stage} AS SELECT {names} FROM {table} WITH NO DATA"))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {stage} ({', '.join(identifier(h) for h in header)}) FROM STDIN "
+                           "WITH (FORMAT csv, ENCODING 'UTF8')", upload.stream)
+    except psycopg2.Error as error:
+        raise tk.ValidationError({purpose: [_copy_error(error)]}) from error
+    finally:
+        cursor.close()
+    return stage
+
+
+def _with_full_text(conn, table: str, stage: str, columns: list[tuple[str, str]]) -> str:
+    """The staged rows with their ``_full_text``, computed by a ``CREATE TABLE AS``, which PostgreSQL runs on
+    every core (inside an ``INSERT ... SELECT`` it would run on one)."""
+    full = identifier("_satudata_full_" + hashlib.sha1(table.encode()).hexdigest()[:16])
+    names = ", ".join(identifier(name) for name, _ in columns)
+    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {full} AS SELECT {names}, {_full_text(columns)} AS _full_text "
+                         f"FROM {stage}"))
+    return full
+
+
+def _fill_empty(conn, resource_id: str, table: str, columns: list[tuple[str, str]], upload,
+                primary_key: list[str]) -> int:
+    conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    if conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+        raise tk.ValidationError({"resource_id": ["the DataStore table is not empty (method upsert changes rows)"]})
+    indexes = _secondary_indexes(conn, table)
+    for name, _ in indexes:   # built again below, once, after the rows are in
+        conn.execute(sa.text(f"DROP INDEX {identifier(name)}"))
+    stage = _stage(conn, table, columns, upload, "upload")
+    full = _with_full_text(conn, table, stage, columns)
+    has_trigger = conn.execute(sa.text(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND tgname = :n)"),
+        {"t": table, "n": FULLTEXT_TRIGGER}).scalar()
+    if has_trigger:   # it would only return early for each row: _full_text is already filled
+        conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {FULLTEXT_TRIGGER}"))
+    names = ", ".join(identifier(name) for name, _ in columns)
+    rows = conn.execute(sa.text(f"INSERT INTO {table} ({names}, _full_text) "
+                                f"SELECT {names}, _full_text FROM {full}")).rowcount
+    if has_trigger:
+        conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {FULLTEXT_TRIGGER}"))
+    conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
+    for _, definition in indexes:
+        conn.execute(sa.text(definition))
+    if primary_key:
+        # CKAN's own code names and builds the key, so datastore_upsert and datastore_info know it.
+        try:
+            create_indexes({"connection": conn}, {"resource_id": resource_id, "primary_key": primary_key})
+        except sa.exc.IntegrityError as error:
+            raise tk.ValidationError({"primary_key": [
+                f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}) from error
+    conn.execute(sa.text(f"ANALYZE {table}"))
+    return rows
+
+
+def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
+            primary_key: list[str]) -> tuple[int, int]:
+    """Rows of ``upload`` written by the key (new keys inserted, known ones updated), keys of ``delete``
+    removed. Readers keep reading the previous rows until the transaction commits; a second writer waits."""
+    if not primary_key or not set(primary_key) <= {name for name, _ in columns}:
+        raise tk.ValidationError({"primary_key": ["method upsert needs the table's key columns"]})
+    conn.execute(sa.text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    stage = _stage(conn, table, columns, upload, "upload")
+    full = _with_full_text(conn, table, stage, columns)
+    names = ", ".join(identifier(name) for name, _ in columns)
+    key = ", ".join(identifier(name) for name in primary_key)
+    updates = ", ".join(f"{identifier(name)} = EXCLUDED.{identifier(name)}"
+                        for name in [n for n, _ in columns if n not in primary_key] + ["_full_text"])
+    try:
+        upserted = conn.execute(sa.text(
+            f"INSERT INTO {table} ({names}, _full_text) SELECT {names}, _full_text FROM {full} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates}")).rowcount
+    except sa.exc.DBAPIError as error:   # a key twice in the upload, or no unique index on the key
+        raise tk.ValidationError({"upload": [str(error.orig.diag.message_primary)]}) from error
+    conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
+    deleted = 0
+    if hasattr(delete, "stream"):
+        keys = _stage(conn, table, [c for c in columns if c[0] in primary_key], delete, "delete")
+        match = " AND ".join(f"t.{identifier(name)} = d.{identifier(name)}" for name in primary_key)
+        deleted = conn.execute(sa.text(f"DELETE FROM {table} t USING {keys} d WHERE {match}")).rowcount
+        conn.execute(sa.text(f"DROP TABLE {keys}"))
+    return upserted, deleted
+
+
 def datastore_load(context, data_dict):
-    """Load ``upload`` (a UTF-8 CSV whose header names every column of the table) into the empty DataStore
-    table of ``resource_id`` and make ``primary_key`` (a list, or comma-separated) its unique key.
-    Returns the number of rows loaded."""
+    """Rows of ``upload`` (a UTF-8 CSV whose header names every column of the table) into the DataStore
+    table of ``resource_id``, in one transaction. ``method``:
+
+    - ``insert`` (default): the table must be empty; it is filled, indexed and ``primary_key`` (a list, or
+      comma-separated) becomes its unique key.
+    - ``upsert``: rows are written by ``primary_key`` (the table's key) and the keys listed in ``delete`` (a
+      CSV of the key columns, optional) are removed.
+
+    Returns the numbers of rows written and deleted."""
     resource_id = tk.get_or_bust(data_dict, "resource_id")
     tk.check_access("datastore_create", context, {"resource_id": resource_id})
+    method = data_dict.get("method", "insert")
+    if method not in ("insert", "upsert"):
+        raise tk.ValidationError({"method": ["insert or upsert"]})
     upload = data_dict.get("upload")
     if not hasattr(upload, "stream"):
         raise tk.ValidationError({"upload": ["a CSV file is required"]})
     primary_key = get_list(data_dict.get("primary_key")) or []
     table = identifier(resource_id)
-    stage = identifier("_satudata_load_" + hashlib.sha1(resource_id.encode()).hexdigest()[:16])
-
     with get_write_engine().begin() as conn:
         if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar():
             raise tk.ObjectNotFound(f"no DataStore table for {resource_id}: create it with datastore_create")
-        conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-        if conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
-            raise tk.ValidationError({"resource_id": ["the DataStore table is not empty"]})
         columns = _columns(conn, table)
-        header = next(csv.reader(io.StringIO(upload.stream.readline().decode("utf-8-sig"))), [])
-        if sorted(header) != sorted(name for name, _ in columns):
-            raise tk.ValidationError({"upload": [
-                f"the CSV header {header} does not name the table's columns {[n for n, _ in columns]}"]})
-
-        indexes = _secondary_indexes(conn, table)
-        for name, _ in indexes:   # built again below, once, after the rows are in
-            conn.execute(sa.text(f"DROP INDEX {identifier(name)}"))
-        names = ", ".join(identifier(name) for name, _ in columns)
-        conn.execute(sa.text(f"CREATE UNLOGGED TABLE {stage} AS SELECT {names} FROM {table} WITH NO DATA"))
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.copy_expert(f"COPY {stage} ({', '.join(identifier(h) for h in header)}) FROM STDIN "
-                               "WITH (FORMAT csv, ENCODING 'UTF8')", upload.stream)
-        except psycopg2.Error as error:
-            raise tk.ValidationError({"upload": [_copy_error(error)]}) from error
-        finally:
-            cursor.close()
-        full = identifier("_satudata_full_" + hashlib.sha1(resource_id.encode()).hexdigest()[:16])
-        conn.execute(sa.text(f"CREATE UNLOGGED TABLE {full} AS SELECT {names}, {_full_text(columns)} AS "
-                             f"_full_text FROM {stage}"))
-        has_trigger = conn.execute(sa.text(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND tgname = :n)"),
-            {"t": table, "n": FULLTEXT_TRIGGER}).scalar()
-        if has_trigger:   # it would only return early for each row: _full_text is already filled
-            conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {FULLTEXT_TRIGGER}"))
-        rows = conn.execute(sa.text(f"INSERT INTO {table} ({names}, _full_text) "
-                                    f"SELECT {names}, _full_text FROM {full}")).rowcount
-        if has_trigger:
-            conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {FULLTEXT_TRIGGER}"))
-        conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
-        for _, definition in indexes:
-            conn.execute(sa.text(definition))
-        if primary_key:
-            # CKAN's own code names and builds the key, so datastore_upsert and datastore_info know it.
-            try:
-                create_indexes({"connection": conn}, {"resource_id": resource_id, "primary_key": primary_key})
-            except sa.exc.IntegrityError as error:
-                raise tk.ValidationError({"primary_key": [
-                    f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}) from error
-        conn.execute(sa.text(f"ANALYZE {table}"))
-    return {"resource_id": resource_id, "rows": rows}
+        if method == "insert":
+            return {"resource_id": resource_id, "rows": _fill_empty(conn, resource_id, table, columns, upload,
+                                                                    primary_key), "deleted": 0}
+        rows, deleted = _upsert(conn, table, columns, upload, data_dict.get("delete"), primary_key)
+        return {"resource_id": resource_id, "rows": rows, "deleted": deleted}
