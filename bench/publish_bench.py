@@ -4,8 +4,8 @@
 
 Prints rows/s for (1) a first publish of a market-price table through `pipelines.publish` (the path it
 picks: on the project's portal, ckanext-satudata's `satudata_datastore_load`), (2) a 1% daily change (only
-changed rows, one `datastore_upsert` call), (3) the unchanged re-run, (4) the same first publish through
-ckanext-xloader (the path for portals without the project's extension), and, measured in the same run on a
+changed rows, one `satudata_datastore_load` upsert call), (3) the unchanged re-run, (4) the same first
+publish through ckanext-xloader (the path for portals without the project's extension), and, measured in the same run on a
 part of the table and extrapolated to all of it, (5) the first publish of 200,000 rows (`--api-rows`) through
 the API path (portals with neither loader: 50,000-row batches, two in flight) and the anchors (6) plain
 `datastore_upsert` in 10,000-row batches and (7) `datastore_create` with records in 50,000-row batches, one at
