@@ -134,6 +134,10 @@ def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
             # Tested on the distinct values, which long tables repeat (1,000,000 market prices: 0.4 s, not 5 s).
             risky = [v for v in text.dropna().unique() if v.startswith(FORMULA_START)]
             out[f.name] = text.where(~text.isin(risky), "'" + text) if risky else text
+        elif f.type == "integer" and pd.api.types.is_float_dtype(out[f.name]):
+            # Whole numbers with gaps (CC112's suppressed counts) are floats in pandas: "7.0", which the
+            # table's int8 refuses in a CSV; as Int64 they are written "7".
+            out[f.name] = out[f.name].astype("Int64")
     return out
 
 

@@ -212,6 +212,22 @@ def test_a_load_that_fails_midway_leaves_the_previous_version(target, loader):
     assert not after["private"]
 
 
+def test_whole_numbers_with_gaps_stay_whole_numbers(target):
+    """CC112 leaves small counts empty; pandas then holds the column as floats, which must not reach the
+    downloads or the int8 table as "7.0"."""
+    frame = market_prices()
+    frame.loc[[2, 5], "harga"] = None
+    assert frame["harga"].dtype == "float64"
+    result = run(target, frame)
+    assert result.load_path == "satudata"
+    resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
+    downloaded = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=30).content), dtype=str)
+    assert downloaded["harga"].isna().sum() == 2 and not downloaded["harga"].dropna().str.contains(r"\.").any()
+    stored = table(target, resource["id"])
+    assert stored["harga"].isna().sum() == 2
+    assert sorted(stored["harga"].dropna().astype(int)) == sorted(frame["harga"].dropna().astype(int))
+
+
 def test_terbatas_is_private_and_tertutup_is_never_sent(target):
     limited = dataclasses.replace(STANDARD, metadata={**STANDARD.metadata, "klasifikasi": "Terbatas"})
     run(target, market_prices(), standard=limited)
