@@ -44,7 +44,8 @@ PROFILE = "satudata-publish/2"        # part of the content hash: a new publishi
 BULK_LOADERS = ("satudata", "xloader")  # portal extensions that load a whole table, quickest first
 FIRST_LOAD_BATCH = 50_000             # rows per call on a first load (the dataset is still private)
 API_WORKERS = 2                       # first-load batches in flight at once: 2.4x one at a time, 3 is slower
-ATOMIC_MAX_ROWS = 250_000             # changed rows sent in one call (one transaction); above, in batches
+ATOMIC_MAX_ROWS = 250_000             # changed rows sent in one call (one transaction); above, the table is
+                                      # reloaded whole through a bulk loader, or sent in batches (API only)
 UPDATE_BATCH = 50_000
 XLOADER_MIN_ROWS = 20_000             # below this the API is as quick as a round trip through xloader's worker
 XLOADER_TIMEOUT_S = 1800              # a load not finished by then fails the run

@@ -30,6 +30,16 @@ from ckanext.datastore.helpers import get_list
 FULLTEXT_TRIGGER = "zfulltext"   # the trigger datastore_create puts on every table
 
 
+def _names(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(identifier(name) for name, _ in columns)
+
+
+def _scratch(table: str, purpose: str) -> str:
+    """A working table's quoted name, one per DataStore table and purpose; the ``_`` keeps it out of CKAN's
+    table list (``_table_metadata``)."""
+    return identifier(f"_satudata_{purpose}_" + hashlib.sha1(table.encode()).hexdigest()[:16])
+
+
 def _columns(conn, table: str) -> list[tuple[str, str]]:
     """The table's own columns (not ``_id``, ``_full_text``), in table order, with their types."""
     rows = conn.execute(sa.text(
@@ -70,9 +80,8 @@ def _stage(conn, table: str, columns: list[tuple[str, str]], upload, purpose: st
     if sorted(header) != sorted(name for name, _ in columns):
         raise tk.ValidationError({purpose: [
             f"the CSV header {header} does not name the columns {[n for n, _ in columns]}"]})
-    stage = identifier(f"_satudata_{purpose}_" + hashlib.sha1(table.encode()).hexdigest()[:16])
-    names = ", ".join(identifier(name) for name, _ in columns)
-    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {stage} AS SELECT {names} FROM {table} WITH NO DATA"))
+    stage = _scratch(table, purpose)
+    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {stage} AS SELECT {_names(columns)} FROM {table} WITH NO DATA"))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.copy_expert(f"COPY {stage} ({', '.join(identifier(h) for h in header)}) FROM STDIN "
@@ -87,10 +96,9 @@ def _stage(conn, table: str, columns: list[tuple[str, str]], upload, purpose: st
 def _with_full_text(conn, table: str, stage: str, columns: list[tuple[str, str]]) -> str:
     """The staged rows with their ``_full_text``, computed by a ``CREATE TABLE AS``, which PostgreSQL runs on
     every core (inside an ``INSERT ... SELECT`` it would run on one)."""
-    full = identifier("_satudata_full_" + hashlib.sha1(table.encode()).hexdigest()[:16])
-    names = ", ".join(identifier(name) for name, _ in columns)
-    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {full} AS SELECT {names}, {_full_text(columns)} AS _full_text "
-                         f"FROM {stage}"))
+    full = _scratch(table, "full")
+    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {full} AS SELECT {_names(columns)}, {_full_text(columns)} "
+                         f"AS _full_text FROM {stage}"))
     return full
 
 
@@ -109,7 +117,7 @@ def _fill_empty(conn, resource_id: str, table: str, columns: list[tuple[str, str
         {"t": table, "n": FULLTEXT_TRIGGER}).scalar()
     if has_trigger:   # it would only return early for each row: _full_text is already filled
         conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {FULLTEXT_TRIGGER}"))
-    names = ", ".join(identifier(name) for name, _ in columns)
+    names = _names(columns)
     rows = conn.execute(sa.text(f"INSERT INTO {table} ({names}, _full_text) "
                                 f"SELECT {names}, _full_text FROM {full}")).rowcount
     if has_trigger:
@@ -137,7 +145,7 @@ def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
     conn.execute(sa.text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
     stage = _stage(conn, table, columns, upload, "upload")
     full = _with_full_text(conn, table, stage, columns)
-    names = ", ".join(identifier(name) for name, _ in columns)
+    names = _names(columns)
     key = ", ".join(identifier(name) for name in primary_key)
     updates = ", ".join(f"{identifier(name)} = EXCLUDED.{identifier(name)}"
                         for name in [n for n, _ in columns if n not in primary_key] + ["_full_text"])
