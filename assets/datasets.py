@@ -2,6 +2,7 @@
 -> warehouse (partitioned by month, see assets/periods.py) -> portal. Everything here is wiring; the work
 happens in `pipelines`."""
 
+import warnings
 from datetime import timedelta
 
 import dagster as dg
@@ -21,9 +22,10 @@ from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import load_standard
-from pipelines.validation import validate
 
 PREVIEW_ROWS = 10
+# `backfill_policy` (one run for a range of months) is marked beta; it is the documented way and we rely on it.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 def retry_policy(retry: dict) -> dg.RetryPolicy:
@@ -57,9 +59,8 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
               description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
     def raw(context: dg.AssetExecutionContext, state: StateResource):
         archive = state.archive()
-        memo = state.source_memo / regency.slug / dataset.name
         files = [archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
-                 for d in sources.pull(dataset.source, memo)]
+                 for d in sources.pull(dataset.source, state.memo(regency.slug, dataset.name))]
         if not files:
             context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} "
                              f"({dataset.source.kind})")
@@ -101,6 +102,9 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
                     description=f"Great Expectations: standar Satu Data {standard.ref}. Gagal = karantina.")
     def meets_standard(staged: ParsedBatch, regions: pd.DataFrame, edition_changes: pd.DataFrame,
                        data_induk: dict, state: StateResource) -> dg.AssetCheckResult:
+        # Great Expectations takes ~4 s to import: loaded by the first check that runs, not by every process
+        # that loads the definitions (the UI, the daemon, a run with nothing new).
+        from pipelines.validation import validate
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
                       for f in standard.fields if f.code_list}
         outcome = validate(staged.path, standard, code_lists, references=data_induk.get(regency.slug, {}),
@@ -147,6 +151,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
         count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
         return dg.MaterializeResult(metadata={"rows": count, "inserted": merged.inserted,
                                               "updated": merged.updated, "unchanged": merged.unchanged,
+                                              "deleted": merged.deleted, "version": merged.version,
                                               "table": warehouse.table_name(standard)})
 
     @dg.asset(key=[*prefix, "portal"], group_name=group, tags=tags, kinds={"ckan"},
@@ -164,15 +169,18 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
                                     f"waiting for a walidata's approval of {standard.ref}")
                 return dg.MaterializeResult(metadata={"publication_status": decided, "changed": False,
                                                       "api_writes": 0, "standard": standard.ref})
-        frame = warehouse.read_published(warehouse_db.engine(), standard, regency.code)
+        # What the portal lacks of the warehouse is read from the warehouse's versions, not from the batch.
+        table = warehouse.PublishedTable(warehouse_db.engine(), standard, regency.code)
         released = decision_for(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files))
         provenance = {"run_id": context.run_id, "raw_sha256": " ".join(f.sha256 for f in batch.files),
                       "validation_status": "Dirilis walidata" if released else "Lolos"}
-        result = publish(portal.client(), regency, dataset, standard, frame, provenance, district_codes(regions),
+        result = publish(portal.client(), regency, dataset, standard, table, provenance, district_codes(regions),
                          downloads=ALL_DOWNLOADS)
+        sources.settle(state.memo(regency.slug, dataset.name))   # published: the source may move on
         return dg.MaterializeResult(metadata={
             "publication_status": "published", "url": dg.MetadataValue.url(result.url),
-            "changed": result.changed, "rows": len(frame),
+            "changed": result.changed, "load_path": result.load_path, "rows_sent": result.rows_sent,
+            "rows_deleted": result.rows_deleted, "versions": dg.MetadataValue.json(result.versions),
             "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
 
     return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard, on_time])

@@ -33,29 +33,41 @@ def province_definitions(target: Portal, regencies: list[Regency]) -> dg.Definit
 
 def _asset(target: Portal, resource_key: str, standard: Standard, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     province = target.province
+    name = f"{province.slug}__{standard.name.replace('-', '_')}"
     follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
               & dg.AutomationCondition.all_deps_blocking_checks_passed())
 
-    @dg.asset(key=[province.slug, standard.name.replace("-", "_"), "portal"], group_name=province.slug,
-              tags={"province": province.slug}, kinds={"ckan"}, deps=deps, pool="ckan_portal",
-              ins={"regions": dg.AssetIn(key=REGIONS_KEY)}, automation_condition=follow,
-              required_resource_keys={resource_key, "warehouse_db"},
-              retry_policy=retry_policy(load_pipeline_config()["retry"]),
-              description=f"{standard.title}: data terpadu semua kabupaten/kota {province.name}, diterbitkan ke "
-                          f"portal {target.name} / every regency's rows, published to the province's portal.")
-    def province_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame) -> dg.MaterializeResult:
-        frame = warehouse.read_province(context.resources.warehouse_db.engine(), standard, province.code)
-        if frame.empty:
+    @dg.op(name=f"{name}__publish", required_resource_keys={resource_key, "warehouse_db"}, pool="ckan_portal",
+           ins={"regions": dg.In(), "merged": dg.In(dg.Nothing)}, tags={"province": province.slug},
+           retry_policy=retry_policy(load_pipeline_config()["retry"]))
+    def publish_province(context: dg.OpExecutionContext, regions: pd.DataFrame) -> dg.Output:
+        table = warehouse.PublishedTable(context.resources.warehouse_db.engine(), standard, province.code,
+                                         with_regency=True)
+        if not table.coverage()[2]:
             context.log.info(f"{standard.ref}: belum ada data kabupaten/kota / no regency data yet")
-            return dg.MaterializeResult(metadata={"publication_status": "kosong / empty", "rows": 0})
+            return dg.Output(None, metadata={"publication_status": "kosong / empty", "rows": 0})
         regency, dataset = publication(province, standard)
         portal: PortalResource = getattr(context.resources, resource_key)
-        result = publish(portal.client(), regency, dataset, province_standard(standard), frame,
+        result = publish(portal.client(), regency, dataset, province_standard(standard), table,
                          {"run_id": context.run_id}, district_codes(regions), downloads=ALL_DOWNLOADS)
-        return dg.MaterializeResult(metadata={
+        return dg.Output(None, metadata={
             "publication_status": "published", "url": dg.MetadataValue.url(result.url),
-            "changed": result.changed, "rows": len(frame),
-            "regencies": dg.MetadataValue.json(sorted(frame[warehouse.REGION_KEY].unique().tolist())),
+            "changed": result.changed, "rows_sent": result.rows_sent, "rows_deleted": result.rows_deleted,
+            "regencies": dg.MetadataValue.json(sorted(result.versions)),
             "api_writes": len(result.writes), "load_path": result.load_path})
+
+    # The regencies' warehouse steps arrive as one fan-in input: the province publishes when at least one
+    # of them merged in this run (its change set), and is skipped only when none did (nothing new anywhere).
+    # One input per regency would skip it as soon as any single regency had nothing new.
+    ins = {"regions": dg.AssetIn(key=REGIONS_KEY)} | {
+        f"regency_{n}": dg.AssetIn(key=key, dagster_type=dg.Nothing) for n, key in enumerate(deps)}
+
+    @dg.graph_asset(key=[province.slug, standard.name.replace("-", "_"), "portal"], group_name=province.slug,
+                    tags={"province": province.slug}, kinds={"ckan"}, ins=ins, automation_condition=follow,
+                    description=f"{standard.title}: data terpadu semua kabupaten/kota {province.name}, diterbitkan "
+                                f"ke portal {target.name} / every regency's rows, published to the province's "
+                                f"portal.")
+    def province_dataset(regions, **merged):
+        return publish_province(regions=regions, merged=list(merged.values()))
 
     return province_dataset

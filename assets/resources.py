@@ -30,9 +30,9 @@ class StateResource(dg.ConfigurableResource):
         """Parsed batches as Parquet files, one folder per regency and dataset."""
         return Path(self.root) / "staged"
 
-    @property
-    def source_memo(self) -> Path:
-        return Path(self.root) / "sources"
+    def memo(self, regency: str, dataset: str) -> Path:
+        """Where a dataset's source remembers its position (see `pipelines.sources.settle`)."""
+        return Path(self.root) / "sources" / regency / dataset
 
     @property
     def reference_cache(self) -> Path:

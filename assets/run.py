@@ -47,9 +47,11 @@ def _summary(step: str, meta: dict) -> str:
         return f": {len(value['files'])} berkas / files, {value['bytes']:,} bytes"
     if step == "warehouse":
         return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
-                f"sama / unchanged {value['unchanged']}")
+                f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}")
     if step == "portal" and "url" in value:
-        return f": {value['url']} (berubah / changed: {value['changed']}, API writes: {value['api_writes']})"
+        sent = f", baris dikirim / rows sent {value['rows_sent']}, dihapus / deleted {value['rows_deleted']}" \
+            if value.get("changed") and "rows_sent" in value else ""
+        return f": {value['url']} (berubah / changed: {value['changed']}{sent}, API writes: {value['api_writes']})"
     if step == "portal":
         return f": {value['publication_status']} (menunggu persetujuan / waiting for approval)"
     return ""

@@ -5,8 +5,6 @@ data dictionary and the DataStore definition of its table."""
 import csv
 import io
 
-import pandas as pd
-
 from pipelines.catalogue import Dataset, Regency
 from pipelines.standard import Standard
 
@@ -24,19 +22,11 @@ def package_name(regency: Regency, dataset: Dataset) -> str:
     return f"{regency.slug}-{dataset.name}"
 
 
-def period(frame: pd.DataFrame, standard: Standard) -> tuple[str, str]:
-    """First and last date the data covers, from the standard's first date field."""
-    dates = [f.name for f in standard.fields if f.type in ("date", "datetime")]
-    if not dates or frame.empty:
-        return "", ""
-    column = pd.to_datetime(frame[dates[0]])
-    return column.min().date().isoformat(), column.max().date().isoformat()
-
-
-def satudata_fields(regency: Regency, dataset: Dataset, standard: Standard, frame: pd.DataFrame) -> dict:
-    """The Satu Data block: every field the portal's schema requires is always present."""
+def satudata_fields(regency: Regency, dataset: Dataset, standard: Standard, period: tuple[str, str]) -> dict:
+    """The Satu Data block: every field the portal's schema requires is always present. `period`: the first
+    and last date the table covers (its coverage field), or empty."""
     meta = standard.metadata
-    start, end = period(frame, standard)
+    start, end = period
     units = sorted({f.metadata["satuan"] for f in standard.fields if "satuan" in f.metadata}) or [meta["satuan"]]
     fields = {
         "produsen_data": dataset.agency.name,
@@ -57,7 +47,7 @@ def satudata_fields(regency: Regency, dataset: Dataset, standard: Standard, fram
     return fields
 
 
-def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame: pd.DataFrame) -> dict:
+def package_fields(regency: Regency, dataset: Dataset, standard: Standard, period: tuple[str, str]) -> dict:
     """The dataset's metadata as CKAN fields: core fields, the Satu Data block as top-level scheming
     fields, and the pillar's group."""
     meta = standard.metadata
@@ -73,7 +63,7 @@ def package_fields(regency: Regency, dataset: Dataset, standard: Standard, frame
         "tags": [{"name": t} for t in meta.get("tags", [])],
         "groups": [{"name": meta["pilar"]}],
         "private": meta["klasifikasi"] != "Terbuka",
-        **satudata_fields(regency, dataset, standard, frame),
+        **satudata_fields(regency, dataset, standard, period),
     }
 
 

@@ -75,6 +75,11 @@ class Standard:
         """The fields that may be published: never those marked personal."""
         return [f for f in self.fields if not f.personal]
 
+    @property
+    def coverage_field(self) -> str | None:
+        """The date field whose first and last value say what period a table covers (periode_awal/akhir)."""
+        return next((f.name for f in self.fields if f.type in ("date", "datetime")), None)
+
 
 def _field(raw: dict, where: str) -> Field:
     name = raw.get("name")

@@ -14,12 +14,14 @@ a failed or killed load leaves the warehouse as it was. A standard that gains a 
 an Alembic operation; tables that hold history are never dropped."""
 
 import hashlib
-import io
+import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import sqlalchemy as sa
@@ -38,8 +40,10 @@ class DuckDBImpl(DefaultImpl):
 REGION_KEY = "kode_kabupaten"  # every fact carries its regency so regencies merge into one table
 AGENCY_KEY = "agency"          # and the agency (OPD) that produced it
 LAYERS = ("staging", "core", "marts")
+# `_version`: the warehouse version (per table and regency, see `merge`) that last wrote the row; the portal
+# asks for the rows above the version it holds.
 LINEAGE = {"_source_file": sa.Text, "_source_sha256": sa.Text, "_source_row": sa.BigInteger,
-           "_batch_id": sa.Text, "_run_id": sa.Text, "_loaded_at": sa.DateTime}
+           "_batch_id": sa.Text, "_run_id": sa.Text, "_loaded_at": sa.DateTime, "_version": sa.BigInteger}
 SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "date": sa.Date,
              "datetime": sa.DateTime, "boolean": sa.Boolean}
 SQL_CASTS = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE PRECISION", "date": "DATE",
@@ -52,6 +56,22 @@ class MergeResult:
     inserted: int
     updated: int
     unchanged: int
+    deleted: int = 0
+    version: int = 0      # the warehouse version this merge produced (0: it changed nothing)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What a portal copy lacks of the warehouse: the public rows written and the keys deleted after the
+    versions it holds (`since`, per regency), up to `versions`. `since` empty: the whole table."""
+    since: dict[str, int]
+    versions: dict[str, int]
+    upserts: pd.DataFrame
+    deletes: pd.DataFrame
+
+    @property
+    def whole(self) -> bool:
+        return not self.since
 
 
 def table_name(standard: Standard) -> str:
@@ -87,7 +107,15 @@ def load_log_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table("load_log", metadata, sa.Column("table_name", sa.Text), sa.Column(REGION_KEY, sa.Text),
                     sa.Column("batch", sa.Text), sa.Column("content_sha256", sa.Text), sa.Column("run_id", sa.Text),
                     sa.Column("loaded_at", sa.DateTime), sa.Column("inserted", sa.BigInteger),
-                    sa.Column("updated", sa.BigInteger), sa.Column("rows", sa.BigInteger), schema="core")
+                    sa.Column("updated", sa.BigInteger), sa.Column("rows", sa.BigInteger),
+                    sa.Column("deleted", sa.BigInteger), sa.Column("version", sa.BigInteger), schema="core")
+
+
+def deleted_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
+    """Keys a merge deleted, with the version that deleted them: the deletes of a change set."""
+    keys = [sa.Column(f.name, SQL_TYPES[f.type]) for f in standard.fields if f.name in standard.primary_key]
+    return sa.Table(f"{table_name(standard)}_deleted", metadata, sa.Column(REGION_KEY, sa.Text), *keys,
+                    sa.Column("_version", sa.BigInteger), sa.Column("_deleted_at", sa.DateTime), schema="core")
 
 
 def _slices(rows: pd.DataFrame | Path) -> Iterator[pd.DataFrame]:
@@ -165,7 +193,7 @@ def _migrate(connection: sa.Connection, table: sa.Table) -> bool:
 def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     metadata = sa.MetaData()
     tables = [fact_table(standard, metadata), history_table(standard, metadata), staging_table(standard, metadata),
-              load_log_table(metadata)]
+              load_log_table(metadata), deleted_table(standard, metadata)]
     with engine.begin() as connection:
         _ensure_layers(connection)
         changed = [_migrate(connection, table) for table in tables]
@@ -173,43 +201,54 @@ def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
                                           "'marts' AND table_name = :name"), {"name": table_name(standard)}).scalar()
         if any(changed) or not mart:
             _create_mart(connection, standard)
+        if connection.dialect.name == "postgresql":   # DuckDB's zone maps serve `_version >` scans without one
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {tables[0].name}_version "
+                                       f"ON core.{tables[0].name} ({REGION_KEY}, _version)")
     return tables[0]
+
+
+def _typed_select(raw, rows: pd.DataFrame | Path, types: dict[str, str], constants: dict) -> str:
+    """On a DuckDB connection, register the batch (a frame or the staged Parquet file, scanned, never loaded
+    whole) as `incoming_rows` and return the SELECT that casts it to `types`, constants bound as `$c<n>`."""
+    columns = list(types)
+    if isinstance(rows, pd.DataFrame):
+        raw.register("incoming_rows", rows[[c for c in columns if c not in constants]])
+    else:
+        raw.register("incoming_rows", raw.read_parquet(str(rows)))
+    sources = [f"$c{n}" if c in constants else f'"{c}"' for n, c in enumerate(columns)]
+    casts = ", ".join(f'CAST({s} AS {t}) AS "{c}"' for s, (c, t) in zip(sources, types.items()))
+    return f"SELECT {casts} FROM incoming_rows"
 
 
 def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str, str],
            constants: dict | None = None) -> None:
     """Bulk-load a DataFrame or a staged Parquet file into the typed temporary table `incoming` (column ->
     SQL type; `constants` are columns with one value for every row) with the engine's own fast path: DuckDB
-    scans the frame or the file, PostgreSQL parses CSV in COPY straight into the types, a slice at a time."""
+    scans the frame or the file; for PostgreSQL an in-memory DuckDB writes it as CSV (several times quicker
+    than pandas) into a private temporary file that COPY parses straight into the types."""
     constants = constants or {}
-    columns = list(types)
+    values = {f"c{n}": constants[c] for n, c in enumerate(types) if c in constants}
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
-        if isinstance(rows, pd.DataFrame):
-            raw.register("incoming_rows", rows[[c for c in columns if c not in constants]])
-        else:
-            raw.register("incoming_rows", raw.read_parquet(str(rows)))
-        sources = [f"$c{n}" if c in constants else f'"{c}"' for n, c in enumerate(columns)]
-        casts = ", ".join(f'CAST({s} AS {t}) AS "{c}"' for s, (c, t) in zip(sources, types.items()))
-        values = {f"c{n}": constants[c] for n, c in enumerate(columns) if c in constants}
-        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {casts} FROM incoming_rows", values)
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_typed_select(raw, rows, types, constants)}",
+                    values)
         raw.unregister("incoming_rows")
         return
     if connection.dialect.name != "postgresql":
         raise NotImplementedError(f"warehouse engine {connection.dialect.name!r} is not supported")
     typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
     connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
-    names = ", ".join(f'"{c}"' for c in columns)
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-            for piece in _slices(rows):
-                out = piece[[c for c in columns if c not in constants]].assign(**constants)[columns]
-                for column, kind in types.items():   # DATE columns take the day only; timestamps keep microseconds
-                    if kind == "DATE" and pd.api.types.is_datetime64_any_dtype(out[column]):
-                        out[column] = out[column].dt.strftime("%Y-%m-%d")
-                buffer = io.StringIO()
-                out.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
-                copy.write(buffer.getvalue())
+    names = ", ".join(f'"{c}"' for c in types)
+    with tempfile.TemporaryDirectory(prefix="satudata-stage-") as folder, \
+            duckdb.connect(config=settings.duckdb_config()) as local:
+        csv = Path(folder) / "incoming.csv"
+        local.execute(f"COPY ({_typed_select(local, rows, types, constants)}) TO '{csv}' "
+                      "(FORMAT csv, HEADER false, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')",
+                      values)
+        with connection.connection.driver_connection.cursor() as cursor, csv.open("rb") as source:
+            with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+                while block := source.read(1 << 20):
+                    copy.write(block)
 
 
 def _region_field(standard: Standard) -> str | None:
@@ -251,8 +290,16 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
     agency_rows = pd.DataFrame(agencies, columns=["agency", "name", "regency_code"])
     tables = dimension_tables(sa.MetaData())
     frames = {"dim_region": region_rows, "dim_time": time_rows, "dim_agency": agency_rows}
+    digest = hashlib.sha256(b"".join(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
+                                     for frame in frames.values())).hexdigest()
     with engine.begin() as connection:
         _ensure_layers(connection)
+        # The same regions, calendar and agencies as last time: nothing to write (every run passes here).
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS core.dimensions_loaded (digest TEXT)")
+        if connection.exec_driver_sql("SELECT digest FROM core.dimensions_loaded").all() == [(digest,)]:
+            return {name: len(frame) for name, frame in frames.items()}
+        connection.exec_driver_sql("DELETE FROM core.dimensions_loaded")
+        connection.execute(sa.text("INSERT INTO core.dimensions_loaded VALUES (:digest)"), {"digest": digest})
         for name, table in tables.items():
             table.create(connection, checkfirst=True)
             connection.exec_driver_sql(f"DELETE FROM core.{name}")
@@ -263,11 +310,27 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
     return {name: len(frame) for name, frame in frames.items()}
 
 
+def _next_version(connection: sa.Connection, table: str, regency_code: str) -> int:
+    """The version a merge writes: one more than the regency's last. On PostgreSQL merges of a table take
+    turns (a transaction lock), so versions commit in order and a reader never skips one still in flight;
+    DuckDB allows one writer at a time anyway."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"core.{table}"})
+    log = load_log_table(sa.MetaData())
+    # Fetched to the end (`all`): DuckDB refuses the bulk staging that follows while a result is open.
+    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(log.c.version), 0)).where(
+        log.c.table_name == table, log.c[REGION_KEY] == regency_code)).all()[0][0]) + 1
+
+
 def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, regency_code: str, batch: str,
           run_id: str, agency: str = "") -> MergeResult:
-    """Upsert the batch by (regency, primary key). Rows equal to what is stored are not touched, so their
-    lineage keeps pointing at the batch that first delivered them; a changed row's earlier version moves
-    to the history table. The batch itself is kept in staging, once per batch.
+    """Upsert the batch by (regency, primary key) and delete what the batch no longer holds, as one new
+    version of the regency's table. Rows equal to what is stored are not touched, so their lineage keeps
+    pointing at the batch that first delivered them; a changed or deleted row's earlier version moves to
+    the history table. A batch speaks for the periods it holds: a key of a period value (e.g. a day) the
+    batch delivers, absent from it, is deleted; periods the batch does not deliver stay as they are (a
+    standard without a period field never deletes). Every written row carries the new `_version` and every
+    deleted key is kept in `<table>_deleted` with it: together the change set `changes` hands the portal.
     A batch whose content equals the regency's last merged one is recognised by its digest and costs no
     load at all. `rows` is a DataFrame or a staged Parquet file (read in bounded memory)."""
     table = ensure_table(engine, standard)
@@ -281,12 +344,11 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
     if last == digest:
         return MergeResult(0, 0, count)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    constants = {REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
-                 "_loaded_at": now}
     columns = [c.name for c in table.columns]
     types = {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
         REGION_KEY: "TEXT", AGENCY_KEY: "TEXT", "_source_file": "TEXT", "_source_sha256": "TEXT",
-        "_source_row": "BIGINT", "_batch_id": "TEXT", "_run_id": "TEXT", "_loaded_at": "TIMESTAMP"}
+        "_source_row": "BIGINT", "_batch_id": "TEXT", "_run_id": "TEXT", "_loaded_at": "TIMESTAMP",
+        "_version": "BIGINT"}
     key = [REGION_KEY, *standard.primary_key]
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
     name = f"core.{table.name}"
@@ -294,22 +356,41 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
     changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
+    listed = ", ".join(f'"{c}"' for c in columns)
+    from_t = ", ".join(f't."{c}"' for c in columns)
+    keys = ", ".join(f'"{k}"' for k in key)
+    stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
     with engine.begin() as connection:
+        version = _next_version(connection, table.name, regency_code)
+        constants = {REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
+                     "_loaded_at": now, "_version": version}
         _stage(connection, rows, {c: types[c] for c in columns}, constants)
-        listed = ", ".join(f'"{c}"' for c in columns)
         # Only the rows that are new or differ go further: one join instead of pushing every row of the
         # batch through the key index (a daily re-send changes a few rows of a large table).
         connection.exec_driver_sql(
             f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
             f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
+        deleted = 0
+        if standard.period_field:
+            period = f'"{standard.period_field}"'
+            connection.execute(sa.text(
+                f"CREATE TEMP TABLE gone AS SELECT {from_t} FROM {name} t WHERE t.{REGION_KEY} = :regency "
+                f"AND t.{period} IN (SELECT DISTINCT {period} FROM incoming) "
+                f"AND NOT EXISTS (SELECT 1 FROM incoming s WHERE {join})"), {"regency": regency_code})
+            deleted = int(connection.exec_driver_sql("SELECT count(*) FROM gone").scalar())
         counts = connection.exec_driver_sql(
             "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
-        stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
         connection.exec_driver_sql(
             f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
-            f"SELECT {', '.join(f't.{chr(34)}{c}{chr(34)}' for c in columns)}, t._loaded_at, {stamp} "
+            f"SELECT {from_t}, t._loaded_at, {stamp} "
             f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
-        keys = ", ".join(f'"{k}"' for k in key)
+        if deleted:
+            pk = ", ".join(f'"{k}"' for k in key)
+            connection.exec_driver_sql(f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
+                                       f"SELECT {listed}, _loaded_at, {stamp} FROM gone")
+            connection.exec_driver_sql(f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
+                                       f"SELECT {pk}, {version}, {stamp} FROM gone")
+            connection.exec_driver_sql(f"DELETE FROM {name} t USING gone s WHERE {join}")
         # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
         connection.exec_driver_sql(
             f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({keys}) '
@@ -320,38 +401,124 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
         if not staged:
             connection.exec_driver_sql(
                 f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM incoming")
+        inserted, updated = int(counts[0]), int(counts[1])
+        wrote = bool(inserted or updated or deleted)
         connection.execute(log.insert().values(
             table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
-            loaded_at=now, inserted=int(counts[0]), updated=int(counts[1]), rows=count))
-        connection.exec_driver_sql("DROP TABLE changed_incoming")
-        connection.exec_driver_sql("DROP TABLE incoming")
-    inserted, updated = int(counts[0]), int(counts[1])
-    return MergeResult(inserted, updated, count - inserted - updated)
+            loaded_at=now, inserted=inserted, updated=updated, rows=count, deleted=deleted,
+            version=version if wrote else None))
+        for temporary in ("changed_incoming", "incoming", *(("gone",) if standard.period_field else ())):
+            connection.exec_driver_sql(f"DROP TABLE {temporary}")
+    return MergeResult(inserted, updated, count - inserted - updated, deleted, version if wrote else 0)
+
+
+def _scope(regencies: str) -> str:
+    """A regency code (`64.09`) selects that regency's rows, a province code (`64`) all its regencies'."""
+    return f"({REGION_KEY} = :scope OR {REGION_KEY} LIKE :scope_prefix)"
+
+
+def _frame(connection: sa.Connection, sql: str, params: dict, columns: list[str]) -> pd.DataFrame:
+    """A query's rows as a DataFrame through the driver's bulk path (DuckDB's own DataFrame; psycopg's
+    rows), several times quicker than SQLAlchemy's row objects for a whole table. `sql` uses `:name` parameters."""
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "duckdb":
+        return raw.execute(re.sub(r":(\w+)", r"$\1", sql), params).df()
+    with raw.cursor() as cursor:
+        cursor.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def versions(engine: sa.Engine, standard: Standard, regencies: str) -> dict[str, int]:
+    """The warehouse version of each regency's table in the scope (see `_scope`): what a portal copy that
+    is up to date holds."""
+    ensure_table(engine, standard)
+    with engine.connect() as connection:
+        return _versions(connection, standard, regencies)
+
+
+def _versions(connection: sa.Connection, standard: Standard, regencies: str) -> dict[str, int]:
+    found = connection.execute(sa.text(
+        f"SELECT {REGION_KEY}, max(version) FROM core.load_log WHERE table_name = :table AND {_scope(regencies)} "
+        f"AND version IS NOT NULL GROUP BY {REGION_KEY}"),
+        {"table": table_name(standard), "scope": regencies, "scope_prefix": f"{regencies}.%"}).all()
+    return {code: int(version) for code, version in found}
+
+
+def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[str, int],
+            with_regency: bool = False) -> ChangeSet:
+    """The change set from the versions `since` (per regency; empty: the whole table) to the current ones,
+    read in one snapshot: the public fields of rows written after `since` and the keys deleted after it and
+    not written again. `with_regency` leads each row with the regency's code and name (a province's
+    integrated table, keyed by regency). Only the changed rows are read, through an index on
+    (regency, `_version`) on PostgreSQL."""
+    ensure_table(engine, standard)
+    name = table_name(standard)
+    public = [f.name for f in standard.public_fields]
+    lead = [REGION_KEY, "nama_kabupaten"] if with_regency else []
+    key = ([REGION_KEY] if with_regency else []) + list(standard.primary_key)
+    params: dict = {"scope": regencies, "scope_prefix": f"{regencies}.%"}
+    newer = []
+    for n, (code, version) in enumerate(sorted(since.items())):
+        newer.append(f"({REGION_KEY} = :r{n} AND coalesce(_version, 0) > :v{n})")
+        params |= {f"r{n}": code, f"v{n}": version}
+    if since:
+        listed = ", ".join(f":r{n}" for n in range(len(since)))
+        newer.append(f"{REGION_KEY} NOT IN ({listed})")   # a regency the copy has never held: all its rows
+    where = f"{_scope(regencies)}" + (f" AND ({' OR '.join(newer)})" if newer else "")
+    selected = ", ".join([*(f"{REGION_KEY}, regency_name AS nama_kabupaten",) * bool(with_regency),
+                          *(f'"{c}"' for c in public)])
+    source = f"marts.{name}" if with_regency else f"core.{name}"
+    order = ", ".join(f'"{k}"' for k in key)
+    quoted_key = ", ".join(f'd."{k}"' for k in key)
+    match = " AND ".join(f'c."{k}" = d."{k}"' for k in [REGION_KEY, *standard.primary_key])
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        current = _versions(connection, standard, regencies)
+        if any(not isinstance(v, int) or v > current.get(r, 0) for r, v in since.items()):
+            return changes(engine, standard, regencies, {}, with_regency)   # a copy of another warehouse
+        upserts = _frame(connection, f"SELECT {selected} FROM {source} WHERE {where} ORDER BY {order}", params,
+                         [*lead, *public])
+        deletes = _frame(connection, f"SELECT DISTINCT {quoted_key} FROM core.{name}_deleted d WHERE "
+                         f"{where.replace(REGION_KEY, 'd.' + REGION_KEY).replace('_version', 'd._version')} "
+                         f"AND NOT EXISTS (SELECT 1 FROM core.{name} c WHERE {match})", params, key) \
+            if since else pd.DataFrame(columns=key)
+        connection.rollback()
+    return ChangeSet(dict(since), current, upserts, deletes)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A standard's table as a portal dataset carries it: one regency's rows (`scope` its code), or a
+    province's integrated rows (`scope` the province code, `with_regency`). What `publish.publish` reads."""
+    engine: sa.Engine
+    standard: Standard
+    scope: str
+    with_regency: bool = False
+
+    def changes(self, since: dict) -> ChangeSet:
+        return changes(self.engine, self.standard, self.scope, since, self.with_regency)
+
+    def coverage(self) -> tuple[str, str, int]:
+        return coverage(self.engine, self.standard, self.scope)
 
 
 def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> pd.DataFrame:
     """The standard's public fields of one regency, in key order: personal fields never leave the warehouse."""
-    table = ensure_table(engine, standard)
-    names = [f.name for f in standard.public_fields]
-    columns = [table.c[f] for f in names]
-    query = sa.select(*columns).where(table.c[REGION_KEY] == regency_code) \
-        .order_by(*[table.c[k] for k in standard.primary_key])
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).mappings().all(), columns=names)
+    return changes(engine, standard, regency_code, {}).upserts
 
 
-def read_province(engine: sa.Engine, standard: Standard, province_code: str) -> pd.DataFrame:
-    """The marts view of a standard for one province: every regency's public fields, led by the regency's
-    code and name (`kode_kabupaten`, `nama_kabupaten`), in regency and key order."""
+def coverage(engine: sa.Engine, standard: Standard, regencies: str) -> tuple[str, str, int]:
+    """First and last value of the standard's coverage field and the number of rows, in the scope."""
     ensure_table(engine, standard)
-    names = ", ".join(f'"{f.name}"' for f in standard.public_fields)
-    order = ", ".join(f'"{k}"' for k in (REGION_KEY, *standard.primary_key))
-    query = sa.text(f"SELECT {REGION_KEY}, regency_name AS nama_kabupaten, {names} FROM marts.{table_name(standard)} "
-                    f"WHERE {REGION_KEY} LIKE :prefix ORDER BY {order}")
+    field = standard.coverage_field
+    span = f'min("{field}"), max("{field}")' if field else "NULL, NULL"
     with engine.connect() as connection:
-        rows = connection.execute(query, {"prefix": f"{province_code}.%"})
-        return pd.DataFrame(rows.mappings().all(),
-                            columns=[REGION_KEY, "nama_kabupaten", *(f.name for f in standard.public_fields)])
+        first, last, count = connection.execute(sa.text(
+            f"SELECT {span}, count(*) FROM core.{table_name(standard)} WHERE {_scope(regencies)}"),
+            {"scope": regencies, "scope_prefix": f"{regencies}.%"}).one()
+    day = lambda value: "" if value is None else pd.Timestamp(value).date().isoformat()  # noqa: E731
+    return day(first), day(last), int(count)
 
 
 def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: datetime) -> pd.DataFrame:

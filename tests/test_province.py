@@ -21,6 +21,7 @@ PASER_PRICES = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;H
                 "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Premium;kg;Rp 15.100\n"
                 "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Medium;kg;Rp 13.300\n"
                 "02/10/2026;64.01.01;PSR-BSP-01;Pasar Batu Sopang;Beras Premium;kg;Rp 15.250\n")
+PASER_FIRST_PRICE, PASER_CORRECTED = "Rp 15.100", "Rp 15.150"
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     monkeypatch.setenv("CKAN_URL", portal_env["CKAN_URL"])
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    yield {"slug": slug, "ckan": ckan, "package": f"{slug}-harga-pasar", "regencies": (ppu, paser)}
+    yield {"slug": slug, "ckan": ckan, "package": f"{slug}-harga-pasar", "regencies": (ppu, paser),
+           "paser_drop": drop}
     actions = [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"diskominfo-{slug}")]
     for regency in (ppu, paser):
         actions += [("dataset_purge", f"{regency}-harga-pasar"), ("organization_purge", f"disdag-{regency}")]
@@ -99,6 +101,18 @@ def test_province_dataset_holds_both_regencies_rows(province):
     fields = {f["id"]: f["type"] for f in ckan.action.datastore_info(id=resource["id"])["fields"]}
     assert (fields["kode_kabupaten"], fields["kode_kecamatan"], fields["harga"]) == ("text", "text", "int8")
 
+    # Nothing new from either regency: the province's step does not run at all.
     again = run_main_job()
     assert again.success
-    assert materialized(again, [province["slug"], "harga_pasar", "portal"])["api_writes"] == 0
+    assert not [e for e in again.get_asset_materialization_events() if e.asset_key.path[0] == province["slug"]]
+
+    # Paser corrects one price: the province's dataset receives that row alone, from Paser's change set.
+    drop = province["paser_drop"] / "harga_pasar_2026-10.csv"
+    drop.write_text(drop.read_text().replace(PASER_FIRST_PRICE, PASER_CORRECTED), encoding="utf-8")
+    corrected = run_main_job()
+    assert corrected.success
+    meta = materialized(corrected, [province["slug"], "harga_pasar", "portal"])
+    assert (meta["load_path"], meta["rows_sent"], meta["rows_deleted"]) == ("changes", 1, 0)
+    rows = pd.DataFrame(ckan.action.datastore_search(resource_id=resource["id"], limit=10_000)["records"])
+    assert len(rows) == sum(len(f) for f in per_regency.values())
+    assert int(PASER_CORRECTED.removeprefix("Rp ").replace(".", "")) in set(rows["harga"].astype(int))

@@ -1,9 +1,13 @@
-"""Publishing against the real local portal (CKAN 2.12 with the Satu Data scheming schema and DCAT):
-complete metadata, the downloads, feeds a province can harvest, no-op re-runs, only changes sent, a failed
-load leaving the old version, private and never-published classifications, neutralised formulas."""
+"""Publishing against the real local portal (CKAN 2.12 with the Satu Data scheming schema and DCAT) from a
+real warehouse: complete metadata, downloads that equal the table, feeds a province can harvest, no-op
+re-runs, only the change set sent, deletes, a failed load leaving the old version, a portal killed between
+two change sets converging, private and never-published classifications, neutralised formulas."""
 
 import dataclasses
+import hashlib
 import io
+import os
+import signal
 import uuid
 
 import ckanapi
@@ -12,11 +16,12 @@ import pandas as pd
 import pytest
 import requests
 
+from pipelines import warehouse
 from pipelines.catalogue import Agency, Dataset, Regency, Source
 from pipelines.metadata import PILLARS
-from pipelines.publish import (ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_csv,
-                               safe_frame)
+from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_frame
 from pipelines.standard import load_standard
+from tests.conftest import _run
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 DISTRICTS = {"64.09.01", "64.09.02", "64.09.03", "64.09.04"}
@@ -36,7 +41,7 @@ def market_prices(days: int = 5) -> pd.DataFrame:
 
 
 @pytest.fixture
-def target(portal_env):
+def target(portal_env, tmp_path):
     slug = f"u{uuid.uuid4().hex[:6]}"
     agency = Agency(f"disdag-{slug}", f"Dinas Perdagangan Uji {slug}", "Produsen data uji", "disdag@uji.go.id")
     dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
@@ -45,7 +50,8 @@ def target(portal_env):
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     yield {"regency": regency, "dataset": dataset, "name": f"{slug}-harga-pasar", "admin": admin,
            "anon": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]), "url": portal_env["CKAN_URL"],
-           "portal": lambda loader=None: Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], loader=loader)}
+           "portal": lambda loader=None: Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], loader=loader),
+           "engine": warehouse.create_engine(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")}
     for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", agency.slug)):
         try:
             admin.call_action(action, {"id": name})
@@ -54,9 +60,32 @@ def target(portal_env):
 
 
 def run(target, frame, standard=STANDARD, loader=None, **kw):
+    """Publish a computed frame as it is (the scorecard's path: any change reloads it whole)."""
     portal = target["portal"](loader)
     return publish(portal, target["regency"], target["dataset"], standard, frame, {"run_id": "run-1"}, DISTRICTS,
                    downloads=ALL_DOWNLOADS, **kw)
+
+
+def merge(target, frame, batch: str) -> warehouse.MergeResult:
+    """The rows as the agency's batch, merged into the test's own warehouse (the pipeline's path)."""
+    rows = frame.assign(tanggal=frame["tanggal"].astype("datetime64[us]"), _source_file=f"{batch}.csv",
+                        _source_sha256="0" * 64, _source_row=range(2, len(frame) + 2))
+    return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run")
+
+
+def publish_warehouse(target, loader=None):
+    """Publish the warehouse's table: the portal step's path (only the change set travels)."""
+    portal = target["portal"](loader)
+    return publish(portal, target["regency"], target["dataset"], STANDARD,
+                   warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-1"}, DISTRICTS,
+                   downloads=ALL_DOWNLOADS)
+
+
+def checksums(frame: pd.DataFrame) -> dict:
+    """Key -> checksum of the row's text: a DataStore table compared with the warehouse, row by row."""
+    text = frame[[f.name for f in STANDARD.public_fields]].astype(str)
+    return {tuple(r[k] for k in STANDARD.primary_key): hashlib.sha256("|".join(r.values()).encode()).hexdigest()
+            for r in text.to_dict("records")}
 
 
 def table(target, resource_id) -> pd.DataFrame:
@@ -90,11 +119,32 @@ def values(node: dict, predicate: str) -> list[str]:
     return [v.get("@value", v.get("@id")) for v in node.get(predicate, [])]
 
 
+def dump(resource: dict) -> pd.DataFrame:
+    """The table's CSV download (CKAN's DataStore dump), as text."""
+    got = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=60).content), dtype=str,
+                      keep_default_na=False)
+    return got.drop(columns="_id").sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
+
+
+def workbook(package: dict) -> pd.DataFrame:
+    """The XLSX download, as text like the CSV (dates as days, whole numbers without a decimal point)."""
+    xlsx = next(r for r in package["resources"] if r["format"] == "XLSX")
+    response = requests.get(xlsx["url"], timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).active.values)
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    frame["tanggal"] = pd.to_datetime(frame["tanggal"]).dt.strftime("%Y-%m-%d")
+    frame["harga"] = frame["harga"].astype("Int64")
+    return frame.astype(str).sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
+
+
 def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     frame = market_prices()
     since = pd.Timestamp.now("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = run(target, frame)
-    assert result.changed and result.load_path == "satudata" and result.rows_sent == len(frame)
+    merge(target, frame, "b1")
+    result = publish_warehouse(target)
+    assert result.changed and result.load_path == "whole" and result.rows_sent == len(frame)
+    assert result.versions == {"64.09": 1}
 
     package = target["anon"].action.package_show(id=target["name"])
     for name in REQUIRED:
@@ -104,6 +154,7 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     assert (package["periode_awal"], package["periode_akhir"]) == ("2026-10-01", "2026-10-05")
     assert package["satudata_run_id"] == "run-1" and package["status_validasi"] == "Lolos"
     assert package["terakhir_divalidasi"] and len(package["satudata_content_sha256"]) == 64
+    assert package["satudata_versi_gudang"] == '{"64.09": 1}'
     assert package["organization"]["name"] == target["dataset"].agency.slug
     assert [g["name"] for g in package["groups"]] == ["economy"]
     assert set(PILLARS) <= set(target["anon"].action.group_list())
@@ -111,10 +162,9 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
         ["harga-pasar-kamus-data.csv", "harga-pasar.csv", "harga-pasar.xlsx"]
 
     resource = csv_resource(package)
-    assert resource["datastore_active"]
-    # The table holds what the downloads hold: CKAN offers its rows as CSV and XLSX too.
-    pd.testing.assert_frame_equal(table(target, resource["id"]).astype(str),
-                                  expected(safe_frame(frame, STANDARD)).astype(str))
+    assert resource["datastore_active"] and resource["url_type"] == "datastore"
+    stored = table(target, resource["id"])
+    pd.testing.assert_frame_equal(stored.astype(str), expected(safe_frame(frame, STANDARD)).astype(str))
     info = target["admin"].action.datastore_info(id=resource["id"])
     types = {f["id"]: f["type"] for f in info["fields"]}
     assert (types["kode_kecamatan"], types["kode_pasar"], types["harga"], types["tanggal"]) == \
@@ -123,13 +173,11 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
         target["admin"].action.datastore_upsert(resource_id=resource["id"], method="insert", force=True,
                                                 records=[{**expected(frame).iloc[0].to_dict(), "harga": 1}])
 
-    downloaded = requests.get(resource["url"], timeout=30).content
-    assert downloaded == safe_csv(frame, STANDARD)
-    assert b"'=HYPERLINK" in downloaded and b'\n=' not in downloaded and b',=' not in downloaded
-    xlsx = next(r for r in package["resources"] if r["format"] == "XLSX")
-    sheet = openpyxl.load_workbook(io.BytesIO(requests.get(xlsx["url"], timeout=30).content)).active
-    rows = list(sheet.values)
-    assert len(rows) == len(frame) + 1 and rows[1][3].startswith("'=")
+    # Every download is the table itself; what a spreadsheet opens cannot run a formula.
+    pd.testing.assert_frame_equal(dump(resource), stored.astype(str))
+    pd.testing.assert_frame_equal(workbook(package), stored.astype(str))
+    assert "'=HYPERLINK" in requests.get(resource["url"], timeout=30).text
+    assert "standar" in resource["description"].lower() and "harga-pasar/1.0.0" in resource["description"]
     dictionary = pd.read_csv(io.BytesIO(requests.get(
         next(r for r in package["resources"] if "kamus" in r["name"])["url"], timeout=30).content), dtype=str)
     assert list(dictionary["kolom"]) == STANDARD.field_names
@@ -156,60 +204,131 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     assert "Walidata" in page and "Diskominfo Uji" in page and "Tingkat Penyajian" in page
 
 
-# What carries a change to the table: the project's portal extension, or CKAN's API on other portals.
+# What carries a change set to the table: the project's portal extension, or CKAN's API on other portals.
 CHANGE_WRITES = {"satudata": ["satudata_datastore_load"], "api": ["datastore_upsert", "datastore_delete"]}
 
 
 @pytest.mark.parametrize("loader", CHANGE_WRITES)
-def test_rerun_is_a_noop_and_a_change_sends_only_the_change(target, loader):
+def test_rerun_is_a_noop_and_a_change_sends_only_the_change_set(target, loader):
     frame = market_prices()
-    run(target, frame, loader=loader)
+    merge(target, frame, "b1")
+    publish_warehouse(target, loader)
     package = target["admin"].action.package_show(id=target["name"])
 
-    again = run(target, frame, loader=loader)
+    again = publish_warehouse(target, loader)
     assert (again.changed, again.writes) == (False, [])
     assert target["admin"].action.package_show(id=target["name"])["metadata_modified"] == \
         package["metadata_modified"]
 
+    # The agency re-sends 1 to 6 October: three prices corrected, one row gone from 2 October, 6 October new.
     changed = frame.copy()
     changed.loc[[3, 7, 11], "harga"] += 500
     extra = changed.iloc[[0]].assign(tanggal=pd.Timestamp("2026-10-06"), nama_pasar="Pasar Induk Penajam")
     changed = pd.concat([changed.drop(index=[5]), extra], ignore_index=True)
-    result = run(target, changed, loader=loader)
-    assert result.changed and result.load_path == "diff"
-    assert (result.rows_sent, result.rows_deleted) == (4, 1)
-    assert [w for w in result.writes if w in sum(CHANGE_WRITES.values(), [])] == CHANGE_WRITES[loader]
-    assert "package_create" not in result.writes
+    assert merge(target, changed, "b2").deleted == 1
+    result = publish_warehouse(target, loader)
+    assert result.changed and result.load_path == "changes" and result.versions == {"64.09": 2}
+    assert (result.rows_sent, result.rows_deleted) == (4, 1)         # exactly the change set, nothing else
+    sent = [w for w in result.writes if w in sum(CHANGE_WRITES.values(), [])]
+    assert sent == CHANGE_WRITES[loader]                              # one call (one transaction) per kind
+    assert not {"package_create", "resource_create", "datastore_delete" if loader == "satudata" else ""} & \
+        set(result.writes)
     after = target["admin"].action.package_show(id=target["name"])
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in package["resources"]]   # same, none doubled
-    pd.testing.assert_frame_equal(table(target, csv_resource(after)["id"]).astype(str),
-                                  expected(safe_frame(changed, STANDARD)).astype(str))
-    assert after["periode_akhir"] == "2026-10-06"
-    assert run(target, changed, loader=loader).writes == []
+    stored = table(target, csv_resource(after)["id"])
+    pd.testing.assert_frame_equal(stored.astype(str), expected(safe_frame(changed, STANDARD)).astype(str))
+    # The deleted row is gone from the table and from both downloads, which equal the new table.
+    pd.testing.assert_frame_equal(dump(csv_resource(after)), stored.astype(str))
+    pd.testing.assert_frame_equal(workbook(after), stored.astype(str))
+    assert after["periode_akhir"] == "2026-10-06" and after["satudata_versi_gudang"] == '{"64.09": 2}'
+    assert publish_warehouse(target, loader).writes == []
+
+
+class RefusedChange:
+    """The warehouse table with one value in its change set that the DataStore's int8 refuses."""
+
+    def __init__(self, target):
+        self.table = warehouse.PublishedTable(target["engine"], STANDARD, "64.09")
+
+    def changes(self, since):
+        change = self.table.changes(since)
+        upserts = change.upserts.astype({"harga": object})
+        upserts.loc[upserts.index[-1], "harga"] = "sepuluh ribu"
+        return dataclasses.replace(change, upserts=upserts)
+
+    def coverage(self):
+        return self.table.coverage()
 
 
 @pytest.mark.parametrize("loader", CHANGE_WRITES)
-def test_a_load_that_fails_midway_leaves_the_previous_version(target, loader):
+def test_a_change_set_the_portal_refuses_leaves_the_previous_version(target, loader):
     frame = market_prices()
-    run(target, frame, loader=loader)
+    merge(target, frame, "b1")
+    publish_warehouse(target, loader)
     before = target["admin"].action.package_show(id=target["name"])
     resource = csv_resource(before)
-    old_csv = requests.get(resource["url"], timeout=30).content
 
-    broken = frame.copy()
-    broken["harga"] = broken["harga"].astype(object)
-    broken.loc[[1, 2], "harga"] += 1                     # good changes...
-    broken.loc[9, "harga"] = "sepuluh ribu"              # ...and one row the DataStore's int8 rejects
+    changed = frame.copy()
+    changed.loc[[1, 2, 9], "harga"] += 1
+    merge(target, changed, "b2")
     with pytest.raises(PublishError, match=CHANGE_WRITES[loader][0]) as failure:
-        run(target, broken, loader=loader)
+        publish(target["portal"](loader), target["regency"], target["dataset"], STANDARD, RefusedChange(target),
+                {"run_id": "run-2"}, DISTRICTS, downloads=ALL_DOWNLOADS)
     assert "sepuluh ribu" in str(failure.value)
 
     after = target["admin"].action.package_show(id=target["name"])
-    assert after["satudata_content_sha256"] == before["satudata_content_sha256"]
-    assert requests.get(csv_resource(after)["url"], timeout=30).content == old_csv
+    assert after["satudata_versi_gudang"] == before["satudata_versi_gudang"] == '{"64.09": 1}'
     pd.testing.assert_frame_equal(table(target, resource["id"]).astype(str),
                                   expected(safe_frame(frame, STANDARD)).astype(str))
     assert not after["private"]
+    # The next run sends the change set the portal never acknowledged.
+    assert publish_warehouse(target, loader).rows_sent == 3
+    pd.testing.assert_frame_equal(table(target, resource["id"]).astype(str),
+                                  expected(safe_frame(changed, STANDARD)).astype(str))
+
+
+def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(target):
+    """The portal's process is killed (by its pid) after it took a change set and before the dataset
+    recorded it: the next run sends what the portal has not acknowledged, and the table equals the
+    warehouse, key by key and row by row, with nothing lost or doubled."""
+    frame = market_prices(days=10)
+    merge(target, frame, "b1")
+    publish_warehouse(target)
+    first = frame.copy()
+    first.loc[::7, "harga"] += 100
+    merge(target, first, "b2")
+
+    portal = target["portal"]()
+    write = portal.write
+
+    def kill_before_recording(action, files=None, **data):
+        if action == "package_revise":
+            pid = int((_portal_state() / "ckan.pid").read_text())
+            os.kill(pid, signal.SIGKILL)
+        return write(action, files=files, **data)
+    portal.write = kill_before_recording
+    with pytest.raises(Exception):
+        publish(portal, target["regency"], target["dataset"], STANDARD,
+                warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-2"}, DISTRICTS,
+                downloads=ALL_DOWNLOADS)
+    _run("bash", "portal/start.sh")
+
+    second = first.copy()
+    second.loc[::5, "harga"] += 7
+    merge(target, second.drop(index=[2]), "b3")
+    result = publish_warehouse(target)
+    assert result.load_path == "changes" and result.versions == {"64.09": 3}
+    package = target["admin"].action.package_show(id=target["name"])
+    stored = table(target, csv_resource(package)["id"])
+    wanted = warehouse.read_published(target["engine"], STANDARD, "64.09")
+    assert len(stored) == len(wanted) == len(frame) - 1                                # 0 lost, 0 doubled
+    assert checksums(stored) == checksums(expected(safe_frame(wanted, STANDARD)))
+    assert package["satudata_versi_gudang"] == '{"64.09": 3}'
+
+
+def _portal_state():
+    from tests.conftest import SERVICES_STATE
+    return SERVICES_STATE / "portal"
 
 
 def test_whole_numbers_with_gaps_stay_whole_numbers(target):
@@ -219,7 +338,7 @@ def test_whole_numbers_with_gaps_stay_whole_numbers(target):
     frame.loc[[2, 5], "harga"] = None
     assert frame["harga"].dtype == "float64"
     result = run(target, frame)
-    assert result.load_path == "satudata"
+    assert result.load_path == "whole"
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
     downloaded = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=30).content), dtype=str)
     assert downloaded["harga"].isna().sum() == 2 and not downloaded["harga"].dropna().str.contains(r"\.").any()

@@ -1,25 +1,19 @@
-"""The bulk loaders against the real local portal, each test once per loader: the portal extension's
-`satudata_datastore_load` (what the pipeline picks) and ckanext-xloader 2.6.0 (for portals without the
-extension). A large first publish lands in a table typed and keyed from the standard; daily changes still send
-only changed rows (xloader does not reload the file); a change too big for one transaction replaces the
-published table only once the new one is complete, and a failed load leaves the previous version and fails the
-run. A portal with neither gets the table in API batches."""
-
-import threading
-import time
+"""The portal extension's bulk loader (`satudata_datastore_load`) against the real local portal: a large first
+publish lands in a table typed and keyed from the standard, codes kept as sent; a daily change set is one
+call; a whole table that the portal refuses leaves the previous version readable and fails the run with the
+line and column; a duplicate key fails and the dataset stays private; `q=` finds bulk-loaded rows. A portal
+without the extension gets the table in API batches."""
 
 import ckanapi
 import pandas as pd
 import pytest
-import requests
 import sqlalchemy as sa
 
 import pipelines.publish as publish_module
-from pipelines.publish import XLOADER_MIN_ROWS, PublishError, safe_csv
-from tests.test_publish import STANDARD, csv_resource, target  # noqa: F401 (target is a fixture)
-from tests.test_publish import run as run_on
+from pipelines.publish import PublishError
+from tests.test_publish import STANDARD, csv_resource, dump, merge, publish_warehouse, run, target  # noqa: F401
 
-ROWS = XLOADER_MIN_ROWS + 5_000
+ROWS = 25_000
 
 
 def large_table(rows: int = ROWS) -> pd.DataFrame:
@@ -60,28 +54,6 @@ def datastore_sql(sql: str, **params) -> list:
     return found
 
 
-@pytest.fixture(params=["satudata", "xloader"])
-def loader(request) -> str:
-    return request.param
-
-
-def run(target, frame, loader):
-    return run_on(target, frame, loader=loader)
-
-
-def xloader_skipped_the_file(target, resource_id: str) -> bool:
-    """Once xloader's job for the uploaded CSV has run: whether it left the table alone (the file's hash is
-    the one already loaded) instead of loading it again."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        status = target["admin"].action.xloader_status(resource_id=resource_id)
-        # The job's log is read from xloader's own database, which can lag the task's state a moment.
-        if status.get("status") in ("complete", "error") and status.get("task_info"):
-            return any("hash hasn't changed" in log["message"] for log in status["task_info"]["logs"])
-        time.sleep(0.5)
-    raise AssertionError(f"xloader job for {resource_id} did not finish")
-
-
 def unique_key(resource_id: str) -> list[str]:
     """The columns of the table's unique index (the standard's key; `_id` is the real primary key), read from
     the DataStore database itself."""
@@ -91,10 +63,11 @@ def unique_key(resource_id: str) -> list[str]:
         "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary", table=resource_id))
 
 
-def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target, loader):
+def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target):
     frame = large_table()
-    result = run(target, frame, loader)
-    assert result.load_path == loader and result.rows_sent == len(frame)
+    merge(target, frame, "b1")
+    result = publish_warehouse(target)
+    assert result.load_path == "whole" and result.rows_sent == len(frame)
     assert "datastore_upsert" not in result.writes             # no row went through the API
 
     package = target["anon"].action.package_show(id=target["name"])
@@ -104,98 +77,64 @@ def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target, loader):
     types = {f["id"]: f["type"] for f in info["fields"] if f["id"] != "_id"}
     assert types == {"tanggal": "date", "kode_kecamatan": "text", "kode_pasar": "text", "nama_pasar": "text",
                      "komoditas": "text", "satuan": "text", "harga": "int8"}
-    pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str),
-                                  published(frame).astype(str))     # "0029", "0164A", "64.09.01" kept as sent
+    stored = datastore_table(target, resource["id"])
+    pd.testing.assert_frame_equal(stored.astype(str), published(frame).astype(str))   # "0029", "0164A" as sent
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)
     with pytest.raises(ckanapi.ValidationError):
         target["admin"].action.datastore_upsert(resource_id=resource["id"], method="insert", force=True,
                                                 records=[{**published(frame).iloc[0].to_dict(), "harga": 1}])
-    assert requests.get(resource["url"], timeout=60).content == safe_csv(frame, STANDARD)
-    assert run(target, frame, loader).writes == []
+    pd.testing.assert_frame_equal(dump(resource), stored.astype(str))
+    assert publish_warehouse(target).writes == []
 
-    # A daily change: only the changed rows, and xloader does not reload the new file (its hash is known).
+    # A daily change set: only the changed rows, in one call.
     changed = frame.copy()
     changed.loc[changed.index[::100], "harga"] += 250
-    daily = run(target, changed, loader)
-    assert daily.load_path == "diff" and daily.rows_sent == len(frame[::100])
+    merge(target, changed, "b2")
+    daily = publish_warehouse(target)
+    assert daily.load_path == "changes" and daily.rows_sent == len(frame[::100])
+    assert daily.writes.count("satudata_datastore_load") == 1
     after = target["admin"].action.package_show(id=target["name"])
     assert csv_resource(after)["id"] == resource["id"]
-    assert xloader_skipped_the_file(target, resource["id"])
     pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str),
                                   published(changed).astype(str))
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)
 
 
-def test_a_big_change_replaces_the_table_only_when_complete(target, loader, monkeypatch):
+def test_a_refused_whole_table_leaves_the_previous_version_and_fails_the_run(target):
+    """A computed table is replaced whole (one transaction): a value the int8 column refuses rolls it back."""
     frame = large_table()
-    run(target, frame, loader)
-    old = csv_resource(target["admin"].action.package_show(id=target["name"]))
-    monkeypatch.setattr(publish_module, "ATOMIC_MAX_ROWS", 1_000)   # every price changes: too big for one call
-    changed = frame.assign(harga=frame["harga"] + 1)
-
-    seen, done = [], threading.Event()
-
-    def watch():   # what the public sees of the published table while the new one loads
-        while not done.is_set():
-            try:
-                seen.append(target["anon"].action.datastore_search(resource_id=old["id"], limit=0)["total"])
-            except ckanapi.NotFound:
-                seen.append("replaced")
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        result = run(target, changed, loader)
-    finally:
-        done.set()
-        watcher.join()
-    assert result.load_path == f"{loader}-replace"
-    assert set(seen) <= {len(frame), "replaced"} and seen.count(len(frame)) > 0
-
-    package = target["anon"].action.package_show(id=target["name"])
-    assert [r["name"] for r in package["resources"]].count("harga-pasar.csv") == 1
-    assert not any(publish_module.STAGING_SUFFIX in r["name"] for r in package["resources"])
-    new = csv_resource(package)
-    assert new["id"] != old["id"]
-    pd.testing.assert_frame_equal(datastore_table(target, new["id"]).astype(str), published(changed).astype(str))
-    assert unique_key(new["id"]) == sorted(STANDARD.primary_key)
-
-
-def test_a_failed_bulk_load_leaves_the_previous_version_and_fails_the_run(target, loader, monkeypatch):
-    frame = large_table()
-    run(target, frame, loader)
+    run(target, frame)
     before = target["admin"].action.package_show(id=target["name"])
     old = csv_resource(before)
-    monkeypatch.setattr(publish_module, "ATOMIC_MAX_ROWS", 1_000)
     broken = frame.assign(harga=(frame["harga"] + 1).astype(object))
     broken.loc[4_321, "harga"] = "sepuluh ribu"             # the int8 column refuses it: COPY fails
 
-    with pytest.raises(PublishError, match=loader) as failure:
-        run(target, broken, loader)
-    assert "sepuluh ribu" in str(failure.value) or "integer" in str(failure.value)
-    if loader == "satudata":   # the CSV's line (header = line 1) and the column
-        assert "line 4323, column harga" in str(failure.value)
+    with pytest.raises(PublishError, match="satudata_datastore_load") as failure:
+        run(target, broken)
+    assert "line 4323, column harga" in str(failure.value)   # the CSV's line (header = line 1) and the column
 
     after = target["admin"].action.package_show(id=target["name"])
     assert after["satudata_content_sha256"] == before["satudata_content_sha256"] and not after["private"]
-    assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]   # staging removed
+    assert after["satudata_versi_gudang"] == before["satudata_versi_gudang"]
+    assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]
     pd.testing.assert_frame_equal(datastore_table(target, old["id"]).astype(str), published(frame).astype(str))
 
 
-def test_a_duplicate_key_in_a_large_first_publish_fails_and_stays_private(target, loader):
+def test_a_duplicate_key_in_a_large_first_publish_fails_and_stays_private(target):
     """The unique key is built after the rows are in: a duplicated key must still fail the run, and the
     half-made dataset must not be public."""
     frame = large_table()
     duplicated = pd.concat([frame, frame.iloc[[17]].assign(harga=1)], ignore_index=True)
     with pytest.raises(PublishError, match="uniqueness|unique|duplicate"):
-        run(target, duplicated, loader)
+        run(target, duplicated)
     with pytest.raises((ckanapi.NotAuthorized, ckanapi.NotFound)):
         target["anon"].action.package_show(id=target["name"])
 
 
-def test_full_text_search_finds_bulk_loaded_rows(target, loader):
+def test_full_text_search_finds_bulk_loaded_rows(target):
     """`q=` on a bulk-loaded table, through the GIN full-text index the portal is configured for."""
     frame = large_table()
-    run(target, frame, loader)
+    run(target, frame)
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
     index = datastore_sql("SELECT indexdef FROM pg_indexes WHERE tablename = :table "
                           "AND position('_full_text' in indexdef) > 0", table=resource["id"])
@@ -210,12 +149,12 @@ def test_full_text_search_finds_bulk_loaded_rows(target, loader):
     assert differing == [0]
 
 
-def test_a_portal_without_a_bulk_loader_gets_the_table_in_api_batches(target, monkeypatch):
+def test_a_portal_without_the_extension_gets_the_table_in_api_batches(target, monkeypatch):
     monkeypatch.setattr(publish_module, "FIRST_LOAD_BATCH", 5_000)
     frame = large_table()
-    result = run_on(target, frame, loader="api")
-    assert result.load_path == "first-load" and result.rows_sent == len(frame)
-    assert result.writes.count("datastore_upsert") == 4     # 5,000 with the create, 3 batches two at a time, 1 last
+    result = run(target, frame, loader="api")
+    assert result.load_path == "whole" and result.rows_sent == len(frame)
+    assert result.writes.count("datastore_upsert") == 5     # 4 batches two at a time, the last alone
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
     pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str), published(frame).astype(str))
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)

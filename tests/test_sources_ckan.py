@@ -8,7 +8,7 @@ import ckanapi
 import pytest
 
 from pipelines.catalogue import Source
-from pipelines.sources import SourceError, pull
+from pipelines.sources import SourceError, pull, settle
 
 CSV = "Tanggal,Komoditas,Harga (Rp)\n22/10/2026,Beras,15500\n".encode()
 RECORDS = [{"tanggal": "2026-10-22", "komoditas": "Beras – Premium", "harga": 15500 + i} for i in range(7)]
@@ -42,7 +42,9 @@ def province(portal_env, tmp_path, monkeypatch):
 
 
 def _pull(options: dict, tmp_path) -> list:
-    return list(pull(Source("ckan", {"token_env": "PROVINSI_TOKEN", "timeout": 30, **options}), tmp_path))
+    delivered = list(pull(Source("ckan", {"token_env": "PROVINSI_TOKEN", "timeout": 30, **options}), tmp_path))
+    settle(tmp_path)   # merged and published: the source's position advances
+    return delivered
 
 
 def test_datastore_table_by_resource_id_in_pages(province, tmp_path):

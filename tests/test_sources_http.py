@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.catalogue import Source
-from pipelines.sources import SourceError, pull
+from pipelines.sources import SourceError, pull, settle
 
 CSV = b"Tanggal;Komoditas;Harga (Rp)\n22/10/2026;Beras;Rp 15.500\n"
 FAST = {"timeout": 0.5, "retries": 3, "backoff": 0.05}
@@ -24,7 +24,10 @@ def server():
 
 
 def _pull(kind: str, options: dict, memo) -> list:
-    return list(pull(Source(kind, options), memo))
+    """A pull whose delivery was then merged and published: the source's position advances."""
+    delivered = list(pull(Source(kind, options), memo))
+    settle(memo)
+    return delivered
 
 
 def _slow(seconds: float, response: Response):

@@ -41,11 +41,11 @@ def rows(engine) -> list[tuple]:
 def test_merge_inserts_then_is_a_no_op_then_updates_only_changes(warehouse_url):
     engine = warehouse.create_engine(warehouse_url)
     assert warehouse.merge(engine, STANDARD, batch([100, 200, 300]), "64.09", "b1", "run1") == \
-        warehouse.MergeResult(inserted=3, updated=0, unchanged=0)
+        warehouse.MergeResult(inserted=3, updated=0, unchanged=0, version=1)
     assert warehouse.merge(engine, STANDARD, batch([100, 200, 300]), "64.09", "b2", "run2") == \
         warehouse.MergeResult(inserted=0, updated=0, unchanged=3)
     assert warehouse.merge(engine, STANDARD, batch([100, 250, 300], "b.csv"), "64.09", "b3", "run3") == \
-        warehouse.MergeResult(inserted=0, updated=1, unchanged=2)
+        warehouse.MergeResult(inserted=0, updated=1, unchanged=2, version=2)
     assert rows(engine) == [("64.09", "K0", 100, "b1", "run1", "a.csv", 2),
                             ("64.09", "K1", 250, "b3", "run3", "b.csv", 3),   # lineage follows the change
                             ("64.09", "K2", 300, "b1", "run1", "a.csv", 4)]
@@ -153,9 +153,63 @@ def test_a_staged_parquet_file_merges_like_its_frame(warehouse_url, tmp_path):
     frame.to_parquet(path, index=False)
     assert warehouse.content_digest(path) == warehouse.content_digest(frame)
     assert warehouse.merge(engine, STANDARD, path, "64.09", "b1", "r1", agency="disdag-ppu") == \
-        warehouse.MergeResult(3, 0, 0)
+        warehouse.MergeResult(3, 0, 0, version=1)
     assert [r[:3] for r in rows(engine)] == [("64.09", "K0", 100), ("64.09", "K1", 200), ("64.09", "K2", 300)]
     assert warehouse.merge(engine, STANDARD, frame, "64.09", "b1", "r2") == warehouse.MergeResult(0, 0, 3)
     batch([100, 250, 300]).to_parquet(path, index=False)
-    assert warehouse.merge(engine, STANDARD, path, "64.09", "b2", "r3") == warehouse.MergeResult(0, 1, 2)
+    assert warehouse.merge(engine, STANDARD, path, "64.09", "b2", "r3") == warehouse.MergeResult(0, 1, 2, version=2)
     assert rows(engine)[1][2:5] == (250, "b2", "r3")
+
+
+def on(day: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(tanggal=pd.Series(pd.to_datetime([day] * len(frame))).astype("datetime64[us]"))
+
+
+def test_a_batch_deletes_what_it_no_longer_holds_of_the_days_it_delivers(warehouse_url):
+    """A batch speaks for the period values it carries: a price gone from a re-sent day is deleted (kept in
+    history); a day the batch does not carry stays."""
+    engine = warehouse.create_engine(warehouse_url)
+    october_1, october_2 = on("2026-10-01", batch([100, 200, 300])), on("2026-10-02", batch([110, 210, 310]))
+    warehouse.merge(engine, STANDARD, pd.concat([october_1, october_2], ignore_index=True), "64.09", "b1", "r1")
+    resent = october_2.drop(index=[1])                      # the agency removed K1 of 2 October...
+    result = warehouse.merge(engine, STANDARD, resent, "64.09", "b2", "r2")   # ...and 1 October is not re-sent
+    assert (result.deleted, result.inserted, result.updated, result.version) == (1, 0, 0, 2)
+    stored = warehouse.read_published(engine, STANDARD, "64.09")
+    assert len(stored) == 5 and not ((stored["komoditas"] == "K1") & (stored["harga"] == 210)).any()
+    with engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT harga FROM core.harga_pasar_history")).scalars().all()
+    assert kept == [210]
+    moment = datetime.now(timezone.utc)
+    assert len(warehouse.as_of(engine, STANDARD, "64.09", moment)) == 5
+
+
+def test_changes_since_a_version_are_only_what_changed(warehouse_url):
+    """The change set a portal copy needs: rows written and keys deleted after the versions it holds, per
+    regency; nothing when it is up to date; everything for a copy that holds nothing."""
+    engine = warehouse.create_engine(warehouse_url)
+    warehouse.merge(engine, STANDARD, batch([100, 200, 300, 400]), "64.09", "b1", "r1")
+    warehouse.merge(engine, STANDARD, batch([999]), "64.01", "b1", "r1")
+    whole = warehouse.changes(engine, STANDARD, "64.09", {})
+    assert whole.whole and whole.versions == {"64.09": 1} and len(whole.upserts) == 4 and whole.deletes.empty
+    assert list(whole.upserts.columns) == [f.name for f in STANDARD.public_fields]
+
+    warehouse.merge(engine, STANDARD, batch([100, 250, 300]), "64.09", "b2", "r2")   # K1 changed, K3 gone
+    change = warehouse.changes(engine, STANDARD, "64.09", {"64.09": 1})
+    assert change.versions == {"64.09": 2} and not change.whole
+    assert change.upserts["komoditas"].tolist() == ["K1"] and change.upserts["harga"].tolist() == [250]
+    assert change.deletes["komoditas"].tolist() == ["K3"]
+    assert list(change.deletes.columns) == list(STANDARD.primary_key)
+    none = warehouse.changes(engine, STANDARD, "64.09", {"64.09": 2})
+    assert none.upserts.empty and none.deletes.empty and none.versions == {"64.09": 2}
+
+    warehouse.merge(engine, STANDARD, batch([100, 250, 300, 400]), "64.09", "b3", "r3")   # K3 is back
+    back = warehouse.changes(engine, STANDARD, "64.09", {"64.09": 2})
+    assert back.upserts["komoditas"].tolist() == ["K3"] and back.deletes.empty
+    assert warehouse.changes(engine, STANDARD, "64.09", {"64.09": 1}).deletes.empty   # deleted, then written
+
+    # A province's copy: every regency of the province, each from its own version, led by the regency.
+    province = warehouse.changes(engine, STANDARD, "64", {"64.09": 3}, with_regency=True)
+    assert province.versions == {"64.01": 1, "64.09": 3}
+    assert province.upserts[warehouse.REGION_KEY].tolist() == ["64.01"]    # a regency the copy never held
+    # A copy that claims a version the warehouse never made (another warehouse) is reloaded whole.
+    assert warehouse.changes(engine, STANDARD, "64.09", {"64.09": 99}).whole

@@ -1,8 +1,16 @@
 """Source connectors: one module per way an agency delivers data. Each module has
 `pull(options, memo) -> Iterator[Delivery]`: `options` is the catalogue entry's `source` block, `memo` a
-folder of its own where a connector keeps what it must remember between runs (cursors, ETags). A connector
-that cannot deliver raises `SourceError`, which fails only that dataset's asset."""
+folder of its own where a connector keeps what it must remember between runs (cursors, ETags, the files
+already taken), so that a source with nothing new delivers nothing. A connector that cannot deliver raises
+`SourceError`, which fails only that dataset's asset.
 
+A source's position advances only once what it brought is safe: `pull` hands the connector a working copy
+of its memo, and `settle` makes that copy the memo after the delivery was merged and published (or
+quarantined). A failure anywhere between (warehouse down, portal refused) leaves the old position, so the
+next run brings the same data again instead of finding "nothing new" and publishing nothing."""
+
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +21,31 @@ from pipelines.sources.delivery import Delivery, SourceError
 KINDS = {"file_drop": file_drop.pull, "url": url.pull, "api": api.pull, "database": database.pull,
          "ckan": ckan.pull}
 
-__all__ = ["KINDS", "Delivery", "SourceError", "pull"]
+__all__ = ["KINDS", "Delivery", "SourceError", "pull", "settle"]
+
+
+def _working_copy(memo: Path) -> Path:
+    return memo.with_name(memo.name + ".pending")
 
 
 def pull(source: Source, memo: Path) -> Iterator[Delivery]:
     if source.kind not in KINDS:
         raise ValueError(f"unknown source kind {source.kind!r} (known: {sorted(KINDS)})")
+    working = _working_copy(memo)
+    shutil.rmtree(working, ignore_errors=True)
+    if memo.is_dir():
+        shutil.copytree(memo, working)
+    else:
+        working.mkdir(parents=True)
+    return KINDS[source.kind](source.options, working)
+
+
+def settle(memo: Path) -> None:
+    """The position the last pull reached becomes the source's memo (file by file, each atomically)."""
+    working = _working_copy(memo)
+    if not working.is_dir():
+        return
     memo.mkdir(parents=True, exist_ok=True)
-    return KINDS[source.kind](source.options, memo)
+    for file in working.iterdir():
+        os.replace(file, memo / file.name)
+    shutil.rmtree(working)

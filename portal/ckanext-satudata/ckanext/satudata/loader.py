@@ -3,8 +3,11 @@
 A first load: the pipeline creates the table with ``datastore_create`` (typed from the Satu Data standard),
 then posts the whole CSV here as ``upload`` with the table's ``primary_key``. Either every row is in, with the
 full-text column filled, the table's indexes and the key, or nothing is (the table stays empty).
-A daily change (``method=upsert``): the changed and new rows, and a CSV of the keys that are gone, applied
-together, so the public sees the old table or the new one, never a mix.
+A change set (``method=upsert``): the changed and new rows, and a CSV of the keys that are gone, applied
+together, so the public sees the old table or the new one, never a mix. A whole table in place of a filled
+one (``method=replace``): every row deleted and the new ones written, in the same way. With ``version`` (the
+warehouse versions the rows bring the table to), the version is recorded in the same transaction
+(``_satudata_versions``), so it always names what the table holds: the XLSX download is cached by it.
 
 Why not xloader's job: xloader rewrites the file, COPYs it, then fills ``_full_text`` with UPDATEs, which
 writes every row twice. Here the rows are COPYed into an unlogged staging table, the full-text value is
@@ -40,7 +43,7 @@ def _scratch(table: str, purpose: str) -> str:
     return identifier(f"_satudata_{purpose}_" + hashlib.sha1(table.encode()).hexdigest()[:16])
 
 
-def _columns(conn, table: str) -> list[tuple[str, str]]:
+def table_columns(conn, table: str) -> list[tuple[str, str]]:
     """The table's own columns (not ``_id``, ``_full_text``), in table order, with their types."""
     rows = conn.execute(sa.text(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
@@ -123,15 +126,15 @@ def _fill_empty(conn, resource_id: str, table: str, columns: list[tuple[str, str
     if has_trigger:
         conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {FULLTEXT_TRIGGER}"))
     conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
-    for _, definition in indexes:
-        conn.execute(sa.text(definition))
-    if primary_key:
-        # CKAN's own code names and builds the key, so datastore_upsert and datastore_info know it.
-        try:
+    try:
+        for _, definition in indexes:
+            conn.execute(sa.text(definition))
+        if primary_key:
+            # CKAN's own code names and builds the key, so datastore_upsert and datastore_info know it.
             create_indexes({"connection": conn}, {"resource_id": resource_id, "primary_key": primary_key})
-        except sa.exc.IntegrityError as error:
-            raise tk.ValidationError({"primary_key": [
-                f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}) from error
+    except sa.exc.IntegrityError as error:
+        raise tk.ValidationError({"primary_key": [
+            f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}) from error
     conn.execute(sa.text(f"ANALYZE {table}"))
     return rows
 
@@ -165,6 +168,25 @@ def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
     return upserted, deleted
 
 
+VERSIONS = identifier("_satudata_versions")   # resource id -> the version its table holds
+
+
+def table_version(conn, resource_id: str) -> str | None:
+    """The version recorded with the table's last load, read in the caller's transaction."""
+    if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": VERSIONS}).scalar():
+        return None
+    return conn.execute(sa.text(f"SELECT version FROM {VERSIONS} WHERE resource_id = :id"),
+                        {"id": resource_id}).scalar()
+
+
+def _record_version(conn, resource_id: str, version: str) -> None:
+    conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {VERSIONS} (resource_id text PRIMARY KEY, version text, "
+                         "recorded_at timestamptz)"))
+    conn.execute(sa.text(f"INSERT INTO {VERSIONS} VALUES (:id, :version, now()) ON CONFLICT (resource_id) "
+                         "DO UPDATE SET version = EXCLUDED.version, recorded_at = EXCLUDED.recorded_at"),
+                 {"id": resource_id, "version": version})
+
+
 def datastore_load(context, data_dict):
     """Rows of ``upload`` (a UTF-8 CSV whose header names every column of the table) into the DataStore
     table of ``resource_id``, in one transaction. ``method``:
@@ -173,13 +195,17 @@ def datastore_load(context, data_dict):
       comma-separated) becomes its unique key.
     - ``upsert``: rows are written by ``primary_key`` (the table's key) and the keys listed in ``delete`` (a
       CSV of the key columns, optional) are removed.
+    - ``replace``: the rows take the place of every row of the table (an empty table is filled as by
+      ``insert``).
+
+    ``version`` (optional text) is recorded as what the table now holds, in the same transaction.
 
     Returns the numbers of rows written and deleted."""
     resource_id = tk.get_or_bust(data_dict, "resource_id")
     tk.check_access("datastore_create", context, {"resource_id": resource_id})
     method = data_dict.get("method", "insert")
-    if method not in ("insert", "upsert"):
-        raise tk.ValidationError({"method": ["insert or upsert"]})
+    if method not in ("insert", "upsert", "replace"):
+        raise tk.ValidationError({"method": ["insert, upsert or replace"]})
     upload = data_dict.get("upload")
     if not hasattr(upload, "stream"):
         raise tk.ValidationError({"upload": ["a CSV file is required"]})
@@ -188,9 +214,16 @@ def datastore_load(context, data_dict):
     with get_write_engine().begin() as conn:
         if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar():
             raise tk.ObjectNotFound(f"no DataStore table for {resource_id}: create it with datastore_create")
-        columns = _columns(conn, table)
-        if method == "insert":
+        columns = table_columns(conn, table)
+        if data_dict.get("version"):
+            _record_version(conn, resource_id, str(data_dict["version"]))
+        empty = not conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
+        if method == "insert" or (method == "replace" and empty):
             return {"resource_id": resource_id, "rows": _fill_empty(conn, resource_id, table, columns, upload,
                                                                     primary_key), "deleted": 0}
+        if method == "replace":   # readers keep the old rows until the new ones are committed
+            deleted = conn.execute(sa.text(f"DELETE FROM {table}")).rowcount
+            return {"resource_id": resource_id, "rows": _upsert(conn, table, columns, upload, None, primary_key)[0],
+                    "deleted": deleted}
         rows, deleted = _upsert(conn, table, columns, upload, data_dict.get("delete"), primary_key)
         return {"resource_id": resource_id, "rows": rows, "deleted": deleted}

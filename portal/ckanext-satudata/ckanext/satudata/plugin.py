@@ -4,6 +4,7 @@
   standard (``standar_data``); a dataset that names none is a plain CKAN dataset (harvested from another
   CKAN, made by hand in the web form) and is accepted without the Satu Data block.
 - ``satudata_datastore_load``: the pipeline's bulk loader for a DataStore table (``loader.py``).
+- ``/satudata/unduh/<resource_id>.xlsx``: a DataStore table as XLSX, made once per version (``downloads.py``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import StopOnError, missing
 
+from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
 
 
@@ -28,9 +30,13 @@ def satudata_required(key, data, errors, context):
 class SatuDataPlugin(p.SingletonPlugin):
     p.implements(p.IValidators)
     p.implements(p.IActions)
+    p.implements(p.IBlueprint)
 
     def get_validators(self):
         return {"satudata_required": satudata_required}
 
     def get_actions(self):
         return {"satudata_datastore_load": datastore_load}
+
+    def get_blueprint(self):
+        return [unduh]
