@@ -17,7 +17,7 @@ from pipelines.freshness import dataset_lateness, describe
 from pipelines.issues import drop_consequences
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes, scan
-from pipelines.publish import ALL_DOWNLOADS, publish
+from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, PublishError, publish
 from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within, explain_retired
@@ -147,7 +147,7 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
                              f"release it first.")
         rows = within(batch.path, period, *run_bounds(context, months)) if period else batch.path
         merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, name, context.run_id,
-                                 agency=dataset.agency.slug)
+                                 agency=dataset.agency.slug, complete=dataset.source.complete)
         count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
         return dg.MaterializeResult(metadata={"rows": count, "inserted": merged.inserted,
                                               "updated": merged.updated, "unchanged": merged.unchanged,
@@ -174,8 +174,15 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
         released = decision_for(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files))
         provenance = {"run_id": context.run_id, "raw_sha256": " ".join(f.sha256 for f in batch.files),
                       "validation_status": "Dirilis walidata" if released else "Lolos"}
-        result = publish(portal.client(), regency, dataset, standard, table, provenance, district_codes(regions),
-                         downloads=ALL_DOWNLOADS)
+        try:
+            result = publish(portal.client(), regency, dataset, standard, table, provenance,
+                             district_codes(regions), downloads=ALL_DOWNLOADS)
+        except (PublishError, PersonalDataError) as error:
+            # A refusal that would come again (no permission, personal data, a value the table refuses) fails
+            # the step at once, naming the cause; the portal down or failing is retried by the step's policy.
+            if isinstance(error, PersonalDataError) or error.permanent:
+                raise dg.Failure(str(error), allow_retries=False) from error
+            raise
         sources.settle(state.memo(regency.slug, dataset.name))   # published: the source may move on
         return dg.MaterializeResult(metadata={
             "publication_status": "published", "url": dg.MetadataValue.url(result.url),

@@ -36,8 +36,17 @@ def main() -> int:
         if key.path[-1] == "raw" and key not in materialized and "__".join(key.path) not in failed_steps:
             print(f"  asset {key.to_user_string()}: tidak ada kiriman baru / nothing new")
     for failure in result.get_step_failure_events():
-        print(f"  step {failure.step_key} failed: {failure.event_specific_data.error.message.strip()}")
+        print(f"  step {failure.step_key} gagal / failed: {_cause(failure.event_specific_data.error)}")
     return 0 if result.success else 1
+
+
+def _cause(error) -> str:
+    """The step's own reason: Dagster's wrappers ("Exceeded max_retries of 3", "Error occurred while
+    executing op") hide it in the error's cause or context."""
+    while (error.cause or error.context) and (
+            "max_retries" in error.message or "Error occurred while executing" in error.message):
+        error = error.cause or error.context
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "?"
 
 
 def _summary(step: str, meta: dict) -> str:

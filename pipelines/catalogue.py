@@ -27,6 +27,12 @@ class Source:
     kind: str
     options: dict
 
+    @property
+    def complete(self) -> bool:
+        """Whether each delivery holds every row of the periods it carries (a file, a full read of a table or
+        an API), so a row missing from it is gone; a database read by cursor brings only what is new."""
+        return not (self.kind == "database" and self.options.get("cursor_column"))
+
 
 @dataclass(frozen=True)
 class Dataset:

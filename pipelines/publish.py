@@ -23,8 +23,10 @@ its downloads and the data dictionary.
 - Updates go through `package_revise` / `resource_patch` (matched by resource name), which never drop
   other resources and never create a second resource of the same name."""
 
+import dataclasses
 import datetime as dt
 import hashlib
+import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -73,7 +75,13 @@ class PersonalDataError(RuntimeError):
 
 
 class PublishError(RuntimeError):
-    """The portal refused part of a publication; the previously published version stays in place."""
+    """The portal refused part of a publication; the previously published version stays in place.
+    `permanent`: the same request would be refused again (no permission, a value the table refuses), so a
+    retry cannot help; otherwise (the portal down or failing) a later try may."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Table(Protocol):
@@ -171,7 +179,9 @@ def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
 
 
 def to_csv(safe: pd.DataFrame) -> bytes:
-    return safe.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    buffer = io.BytesIO()   # pandas encodes as it writes: no second, text copy of a large table
+    safe.to_csv(buffer, index=False, date_format="%Y-%m-%d", encoding="utf-8")
+    return buffer.getvalue()
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -195,9 +205,9 @@ def _ensure_organisation(portal: Portal, dataset: Dataset) -> dict:
     wanted = {"title": agency.name, "description": agency.description}
     org = portal.find("organization_show", id=agency.slug)
     if org is None:
-        return portal.write("organization_create", name=agency.slug, **wanted)
+        return _call(portal, "organisation", "organization_create", name=agency.slug, **wanted)
     if any(org.get(k) != v for k, v in wanted.items()):
-        return portal.write("organization_patch", id=org["id"], **wanted)
+        return _call(portal, "organisation", "organization_patch", id=org["id"], **wanted)
     return org
 
 
@@ -206,13 +216,21 @@ def ensure_pillar_groups(portal: Portal) -> None:
     existing = set(portal.read("group_list"))
     for name, title in PILLARS.items():
         if name not in existing:
-            portal.write("group_create", name=name, title=title,
-                         description=f"Pilar {title}: dataset Satu Data pada pilar ini.")
+            _call(portal, "groups", "group_create", name=name, title=title,
+                  description=f"Pilar {title}: dataset Satu Data pada pilar ini.")
 
 
 def _call(portal: Portal, what: str, action: str, files: dict | None = None, **data):
     try:
         return portal.write(action, files=files, **data)
+    except ckanapi.NotAuthorized as error:
+        raise PublishError(f"{what}: {action} ditolak portal: token API tidak berhak (salah, kedaluwarsa, atau "
+                           f"bukan editor organisasi ini) / refused by the portal: the API token is not allowed "
+                           f"(wrong, expired, or not an editor of this organisation); the previous version stays "
+                           f"published: {str(error)[:500]}", permanent=True) from error
+    except ckanapi.ValidationError as error:
+        raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
+                           f"stays published: {str(error)[:2000]}", permanent=True) from error
     except ckanapi.CKANAPIError as error:
         raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
                            f"stays published: {str(error)[:2000]}") from error
@@ -375,8 +393,9 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     if change.versions != held or change.whole:
         if change.whole:
             safe = safe_frame(change.upserts, standard)
+            change = dataclasses.replace(change, upserts=change.upserts.iloc[0:0])   # one copy of the rows, not two
             _load_whole(portal, resource["id"], fields, standard, safe, change.versions, result)
-            _check_table(portal, resource["id"], fields, len(safe))
+            _check_table(portal, resource["id"], fields, result.rows_sent)
         else:
             _load_changes(portal, resource["id"], standard, safe_frame(change.upserts, standard),
                           safe_frame(change.deletes, standard), change.versions, result)

@@ -1,22 +1,24 @@
 """The integrated warehouse, reached through SQLAlchemy: an embedded DuckDB file by default, PostgreSQL by
 URL in production. Layers show in the schema names:
 
-- `staging.<standard>`: the typed rows of each batch as the agency sent them (replaced per batch);
-- `core.<standard>`: the current facts, one row per regency and natural key, with lineage on every row;
-  `core.<standard>_history`: every earlier version of a corrected row, with valid_from / valid_to;
+- `core.<standard>`: the current facts, one row per regency and natural key, with lineage on every row
+  (source file and row, batch, run, load time, and `_version`, the warehouse version that wrote it);
+  `core.<standard>_history`: every earlier version of a corrected or deleted row, with valid_from / valid_to;
+  `core.<standard>_deleted`: the keys each version deleted; `core.load_log`: every merge;
   `core.dim_region`, `core.dim_time`, `core.dim_agency`: the conformed dimensions;
 - `marts.<standard>`: the facts of all regencies with region names rolled up village -> province.
+A batch as the agency sent it lives in the raw archive (bytes) and the staged Parquet file (typed rows), so
+the warehouse keeps no copy of it: a merge writes what changed, not the batch again.
 
-One place turns a standard into DDL; loads are bulk (DuckDB scans the DataFrame or the staged Parquet file,
-PostgreSQL takes COPY in slices, so a large batch is loaded in bounded memory) into
-a temporary table, then one `INSERT ... ON CONFLICT` merges by the natural key, all in one transaction, so
-a failed or killed load leaves the warehouse as it was. A standard that gains a field gets the column by
-an Alembic operation; tables that hold history are never dropped."""
+One place turns a standard into DDL; loads are bulk (DuckDB scans the DataFrame or the staged Parquet file;
+for PostgreSQL an in-memory DuckDB writes it as CSV for COPY) into a temporary table, then set-based
+statements pick what is new, changed or gone and merge it by the natural key, all in one transaction, so a
+failed or killed load leaves the warehouse as it was. A standard that gains a field gets the column by an
+Alembic operation; tables that hold history are never dropped."""
 
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -39,7 +41,7 @@ class DuckDBImpl(DefaultImpl):
 
 REGION_KEY = "kode_kabupaten"  # every fact carries its regency so regencies merge into one table
 AGENCY_KEY = "agency"          # and the agency (OPD) that produced it
-LAYERS = ("staging", "core", "marts")
+LAYERS = ("core", "marts")
 # `_version`: the warehouse version (per table and regency, see `merge`) that last wrote the row; the portal
 # asks for the rows above the version it holds.
 LINEAGE = {"_source_file": sa.Text, "_source_sha256": sa.Text, "_source_row": sa.BigInteger,
@@ -48,7 +50,6 @@ SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "d
              "datetime": sa.DateTime, "boolean": sa.Boolean}
 SQL_CASTS = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE PRECISION", "date": "DATE",
              "datetime": "TIMESTAMP", "boolean": "BOOLEAN"}
-SLICE_ROWS = 100_000  # rows of a staged Parquet file held in memory at a time (digest, COPY)
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,6 @@ def history_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
                     sa.Column("valid_from", sa.DateTime), sa.Column("valid_to", sa.DateTime), schema="core")
 
 
-def staging_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(table_name(standard), metadata, *_fact_columns(standard, keyed=False), schema="staging")
-
-
 def load_log_table(metadata: sa.MetaData) -> sa.Table:
     """One row per merge: which batch, which content, which run, what it changed."""
     return sa.Table("load_log", metadata, sa.Column("table_name", sa.Text), sa.Column(REGION_KEY, sa.Text),
@@ -118,28 +115,28 @@ def deleted_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
                     sa.Column("_version", sa.BigInteger), sa.Column("_deleted_at", sa.DateTime), schema="core")
 
 
-def _slices(rows: pd.DataFrame | Path) -> Iterator[pd.DataFrame]:
-    """A batch a slice at a time: a DataFrame as it is, a staged Parquet file SLICE_ROWS rows at a time."""
-    if isinstance(rows, pd.DataFrame):
-        yield rows
-        return
-    for piece in pq.ParquetFile(rows).iter_batches(batch_size=SLICE_ROWS):
-        yield piece.to_pandas()
-
-
 def row_count(rows: pd.DataFrame | Path) -> int:
     return len(rows) if isinstance(rows, pd.DataFrame) else pq.ParquetFile(rows).metadata.num_rows
 
 
-def content_digest(rows: pd.DataFrame | Path) -> str:
-    """A fingerprint of a batch's rows (values and where they came from), ~0.3 s per million rows. Row
-    hashes do not depend on the slicing, so a DataFrame and its Parquet file have the same digest."""
-    digest, columns = hashlib.sha256(), None
-    for piece in _slices(rows):
-        digest.update(pd.util.hash_pandas_object(piece, index=False).to_numpy().tobytes())
-        columns = list(piece.columns)
-    digest.update(",".join(columns or []).encode())
-    return digest.hexdigest()
+def column_types(standard: Standard) -> dict[str, str]:
+    """Every warehouse column of a standard's facts with its SQL type, in table order."""
+    return {REGION_KEY: "TEXT", AGENCY_KEY: "TEXT"} | {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
+        "_source_file": "TEXT", "_source_sha256": "TEXT", "_source_row": "BIGINT", "_batch_id": "TEXT",
+        "_run_id": "TEXT", "_loaded_at": "TIMESTAMP", "_version": "BIGINT"}
+
+
+def content_digest(rows: pd.DataFrame | Path, standard: Standard) -> str:
+    """A fingerprint of a batch's rows (values and where they came from): one DuckDB pass over the rows typed
+    as the load types them (about 0.1 s per million rows). A sum of row hashes: the same for a DataFrame and
+    its Parquet file, whatever the row order."""
+    delivered = {"_source_file", "_source_sha256", "_source_row"} | set(standard.field_names)
+    types = {c: t for c, t in column_types(standard).items() if c in delivered}
+    with duckdb.connect(config=settings.duckdb_config()) as local:
+        names = ", ".join(f'"{c}"' for c in types)
+        total, count = local.execute(f"SELECT sum(hash({names})::HUGEINT), count(*) "
+                                     f"FROM ({_typed_select(local, rows, types, {})})").fetchone()
+    return hashlib.sha256(f"{','.join(types)}|{count}|{total}".encode()).hexdigest()
 
 
 def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -192,8 +189,8 @@ def _migrate(connection: sa.Connection, table: sa.Table) -> bool:
 
 def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     metadata = sa.MetaData()
-    tables = [fact_table(standard, metadata), history_table(standard, metadata), staging_table(standard, metadata),
-              load_log_table(metadata), deleted_table(standard, metadata)]
+    tables = [fact_table(standard, metadata), history_table(standard, metadata), load_log_table(metadata),
+              deleted_table(standard, metadata)]
     with engine.begin() as connection:
         _ensure_layers(connection)
         changed = [_migrate(connection, table) for table in tables]
@@ -221,24 +218,27 @@ def _typed_select(raw, rows: pd.DataFrame | Path, types: dict[str, str], constan
 
 
 def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str, str],
-           constants: dict | None = None) -> None:
+           constants: dict | None = None, into: str | None = None) -> None:
     """Bulk-load a DataFrame or a staged Parquet file into the typed temporary table `incoming` (column ->
-    SQL type; `constants` are columns with one value for every row) with the engine's own fast path: DuckDB
-    scans the frame or the file; for PostgreSQL an in-memory DuckDB writes it as CSV (several times quicker
-    than pandas) into a private temporary file that COPY parses straight into the types."""
+    SQL type; `constants` are columns with one value for every row), or straight into the table `into`, with
+    the engine's own fast path: DuckDB scans the frame or the file; for PostgreSQL an in-memory DuckDB writes
+    it as CSV (several times quicker than pandas) into a private temporary file that COPY parses straight
+    into the types."""
     constants = constants or {}
     values = {f"c{n}": constants[c] for n, c in enumerate(types) if c in constants}
+    names = ", ".join(f'"{c}"' for c in types)
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
-        raw.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_typed_select(raw, rows, types, constants)}",
-                    values)
+        select = _typed_select(raw, rows, types, constants)
+        raw.execute(f"INSERT INTO {into} ({names}) {select}" if into else
+                    f"CREATE OR REPLACE TEMP TABLE incoming AS {select}", values)
         raw.unregister("incoming_rows")
         return
     if connection.dialect.name != "postgresql":
         raise NotImplementedError(f"warehouse engine {connection.dialect.name!r} is not supported")
-    typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
-    connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
-    names = ", ".join(f'"{c}"' for c in types)
+    if not into:
+        typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
+        connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
     with tempfile.TemporaryDirectory(prefix="satudata-stage-") as folder, \
             duckdb.connect(config=settings.duckdb_config()) as local:
         csv = Path(folder) / "incoming.csv"
@@ -246,9 +246,11 @@ def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str
                       "(FORMAT csv, HEADER false, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')",
                       values)
         with connection.connection.driver_connection.cursor() as cursor, csv.open("rb") as source:
-            with cursor.copy(f"COPY incoming ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            with cursor.copy(f"COPY {into or 'incoming'} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                 while block := source.read(1 << 20):
                     copy.write(block)
+    if not into:   # the planner's row count for the joins: a small batch is looked up by key, not hashed
+        connection.exec_driver_sql("ANALYZE incoming")
 
 
 def _region_field(standard: Standard) -> str | None:
@@ -322,19 +324,73 @@ def _next_version(connection: sa.Connection, table: str, regency_code: str) -> i
         log.c.table_name == table, log.c[REGION_KEY] == regency_code)).all()[0][0]) + 1
 
 
+def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, rows: pd.DataFrame | Path,
+                types: dict[str, str], constants: dict, complete: bool, now: datetime) -> tuple[int, int, int]:
+    """A batch into a regency's rows already held: (inserted, updated, deleted). Every comparison is limited
+    to the regency's own rows (the key index's first column), so its cost does not grow with other regencies."""
+    columns = [c.name for c in table.columns]
+    regency_code, version = constants[REGION_KEY], constants["_version"]
+    key = [REGION_KEY, *standard.primary_key]
+    values = [f.name for f in standard.fields if f.name not in standard.primary_key]
+    name = f"core.{table.name}"
+    mine = f"t.{REGION_KEY} = '{regency_code.replace(chr(39), chr(39) * 2)}'"
+    join = " AND ".join(f't."{k}" = s."{k}"' for k in key) + f" AND {mine}"
+    differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
+    changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
+    listed = ", ".join(f'"{c}"' for c in columns)
+    from_t = ", ".join(f't."{c}"' for c in columns)
+    stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+    _stage(connection, rows, {c: types[c] for c in columns}, constants)
+    # Only the rows that are new or differ go further: one join instead of pushing every row of the
+    # batch through the key index (a daily re-send changes a few rows of a large table).
+    connection.exec_driver_sql(
+        f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
+        f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
+    inserted, updated = connection.exec_driver_sql(
+        "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
+    deleted = 0
+    if complete and standard.period_field:
+        period = f'"{standard.period_field}"'
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE gone AS SELECT {from_t} FROM {name} t WHERE {mine} "
+            f"AND t.{period} IN (SELECT DISTINCT {period} FROM incoming) "
+            f"AND NOT EXISTS (SELECT 1 FROM incoming s WHERE {join})")
+        deleted = int(connection.exec_driver_sql("SELECT count(*) FROM gone").scalar())
+    if updated:
+        connection.exec_driver_sql(
+            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) SELECT {from_t}, t._loaded_at, {stamp} "
+            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
+    if deleted:
+        pk = ", ".join(f'"{k}"' for k in key)
+        connection.exec_driver_sql(f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
+                                   f"SELECT {listed}, _loaded_at, {stamp} FROM gone")
+        connection.exec_driver_sql(f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
+                                   f"SELECT {pk}, {version}, {stamp} FROM gone")
+        connection.exec_driver_sql(f"DELETE FROM {name} t USING gone s WHERE {join}")
+    if inserted or updated:
+        # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
+        connection.exec_driver_sql(
+            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT '
+            f'({", ".join(chr(34) + k + chr(34) for k in key)}) DO UPDATE SET {updates} WHERE {changed}')
+    for temporary in ("changed_incoming", "incoming", *(("gone",) if complete and standard.period_field else ())):
+        connection.exec_driver_sql(f"DROP TABLE {temporary}")
+    return int(inserted), int(updated), deleted
+
+
 def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, regency_code: str, batch: str,
-          run_id: str, agency: str = "") -> MergeResult:
-    """Upsert the batch by (regency, primary key) and delete what the batch no longer holds, as one new
-    version of the regency's table. Rows equal to what is stored are not touched, so their lineage keeps
-    pointing at the batch that first delivered them; a changed or deleted row's earlier version moves to
-    the history table. A batch speaks for the periods it holds: a key of a period value (e.g. a day) the
-    batch delivers, absent from it, is deleted; periods the batch does not deliver stay as they are (a
-    standard without a period field never deletes). Every written row carries the new `_version` and every
+          run_id: str, agency: str = "", complete: bool = False) -> MergeResult:
+    """Upsert the batch by (regency, primary key) as one new version of the regency's table. Rows equal to
+    what is stored are not touched, so their lineage keeps pointing at the batch that first delivered them; a
+    changed or deleted row's earlier version moves to the history table. A `complete` batch (a file or a full
+    read: see `catalogue.Source.complete`) speaks for the periods it holds: a key of a period value (e.g. a
+    day) the batch delivers, absent from it, is deleted; periods the batch does not deliver stay as they are,
+    and a standard without a period field never deletes. Every written row carries the new `_version` and every
     deleted key is kept in `<table>_deleted` with it: together the change set `changes` hands the portal.
     A batch whose content equals the regency's last merged one is recognised by its digest and costs no
     load at all. `rows` is a DataFrame or a staged Parquet file (read in bounded memory)."""
     table = ensure_table(engine, standard)
-    digest = content_digest(rows)
+    digest = content_digest(rows, standard)
     count = row_count(rows)
     log = load_log_table(sa.MetaData())
     with engine.connect() as connection:
@@ -345,70 +401,27 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
         return MergeResult(0, 0, count)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     columns = [c.name for c in table.columns]
-    types = {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
-        REGION_KEY: "TEXT", AGENCY_KEY: "TEXT", "_source_file": "TEXT", "_source_sha256": "TEXT",
-        "_source_row": "BIGINT", "_batch_id": "TEXT", "_run_id": "TEXT", "_loaded_at": "TIMESTAMP",
-        "_version": "BIGINT"}
-    key = [REGION_KEY, *standard.primary_key]
-    values = [f.name for f in standard.fields if f.name not in standard.primary_key]
+    types = column_types(standard)
     name = f"core.{table.name}"
-    join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
-    differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
-    changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
-    listed = ", ".join(f'"{c}"' for c in columns)
-    from_t = ", ".join(f't."{c}"' for c in columns)
-    keys = ", ".join(f'"{k}"' for k in key)
-    stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
     with engine.begin() as connection:
         version = _next_version(connection, table.name, regency_code)
         constants = {REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
                      "_loaded_at": now, "_version": version}
-        _stage(connection, rows, {c: types[c] for c in columns}, constants)
-        # Only the rows that are new or differ go further: one join instead of pushing every row of the
-        # batch through the key index (a daily re-send changes a few rows of a large table).
-        connection.exec_driver_sql(
-            f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
-            f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
-        deleted = 0
-        if standard.period_field:
-            period = f'"{standard.period_field}"'
-            connection.execute(sa.text(
-                f"CREATE TEMP TABLE gone AS SELECT {from_t} FROM {name} t WHERE t.{REGION_KEY} = :regency "
-                f"AND t.{period} IN (SELECT DISTINCT {period} FROM incoming) "
-                f"AND NOT EXISTS (SELECT 1 FROM incoming s WHERE {join})"), {"regency": regency_code})
-            deleted = int(connection.exec_driver_sql("SELECT count(*) FROM gone").scalar())
-        counts = connection.exec_driver_sql(
-            "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
-        connection.exec_driver_sql(
-            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
-            f"SELECT {from_t}, t._loaded_at, {stamp} "
-            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
-        if deleted:
-            pk = ", ".join(f'"{k}"' for k in key)
-            connection.exec_driver_sql(f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
-                                       f"SELECT {listed}, _loaded_at, {stamp} FROM gone")
-            connection.exec_driver_sql(f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
-                                       f"SELECT {pk}, {version}, {stamp} FROM gone")
-            connection.exec_driver_sql(f"DELETE FROM {name} t USING gone s WHERE {join}")
-        # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
-        connection.exec_driver_sql(
-            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({keys}) '
-            f'DO UPDATE SET {updates} WHERE {changed}')
-        # A batch id names its files' content, so a batch already in staging is there exactly as sent.
-        staged = connection.exec_driver_sql(
-            f"SELECT EXISTS (SELECT 1 FROM staging.{table.name} WHERE _batch_id = '{batch}')").scalar()
-        if not staged:
-            connection.exec_driver_sql(
-                f"INSERT INTO staging.{table.name} ({listed}) SELECT {listed} FROM incoming")
-        inserted, updated = int(counts[0]), int(counts[1])
+        held = connection.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {name} WHERE {REGION_KEY} = :regency)"),
+                                  {"regency": regency_code}).all()[0][0]
+        if not held:
+            # The regency's first load: every row is new, nothing to compare, keep or delete; the rows go
+            # straight into the table, as a plain bulk load would.
+            _stage(connection, rows, {c: types[c] for c in columns}, constants, into=name)
+            inserted, updated, deleted = count, 0, 0
+        else:
+            inserted, updated, deleted = _merge_into(connection, standard, table, rows, types, constants,
+                                                     complete, now)
         wrote = bool(inserted or updated or deleted)
         connection.execute(log.insert().values(
             table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
             loaded_at=now, inserted=inserted, updated=updated, rows=count, deleted=deleted,
             version=version if wrote else None))
-        for temporary in ("changed_incoming", "incoming", *(("gone",) if standard.period_field else ())):
-            connection.exec_driver_sql(f"DROP TABLE {temporary}")
     return MergeResult(inserted, updated, count - inserted - updated, deleted, version if wrote else 0)
 
 

@@ -70,7 +70,7 @@ def merge(target, frame, batch: str) -> warehouse.MergeResult:
     """The rows as the agency's batch, merged into the test's own warehouse (the pipeline's path)."""
     rows = frame.assign(tanggal=frame["tanggal"].astype("datetime64[us]"), _source_file=f"{batch}.csv",
                         _source_sha256="0" * 64, _source_row=range(2, len(frame) + 2))
-    return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run")
+    return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run", complete=True)
 
 
 def publish_warehouse(target, loader=None):

@@ -79,9 +79,9 @@ def test_corrections_keep_history_and_answer_what_was_published_when(warehouse_u
     assert warehouse.as_of(engine, STANDARD, "64.09", between)["harga"].tolist() == [100, 200]
     assert warehouse.as_of(engine, STANDARD, "64.09", datetime.now(timezone.utc))["harga"].tolist() == [100, 250]
     with engine.connect() as connection:
-        staged = connection.execute(sa.text(
-            "SELECT _batch_id, count(*) FROM staging.harga_pasar GROUP BY _batch_id ORDER BY 1")).all()
-    assert staged == [("b1", 2), ("b2", 2)]   # each batch as the agency sent it
+        lineage = connection.execute(sa.text(
+            "SELECT komoditas, _batch_id, _version FROM core.harga_pasar ORDER BY 1")).all()
+    assert lineage == [("K0", "b1", 1), ("K1", "b2", 2)]   # each row traced to the batch and version that wrote it
 
 
 def test_marts_roll_regions_up_and_name_the_agency(warehouse_url, regions):
@@ -151,7 +151,7 @@ def test_a_staged_parquet_file_merges_like_its_frame(warehouse_url, tmp_path):
     frame = batch([100, 200, 300])
     path = tmp_path / "batch.parquet"
     frame.to_parquet(path, index=False)
-    assert warehouse.content_digest(path) == warehouse.content_digest(frame)
+    assert warehouse.content_digest(path, STANDARD) == warehouse.content_digest(frame, STANDARD)
     assert warehouse.merge(engine, STANDARD, path, "64.09", "b1", "r1", agency="disdag-ppu") == \
         warehouse.MergeResult(3, 0, 0, version=1)
     assert [r[:3] for r in rows(engine)] == [("64.09", "K0", 100), ("64.09", "K1", 200), ("64.09", "K2", 300)]
@@ -172,7 +172,10 @@ def test_a_batch_deletes_what_it_no_longer_holds_of_the_days_it_delivers(warehou
     october_1, october_2 = on("2026-10-01", batch([100, 200, 300])), on("2026-10-02", batch([110, 210, 310]))
     warehouse.merge(engine, STANDARD, pd.concat([october_1, october_2], ignore_index=True), "64.09", "b1", "r1")
     resent = october_2.drop(index=[1])                      # the agency removed K1 of 2 October...
-    result = warehouse.merge(engine, STANDARD, resent, "64.09", "b2", "r2")   # ...and 1 October is not re-sent
+    # A database read by cursor brings only what is new: nothing it lacks is deleted.
+    assert warehouse.merge(engine, STANDARD, resent, "64.09", "b2", "r2").deleted == 0
+    result = warehouse.merge(engine, STANDARD, resent.assign(_source_file="b.csv"), "64.09", "b3", "r3",
+                             complete=True)   # ...a file re-sent without it (and 1 October is not re-sent)
     assert (result.deleted, result.inserted, result.updated, result.version) == (1, 0, 0, 2)
     stored = warehouse.read_published(engine, STANDARD, "64.09")
     assert len(stored) == 5 and not ((stored["komoditas"] == "K1") & (stored["harga"] == 210)).any()
@@ -193,7 +196,7 @@ def test_changes_since_a_version_are_only_what_changed(warehouse_url):
     assert whole.whole and whole.versions == {"64.09": 1} and len(whole.upserts) == 4 and whole.deletes.empty
     assert list(whole.upserts.columns) == [f.name for f in STANDARD.public_fields]
 
-    warehouse.merge(engine, STANDARD, batch([100, 250, 300]), "64.09", "b2", "r2")   # K1 changed, K3 gone
+    warehouse.merge(engine, STANDARD, batch([100, 250, 300]), "64.09", "b2", "r2", complete=True)   # K3 gone
     change = warehouse.changes(engine, STANDARD, "64.09", {"64.09": 1})
     assert change.versions == {"64.09": 2} and not change.whole
     assert change.upserts["komoditas"].tolist() == ["K1"] and change.upserts["harga"].tolist() == [250]
