@@ -59,9 +59,10 @@ def dataset_definitions(regency: Regency, dataset: Dataset, months: dg.TimeWindo
               description=f"Berkas asli dari {dataset.agency.name}, diarsipkan apa adanya (sha256).")
     def raw(context: dg.AssetExecutionContext, state: StateResource):
         archive = state.archive()
+        memo = state.memo(regency.slug, dataset.name)
         files = [archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
-                 for d in sources.pull(dataset.source, state.memo(regency.slug, dataset.name))]
-        if not files:
+                 for d in sources.pull(dataset.source, memo)]
+        if not files or sources.unchanged(memo, [(f.name, f.sha256) for f in files]):
             context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} "
                              f"({dataset.source.kind})")
             return

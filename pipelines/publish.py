@@ -155,6 +155,19 @@ class Portal:
         except ckanapi.NotFound:
             return None
 
+    def check_token(self) -> str:
+        """The portal user the API token belongs to. A wrong, expired or revoked token is otherwise noticed
+        only when something must be written (reads fall back to anonymous), and then as a refusal."""
+        try:
+            if self.token:
+                return self.read("user_show")["name"]   # without an id: the token's own user
+        except (ckanapi.NotFound, ckanapi.ValidationError, ckanapi.NotAuthorized):
+            pass
+        raise PublishError(f"token API portal {self.url} tidak diterima (kosong, salah, kedaluwarsa atau dicabut); "
+                           f"pasang token yang sah (catalogue/portals.yaml: api_token_env) / the portal's API token "
+                           f"is not accepted (empty, wrong, expired or revoked); set a valid one (catalogue/portals.yaml: "
+                           f"api_token_env)", permanent=True)
+
     def xlsx_url(self, resource_id: str) -> str:
         return f"{self.url}/satudata/unduh/{resource_id}.xlsx"
 
@@ -272,6 +285,8 @@ def _table_resource(portal: Portal, package: dict, name: str, fields: list[dict]
                   url="_datastore_only_resource", description=notes)
         elif existing.get("description") != notes:     # e.g. the table grew past Excel's limit
             _call(portal, "files", "resource_patch", id=existing["id"], description=notes)
+        if not existing.get("datastore_active"):
+            _call(portal, "load", "datastore_create", resource_id=existing["id"], fields=fields, force=True)
         return existing
     created = _call(portal, "load", "datastore_create", fields=fields, force=True, resource={"package_id": package["id"], "name": name, "format": "CSV",
                                           "mimetype": "text/csv", "description": notes})
@@ -362,6 +377,7 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
                            writes=portal.writes)
     if standard.metadata["klasifikasi"] == "Tertutup":
         return result  # closed data is never published
+    portal.check_token()
     fields = datastore_fields(standard)
     digest = content_hash(package, fields, standard, downloads)
     current = portal.find("package_show", id=package["name"])

@@ -273,7 +273,7 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
 
 
 def test_a_refused_publication_fails_at_once_and_the_next_run_publishes_it(regency, monkeypatch):
-    """A wrong portal token: the portal step fails without retries, saying the token is not allowed; the
+    """A wrong portal token: the portal step fails without retries, saying the token is not accepted; the
     delivery is not forgotten (the source's position did not move), so the next run with the right token
     merges nothing new and publishes everything."""
     good = regency["ckan"].apikey
@@ -282,7 +282,8 @@ def test_a_refused_publication_fails_at_once_and_the_next_run_publishes_it(regen
     assert not refused.success
     [failure] = refused.get_step_failure_events()
     assert failure.step_key == f"{regency['slug']}__harga_pasar__portal"
-    assert "token API tidak berhak" in failure.event_specific_data.error.message
+    assert "token API portal" in failure.event_specific_data.error.message
+    assert "tidak diterima" in failure.event_specific_data.error.message
     assert not [e for e in refused.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     with pytest.raises(ckanapi.NotFound):
         regency["ckan"].action.package_show(id=regency["package"])

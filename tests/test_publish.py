@@ -374,3 +374,50 @@ def test_personal_data_found_right_before_publishing_sends_nothing(target):
     assert portal.writes == []
     with pytest.raises(ckanapi.NotFound):
         target["admin"].action.package_show(id=target["name"])
+
+
+def test_the_portal_token_is_checked_before_anything_is_read_or_written(target, portal_env):
+    """A wrong token would read as anonymous and fail only at the first write, as a refusal: it is named at
+    once instead."""
+    assert target["portal"]().check_token() == "walidata"
+    wrong = Portal(portal_env["CKAN_URL"], "token-yang-salah")
+    with pytest.raises(PublishError, match="tidak diterima") as refused:
+        publish(wrong, target["regency"], target["dataset"], STANDARD, market_prices(), {"run_id": "run-1"},
+                DISTRICTS)
+    assert refused.value.permanent and wrong.writes == []
+
+
+def test_a_table_beyond_excels_limit_gets_a_note_instead_of_a_broken_xlsx(target, monkeypatch):
+    import pipelines.publish as publish_module
+    frame = market_prices()
+    merge(target, frame, "b1")
+    publish_warehouse(target)
+    assert any(r["format"] == "XLSX" for r in target["anon"].action.package_show(id=target["name"])["resources"])
+    monkeypatch.setattr(publish_module, "XLSX_MAX_ROWS", len(frame) - 1)   # the table grows past the limit
+    merge(target, frame.assign(harga=frame["harga"] + 1), "b2")
+    publish_warehouse(target)
+    package = target["anon"].action.package_show(id=target["name"])
+    assert [r["format"] for r in package["resources"]].count("XLSX") == 0
+    assert "melebihi batas Excel" in csv_resource(package)["description"]
+    assert "Excel's row limit" in csv_resource(package)["description"]
+
+
+def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_table(target):
+    """Datasets published before downloads came from the DataStore carry an uploaded CSV beside the table:
+    the first run afterwards turns that resource into the table's own (same id), loaded whole once."""
+    frame = market_prices()
+    admin = target["admin"]
+    org = admin.action.organization_create(name=target["dataset"].agency.slug, title="Uji")
+    package = admin.action.package_create(name=target["name"], owner_org=org["id"], private=True)
+    old = admin.call_action("resource_create", {"package_id": package["id"], "name": "harga-pasar.csv",
+                                                "format": "CSV"},
+                            files={"upload": ("harga-pasar.csv", b"tanggal,harga\n2026-10-01,1\n")})
+    merge(target, frame, "b1")
+    result = publish_warehouse(target)
+    assert result.load_path == "whole"
+    after = admin.action.package_show(id=target["name"])
+    resource = csv_resource(after)
+    assert resource["id"] == old["id"] and resource["url_type"] == "datastore"
+    assert "/datastore/dump/" in resource["url"]
+    pd.testing.assert_frame_equal(dump(resource), table(target, resource["id"]).astype(str))
+    assert publish_warehouse(target).writes == []

@@ -1,8 +1,9 @@
 """Source connectors: one module per way an agency delivers data. Each module has
 `pull(options, memo) -> Iterator[Delivery]`: `options` is the catalogue entry's `source` block, `memo` a
-folder of its own where a connector keeps what it must remember between runs (cursors, ETags, the files
-already taken), so that a source with nothing new delivers nothing. A connector that cannot deliver raises
-`SourceError`, which fails only that dataset's asset.
+folder of its own where a connector keeps what it must remember between runs (cursors, ETags), so that a
+source with nothing new delivers nothing. Sources that can only deliver everything again (a drop folder, API
+pages, a table read whole) are recognised by `unchanged`: the same files, by name and content, as the last
+delivery. A connector that cannot deliver raises `SourceError`, which fails only that dataset's asset.
 
 A source's position advances only once what it brought is safe: `pull` hands the connector a working copy
 of its memo, and `settle` makes that copy the memo after the delivery was merged and published (or
@@ -15,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.catalogue import Source
-from pipelines.sources import api, ckan, database, file_drop, url
+from pipelines.sources import api, ckan, database, file_drop, http, url
 from pipelines.sources.delivery import Delivery, SourceError
 
 KINDS = {"file_drop": file_drop.pull, "url": url.pull, "api": api.pull, "database": database.pull,
          "ckan": ckan.pull}
 
-__all__ = ["KINDS", "Delivery", "SourceError", "pull", "settle"]
+__all__ = ["KINDS", "Delivery", "SourceError", "pull", "settle", "unchanged"]
 
 
 def _working_copy(memo: Path) -> Path:
@@ -38,6 +39,16 @@ def pull(source: Source, memo: Path) -> Iterator[Delivery]:
     else:
         working.mkdir(parents=True)
     return KINDS[source.kind](source.options, working)
+
+
+def unchanged(memo: Path, delivered: list[tuple[str, str]]) -> bool:
+    """Whether a pull brought exactly the files (name, SHA-256) of the last delivery that was published;
+    otherwise they are noted in the working copy, to become the memo when this delivery is published."""
+    files = sorted([name, digest] for name, digest in delivered)
+    if files == http.load_memo(memo / "delivered.json").get("files"):
+        return True
+    http.save_memo(_working_copy(memo) / "delivered.json", {"files": files})
+    return False
 
 
 def settle(memo: Path) -> None:
