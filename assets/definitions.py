@@ -5,6 +5,7 @@ resources come from the environment (see README: configuration)."""
 import dagster as dg
 
 from assets.automation import ALERT_SENSORS, dataset_automation
+from assets.dead_runs import runs_without_a_process
 from assets.datasets import dataset_definitions
 from assets.periods import monthly_periods
 from assets.province import province_definitions
@@ -37,7 +38,7 @@ def build_definitions() -> dg.Definitions:
                                   selection=dg.AssetSelection.all() - dg.AssetSelection.groups(SCORECARD_GROUP),
                                   description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish"),
               approve_dataset],
-        sensors=ALERT_SENSORS,
+        sensors=[*ALERT_SENSORS, runs_without_a_process],
         resources={
             "state": StateResource(root=str(settings.state_dir())),
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),

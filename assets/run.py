@@ -9,6 +9,7 @@ import sys
 
 import dagster as dg
 
+from assets.dead_runs import mark_dead_runs
 from assets.definitions import build_definitions
 from assets.periods import all_periods, monthly_periods
 from pipelines.catalogue import load_pipeline_config
@@ -21,6 +22,8 @@ def main() -> int:
     defs = build_definitions()
     job = defs.resolve_job_def("satudata_job")
     with dg.DagsterInstance.get() as instance:
+        for run_id in mark_dead_runs(instance):   # an earlier run killed mid-way must not show as running
+            print(f"Run {run_id}: prosesnya mati, ditandai gagal / its process died, marked failed")
         # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
         # Every month in one run (one month alone is a backfill, see README: operations).
         result = job.execute_in_process(

@@ -333,7 +333,9 @@ def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, 
     key = [REGION_KEY, *standard.primary_key]
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
     name = f"core.{table.name}"
-    mine = f"t.{REGION_KEY} = '{regency_code.replace(chr(39), chr(39) * 2)}'"
+    pk = ", ".join(f'"{k}"' for k in key)
+    quoted_code = regency_code.replace("'", "''")
+    mine = f"t.{REGION_KEY} = '{quoted_code}'"
     join = " AND ".join(f't."{k}" = s."{k}"' for k in key) + f" AND {mine}"
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
@@ -362,7 +364,6 @@ def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, 
             f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) SELECT {from_t}, t._loaded_at, {stamp} "
             f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
     if deleted:
-        pk = ", ".join(f'"{k}"' for k in key)
         connection.exec_driver_sql(f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
                                    f"SELECT {listed}, _loaded_at, {stamp} FROM gone")
         connection.exec_driver_sql(f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
@@ -371,8 +372,8 @@ def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, 
     if inserted or updated:
         # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
         connection.exec_driver_sql(
-            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT '
-            f'({", ".join(chr(34) + k + chr(34) for k in key)}) DO UPDATE SET {updates} WHERE {changed}')
+            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({pk}) '
+            f'DO UPDATE SET {updates} WHERE {changed}')
     for temporary in ("changed_incoming", "incoming", *(("gone",) if complete and standard.period_field else ())):
         connection.exec_driver_sql(f"DROP TABLE {temporary}")
     return int(inserted), int(updated), deleted

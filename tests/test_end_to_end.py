@@ -5,9 +5,12 @@ agency source that leaves the other datasets published."""
 import hashlib
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -295,3 +298,38 @@ def test_a_refused_publication_fails_at_once_and_the_next_run_publishes_it(regen
     [resource] = [r for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
                   if r["name"] == "harga-pasar.csv"]
     assert regency["ckan"].action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored)
+
+
+def test_a_run_killed_mid_way_is_marked_failed_and_the_next_run_converges(regency):
+    """`python -m assets.run` killed (SIGKILL, by its process id) once its run has started: the run would stay
+    STARTED for ever; the next `assets.run` marks it failed with the reason and then publishes everything."""
+    from assets.dead_runs import MESSAGE
+    (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").touch()   # the instance on disk, as `make demo` has it
+    command = [sys.executable, "-m", "assets.run"]
+    child = subprocess.Popen(command, cwd=settings.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            deadline = time.monotonic() + 180
+            while not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+                assert time.monotonic() < deadline and child.poll() is None, "the run never started"
+                time.sleep(0.2)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=60)
+    with dg.DagsterInstance.get() as instance:
+        [killed] = instance.get_runs()
+        assert killed.status == dg.DagsterRunStatus.STARTED     # what the UI would show for ever
+
+    done = subprocess.run(command, cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"Run {killed.run_id}: prosesnya mati" in done.stdout
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+        [failure] = instance.all_logs(killed.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert failure.dagster_event.message == MESSAGE
+    stored = warehouse.read_published(regency["engine"], STANDARD, "64.09")
+    [resource] = [r for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
+                  if r["name"] == "harga-pasar.csv"]
+    assert regency["ckan"].action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored) > 0
