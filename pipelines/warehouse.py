@@ -451,9 +451,11 @@ def versions(engine: sa.Engine, standard: Standard, regencies: str) -> dict[str,
 
 
 def _versions(connection: sa.Connection, standard: Standard, regencies: str) -> dict[str, int]:
+    # A regency merged only before versions existed holds version 0: its rows (no `_version`) count as sent
+    # once a copy has been loaded whole.
     found = connection.execute(sa.text(
-        f"SELECT {REGION_KEY}, max(version) FROM core.load_log WHERE table_name = :table AND {_scope(regencies)} "
-        f"AND version IS NOT NULL GROUP BY {REGION_KEY}"),
+        f"SELECT {REGION_KEY}, coalesce(max(version), 0) FROM core.load_log WHERE table_name = :table "
+        f"AND {_scope(regencies)} GROUP BY {REGION_KEY}"),
         {"table": table_name(standard), "scope": regencies, "scope_prefix": f"{regencies}.%"}).all()
     return {code: int(version) for code, version in found}
 

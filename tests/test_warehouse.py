@@ -216,3 +216,20 @@ def test_changes_since_a_version_are_only_what_changed(warehouse_url):
     assert province.upserts[warehouse.REGION_KEY].tolist() == ["64.01"]    # a regency the copy never held
     # A copy that claims a version the warehouse never made (another warehouse) is reloaded whole.
     assert warehouse.changes(engine, STANDARD, "64.09", {"64.09": 99}).whole
+
+
+def test_rows_merged_before_versions_existed_are_sent_once(warehouse_url):
+    """A warehouse filled before merges had versions: its regency holds version 0, so a copy loaded whole once
+    is up to date afterwards, and a province copy does not receive that regency's rows again and again."""
+    engine = warehouse.create_engine(warehouse_url)
+    warehouse.merge(engine, STANDARD, batch([100, 200, 300]), "64.09", "b1", "r1")
+    with engine.begin() as connection:   # as an earlier release left them
+        connection.exec_driver_sql("UPDATE core.load_log SET version = NULL")
+        connection.exec_driver_sql("UPDATE core.harga_pasar SET _version = NULL")
+    whole = warehouse.changes(engine, STANDARD, "64.09", {})
+    assert whole.versions == {"64.09": 0} and len(whole.upserts) == 3
+    again = warehouse.changes(engine, STANDARD, "64.09", whole.versions)
+    assert again.upserts.empty and again.deletes.empty and not again.whole
+    assert warehouse.changes(engine, STANDARD, "64", {"64.09": 0}, with_regency=True).upserts.empty
+    warehouse.merge(engine, STANDARD, batch([100, 250, 300]), "64.09", "b2", "r2")
+    assert warehouse.changes(engine, STANDARD, "64.09", whole.versions).upserts["harga"].tolist() == [250]
