@@ -41,13 +41,13 @@ def _asset(target: Portal, resource_key: str, standard: Standard, deps: list[dg.
            ins={"regions": dg.In(), "merged": dg.In(dg.Nothing)}, tags={"province": province.slug},
            retry_policy=retry_policy(load_pipeline_config()["retry"]))
     def publish_province(context: dg.OpExecutionContext, regions: pd.DataFrame) -> dg.Output:
-        table = warehouse.PublishedTable(context.resources.warehouse_db.engine(), standard, province.code,
-                                         with_regency=True)
-        if not table.coverage()[2]:
+        engine = context.resources.warehouse_db.engine()
+        if not warehouse.versions(engine, standard, province.code):
             context.log.info(f"{standard.ref}: belum ada data kabupaten/kota / no regency data yet")
             return dg.Output(None, metadata={"publication_status": "kosong / empty", "rows": 0})
         regency, dataset = publication(province, standard)
         portal: PortalResource = getattr(context.resources, resource_key)
+        table = warehouse.PublishedTable(engine, standard, province.code, with_regency=True)
         result = publish(portal.client(), regency, dataset, province_standard(standard), table,
                          {"run_id": context.run_id}, district_codes(regions), downloads=ALL_DOWNLOADS)
         return dg.Output(None, metadata={

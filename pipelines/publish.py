@@ -37,7 +37,7 @@ import ckanapi
 import pandas as pd
 
 from pipelines.catalogue import Dataset, Regency
-from pipelines.metadata import (PILLARS, data_dictionary, datastore_fields, package_fields,
+from pipelines.metadata import (PILLARS, data_dictionary, datastore_fields, package_fields, package_name,
                                 provenance_fields)
 from pipelines.privacy import scan
 from pipelines.standard import Standard
@@ -85,13 +85,10 @@ class PublishError(RuntimeError):
 
 
 class Table(Protocol):
-    """What `publish` needs of a table: its current versions, the change set since the versions a portal
-    holds, and the period it covers. `warehouse.PublishedTable` reads the warehouse; `FrameTable` wraps a
-    computed frame."""
+    """What `publish` needs of a table: the change set since the versions a portal holds (with the period the
+    table covers). `warehouse.PublishedTable` reads the warehouse; `FrameTable` wraps a computed frame."""
 
     def changes(self, since: dict) -> ChangeSet: ...
-
-    def coverage(self) -> tuple[str, str, int]: ...
 
 
 class FrameTable:
@@ -104,16 +101,14 @@ class FrameTable:
 
     def changes(self, since: dict) -> ChangeSet:
         empty = self.frame.iloc[0:0]
-        if since == self.version:
-            return ChangeSet(since, self.version, empty, empty[list(self.standard.primary_key)])
-        return ChangeSet({}, self.version, self.frame, empty[list(self.standard.primary_key)])
-
-    def coverage(self) -> tuple[str, str, int]:
         field_name = self.standard.coverage_field
-        if not field_name or self.frame.empty:
-            return "", "", len(self.frame)
-        column = pd.to_datetime(self.frame[field_name])
-        return column.min().date().isoformat(), column.max().date().isoformat(), len(self.frame)
+        period = ("", "")
+        if field_name and not self.frame.empty:
+            column = pd.to_datetime(self.frame[field_name])
+            period = (column.min().date().isoformat(), column.max().date().isoformat())
+        current = since == self.version
+        return ChangeSet(since if current else {}, self.version, empty if current else self.frame,
+                         empty[list(self.standard.primary_key)], period, len(self.frame))
 
 
 class Portal:
@@ -371,21 +366,20 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     itself make a change. The personal-data guard runs again here, on exactly the rows that would be sent."""
     if isinstance(table, pd.DataFrame):
         table = FrameTable(table, standard)
-    start, end, total = table.coverage()
-    package = package_fields(regency, dataset, standard, (start, end))
-    result = PublishResult(package["name"], f"{portal.url}/dataset/{package['name']}", changed=False,
-                           writes=portal.writes)
+    package_id = package_name(regency, dataset)
+    result = PublishResult(package_id, f"{portal.url}/dataset/{package_id}", changed=False, writes=portal.writes)
     if standard.metadata["klasifikasi"] == "Tertutup":
         return result  # closed data is never published
     portal.check_token()
-    fields = datastore_fields(standard)
-    digest = content_hash(package, fields, standard, downloads)
-    current = portal.find("package_show", id=package["name"])
+    current = portal.find("package_show", id=package_id)
     name = f"{dataset.name}.csv"
     resource = next((r for r in (current or {}).get("resources", []) if r.get("name") == name), None)
     held = _held(current, resource)
     change = table.changes(held)
-    result.versions = change.versions
+    result.versions, total = change.versions, change.rows
+    package = package_fields(regency, dataset, standard, change.period)
+    fields = datastore_fields(standard)
+    digest = content_hash(package, fields, standard, downloads)
     if current and current.get(HASH_KEY) == digest and change.versions == held and not change.whole:
         return result
     found = scan(change.upserts.assign(_source_file="warehouse", _source_row=range(1, len(change.upserts) + 1)),

@@ -64,11 +64,14 @@ class MergeResult:
 @dataclass(frozen=True)
 class ChangeSet:
     """What a portal copy lacks of the warehouse: the public rows written and the keys deleted after the
-    versions it holds (`since`, per regency), up to `versions`. `since` empty: the whole table."""
+    versions it holds (`since`, per regency), up to `versions`. `since` empty: the whole table. Also what the
+    whole table covers then (for its metadata): first and last day of its coverage field, number of rows."""
     since: dict[str, int]
     versions: dict[str, int]
     upserts: pd.DataFrame
     deletes: pd.DataFrame
+    period: tuple[str, str] = ("", "")
+    rows: int = 0
 
     @property
     def whole(self) -> bool:
@@ -464,9 +467,9 @@ def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[s
             with_regency: bool = False) -> ChangeSet:
     """The change set from the versions `since` (per regency; empty: the whole table) to the current ones,
     read in one snapshot: the public fields of rows written after `since` and the keys deleted after it and
-    not written again. `with_regency` leads each row with the regency's code and name (a province's
-    integrated table, keyed by regency). Only the changed rows are read, through an index on
-    (regency, `_version`) on PostgreSQL."""
+    not written again, and what the whole table covers. `with_regency` leads each row with the regency's code
+    and name (a province's integrated table, keyed by regency). Only the changed rows are read, through an
+    index on (regency, `_version`) on PostgreSQL."""
     ensure_table(engine, standard)
     name = table_name(standard)
     public = [f.name for f in standard.public_fields]
@@ -487,6 +490,8 @@ def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[s
     order = ", ".join(f'"{k}"' for k in key)
     quoted_key = ", ".join(f'd."{k}"' for k in key)
     match = " AND ".join(f'c."{k}" = d."{k}"' for k in [REGION_KEY, *standard.primary_key])
+    field = standard.coverage_field
+    span = f'min("{field}"), max("{field}")' if field else "NULL, NULL"
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -499,8 +504,11 @@ def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[s
                          f"{where.replace(REGION_KEY, 'd.' + REGION_KEY).replace('_version', 'd._version')} "
                          f"AND NOT EXISTS (SELECT 1 FROM core.{name} c WHERE {match})", params, key) \
             if since else pd.DataFrame(columns=key)
+        first, last, rows = connection.execute(sa.text(
+            f"SELECT {span}, count(*) FROM core.{name} WHERE {_scope(regencies)}"), params).one()
         connection.rollback()
-    return ChangeSet(dict(since), current, upserts, deletes)
+    day = lambda value: "" if value is None else pd.Timestamp(value).date().isoformat()  # noqa: E731
+    return ChangeSet(dict(since), current, upserts, deletes, (day(first), day(last)), int(rows))
 
 
 @dataclass(frozen=True)
@@ -515,26 +523,10 @@ class PublishedTable:
     def changes(self, since: dict) -> ChangeSet:
         return changes(self.engine, self.standard, self.scope, since, self.with_regency)
 
-    def coverage(self) -> tuple[str, str, int]:
-        return coverage(self.engine, self.standard, self.scope)
-
 
 def read_published(engine: sa.Engine, standard: Standard, regency_code: str) -> pd.DataFrame:
     """The standard's public fields of one regency, in key order: personal fields never leave the warehouse."""
     return changes(engine, standard, regency_code, {}).upserts
-
-
-def coverage(engine: sa.Engine, standard: Standard, regencies: str) -> tuple[str, str, int]:
-    """First and last value of the standard's coverage field and the number of rows, in the scope."""
-    ensure_table(engine, standard)
-    field = standard.coverage_field
-    span = f'min("{field}"), max("{field}")' if field else "NULL, NULL"
-    with engine.connect() as connection:
-        first, last, count = connection.execute(sa.text(
-            f"SELECT {span}, count(*) FROM core.{table_name(standard)} WHERE {_scope(regencies)}"),
-            {"scope": regencies, "scope_prefix": f"{regencies}.%"}).one()
-    day = lambda value: "" if value is None else pd.Timestamp(value).date().isoformat()  # noqa: E731
-    return day(first), day(last), int(count)
 
 
 def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: datetime) -> pd.DataFrame:

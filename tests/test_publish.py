@@ -21,7 +21,7 @@ from pipelines.catalogue import Agency, Dataset, Regency, Source
 from pipelines.metadata import PILLARS
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_frame
 from pipelines.standard import load_standard
-from tests.conftest import _run
+from tests.conftest import SERVICES_STATE, _run
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 DISTRICTS = {"64.09.01", "64.09.02", "64.09.03", "64.09.04"}
@@ -256,9 +256,6 @@ class RefusedChange:
         upserts.loc[upserts.index[-1], "harga"] = "sepuluh ribu"
         return dataclasses.replace(change, upserts=upserts)
 
-    def coverage(self):
-        return self.table.coverage()
-
 
 @pytest.mark.parametrize("loader", CHANGE_WRITES)
 def test_a_change_set_the_portal_refuses_leaves_the_previous_version(target, loader):
@@ -303,7 +300,7 @@ def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(targe
 
     def kill_before_recording(action, files=None, **data):
         if action == "package_revise":
-            pid = int((_portal_state() / "ckan.pid").read_text())
+            pid = int((SERVICES_STATE / "portal" / "ckan.pid").read_text())
             os.kill(pid, signal.SIGKILL)
         return write(action, files=files, **data)
     portal.write = kill_before_recording
@@ -324,11 +321,6 @@ def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(targe
     assert len(stored) == len(wanted) == len(frame) - 1                                # 0 lost, 0 doubled
     assert checksums(stored) == checksums(expected(safe_frame(wanted, STANDARD)))
     assert package["satudata_versi_gudang"] == '{"64.09": 3}'
-
-
-def _portal_state():
-    from tests.conftest import SERVICES_STATE
-    return SERVICES_STATE / "portal"
 
 
 def test_whole_numbers_with_gaps_stay_whole_numbers(target):

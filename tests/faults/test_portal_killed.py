@@ -32,7 +32,7 @@ def kill_portal_during(portal, action: str) -> dict:
         if called == action and not killed:
             pid = int((SERVICES_STATE / "portal" / "ckan.pid").read_text())
             timer = threading.Timer(KILL_AFTER_S, lambda: os.kill(pid, signal.SIGKILL))
-            killed.update(pid=pid, action=action, rows=None)
+            killed["pid"] = pid
             timer.start()
         return write(called, files=files, **data)
     portal.write = killing
