@@ -1,71 +1,161 @@
-"""Running on its own: per dataset a job, a schedule from the standard's frequency (on the regency's
-clock), a sensor on file-drop folders, and alerts on failed runs, failed checks and late agencies.
-Scheduled and sensor runs cover every month (assets/periods.py)."""
+"""Running on its own, in proportion to frequencies and source kinds, not to regencies x datasets: one
+schedule per (cron, time zone) that requests the regency partitions due, one sensor over the file-drop
+folders, and alerts on failed runs, failed checks and late agencies."""
 
 import hashlib
 import json
+from collections import defaultdict
+from datetime import timedelta
 
 import dagster as dg
 
-from assets.periods import all_periods
-from assets.reference import DATA_INDUK_KEY, EDITION_CHANGES_KEY
+from assets.datasets import STEPS, Delivery, asset_key
+from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
+from pipelines import settings
 from pipelines.alerts import Alert, load_config, send
-from pipelines.catalogue import Dataset, Regency
+from pipelines.freshness import dataset_lateness
+from pipelines.raw import RawArchive
 from pipelines.sources.file_drop import deliverable_files
-from pipelines.standard import load_standard
 
 # Deliveries are expected in the morning, so runs start at 07:00 local time.
 CRON_BY_FREQUENCY = {"Harian": "0 7 * * *", "Mingguan": "0 7 * * 1", "Bulanan": "0 7 1 * *",
                      "Triwulanan": "0 7 1 1,4,7,10 *", "Semesteran": "0 7 1 1,7 *", "Tahunan": "0 7 1 1 *"}
+ZONE_NAMES = {"Asia/Jakarta": "wib", "Asia/Makassar": "wita", "Asia/Jayapura": "wit"}
 CHECK_FOR_LATE = "tepat_waktu"
 CHECK_FOR_QUARANTINE = "memenuhi_standar"
+# What a regency's run reads besides its datasets' chains (the standard check's reference inputs).
+REFERENCE_KEYS = (REGIONS_KEY, EDITION_CHANGES_KEY, DATA_INDUK_KEY, DIMENSIONS_KEY)
 
 
-def dataset_job_name(regency: Regency, dataset: Dataset) -> str:
-    return f"{regency.slug}_{dataset.name.replace('-', '_')}"
+def regency_run(slug: str, deliveries: list[Delivery], run_key: str | None = None) -> dg.RunRequest:
+    """One run of the main job for one regency's partition, over the chains of the datasets given."""
+    keys = [asset_key(d.standard.name, step) for d in deliveries for step in STEPS]
+    return dg.RunRequest(run_key=run_key, partition_key=slug, asset_selection=[*keys, *REFERENCE_KEYS],
+                         tags={"regency": slug, "datasets": ",".join(sorted(d.dataset.name for d in deliveries))})
+
+
+def cron_of(delivery: Delivery) -> str | None:
+    """A dataset's own `schedule:`, else its standard's frequency; None for datasets nobody schedules."""
+    return delivery.dataset.schedule or CRON_BY_FREQUENCY.get(delivery.standard.metadata["frekuensi"])
+
+
+def _last_new_delivery(delivery: Delivery) -> tuple[str, bool]:
+    """When the dataset last brought something new (or `never`), and whether it is late now."""
+    manifest = RawArchive(settings.state_dir() / "raw").manifest(delivery.regency.slug, delivery.dataset.name)
+    last, late = dataset_lateness(manifest, delivery.standard.metadata["frekuensi"], delivery.dataset.grace_hours)
+    return (last.isoformat() if last else "never"), late is not None and late > timedelta(0)
+
+
+def _scheduled(delivery: Delivery) -> bool:
+    """Sources that must be asked (URLs, APIs, databases, registers) run on their frequency's schedule, and
+    so does a dataset with its own `schedule:`. A file drop runs when files arrive (`berkas_masuk`) or when
+    it falls late (`opd_terlambat`), so a day without deliveries starts no run."""
+    return delivery.source_kind != "file_drop" or bool(delivery.dataset.schedule)
+
+
+def schedules(deliveries: list[Delivery], job: dg.JobDefinition) -> list[dg.ScheduleDefinition]:
+    groups: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
+    for delivery in filter(_scheduled, deliveries):
+        if cron := cron_of(delivery):
+            groups[(cron, delivery.regency.timezone)].append(delivery)
+    return [_schedule(cron, zone, members, job) for (cron, zone), members in sorted(groups.items())]
+
+
+def _schedule_name(cron: str, zone: str) -> str:
+    frequency = next((f for f, c in CRON_BY_FREQUENCY.items() if c == cron), None)
+    label = frequency.lower() if frequency else f"jadwal_{hashlib.sha256(cron.encode()).hexdigest()[:6]}"
+    return f"{label}_{ZONE_NAMES.get(zone, zone.split('/')[-1].lower())}"
+
+
+def _schedule(cron: str, zone: str, members: list[Delivery], job: dg.JobDefinition) -> dg.ScheduleDefinition:
+    by_regency: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in members:
+        by_regency[delivery.regency.slug].append(delivery)
+
+    def requests(context: dg.ScheduleEvaluationContext):
+        for slug, found in sorted(by_regency.items()):
+            yield regency_run(slug, found, run_key=slug)
+
+    return dg.ScheduleDefinition(name=_schedule_name(cron, zone), job=job, cron_schedule=cron,
+                                 execution_timezone=zone, execution_fn=requests,
+                                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                                 description=f"{cron} ({zone}): {len(by_regency)} kabupaten/kota, "
+                                             f"{len(members)} dataset")
 
 
 def _drop_signature(options: dict) -> str:
-    """Changes whenever a file in the drop folder appears, disappears, grows or is rewritten."""
-    files = deliverable_files(options)
+    """Changes whenever a file in the drop folder appears, disappears, grows or is rewritten; empty for an
+    empty or missing folder (the raw step names a missing folder when it runs)."""
+    try:
+        files = deliverable_files(options)
+    except FileNotFoundError:
+        return ""
     listing = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16] if listing else ""
 
 
-def dataset_automation(regency: Regency, dataset: Dataset, months: dg.PartitionsDefinition) -> dg.Definitions:
-    standard = load_standard(dataset.schema)
-    prefix = [regency.slug, dataset.name.replace("-", "_")]
-    chain = dg.AssetSelection.assets(*[dg.AssetKey([*prefix, step]) for step in
-                                       ("raw", "staged", "warehouse", "portal")])
-    # The standard check also reads the edition changes and Data Induk, which no asset of the chain depends on.
-    job = dg.define_asset_job(dataset_job_name(regency, dataset),
-                              selection=chain.upstream()
-                              | dg.AssetSelection.assets(EDITION_CHANGES_KEY, DATA_INDUK_KEY),
-                              tags={"regency": regency.slug, "agency": dataset.agency.slug,
-                                    "dataset": f"{regency.slug}/{dataset.name}"},
-                              description=f"{standard.title} - {regency.name}")
-    cron = dataset.schedule or CRON_BY_FREQUENCY.get(standard.metadata["frekuensi"])
-    schedules = [dg.ScheduleDefinition(name=f"{job.name}_schedule", job=job, cron_schedule=cron,
-                                       execution_timezone=regency.timezone,
-                                       execution_fn=lambda _: dg.RunRequest(tags=all_periods(months)),
-                                       default_status=dg.DefaultScheduleStatus.RUNNING)] if cron else []
-    sensors = []
-    if dataset.source.kind == "file_drop":
-        @dg.sensor(name=f"{job.name}_file_drop", job=job, minimum_interval_seconds=60,
-                   default_status=dg.DefaultSensorStatus.RUNNING,
-                   description=f"Folder unggahan {dataset.agency.name}: berkas baru atau berubah.")
-        def file_drop(context: dg.SensorEvaluationContext):
-            # A run starts only when the folder looked the same on two ticks in a row, so a file the
-            # agency is still uploading is not read half-written.
-            cursor = json.loads(context.cursor or "{}")
-            now = _drop_signature(dataset.source.options)
-            stable = now == cursor.get("seen")
-            context.update_cursor(json.dumps({"seen": now, "ran": now if stable and now else cursor.get("ran")}))
-            if not now or not stable or now == cursor.get("ran"):
-                return dg.SkipReason("tidak ada berkas baru yang sudah lengkap / no new settled files")
-            return dg.RunRequest(run_key=now, tags=all_periods(months))
-        sensors.append(file_drop)
-    return dg.Definitions(jobs=[job], schedules=schedules, sensors=sensors)
+def file_drop_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.SensorDefinition:
+    """One sensor over every file-drop folder of the code location: a run per regency whose folders hold new
+    files that looked the same on two ticks in a row (so a file still being uploaded is not read half-written)."""
+    drops = [d for d in deliveries if d.source_kind == "file_drop"]
+
+    @dg.sensor(name="berkas_masuk", job=job, minimum_interval_seconds=60,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description=f"Folder unggahan OPD ({len(drops)} dataset): berkas baru atau berubah / new or "
+                           f"changed files in the agencies' drop folders.")
+    def berkas_masuk(context: dg.SensorEvaluationContext):
+        cursor = json.loads(context.cursor or "{}")
+        ready: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in drops:
+            key = f"{delivery.regency.slug}/{delivery.dataset.name}"
+            seen, ran = cursor.get(key, ["", ""])
+            now = _drop_signature(delivery.dataset.source.options)
+            stable = now == seen
+            if stable and now and now != ran:
+                ready[delivery.regency.slug].append(delivery)
+                ran = now
+            if now or ran:
+                cursor[key] = [now, ran]
+            else:
+                cursor.pop(key, None)
+        context.update_cursor(json.dumps(cursor, sort_keys=True))
+        if not ready:
+            return dg.SkipReason("tidak ada berkas baru yang sudah lengkap / no new settled files")
+        return [regency_run(slug, found, run_key=f"{slug}:" + hashlib.sha256(json.dumps(
+                    [cursor[f"{slug}/{d.dataset.name}"] for d in found]).encode()).hexdigest()[:16])
+                for slug, found in sorted(ready.items())]
+
+    return berkas_masuk
+
+
+def late_agency_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.SensorDefinition:
+    """A file drop that falls late gets one run per lateness (its `tepat_waktu` check fails and the walidata
+    is alerted, as for any run), not one a day: the cursor remembers which lateness was already reported."""
+    drops = [d for d in deliveries if d.source_kind == "file_drop" and not d.dataset.schedule]
+
+    @dg.sensor(name="opd_terlambat", job=job, minimum_interval_seconds=3600,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description=f"OPD yang terlambat mengirim ({len(drops)} dataset unggahan) / agencies whose file "
+                           f"drops are late.")
+    def opd_terlambat(context: dg.SensorEvaluationContext):
+        reported = json.loads(context.cursor or "{}")
+        late: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in drops:
+            key = f"{delivery.regency.slug}/{delivery.dataset.name}"
+            last, is_late = _last_new_delivery(delivery)
+            if is_late and reported.get(key) != last:
+                late[delivery.regency.slug].append(delivery)
+                reported[key] = last
+            elif not is_late:
+                reported.pop(key, None)
+        context.update_cursor(json.dumps(reported, sort_keys=True))
+        if not late:
+            return dg.SkipReason("tidak ada OPD yang baru terlambat / no agency newly late")
+        return [regency_run(slug, found, run_key=f"{slug}:terlambat:" + ",".join(
+                    f"{d.dataset.name}@{reported[f'{slug}/{d.dataset.name}']}" for d in found))
+                for slug, found in sorted(late.items())]
+
+    return opd_terlambat
 
 
 def alerts_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, failure: str | None) -> list[Alert]:

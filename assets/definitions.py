@@ -1,50 +1,79 @@
-"""The Dagster code location: reference data plus, for every regency catalogue, the chain of each of
-its datasets and the agencies' compliance scorecard, and per province target its integrated datasets;
-resources come from the environment (see README: configuration)."""
+"""The Dagster code location. Its graph grows with the standards, not with regencies x datasets: per standard
+one chain of assets partitioned by regency (assets/datasets.py), one province publication per standard
+partitioned by province, one compliance scorecard partitioned by regency, and the shared reference data.
+Schedules follow (cron, time zone) pairs and one sensor watches every file-drop folder (assets/automation.py).
+Resources come from the environment (see README: configuration)."""
+
+import logging
 
 import dagster as dg
 
-from assets.automation import ALERT_SENSORS, dataset_automation
+from assets.automation import ALERT_SENSORS, file_drop_sensor, late_agency_sensor, schedules
+from assets.datasets import Delivery, standard_definitions
 from assets.dead_runs import runs_without_a_process
-from assets.datasets import dataset_definitions
-from assets.periods import monthly_periods
-from assets.province import province_definitions
+from assets.partitions import province_partitions, regency_partitions
+from assets.province import province_assets
 from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
                               standard_code_lists)
-from assets.resources import PortalResource, StateResource, WarehouseResource
-from assets.scorecard import GROUP as SCORECARD_GROUP
+from assets.resources import PortalsResource, StateResource, WarehouseResource
 from assets.scorecard import scorecard_definitions
 from assets.workflow import approve_dataset
 from pipelines import settings
-from pipelines.catalogue import load_pipeline_config, load_portals, load_regencies
+from pipelines.catalogue import Regency, load_catalogue, load_portals
+from pipelines.standard import load_standard
+
+MAIN_JOB = "satudata_job"
+PROVINCE_JOB = "provinsi_job"
+
+
+def deliveries_of(regencies: list[Regency]) -> list[Delivery]:
+    """Every regency's datasets with their standards, each standard file read once."""
+    standards = {ref: load_standard(ref) for ref in sorted({d.schema for r in regencies for d in r.datasets})}
+    return [Delivery(r, d, standards[d.schema]) for r in regencies for d in r.datasets]
 
 
 def build_definitions() -> dg.Definitions:
-    regencies = load_regencies()
+    # A broken regency file stops only its own regency: the others load, and the error is in the log and on
+    # the main job's page (its file, key and reason).
+    catalogue = load_catalogue()
+    for error in catalogue.errors:
+        logging.getLogger("satudata").error(str(error))
+    regencies = catalogue.regencies
     portals = load_portals()
-    # One portal per code location for now: the regency catalogues name it.
-    portal = portals[regencies[0].portal]
-    # One set of months for every dataset, so the main job can run them all in one partition range.
-    months = monthly_periods(load_pipeline_config())
-    per_dataset = [defs for r in regencies for d in r.datasets
-                   for defs in (dataset_definitions(r, d, months), dataset_automation(r, d, months))]
-    scorecards = [scorecard_definitions(r) for r in regencies]
-    # Province targets receive the integrated marts of their regencies, each through its own portal resource.
-    provinces = [province_definitions(p, regencies) for p in portals.values() if p.province]
+    deliveries = deliveries_of(regencies)
+    by_regency = regency_partitions(regencies)
+    per_standard: dict[str, dict[str, Delivery]] = {}
+    for delivery in deliveries:
+        per_standard.setdefault(delivery.standard.name, {})[delivery.regency.slug] = delivery
+    chains = [standard_definitions(name, found, by_regency) for name, found in sorted(per_standard.items())]
+    provinces = [p.province for p in portals.values() if p.province]
+    by_province = province_partitions(provinces)
+    province_publications = province_assets(provinces, deliveries, by_province)
+
+    chain_keys = [key for defs in chains for assets in defs.assets for key in assets.keys]
+    main_job = dg.define_asset_job(
+        MAIN_JOB, partitions_def=by_regency,
+        selection=dg.AssetSelection.assets(*chain_keys) | dg.AssetSelection.groups("reference"),
+        description="Tarik, periksa, gabung, terbitkan satu kabupaten/kota / pull, check, merge, publish a regency"
+                    + "".join(f"\n\nKatalog tidak dimuat / catalogue not loaded: {e}" for e in catalogue.errors))
+    jobs = [main_job, approve_dataset]
+    if province_publications:
+        jobs.append(dg.define_asset_job(PROVINCE_JOB, partitions_def=by_province,
+                                        selection=dg.AssetSelection.assets(*province_publications),
+                                        description="Terbitkan data terpadu provinsi / publish a province's data"))
     core = dg.Definitions(
-        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk],
-        # The scorecards read what the day's runs recorded, so they run on their own evening schedule.
-        jobs=[dg.define_asset_job("satudata_job",
-                                  selection=dg.AssetSelection.all() - dg.AssetSelection.groups(SCORECARD_GROUP),
-                                  description="Tarik, periksa, gabung, terbitkan / pull, check, merge, publish"),
-              approve_dataset],
-        sensors=[*ALERT_SENSORS, runs_without_a_process],
+        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk,
+                *province_publications],
+        jobs=jobs,
+        schedules=schedules(deliveries, main_job),
+        sensors=[file_drop_sensor(deliveries, main_job), late_agency_sensor(deliveries, main_job), *ALERT_SENSORS, runs_without_a_process],
         resources={
             "state": StateResource(root=str(settings.state_dir())),
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
-            "portal": PortalResource(url=portal.url, api_token=dg.EnvVar(portal.api_token_env)),
+            "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
+                                       token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *per_dataset, *scorecards, *provinces)
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, by_regency))
 
 
 defs = build_definitions()

@@ -1,73 +1,80 @@
-"""Per province target in `catalogue/portals.yaml`, one asset per standard its regencies deliver:
-`<province>/<standard>/portal` publishes the province's integrated mart (every member regency's rows) to
+"""Per standard, one province publication partitioned by province (`catalogue/portals.yaml` targets with a
+`province:`): `<standard>/provinsi` publishes a province's integrated mart (every member regency's rows) to
 the province's portal through the same publishing code as a regency's dataset. Wiring only."""
 
 import dagster as dg
 import pandas as pd
 
-from assets.datasets import retry_policy
+from assets.datasets import Delivery, asset_key
 from assets.reference import REGIONS_KEY
-from assets.resources import PortalResource
+from assets.resources import PortalsResource, WarehouseResource
 from pipelines import warehouse
-from pipelines.catalogue import Portal, Regency, load_pipeline_config
+from pipelines.catalogue import Province, load_pipeline_config
 from pipelines.privacy import district_codes
 from pipelines.province import members, province_standard, publication
 from pipelines.publish import ALL_DOWNLOADS, publish
-from pipelines.standard import Standard, load_standard
+from pipelines.standard import Standard
 
 
-def province_definitions(target: Portal, regencies: list[Regency]) -> dg.Definitions:
-    province = target.province
-    sources: dict[str, list[dg.AssetKey]] = {}   # standard -> the regency warehouse assets it integrates
-    for regency in members(province, regencies):
-        for dataset in regency.datasets:
-            sources.setdefault(dataset.schema, []).append(
-                dg.AssetKey([regency.slug, dataset.name.replace("-", "_"), "warehouse"]))
-    if not sources:
-        return dg.Definitions()
-    resource_key = f"portal_{province.slug}"
-    return dg.Definitions(
-        assets=[_asset(target, resource_key, load_standard(ref), deps) for ref, deps in sorted(sources.items())],
-        resources={resource_key: PortalResource(url=target.url, api_token=dg.EnvVar(target.api_token_env))})
+def province_assets(provinces: list[Province], deliveries: list[Delivery],
+                    partitions: dg.StaticPartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per standard that a member regency of some province target delivers."""
+    by_standard: dict[str, dict[str, Standard]] = {}   # standard name -> province slug -> newest version
+    regency_to_province: dict[str, dict[str, str]] = {}  # standard name -> regency slug -> province slug
+    for province in provinces:
+        regencies = {r.slug for r in members(province, [d.regency for d in deliveries])}
+        for delivery in (d for d in deliveries if d.regency.slug in regencies):
+            name = delivery.standard.name
+            newest = by_standard.setdefault(name, {}).get(province.slug)
+            if newest is None or _version(delivery.standard) > _version(newest):
+                by_standard[name][province.slug] = delivery.standard
+            regency_to_province.setdefault(name, {})[delivery.regency.slug] = province.slug
+    targets = {p.slug: p for p in provinces}
+    return [_asset(name, targets, standards, regency_to_province[name], partitions)
+            for name, standards in sorted(by_standard.items())]
 
 
-def _asset(target: Portal, resource_key: str, standard: Standard, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    province = target.province
-    name = f"{province.slug}__{standard.name.replace('-', '_')}"
+def _retry_policy() -> dg.RetryPolicy:
+    """The portal down or failing: retried as catalogue/pipeline.yaml says for every step."""
+    retry = load_pipeline_config()["retry"]
+    return dg.RetryPolicy(max_retries=retry["max_retries"], delay=retry["delay_seconds"],
+                          backoff=dg.Backoff[retry["backoff"].upper()], jitter=dg.Jitter.PLUS_MINUS)
+
+
+def _version(standard: Standard) -> tuple[int, ...]:
+    return tuple(int(part) for part in standard.version.split("."))
+
+
+def _asset(name: str, targets: dict[str, Province], standards: dict[str, Standard], regency_to_province: dict,
+           partitions: dg.StaticPartitionsDefinition) -> dg.AssetsDefinition:
+    # Each province partition reads the warehouse partitions of its own member regencies; a province run
+    # follows when any of them merged (declarative automation), or when `assets.run` saw one merge.
+    merged = dg.AssetDep(asset_key(name, "warehouse"),
+                         partition_mapping=dg.StaticPartitionMapping(regency_to_province))
     follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
               & dg.AutomationCondition.all_deps_blocking_checks_passed())
 
-    @dg.op(name=f"{name}__publish", required_resource_keys={resource_key, "warehouse_db"}, pool="ckan_portal",
-           ins={"regions": dg.In(), "merged": dg.In(dg.Nothing)}, tags={"province": province.slug},
-           retry_policy=retry_policy(load_pipeline_config()["retry"]))
-    def publish_province(context: dg.OpExecutionContext, regions: pd.DataFrame) -> dg.Output:
-        engine = context.resources.warehouse_db.engine()
-        if not warehouse.versions(engine, standard, province.code):
-            context.log.info(f"{standard.ref}: belum ada data kabupaten/kota / no regency data yet")
-            return dg.Output(None, metadata={"publication_status": "kosong / empty", "rows": 0})
+    @dg.asset(key=asset_key(name, "provinsi"), group_name="provinsi", kinds={"ckan"}, partitions_def=partitions,
+              deps=[merged], ins={"regions": dg.AssetIn(key=REGIONS_KEY)}, automation_condition=follow,
+              pool="ckan_portal", retry_policy=_retry_policy(),
+              description=f"{name}: data terpadu semua kabupaten/kota provinsi, diterbitkan ke portal provinsi / "
+                          f"every member regency's rows, published to the province's portal.")
+    def province_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,
+                         portals: PortalsResource) -> dg.MaterializeResult:
+        province = targets[context.partition_key]
+        standard = standards.get(province.slug)
+        engine = warehouse_db.engine()
+        if standard is None or not warehouse.versions(engine, standard, province.code):
+            context.log.info(f"{name}: belum ada data kabupaten/kota / no regency data yet")
+            return dg.MaterializeResult(metadata={"publication_status": "kosong / empty", "rows_sent": 0})
         regency, dataset = publication(province, standard)
-        portal: PortalResource = getattr(context.resources, resource_key)
         table = warehouse.PublishedTable(engine, standard, province.code, with_regency=True)
-        result = publish(portal.client(), regency, dataset, province_standard(standard), table,
-                         {"run_id": context.run_id}, district_codes(regions), downloads=ALL_DOWNLOADS)
-        return dg.Output(None, metadata={
+        result = publish(portals.client(regency.portal), regency, dataset, province_standard(standard),
+                         table, {"run_id": context.run_id}, district_codes(regions), downloads=ALL_DOWNLOADS)
+        return dg.MaterializeResult(metadata={
             "publication_status": "published", "url": dg.MetadataValue.url(result.url),
             "changed": result.changed, "rows_sent": result.rows_sent, "rows_deleted": result.rows_deleted,
             "regencies": dg.MetadataValue.json(sorted(result.versions)),
             "api_writes": len(result.writes), "load_path": result.load_path})
-
-    # The regencies' warehouse steps arrive as one fan-in input: the province publishes when at least one
-    # of them merged in this run (its change set), and is skipped only when none did (nothing new anywhere).
-    # One input per regency would skip it as soon as any single regency had nothing new.
-    ins = {"regions": dg.AssetIn(key=REGIONS_KEY)} | {
-        f"regency_{n}": dg.AssetIn(key=key, dagster_type=dg.Nothing) for n, key in enumerate(deps)}
-
-    @dg.graph_asset(key=[province.slug, standard.name.replace("-", "_"), "portal"], group_name=province.slug,
-                    tags={"province": province.slug}, kinds={"ckan"}, ins=ins, automation_condition=follow,
-                    description=f"{standard.title}: data terpadu semua kabupaten/kota {province.name}, diterbitkan "
-                                f"ke portal {target.name} / every regency's rows, published to the province's "
-                                f"portal.")
-    def province_dataset(regions, **merged):
-        return publish_province(regions=regions, merged=list(merged.values()))
 
     return province_dataset

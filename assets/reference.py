@@ -5,7 +5,7 @@ import pandas as pd
 
 from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
-from pipelines.catalogue import load_regencies, load_reference_config
+from pipelines.catalogue import load_catalogue, load_reference_config
 from pipelines.reference import edition_changes, load_regions, regency_master_lists
 from pipelines.settings import catalogue_dir
 from pipelines.standard import all_standards, code_lists
@@ -42,7 +42,7 @@ def kemendagri_edition_changes(context: dg.AssetExecutionContext, regions: pd.Da
           description="Dimensi bersama gudang data: wilayah, waktu, OPD / conformed dimensions of the warehouse.")
 def conformed_dimensions(regions: pd.DataFrame, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
     regions.attrs["edition"] = load_reference_config()["kemendagri_regions"]["edition"]
-    agencies = [(a.slug, a.name, r.code) for r in load_regencies() for a in r.agencies]
+    agencies = [(a.slug, a.name, r.code) for r in load_catalogue().regencies for a in r.agencies]
     counts = warehouse.load_dimensions(warehouse_db.engine(), regions, agencies)
     return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in counts.items()})
 
@@ -52,7 +52,7 @@ def conformed_dimensions(regions: pd.DataFrame, warehouse_db: WarehouseResource)
                       "dan OPD per kabupaten / the code lists of every standard and the agencies per regency.")
 def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:
     agencies = pd.DataFrame([{"standard": "katalog", "field": "opd", "title": f"OPD {r.name}", "code": a.slug}
-                             for r in load_regencies() for a in r.agencies])
+                             for r in load_catalogue().regencies for a in r.agencies])
     table = pd.concat([code_lists(all_standards()), agencies], ignore_index=True)
     context.add_output_metadata({"rows": len(table), "lists": dg.MetadataValue.json(
         table.groupby(["standard", "field"]).size().rename("codes").reset_index().to_dict("records"))})
@@ -65,7 +65,7 @@ def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:
 def data_induk(context: dg.AssetExecutionContext, regions: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
     """regency slug -> master list name -> table; a list that is wrong fails this materialization."""
     lists = {r.slug: regency_master_lists([d.schema for d in r.datasets], r.slug, r.code, regions,
-                                          catalogue_dir() / "data-induk") for r in load_regencies()}
+                                          catalogue_dir() / "data-induk") for r in load_catalogue().regencies}
     context.add_output_metadata({f"{slug}/{name}": len(table) for slug, found in lists.items()
                                  for name, table in found.items()})
     return lists

@@ -1,5 +1,6 @@
-"""Dagster resources: where the pipeline keeps files, which warehouse and which portal it talks to."""
+"""Dagster resources: where the pipeline keeps files, which warehouse and which portals it talks to."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -47,10 +48,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return create_engine(self.url)
 
 
-class PortalResource(dg.ConfigurableResource):
-    """A CKAN portal; the API token comes from the environment, never from a file in the repository."""
-    url: str
-    api_token: str
+class PortalsResource(dg.ConfigurableResource):
+    """Every portal of catalogue/portals.yaml by name: each regency publishes to the one its catalogue names.
+    Only the names of the token variables are configuration; a token is read from the environment when a
+    step needs it, so it never shows in a run's configuration, a log or the UI."""
+    urls: dict[str, str]
+    token_envs: dict[str, str]
 
-    def client(self) -> Portal:
-        return Portal(self.url, self.api_token)
+    def client(self, name: str) -> Portal:
+        return Portal(self.urls[name], os.environ.get(self.token_envs[name], ""))

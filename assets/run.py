@@ -1,50 +1,117 @@
-"""Run the main job once on this machine's Dagster instance (DAGSTER_HOME), so the run shows in the
-UI afterwards, and print what a walidata needs to know: per asset and check, what happened.
+"""Run the pipeline once on this machine's Dagster instance (DAGSTER_HOME), so the runs show in the UI
+afterwards, and print what a walidata needs to know: per regency, asset and check, what happened.
 
     python -m assets.run
-"""
+
+One run of the main job per regency partition (every dataset of its catalogue, every month its deliveries
+hold), then one run per province whose regencies merged something, as the schedules and sensors would."""
 
 import logging
 import sys
+from dataclasses import dataclass, field
 
 import dagster as dg
 
+from assets.automation import regency_run
 from assets.dead_runs import mark_dead_runs
-from assets.definitions import build_definitions
-from assets.periods import all_periods, monthly_periods
-from pipelines.catalogue import load_pipeline_config
+from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
+from assets.datasets import asset_key
+from pipelines.catalogue import load_catalogue, load_portals
+from pipelines.province import members
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class CatalogueRun:
+    """The runs of one pass over the catalogue, read as one."""
+    results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, for a pass that made exactly one run (a catalogue of one regency)."""
+        [result] = self.results
+        return result.run_id
+
+    @property
+    def all_events(self) -> list[dg.DagsterEvent]:
+        return [e for r in self.results for e in r.all_events]
+
+    def get_asset_materialization_events(self) -> list[dg.DagsterEvent]:
+        return [e for r in self.results for e in r.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+    def get_step_failure_events(self) -> list[dg.DagsterEvent]:
+        return [e for r in self.results for e in r.get_step_failure_events()]
+
+
+def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = None,
+                  run_config: dict | None = None) -> CatalogueRun:
+    defs = defs or build_definitions()
+    regencies = load_catalogue().regencies
+    deliveries = deliveries_of(regencies)
+    job = defs.resolve_job_def(MAIN_JOB)
+    done = CatalogueRun()
+    for regency in regencies:
+        mine = [d for d in deliveries if d.regency.slug == regency.slug]
+        if not mine:
+            continue
+        request = regency_run(regency.slug, mine)
+        done.results.append(job.execute_in_process(
+            instance=instance, raise_on_error=False, partition_key=regency.slug, tags=request.tags,
+            asset_selection=list(request.asset_selection), run_config=run_config))
+    merged = {(e.asset_key.path[0], e.partition) for e in done.get_asset_materialization_events()
+              if e.asset_key.path[-1] == "warehouse"}
+    for province in [p.province for p in load_portals().values() if p.province]:
+        slugs = {r.slug for r in members(province, regencies)}
+        standards = sorted({name for name, slug in merged if slug in slugs})
+        if standards:
+            done.results.append(defs.resolve_job_def(PROVINCE_JOB).execute_in_process(
+                instance=instance, raise_on_error=False, partition_key=province.slug, run_config=run_config,
+                tags={"province": province.slug}, asset_selection=[asset_key(s, "provinsi") for s in standards]))
+    return done
 
 
 def main() -> int:
     # A dataset with nothing new skips its steps, its blocking check included, and Dagster warns that the
     # (equally skipped) steps after it "will proceed without gating": true, and nothing a walidata must act on.
     logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
-    defs = build_definitions()
-    job = defs.resolve_job_def("satudata_job")
     with dg.DagsterInstance.get() as instance:
         for run_id in mark_dead_runs(instance):   # an earlier run killed mid-way must not show as running
             print(f"Run {run_id}: prosesnya mati, ditandai gagal / its process died, marked failed")
         # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
-        # Every month in one run (one month alone is a backfill, see README: operations).
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, tags=all_periods(monthly_periods(load_pipeline_config())),
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-    print(f"\nRun {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}")
+        done = run_catalogue(instance, run_config=QUIET)
+    for result in done.results:
+        print(_report(result))
+    print(f"\n{'BERHASIL / SUCCESS' if done.success else 'GAGAL / FAILED'}: {len(done.results)} run")
+    return 0 if done.success else 1
+
+
+def _report(result: dg.ExecuteInProcessResult) -> str:
+    run = result.dagster_run
+    where = run.tags.get("regency") or run.tags.get("province") or "?"
+    lines = [f"\n{where}: run {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}"]
     for event in result.get_asset_check_evaluations():
         status = "lulus / passed" if event.passed else "GAGAL / FAILED"
         report = event.metadata.get("quarantine_report")
-        print(f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
-              + (f" -> karantina / quarantine: {report.value}" if report else ""))
+        lines.append(f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
+                     + (f" -> karantina / quarantine: {report.value}" if report else ""))
     materialized = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
     for key, meta in materialized.items():
-        print(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
+        lines.append(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
     failed_steps = {f.step_key for f in result.get_step_failure_events()}
-    for key in job.asset_layer.selected_asset_keys:
+    for key in run.asset_selection or ():
         if key.path[-1] == "raw" and key not in materialized and "__".join(key.path) not in failed_steps:
-            print(f"  asset {key.to_user_string()}: tidak ada kiriman baru / nothing new")
+            lines.append(f"  asset {key.to_user_string()}: tidak ada kiriman baru / nothing new")
     for failure in result.get_step_failure_events():
-        print(f"  step {failure.step_key} gagal / failed: {_cause(failure.event_specific_data.error)}")
-    return 0 if result.success else 1
+        lines.append(f"  step {failure.step_key} gagal / failed: {_cause(failure.event_specific_data.error)}")
+    return "\n".join(lines)
 
 
 def _cause(error) -> str:
@@ -64,7 +131,7 @@ def _summary(step: str, meta: dict) -> str:
     if step == "warehouse":
         return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
                 f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}")
-    if step == "portal" and "url" in value:
+    if step in ("portal", "provinsi") and "url" in value:
         sent = f", baris dikirim / rows sent {value['rows_sent']}, dihapus / deleted {value['rows_deleted']}" \
             if value.get("changed") and "rows_sent" in value else ""
         return f": {value['url']} (berubah / changed: {value['changed']}{sent}, API writes: {value['api_writes']})"

@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.resources import StateResource
 from pipelines import approval
-from pipelines.catalogue import load_regencies
+from pipelines.catalogue import load_catalogue
 from pipelines.standard import load_standard
 
 
@@ -19,7 +19,7 @@ class ApprovalConfig(dg.Config):
 
 @dg.op(description="Catat keputusan walidata / record a walidata's decision on the current standard version")
 def record_approval(context: dg.OpExecutionContext, config: ApprovalConfig, state: StateResource) -> None:
-    regency = next(r for r in load_regencies() if r.slug == config.regency)
+    regency = next(r for r in load_catalogue().regencies if r.slug == config.regency)
     dataset = next(d for d in regency.datasets if d.name == config.dataset)
     entry = approval.record(state.approvals_root, regency.slug, dataset.name, load_standard(dataset.schema).ref,
                             config.decision, config.by, config.note)

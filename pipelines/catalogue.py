@@ -1,17 +1,28 @@
-"""The source catalogue: regencies, their agencies (OPD), datasets and sources, read from YAML files."""
+"""The source catalogue: regencies, their agencies (OPD), datasets and sources, read from YAML files.
+
+Each file is checked by a strict pydantic model, so a mistyped key is refused instead of silently ignored; the
+models only validate, and the rest of the code reads the frozen dataclasses they build."""
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from pipelines.period import Period, period_of
 from pipelines.settings import PROJECT_ROOT, catalogue_dir
 
+SHARED_FILES = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
+
 
 class CatalogueError(ValueError):
-    pass
+    """A catalogue file that cannot be used: one line per problem, `file: key.path: reason`."""
+
+    def __init__(self, message: str, file: str = ""):
+        super().__init__(message)
+        self.file = file
 
 
 @dataclass(frozen=True)
@@ -80,67 +91,254 @@ class Portal:
     province: Province | None = None   # a regency portal when None
 
 
-def _read_yaml(path: Path) -> dict:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+@dataclass(frozen=True)
+class Catalogue:
+    """Every regency file that loads, and one error per file that does not."""
+    regencies: list[Regency]
+    errors: list[CatalogueError]
 
+
+# --- the validation layer: one strict model per file ------------------------------------------------------
+
+Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]   # WIB, WITA, WIT
+Backoff = Literal["exponential", "linear"]
+
+
+def _period(value: Any) -> Period:
+    found = period_of(str(value))
+    if found is None:
+        raise ValueError(f"periode {value!r} tidak dikenali / {value!r} is not a period "
+                         f"(e.g. 2026, 2026-10, TW1 2025, Oktober 2026)")
+    return found
+
+
+class _Strict(BaseModel):
+    # Numbers become text where text is expected: YAML reads `name: 2025` or a column header `2024` as numbers.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class _Agency(_Strict):
+    slug: str
+    name: str
+    description: str = ""
+    contact: str = ""
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="allow")   # each kind has its own options, checked by its connector
+    kind: str
+
+
+class _Retry(_Strict):
+    max_retries: int = Field(ge=0)
+    delay_seconds: float = Field(ge=0)
+    backoff: Backoff
+
+
+class _RetryOverride(_Strict):
+    max_retries: int | None = Field(None, ge=0)
+    delay_seconds: float | None = Field(None, ge=0)
+    backoff: Backoff | None = None
+
+
+class _Dataset(_Strict):
+    name: str
+    schema_: str = Field(alias="schema")   # `schema` would shadow a BaseModel attribute
+    agency: str
+    source: _Source
+    columns: dict[str, str] = {}
+    schedule: str | None = None
+    grace_hours: float = Field(6, ge=0)
+    needs_approval: bool = False
+    period: Annotated[Period | None, BeforeValidator(_period)] = None
+    retry: _RetryOverride = _RetryOverride()
+
+
+class _RegencyBlock(_Strict):
+    code: str = Field(pattern=r"^\d{2}\.\d{2}$")   # Kemendagri, quoted: unquoted 64.10 would read as 64.1
+    slug: str = Field(pattern=r"^[a-z0-9_]+$")    # Dagster group and job names
+    name: str
+    timezone: Timezone = "Asia/Jakarta"
+
+
+class _RegencyFile(_Strict):
+    regency: _RegencyBlock
+    walidata: str
+    walidata_contact: str = ""
+    portal: str   # whether portals.yaml has it is checked by the caller, which holds both
+    agencies: list[_Agency] = []
+    datasets: list[_Dataset] = []
+
+
+class _Province(_Strict):
+    code: str
+    name: str
+    walidata: str
+    timezone: Timezone = "Asia/Jakarta"
+    organisation: _Agency
+
+
+class _Portal(_Strict):
+    url: str
+    url_env: str = ""
+    api_token_env: str
+    province: _Province | None = None
+
+
+class _Pipeline(_Strict):
+    retry: _Retry
+
+
+_PORTALS = TypeAdapter(dict[str, _Portal])
+
+
+def _key_path(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
+def _reason(error: dict) -> str:
+    kind, value = error["type"], error["input"]
+    if kind == "extra_forbidden":
+        return "kunci tidak dikenal / unknown key"
+    if kind == "missing":
+        return "wajib diisi / required"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "harus berupa pemetaan `kunci: nilai` / must be a mapping `key: value`"
+    if kind == "list_type":
+        return "harus berupa daftar / must be a list"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    shown = f" {value!r}" if isinstance(value, str | int | float | bool | None) else ""
+    return f"nilai tidak sah / invalid value{shown}: {error['msg']}"
+
+
+def _refuse(file: str, problems: list[tuple[tuple, str]]) -> CatalogueError:
+    return CatalogueError("\n".join(f"{file}: {_key_path(loc)}: {reason}" if loc else f"{file}: {reason}"
+                                    for loc, reason in problems), file)
+
+
+def _validated(validate, doc: Any, file: str):
+    try:
+        return validate(doc)
+    except ValidationError as invalid:
+        raise _refuse(file, [(e["loc"], _reason(e)) for e in invalid.errors()]) from None
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            # libyaml's parser where installed: reading 514 regency files takes 0.7 s instead of 6.3 s.
+            return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as broken:
+        mark = getattr(broken, "problem_mark", None)
+        where = f"baris / line {mark.line + 1}: " if mark else ""
+        raise CatalogueError(f"{path.name}: {where}YAML tidak sah / invalid YAML: "
+                             f"{getattr(broken, 'problem', None) or broken}", path.name) from None
+
+
+# --- the loaders ------------------------------------------------------------------------------------------
 
 def load_pipeline_config(directory: Path | None = None) -> dict:
     """How the pipeline runs for every regency (`pipeline.yaml`: step retries, the first month of the
     period partitions). A catalogue folder without one uses the project's."""
     path = (directory or catalogue_dir()) / "pipeline.yaml"
-    return _read_yaml(path if path.exists() else PROJECT_ROOT / "catalogue" / "pipeline.yaml")
+    path = path if path.exists() else PROJECT_ROOT / "catalogue" / "pipeline.yaml"
+    return _validated(_Pipeline.model_validate, _read_yaml(path), path.name).model_dump()
 
 
 def load_regency(path: Path) -> Regency:
-    doc = _read_yaml(path)
-    retry_defaults = load_pipeline_config(path.parent)["retry"]
-    try:
-        agencies = {a["slug"]: Agency(**a) for a in doc.get("agencies", [])}
-        datasets = []
-        for d in doc.get("datasets", []):
-            if d["agency"] not in agencies:
-                raise CatalogueError(f"{path.name}: dataset {d['name']!r} names unknown agency {d['agency']!r}")
-            source = dict(d["source"])
-            kind = source.pop("kind")
-            if "path" in source:
-                source["path"] = str((PROJECT_ROOT / source["path"]).resolve())
-            period = period_of(str(d["period"])) if "period" in d else None
-            if "period" in d and period is None:
-                raise CatalogueError(f"{path.name}: dataset {d['name']!r}: period {d['period']!r} is not a period "
-                                     f"(e.g. 2026, 2026-10, TW1 2025, Oktober 2026)")
-            datasets.append(Dataset(d["name"], d["schema"], agencies[d["agency"]], Source(kind, source),
-                                    dict(d.get("columns", {})), d.get("schedule"), float(d.get("grace_hours", 6)),
-                                    bool(d.get("needs_approval", False)), period,
-                                    {**retry_defaults, **d.get("retry", {})}))
-        region = doc["regency"]
-        return Regency(str(region["code"]), region["slug"], region["name"], doc["walidata"], doc["portal"],
-                       region.get("timezone", "Asia/Jakarta"), tuple(agencies.values()), tuple(datasets),
-                       doc.get("walidata_contact", ""))
-    except KeyError as missing:
-        raise CatalogueError(f"{path.name}: missing key {missing}") from None
+    return _regency(path, load_pipeline_config(path.parent)["retry"])
+
+
+def _regency(path: Path, retry_defaults: dict) -> Regency:
+    doc = _validated(_RegencyFile.model_validate, _read_yaml(path), path.name)
+    problems = []
+    agencies: dict[str, Agency] = {}
+    for i, a in enumerate(doc.agencies):
+        if a.slug in agencies:
+            problems.append((("agencies", i, "slug"), f"OPD ganda / duplicate agency {a.slug!r}"))
+        agencies[a.slug] = Agency(**a.model_dump())
+    names, standards = set(), set()
+    for i, d in enumerate(doc.datasets):
+        if d.name in names:
+            problems.append((("datasets", i, "name"), f"dataset ganda / duplicate dataset {d.name!r}"))
+        names.add(d.name)
+        # The warehouse keeps one table per standard and regency, so one dataset delivers each standard.
+        standard = d.schema_.split("/")[0]
+        if standard in standards:
+            problems.append((("datasets", i, "schema"), f"standar {standard} sudah dikirim dataset lain / "
+                                                        f"already delivered by another dataset"))
+        standards.add(standard)
+        if d.agency not in agencies:
+            problems.append((("datasets", i, "agency"),
+                             f"OPD tidak ada di `agencies` / agency {d.agency!r} is not in `agencies`"))
+    if problems:
+        raise _refuse(path.name, problems)
+
+    datasets = []
+    for d in doc.datasets:
+        options = d.source.model_extra
+        if "path" in options:
+            options["path"] = str((PROJECT_ROOT / options["path"]).resolve())
+        datasets.append(Dataset(d.name, d.schema_, agencies[d.agency], Source(d.source.kind, options),
+                                d.columns, d.schedule, d.grace_hours, d.needs_approval, d.period,
+                                {**retry_defaults, **d.retry.model_dump(exclude_none=True)}))
+    region = doc.regency
+    return Regency(region.code, region.slug, region.name, doc.walidata, doc.portal, region.timezone,
+                   tuple(agencies.values()), tuple(datasets), doc.walidata_contact)
+
+
+def load_catalogue(directory: Path | None = None) -> Catalogue:
+    """Every regency catalogue in the folder (every YAML file except the shared ones): a broken file stops only
+    its own regency. A broken pipeline.yaml, shared by all, raises."""
+    directory = directory or catalogue_dir()
+    retry_defaults = load_pipeline_config(directory)["retry"]
+    portals = load_portals(directory)
+    regencies, errors = [], []
+    owners: dict[tuple[str, str], str] = {}   # (key, value) of regency.slug and regency.code -> file
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name in SHARED_FILES:
+            continue
+        try:
+            regency = _regency(path, retry_defaults)
+            keys = [("slug", regency.slug), ("code", regency.code)]
+            clashes = [(("regency", key), f"{key} {value!r} sudah dipakai oleh {owners[key, value]} / "
+                                          f"already used by {owners[key, value]}")
+                       for key, value in keys if (key, value) in owners]
+            if regency.portal not in portals:
+                clashes.append((("portal",), f"portal {regency.portal!r} tidak ada di portals.yaml / is not in "
+                                             f"portals.yaml"))
+            if clashes:
+                raise _refuse(path.name, clashes)
+        except CatalogueError as error:
+            errors.append(error)
+            continue
+        owners.update({key: path.name for key in keys})
+        regencies.append(regency)
+    return Catalogue(regencies, errors)
 
 
 def load_regencies(directory: Path | None = None) -> list[Regency]:
-    """Every regency catalogue in the folder (every YAML file except the shared ones)."""
-    directory = directory or catalogue_dir()
-    shared = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
-    return [load_regency(p) for p in sorted(directory.glob("*.yaml")) if p.name not in shared]
+    """Every regency catalogue in the folder; the first broken file raises."""
+    catalogue = load_catalogue(directory)
+    if catalogue.errors:
+        raise catalogue.errors[0]
+    return catalogue.regencies
 
 
 def load_portals(directory: Path | None = None) -> dict[str, Portal]:
-    doc = _read_yaml((directory or catalogue_dir()) / "portals.yaml")
-    return {name: Portal(name, os.environ.get(cfg.get("url_env", ""), cfg["url"]).rstrip("/"), cfg["api_token_env"],
-                         _province(name, cfg["province"]) if "province" in cfg else None)
-            for name, cfg in doc.items()}
+    portals = _validated(_PORTALS.validate_python, _read_yaml((directory or catalogue_dir()) / "portals.yaml"),
+                         "portals.yaml")
+    return {name: Portal(name, os.environ.get(p.url_env, p.url).rstrip("/"), p.api_token_env,
+                         _province(name, p.province) if p.province else None)
+            for name, p in portals.items()}
 
 
-def _province(slug: str, cfg: dict) -> Province:
-    try:
-        return Province(str(cfg["code"]), slug, cfg["name"], cfg["walidata"], Agency(**cfg["organisation"]),
-                        cfg.get("timezone", "Asia/Jakarta"))
-    except KeyError as missing:
-        raise CatalogueError(f"portals.yaml: province {slug!r} misses key {missing}") from None
+def _province(slug: str, p: _Province) -> Province:
+    return Province(p.code, slug, p.name, p.walidata, Agency(**p.organisation.model_dump()), p.timezone)
 
 
 def load_reference_config(directory: Path | None = None) -> dict:

@@ -10,9 +10,7 @@ import ckanapi
 import dagster as dg
 import yaml
 
-from assets.definitions import build_definitions
-from assets.periods import all_periods, monthly_periods
-from pipelines.catalogue import load_pipeline_config
+from assets.run import CatalogueRun, run_catalogue
 from pipelines.settings import PROJECT_ROOT as ROOT
 
 
@@ -66,11 +64,9 @@ def stop_group(process: subprocess.Popen) -> None:
             pass
 
 
-def run_main_job() -> dg.ExecuteInProcessResult:
-    """The main job over every month, as `make demo` (assets.run) and the schedules run it."""
-    job = build_definitions().resolve_job_def("satudata_job")
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-                                  tags=all_periods(monthly_periods(load_pipeline_config())))
+def run_main_job(instance: dg.DagsterInstance | None = None) -> CatalogueRun:
+    """One run per regency of the catalogue, then the provinces, as `make demo` (assets.run) runs them."""
+    return run_catalogue(instance or dg.DagsterInstance.ephemeral())
 
 
 def purge(ckan: ckanapi.RemoteCKAN, actions: list[tuple[str, str]]) -> None:

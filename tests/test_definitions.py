@@ -1,13 +1,16 @@
-"""The code location that workspace.yaml names loads, and the catalogue becomes the expected assets."""
+"""The code location that workspace.yaml names loads, and the catalogue becomes one asset chain per standard,
+partitioned by regency."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from assets.definitions import build_definitions
 from pipelines import settings
+from pipelines.catalogue import load_regencies
 from tests.helpers import market_price_catalogue
 
 
@@ -19,38 +22,44 @@ def test_workspace_validates():
     assert "All code locations passed validation" in done.stderr + done.stdout
 
 
-def test_catalogue_becomes_an_asset_chain_with_a_blocking_check():
+def test_each_standard_is_one_chain_partitioned_by_regency_with_a_blocking_check():
     defs = build_definitions()
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    assert {"reference/kemendagri_regions", "ppu/harga_pasar/raw", "ppu/harga_pasar/staged",
-            "ppu/harga_pasar/warehouse", "ppu/harga_pasar/portal"} <= keys
+    standards = {d.schema.split("/")[0].replace("-", "_") for r in load_regencies() for d in r.datasets}
+    assert {f"{s}/{step}" for s in standards for step in ("raw", "staged", "warehouse", "portal")} <= keys
+    assert not any(key.startswith("ppu/") for key in keys)   # no asset per regency
+    regencies = defs.resolve_job_def("satudata_job").partitions_def
+    assert set(regencies.get_partition_keys()) == {r.slug for r in load_regencies()}
+    for step in ("raw", "staged", "warehouse", "portal"):
+        assert defs.resolve_assets_def(dg.AssetKey(["harga_pasar", step])).partitions_def == regencies
     [check] = [c for c in defs.resolve_asset_graph().asset_check_keys
-               if c.asset_key == dg.AssetKey(["ppu", "harga_pasar", "staged"])]
+               if c.asset_key == dg.AssetKey(["harga_pasar", "staged"])]
     assert check.name == "memenuhi_standar"
     assert defs.resolve_asset_graph().get_check_spec(check).blocking
+    # A province publication per standard, partitioned by province, reads its own regencies' partitions.
+    province = defs.resolve_assets_def(dg.AssetKey(["harga_pasar", "provinsi"]))
+    assert set(province.partitions_def.get_partition_keys()) == {"kaltim", "sulsel"}
+    graph = defs.resolve_asset_graph()
+    mapping = graph.get_partition_mapping(dg.AssetKey(["harga_pasar", "provinsi"]),
+                                          dg.AssetKey(["harga_pasar", "warehouse"]))
+    upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+        province.partitions_def.empty_subset().with_partition_keys(["kaltim"]), province.partitions_def,
+        regencies).partitions_subset
+    assert set(upstream.get_partition_keys()) == {"ppu", "paser"}
 
 
-def test_only_the_warehouse_step_is_partitioned_by_month():
-    defs = build_definitions()
-    steps = {step: defs.resolve_assets_def(dg.AssetKey(["ppu", "harga_pasar", step]))
-             for step in ("raw", "staged", "warehouse", "portal")}
-    months = steps["warehouse"].partitions_def
-    assert isinstance(months, dg.MonthlyPartitionsDefinition)
-    assert months.get_first_partition_key() == "2024-01"   # catalogue/pipeline.yaml
-    assert steps["warehouse"].backfill_policy == dg.BackfillPolicy.single_run()
-    assert [s for s, a in steps.items() if a.partitions_def] == ["warehouse"]
-    # All datasets share the months, so the main job can run every dataset over all of them at once.
-    assert defs.resolve_job_def("satudata_job").partitions_def == months
-
-
-def test_step_retries_come_from_the_catalogue(tmp_path, monkeypatch):
-    def retry_of(step: str) -> dg.RetryPolicy:
-        return build_definitions().resolve_assets_def(dg.AssetKey(["ppu", "harga_pasar", step])).op.retry_policy
-
-    assert (retry_of("raw").max_retries, retry_of("raw").delay, retry_of("raw").backoff) == \
-        (3, 10, dg.Backoff.EXPONENTIAL)
-    catalogue, _ = market_price_catalogue(tmp_path, retry={"max_retries": 1, "delay_seconds": 0})
+def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
+    catalogue, _ = market_price_catalogue(tmp_path)
+    doc = yaml.safe_load((catalogue / "ppu.yaml").read_text())
+    for n in range(20):   # twenty more regencies delivering the same standard
+        copy = {**doc, "regency": {**doc["regency"], "slug": f"r{n}", "code": f"64.{n + 20}"},
+                "agencies": [{**doc["agencies"][0], "slug": f"disdag-r{n}"}],
+                "datasets": [{**doc["datasets"][0], "agency": f"disdag-r{n}"}]}
+        (catalogue / f"r{n}.yaml").write_text(yaml.safe_dump(copy))
     monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
-    for step in ("raw", "portal"):
-        assert (retry_of(step).max_retries, retry_of(step).delay, retry_of(step).backoff) == \
-            (1, 0, dg.Backoff.EXPONENTIAL)
+    defs = build_definitions()
+    assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 4 + 5 + 1   # chain, reference, scorecard
+    assert len(defs.resolve_job_def("satudata_job").partitions_def.get_partition_keys()) == 21
+    assert [s.name for s in defs.schedules] == ["kepatuhan_opd_wita"]   # file drops: sensors only
+    assert [s.name for s in defs.sensors if not isinstance(s, dg.RunStatusSensorDefinition)] == \
+        ["berkas_masuk", "opd_terlambat", "runs_without_a_process"]

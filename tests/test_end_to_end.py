@@ -95,7 +95,7 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     # The same files again: nothing new costs nothing (no parse, no check, no merge, no portal call).
     second = run_main_job()
     assert second.success
-    assert [e for e in second.get_asset_materialization_events() if e.asset_key.path[0] == regency["slug"]] == []
+    assert [e for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "harga_pasar"] == []
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
 
     bad = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
@@ -186,25 +186,23 @@ def test_first_publication_waits_for_a_walidata(regency):
 
 
 def test_compliance_scorecard_is_published_for_the_forum(regency):
-    definitions = build_definitions()
-    job, scorecard_job = (definitions.resolve_job_def(name)
-                          for name in ("satudata_job", f"{regency['slug']}_kepatuhan_opd"))
+    scorecard_job = build_definitions().resolve_job_def("kepatuhan_opd_job")
     with dg.DagsterInstance.ephemeral() as instance:
         def scorecard_row() -> dict:
-            assert scorecard_job.execute_in_process(instance=instance).success
+            assert scorecard_job.execute_in_process(instance=instance, partition_key=regency["slug"]).success
             package = regency["ckan"].action.package_show(id=f"{regency['slug']}-kepatuhan-opd")
             [table] = [r for r in package["resources"] if r["datastore_active"]]
             [row] = regency["ckan"].action.datastore_search(resource_id=table["id"])["records"]
             return row
 
-        assert job.execute_in_process(instance=instance, raise_on_error=False).success
+        assert run_main_job(instance).success
         first = scorecard_row()   # published, on time, one clean batch
         assert (first["kode_opd"], first["jumlah_dataset"], first["dataset_terbit"], first["dataset_tepat_waktu"],
                 first["jumlah_batch"], float(first["persen_lolos_pertama"]), first["karantina_terbuka"]) == \
             (f"disdag-{regency['slug']}", 1, 1, 1, 1, 100.0, 0)
 
         drop_out_of_regency_batch(regency["drop"])
-        assert not job.execute_in_process(instance=instance, raise_on_error=False).success
+        assert not run_main_job(instance).success
         later = scorecard_row()   # the quarantined second batch counts against the first-try rate
         assert (later["dataset_terbit"], later["jumlah_batch"], float(later["persen_lolos_pertama"]),
                 later["karantina_terbuka"]) == (1, 2, 50.0, 1)
@@ -241,7 +239,7 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
         result = run_main_job()
         assert not result.success   # the run reports the broken source...
         [failure] = result.get_step_failure_events()
-        assert failure.step_key == f"{slug}__layanan_publik__raw"
+        assert failure.step_key == "layanan_publik__raw"
         error, messages = failure.event_specific_data.error, []
         while error:   # the agency's answer sits under Dagster's "exceeded max_retries"
             messages.append(error.message)
@@ -261,7 +259,7 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
         assert ckan.action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored)
         # ...and nothing of the broken dataset went anywhere.
         steps = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()
-                 if e.asset_key.path[1] == "layanan_publik"}
+                 if e.asset_key.path[0] == "layanan_publik"}
         assert steps == set()
         assert warehouse.merged_batches(engine, load_standard("layanan-publik/1.0.0"), "64.09") == frozenset()
         with pytest.raises(ckanapi.NotFound):
@@ -284,7 +282,7 @@ def test_a_refused_publication_fails_at_once_and_the_next_run_publishes_it(regen
     refused = run_main_job()
     assert not refused.success
     [failure] = refused.get_step_failure_events()
-    assert failure.step_key == f"{regency['slug']}__harga_pasar__portal"
+    assert failure.step_key == "harga_pasar__portal"
     assert "token API portal" in failure.event_specific_data.error.message
     assert "tidak diterima" in failure.event_specific_data.error.message
     assert not [e for e in refused.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]

@@ -44,16 +44,16 @@ def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres
             run = None
             deadline = time.monotonic() + DEADLINE_SECONDS
             while time.monotonic() < deadline:
-                runs = [r for r in instance.get_runs() if r.job_name == f"{slug}_harga_pasar"
-                        and r.tags.get("dagster/schedule_name") == f"{slug}_harga_pasar_schedule"]
+                runs = [r for r in instance.get_runs() if r.job_name == "satudata_job"
+                        and r.tags.get("dagster/schedule_name", "").startswith("jadwal_")]
                 run = next((r for r in runs if r.is_finished), None)
                 if run:
                     break
                 time.sleep(5)
             assert run is not None, (tmp_path / "daemon.log").read_text()[-3000:]
             assert run.status == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
-            # A scheduled run covers every month of the partitioned warehouse step.
-            assert run.tags["dagster/asset_partition_range_start"] == "2024-01"
+            # The schedule of the dataset's own cron requested the regency's partition.
+            assert (run.tags["dagster/partition"], run.tags["regency"]) == (slug, slug)
             assert "postgres" in type(instance.run_storage).__module__
     finally:
         stop_group(daemon)

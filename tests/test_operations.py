@@ -20,13 +20,12 @@ import sqlalchemy as sa
 import yaml
 from aiosmtpd.controller import Controller
 
-from assets.automation import alert_on_failed_run, alert_on_finished_run, dataset_automation
+from assets.automation import REFERENCE_KEYS, alert_on_failed_run, alert_on_finished_run
 from assets.definitions import build_definitions
-from assets.periods import all_periods, monthly_periods
 from pipelines import settings
-from pipelines.catalogue import load_pipeline_config, load_regencies
+from pipelines.catalogue import load_regencies
 from pipelines.raw import RawArchive
-from tests.helpers import drop_out_of_regency_batch, market_price_catalogue
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, run_main_job
 
 
 
@@ -68,44 +67,78 @@ def catalogue(tmp_path, monkeypatch, isolated_state, services_state, smtp_inbox,
     return {"drop": drop, "state": isolated_state}
 
 
-def test_schedules_follow_frequency_and_regency_clock():
-    [regency] = [r for r in load_regencies() if r.slug == "ppu"]
-    [market_prices] = [d for d in regency.datasets if d.name == "harga-pasar"]
-    months = monthly_periods(load_pipeline_config())
-    defs = dataset_automation(regency, market_prices, months)
-    [schedule] = defs.schedules
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
-    assert schedule.job.name == "ppu_harga_pasar"
-    # A scheduled run covers every month, from the configured first one to the current one.
-    [request] = schedule.evaluate_tick(dg.build_schedule_context()).run_requests
-    assert request.partition_key_range == dg.PartitionKeyRange(
-        load_pipeline_config()["periods"]["first_month"], datetime.now(timezone.utc).strftime("%Y-%m"))
+def test_schedules_follow_frequency_source_kind_and_regency_clock(isolated_state):
+    defs = build_definitions()
+    regencies = load_regencies()
+    zones = {r.timezone for r in regencies}
+    names = {s.name for s in defs.schedules}
+    assert {"harian_wita", "kepatuhan_opd_wita"} <= names and zones == {"Asia/Makassar"}
+    assert len(names) <= 8   # in proportion to frequencies and time zones, not to regencies x datasets
+    daily = defs.resolve_schedule_def("harian_wita")
+    assert (daily.cron_schedule, daily.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
+    with dg.DagsterInstance.ephemeral() as instance:
+        requests = daily.evaluate_tick(dg.build_schedule_context(
+            instance=instance, repository_def=defs.get_repository_def())).run_requests
+    kinds = {(r.slug, d.name.replace("-", "_")): d.source.kind for r in regencies for d in r.datasets}
+    assert requests
+    for request in requests:   # one run per regency partition, over the sources that must be asked
+        slug = request.partition_key
+        asked = {key.path[0] for key in request.asset_selection if key.path[-1] == "raw"}
+        assert asked and request.tags["regency"] == slug
+        # A file drop is the sensor's: with nothing late in this fresh state, no schedule runs it.
+        assert all(kinds[(slug, name)] != "file_drop" for name in asked)
 
 
 def test_file_drop_sensor_waits_for_settled_files_then_runs_once(catalogue):
-    [regency] = load_regencies()
-    [sensor] = dataset_automation(regency, regency.datasets[0], monthly_periods(load_pipeline_config())).sensors
+    defs = build_definitions()
+    sensor = defs.resolve_sensor_def("berkas_masuk")
     with dg.DagsterInstance.ephemeral() as instance:
         def tick(cursor):
-            context = dg.build_sensor_context(instance=instance, cursor=cursor)
-            result = sensor(context)
-            return result, context.cursor
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+            result = sensor.evaluate_tick(context)
+            return result, result.cursor
 
         first, cursor = tick(None)
-        assert isinstance(first, dg.SkipReason)           # seen once: maybe still uploading
+        assert not first.run_requests                     # seen once: maybe still uploading
         second, cursor = tick(cursor)
-        assert isinstance(second, dg.RunRequest)          # the same on the next tick: settled
+        [request] = second.run_requests                   # the same on the next tick: settled
+        assert request.partition_key == "ppu"
+        assert {k.to_user_string() for k in request.asset_selection} >= {"harga_pasar/raw", "harga_pasar/portal"}
         third, cursor = tick(cursor)
-        assert isinstance(third, dg.SkipReason)           # nothing new since the run
+        assert not third.run_requests                     # nothing new since the run
         (catalogue["drop"] / "harga_pasar_susulan.csv").write_text("Tanggal;Harga (Rp)\n")
-        assert isinstance(tick(cursor)[0], dg.SkipReason)
-        assert isinstance(tick(tick(cursor)[1])[0], dg.RunRequest)
+        assert not tick(cursor)[0].run_requests
+        assert tick(tick(cursor)[1])[0].run_requests
+
+
+def test_a_late_file_drop_gets_one_run_per_lateness_not_one_a_day(catalogue):
+    defs = build_definitions()
+    sensor = defs.resolve_sensor_def("opd_terlambat")
+    with dg.DagsterInstance.ephemeral() as instance:
+        def tick(cursor):
+            return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+
+        first = tick(None)   # nothing ever delivered: late, reported once
+        [request] = first.run_requests
+        assert request.partition_key == "ppu" and "harga_pasar/raw" in {
+            k.to_user_string() for k in request.asset_selection}
+        assert not tick(first.cursor).run_requests   # the same lateness is not reported again
+        # A delivery arrives, three days old by now: a new lateness, reported once more.
+        archive = RawArchive(catalogue["state"] / "raw")
+        file = sorted(catalogue["drop"].iterdir())[0]
+        archive.store("ppu", "harga-pasar", file.name, file.read_bytes(), str(file))
+        lines = archive.manifest("ppu", "harga-pasar").read_text().splitlines()
+        three_days_ago = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat(timespec="seconds")
+        lines[-1] = json.dumps({**json.loads(lines[-1]), "pulled_at": three_days_ago})
+        archive.manifest("ppu", "harga-pasar").write_text("\n".join(lines) + "\n")
+        assert len(tick(first.cursor).run_requests) == 1
 
 
 def run_raw_only(instance) -> dg.ExecuteInProcessResult:
     job = build_definitions().resolve_job_def("satudata_job")
-    raw = dg.AssetKey(["ppu", "harga_pasar", "raw"])
-    return job.execute_in_process(instance=instance, asset_selection=[raw], raise_on_error=False)
+    raw = dg.AssetKey(["harga_pasar", "raw"])
+    return job.execute_in_process(instance=instance, asset_selection=[raw], partition_key="ppu",
+                                  raise_on_error=False)
 
 
 def test_late_agency_is_named_in_ui_and_alerts(catalogue, smtp_inbox, httpserver):
@@ -143,8 +176,7 @@ def test_quarantine_and_failed_run_alerts(catalogue, smtp_inbox, httpserver):
     drop_out_of_regency_batch(catalogue["drop"])
     httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
     with dg.DagsterInstance.ephemeral() as instance:
-        job = build_definitions().resolve_job_def("ppu_harga_pasar")
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        [result] = run_main_job(instance).results
         assert not result.success
         run = instance.get_run_by_id(result.run_id)
         context = dg.build_run_status_sensor_context(
@@ -166,23 +198,20 @@ def test_downstream_steps_follow_a_rerun_but_never_past_quarantine(catalogue, qu
     if quarantined:
         drop_out_of_regency_batch(catalogue["drop"])
     defs = build_definitions()
-    key = ["ppu", "harga_pasar"]
-    warehouse = dg.AssetKey([*key, "warehouse"])
+    warehouse = dg.AssetKey(["harga_pasar", "warehouse"])
     with dg.DagsterInstance.ephemeral() as instance:
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-        # A steward re-runs only the parsing of one dataset (with its checks)...
-        job = defs.resolve_job_def("ppu_harga_pasar")
-        job.execute_in_process(instance=instance, raise_on_error=False,
-                               asset_selection=[dg.AssetKey([*key, "raw"]), dg.AssetKey([*key, "staged"]),
-                                                dg.AssetKey(["reference", "kemendagri_regions"]),
-                                                dg.AssetKey(["reference", "kemendagri_edition_changes"]),
-                                                dg.AssetKey(["reference", "data_induk"])])
-        # ...and the next automation tick asks for the warehouse step only if the standard check passed.
+        # A steward re-runs only the parsing of one regency's dataset (with its checks)...
+        defs.resolve_job_def("satudata_job").execute_in_process(
+            instance=instance, raise_on_error=False, partition_key="ppu",
+            asset_selection=[dg.AssetKey(["harga_pasar", "raw"]), dg.AssetKey(["harga_pasar", "staged"]),
+                             *[k for k in REFERENCE_KEYS if k.path[0] == "reference"]])
+        # ...and the next automation tick asks for that regency's warehouse step only if the check passed.
         second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-        requested = {r.key: r.true_subset.size for r in second.results if r.true_subset.size > 0}
+        requested = {r.key: r.true_subset for r in second.results if r.true_subset.size > 0}
         assert (warehouse in requested) is not quarantined
-        if not quarantined:   # every month of the warehouse step, not only the latest
-            assert requested[warehouse] == len(monthly_periods(load_pipeline_config()).get_partition_keys())
+        if not quarantined:
+            assert list(requested[warehouse].get_internal_subset_value().get_partition_keys()) == ["ppu"]
 
 
 def warehouse_rows(url: str) -> pd.DataFrame:
@@ -199,21 +228,14 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
     september = october.replace("Oktober 2026", "September 2026").replace("/10/2026", "/09/2026")
     (catalogue["drop"] / "harga_pasar_2026-09.csv").write_text(september, encoding="utf-8")
     url = os.environ["SATUDATA_WAREHOUSE_URL"]
-    key = ["ppu", "harga_pasar"]
-    defs = build_definitions()
-    months = monthly_periods(load_pipeline_config())
     with dg.DagsterInstance.get() as instance:   # the test's DAGSTER_HOME: the backfill reads its stored batch
-        regular = defs.resolve_job_def("ppu_harga_pasar").execute_in_process(
-            instance=instance, tags=all_periods(months),
-            asset_selection=[dg.AssetKey([*key, step]) for step in ("raw", "staged", "warehouse")]
-            + [dg.AssetKey(["reference", name])
-               for name in ("kemendagri_regions", "kemendagri_edition_changes", "data_induk")]
-            + [dg.AssetKey(["warehouse", "dimensions"])])
+        regular = build_definitions().resolve_job_def("satudata_job").execute_in_process(
+            instance=instance, partition_key="ppu",
+            asset_selection=[dg.AssetKey(["harga_pasar", step]) for step in ("raw", "staged", "warehouse")]
+            + list(REFERENCE_KEYS))
     assert regular.success
-    merged = [e for e in regular.get_asset_materialization_events() if e.asset_key.path[-1] == "warehouse"]
-    assert {e.partition for e in merged} == set(months.get_partition_keys())   # one run, every month
     full = warehouse_rows(url)
-    assert set(pd.to_datetime(full["tanggal"]).dt.strftime("%Y-%m")) == {"2026-09", "2026-10"}
+    assert set(pd.to_datetime(full["tanggal"]).dt.strftime("%Y-%m")) == {"2026-09", "2026-10"}   # one run, both
 
     # October's rows are lost in the warehouse; a September price was corrected by hand; another
     # regency's rows share the table.
@@ -233,7 +255,8 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
     env = {**os.environ, "SATUDATA_STATE": str(catalogue["state"])}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "assets.definitions",
-         "--select", "ppu/harga_pasar/staged,ppu/harga_pasar/warehouse", "--partition", "2026-10"],
+         "--select", "harga_pasar/staged,harga_pasar/warehouse", "--partition", "ppu",
+         "--config-json", json.dumps({"ops": {"harga_pasar__warehouse": {"config": {"bulan": "2026-10"}}}})],
         cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -250,8 +273,9 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
     with dg.DagsterInstance.get() as instance:
         [backfill] = [r for r in instance.get_runs() if r.run_id != regular.run_id]
         assert backfill.status == dg.DagsterRunStatus.SUCCESS
-        records = instance.fetch_materializations(dg.AssetKey([*key, "warehouse"]), limit=1000).records
-        assert [r.partition_key for r in records if r.run_id == backfill.run_id] == ["2026-10"]
+        records = instance.fetch_materializations(dg.AssetKey(["harga_pasar", "warehouse"]), limit=1000).records
+        [merged] = [r for r in records if r.run_id == backfill.run_id]
+        assert merged.partition_key == "ppu" and merged.asset_materialization.metadata["months"].value == "2026-10"
         [check] = [r.dagster_event.event_specific_data for r in instance.all_logs(
             backfill.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
         assert (check.check_name, check.passed) == ("memenuhi_standar", True)   # checked again before merging
@@ -259,14 +283,13 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
 
 def test_a_month_backfill_never_merges_a_quarantined_batch(catalogue):
     drop_out_of_regency_batch(catalogue["drop"])
-    warehouse_key = dg.AssetKey(["ppu", "harga_pasar", "warehouse"])
     with dg.DagsterInstance.get() as instance:
-        job = build_definitions().resolve_job_def("ppu_harga_pasar")
-        assert not job.execute_in_process(instance=instance, raise_on_error=False,
-                                          tags=all_periods(monthly_periods(load_pipeline_config()))).success
+        assert not run_main_job(instance).success
         # A walidata re-runs only October's warehouse step: the standard check is not part of that run.
-        backfill = job.execute_in_process(instance=instance, raise_on_error=False, partition_key="2026-10",
-                                          asset_selection=[warehouse_key])
+        backfill = build_definitions().resolve_job_def("satudata_job").execute_in_process(
+            instance=instance, raise_on_error=False, partition_key="ppu",
+            asset_selection=[dg.AssetKey(["harga_pasar", "warehouse"])],
+            run_config={"ops": {"harga_pasar__warehouse": {"config": {"bulan": "2026-10"}}}})
     assert not backfill.success
     [failure] = backfill.get_step_failure_events()
     assert "dikarantina" in failure.event_specific_data.error.message

@@ -73,7 +73,7 @@ def test_province_dataset_holds_both_regencies_rows(province):
     ckan = province["ckan"]
     first = run_main_job()
     assert first.success, [f.event_specific_data.error.message for f in first.get_step_failure_events()]
-    meta = materialized(first, [province["slug"], "harga_pasar", "portal"])
+    meta = materialized(first, ["harga_pasar", "provinsi"])
     assert meta["changed"] is True and meta["regencies"] == ["64.01", "64.09"]
 
     package = ckan.action.package_show(id=province["package"])
@@ -104,14 +104,14 @@ def test_province_dataset_holds_both_regencies_rows(province):
     # Nothing new from either regency: the province's step does not run at all.
     again = run_main_job()
     assert again.success
-    assert not [e for e in again.get_asset_materialization_events() if e.asset_key.path[0] == province["slug"]]
+    assert not [e for e in again.get_asset_materialization_events() if e.asset_key.path[-1] == "provinsi"]
 
     # Paser corrects one price: the province's dataset receives that row alone, from Paser's change set.
     drop = province["paser_drop"] / "harga_pasar_2026-10.csv"
     drop.write_text(drop.read_text().replace(PASER_FIRST_PRICE, PASER_CORRECTED), encoding="utf-8")
     corrected = run_main_job()
     assert corrected.success
-    meta = materialized(corrected, [province["slug"], "harga_pasar", "portal"])
+    meta = materialized(corrected, ["harga_pasar", "provinsi"])
     assert (meta["load_path"], meta["rows_sent"], meta["rows_deleted"]) == ("changes", 1, 0)
     rows = pd.DataFrame(ckan.action.datastore_search(resource_id=resource["id"], limit=10_000)["records"])
     assert len(rows) == sum(len(f) for f in per_regency.values())

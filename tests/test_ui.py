@@ -18,7 +18,7 @@ import requests
 from assets.definitions import build_definitions
 from pipelines import settings
 from pipelines.raw import RawArchive
-from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, stop_group
+from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, run_main_job, stop_group
 
 CHROMIUM = shutil.which("chromium")
 START_SECONDS = 180
@@ -55,14 +55,14 @@ def steward_instance(tmp_path, monkeypatch, isolated_state, services_state):
         shutil.copytree(services_state / "reference", isolated_state / "reference")
     drop_out_of_regency_batch(drop)
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        job = build_definitions().resolve_job_def("ppu_harga_pasar")
-        assert not job.execute_in_process(instance=instance, raise_on_error=False).success   # quarantined
+        assert not run_main_job(instance).success   # quarantined
         manifest = RawArchive(isolated_state / "raw").manifest("ppu", "harga-pasar")
         four_days_ago = (datetime.now(timezone.utc) - timedelta(days=4)).isoformat(timespec="seconds")
         manifest.write_text("".join(json.dumps({**json.loads(line), "pulled_at": four_days_ago}) + "\n"
                                     for line in manifest.read_text().splitlines()))
-        raw = dg.AssetKey(["ppu", "harga_pasar", "raw"])
-        raw_only = job.execute_in_process(instance=instance, asset_selection=[raw])
+        raw = dg.AssetKey(["harga_pasar", "raw"])
+        raw_only = build_definitions().resolve_job_def("satudata_job").execute_in_process(
+            instance=instance, asset_selection=[raw], partition_key="ppu", tags={"regency": "ppu"})
         assert raw_only.success   # lateness warns, it does not block
     return env
 
@@ -87,13 +87,20 @@ def test_steward_finds_graph_failed_check_and_late_agency(steward_instance, tmp_
         else:
             pytest.fail((tmp_path / "web.log").read_text()[-3000:])
 
-        graph = rendered(f"{base}/asset-groups/ppu", tmp_path / "profile")
-        assert "ppu" in graph and "reference" in graph
+        graph = rendered(f"{base}/asset-groups/harga_pasar", tmp_path / "profile")
+        assert "harga_pasar" in graph and "reference" in graph
 
-        standard = rendered(f"{base}/assets/ppu/harga_pasar/staged?view=checks", tmp_path / "profile")
+        # The walidata's own regency at a glance: its runs (tag regency), its partition of each step...
+        runs = rendered(f"{base}/runs?q%5B0%5D=tag%3Aregency%3Dppu", tmp_path / "profile")
+        assert "satudata_job" in runs and "regency=ppu" in runs
+        partitions = rendered(f"{base}/assets/harga_pasar/staged?view=partitions", tmp_path / "profile")
+        assert "ppu" in partitions
+
+        # ...the failed standard check (quarantine) and the late agency, each named for the regency.
+        standard = rendered(f"{base}/assets/harga_pasar/staged?view=checks", tmp_path / "profile")
         assert "memenuhi_standar" in standard and "failed" in standard.lower()
 
-        lateness = rendered(f"{base}/assets/ppu/harga_pasar/raw?view=checks", tmp_path / "profile")
+        lateness = rendered(f"{base}/assets/harga_pasar/raw?view=checks", tmp_path / "profile")
         assert "tepat_waktu" in lateness and "terlambat" in lateness   # the check names how late
     finally:
         stop_group(web)
