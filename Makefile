@@ -76,8 +76,10 @@ portal:  ## Start the local CKAN portal (installs it on first use)
 ui: setup portal $(DAGSTER_HOME)/dagster.yaml  ## Open the Dagster UI on 127.0.0.1:3000
 	@$(PORTAL_ENV) && $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
-stop: demo-stop  ## Stop the portal and the project's PostgreSQL (only what the project started)
+stop: demo-stop  ## Stop the portal, the Celery workers, Redis and the project's PostgreSQL (only what the project started)
 	bash portal/stop.sh
+	bash scripts/celery_workers.sh stop
+	bash scripts/redis.sh stop
 	bash scripts/postgres.sh stop
 
 clean: stop

@@ -73,7 +73,17 @@ def build_definitions() -> dg.Definitions:
             "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
                                        token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, by_regency))
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, by_regency),
+                                dg.Definitions(executor=_executor()))
+
+
+def _executor() -> dg.ExecutorDefinition | None:
+    """Dagster's default executor, or its Celery executor when the deployment asks (SATUDATA_EXECUTOR=celery;
+    run config: deploy/celery.yaml)."""
+    if settings.executor() == "celery":
+        from dagster_celery import celery_executor
+        return celery_executor
+    return None
 
 
 defs = build_definitions()

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from assets.automation import regency_run
+from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
-from assets.datasets import asset_key
 from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.province import members
 

@@ -23,7 +23,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from pipelines.issues import Issue
 from pipelines.raw import RawFile
-from pipelines.settings import state_dir
+from pipelines.settings import private_folder, state_dir
 from pipelines.standard import Standard
 
 LINEAGE_COLUMNS = ["_source_file", "_source_sha256", "_source_row"]
@@ -449,8 +449,7 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
                 *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> ParsedBatch:
     """Parse the files of one batch into one staged Parquet file in `folder` (default: the state folder's
     `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept."""
-    folder = Path(folder or state_dir() / "staged")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(folder or state_dir() / "staged")
     path = _staged_path(folder, raws, standard, columns, options)
     partial = path.with_suffix(f".{os.getpid()}.partial")  # readers never see a half-written file
     schema = _parquet_schema(standard)

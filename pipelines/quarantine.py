@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipelines.issues import Issue
 from pipelines.raw import RawFile
+from pipelines.settings import private_folder
 
 
 def batch_id(files: list[RawFile]) -> str:
@@ -32,7 +33,7 @@ def _html(title: str, files: list[RawFile], issues: list[Issue]) -> str:
 def quarantine(root: Path, regency: str, dataset: str, files: list[RawFile], issues: list[Issue],
                rules: list[dict]) -> Path:
     """Write the report of a failed batch; returns its folder. Re-quarantining the same batch rewrites it."""
-    folder = Path(root) / regency / dataset / batch_id(files)
+    folder = private_folder(root) / regency / dataset / batch_id(files)
     folder.mkdir(parents=True, exist_ok=True)
     report = {"regency": regency, "dataset": dataset, "batch": folder.name,
               "quarantined_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipelines.settings import private_folder
+
 
 @dataclass(frozen=True)
 class RawFile:
@@ -31,6 +33,7 @@ class RawArchive:
         folder = self.root / regency / dataset
         target = folder / digest / name
         if not target.exists():
+            private_folder(self.root)
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".partial")
             partial.write_bytes(data)

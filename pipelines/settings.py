@@ -25,6 +25,12 @@ def warehouse_url() -> str:
     return os.environ.get("SATUDATA_WAREHOUSE_URL") or f"duckdb:///{state_dir() / 'warehouse.duckdb'}"
 
 
+def executor() -> str:
+    """Where a run's steps execute: `in_process`/`multiprocess` (Dagster's defaults on one machine) or `celery`
+    (Dagster's distributed executor: workers on a broker, see README: production)."""
+    return os.environ.get("SATUDATA_EXECUTOR", "")
+
+
 def duckdb_config() -> dict:
     """DuckDB settings for the pipeline's own connections (the batch checks and a DuckDB warehouse):
     `SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps DuckDB's memory, and past it work spills to a folder in the
@@ -33,3 +39,12 @@ def duckdb_config() -> dict:
     if not limit:
         return {}
     return {"memory_limit": limit, "temp_directory": str(state_dir() / "duckdb-spill")}
+
+
+def private_folder(path: Path) -> Path:
+    """A folder only the pipeline's user can read: agency files, quarantine reports and parsed rows may hold
+    personal data (a NIK, a phone number) that the standard never publishes."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path

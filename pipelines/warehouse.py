@@ -162,10 +162,12 @@ def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
 def create_engine(url: str) -> sa.Engine:
     """A DuckDB warehouse keeps to `settings.duckdb_config()`. The cap is not set by default: the key index
     of a large merge must fit in memory, and a merge that does not fit fails."""
+    if sa.make_url(url).get_backend_name() != "duckdb":
+        return sa.create_engine(url)
+    # No pool: DuckDB locks its file per process while a connection is open, and a pooled connection would
+    # keep it locked after the step (a Celery worker or `dagster asset materialize` beside a run needs it).
     config = settings.duckdb_config()
-    if config and sa.make_url(url).get_backend_name() == "duckdb":
-        return sa.create_engine(url, connect_args={"config": config})
-    return sa.create_engine(url)
+    return sa.create_engine(url, poolclass=sa.pool.NullPool, **({"connect_args": {"config": config}} if config else {}))
 
 
 def _ensure_layers(connection: sa.Connection) -> None:

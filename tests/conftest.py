@@ -77,6 +77,17 @@ def portal_env(postgres_server) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Celery executor's Redis (scripts/redis.sh) as redis://:<pw>@127.0.0.1:<port>, without a database
+    number; stopped afterwards only if the tests started it."""
+    started = not _running("scripts/redis.sh")
+    url = _run("bash", "scripts/redis.sh", "url", "0").rsplit("/", 1)[0]
+    yield url
+    if started:
+        _run("bash", "scripts/redis.sh", "stop")
+
+
+@pytest.fixture(scope="session")
 def services_state() -> Path:
     """The state folder of the project's servers and caches (not a test's own)."""
     return SERVICES_STATE

@@ -10,7 +10,7 @@ import yaml
 
 from assets.definitions import build_definitions
 from pipelines import settings
-from pipelines.catalogue import load_regencies
+from pipelines.catalogue import load_portals, load_regencies
 from tests.helpers import market_price_catalogue
 
 
@@ -63,3 +63,27 @@ def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
     assert [s.name for s in defs.schedules] == ["kepatuhan_opd_wita"]   # file drops: sensors only
     assert [s.name for s in defs.sensors if not isinstance(s, dg.RunStatusSensorDefinition)] == \
         ["berkas_masuk", "opd_terlambat", "runs_without_a_process"]
+
+
+def test_each_regency_publishes_to_the_portal_its_catalogue_names_with_its_own_token(tmp_path, monkeypatch):
+    catalogue, _ = market_price_catalogue(tmp_path)
+    portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
+    portals["paser"] = {"url": "http://127.0.0.1:5999", "api_token_env": "PASER_CKAN_API_TOKEN"}
+    (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
+    doc = yaml.safe_load((catalogue / "ppu.yaml").read_text())
+    (catalogue / "paser.yaml").write_text(yaml.safe_dump({
+        **doc, "regency": {**doc["regency"], "slug": "paser", "code": "64.01"}, "portal": "paser",
+        "agencies": [{**doc["agencies"][0], "slug": "disdag-paser"}],
+        "datasets": [{**doc["datasets"][0], "agency": "disdag-paser"}]}))
+    monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
+    monkeypatch.setenv("PASER_CKAN_API_TOKEN", "token-paser")
+    monkeypatch.setenv("CKAN_API_TOKEN", "token-ppu")
+    regencies = {r.slug: r for r in load_regencies()}
+    configured = build_definitions().get_repository_def().get_top_level_resources()["portals"]
+    with dg.build_resources({"portals": configured}) as resources:
+        portals = resources.portals
+    paser, ppu = (portals.client(regencies[slug].portal) for slug in ("paser", "ppu"))
+    assert (paser.url, paser.token) == ("http://127.0.0.1:5999", "token-paser")
+    assert (ppu.token, ppu.url) == ("token-ppu", load_portals(catalogue)["local"].url)
+    # The token is read when a step needs it: it is not part of the resource's configuration.
+    assert "token-paser" not in repr(portals) and "token-ppu" not in repr(portals)

@@ -2,7 +2,6 @@
 agency deliveries, alerts received on a real SMTP server and a real webhook on 127.0.0.1, and the backfill
 of one month from the command line."""
 
-import gc
 import json
 import os
 import shutil
@@ -251,7 +250,6 @@ def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regenc
     before = warehouse_rows(url)
 
     # The walidata re-runs PPU's October: parse and check the stored batch again, merge October only.
-    gc.collect()   # the run's warehouse engines, so their DuckDB file lock is released for the command
     env = {**os.environ, "SATUDATA_STATE": str(catalogue["state"])}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "assets.definitions",

@@ -1,10 +1,15 @@
 """The personal-data guard on real region codes: what looks like a NIK, KK, phone number or e-mail."""
 
+import stat
+
 import pandas as pd
 import pytest
 import yaml
 
+from pipelines.parsing import parse_files
 from pipelines.privacy import district_codes, scan
+from pipelines.quarantine import quarantine
+from pipelines.raw import RawArchive
 from pipelines.settings import schemas_dir
 from pipelines.standard import SchemaError, load_standard, parse_standard
 
@@ -64,3 +69,13 @@ def test_a_staged_parquet_file_is_scanned_like_its_frame(districts, tmp_path):
     assert found == scan(frame, STANDARD, districts)
     assert [(i.row, i.pesan.split(" (")[0]) for i in found] == [
         (6, "kemungkinan NIK/No. KK"), (4, "nomor telepon"), (4, "alamat e-mail")]
+
+
+def test_agency_files_reports_and_parsed_rows_are_readable_by_the_pipeline_user_only(tmp_path):
+    body = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+            "01/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+    raw = RawArchive(tmp_path / "raw").store("ppu", "harga-pasar", "kiriman.csv", body.encode(), "test")
+    quarantine(tmp_path / "quarantine", "ppu", "harga-pasar", [raw], [], [])
+    batch = parse_files([raw], STANDARD, {}, folder=tmp_path / "staged" / "ppu" / "harga-pasar")
+    for folder in (tmp_path / "raw", tmp_path / "quarantine", batch.path.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
