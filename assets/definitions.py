@@ -1,6 +1,6 @@
 """The Dagster code location. Its graph grows with the standards, not with regencies x datasets: per standard
 one chain of assets partitioned by regency (assets/datasets.py), one province publication per standard
-partitioned by province, one compliance scorecard partitioned by regency, and the shared reference data.
+partitioned by province, one compliance scorecard for every regency, and the shared reference data.
 Schedules follow (cron, time zone) pairs and one sensor watches every file-drop folder (assets/automation.py).
 Resources come from the environment (see README: configuration)."""
 
@@ -73,7 +73,7 @@ def build_definitions() -> dg.Definitions:
             "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
                                        token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, by_regency),
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies),
                                 dg.Definitions(executor=_executor()))
 
 

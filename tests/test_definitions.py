@@ -60,7 +60,7 @@ def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
     defs = build_definitions()
     assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 4 + 5 + 1   # chain, reference, scorecard
     assert len(defs.resolve_job_def("satudata_job").partitions_def.get_partition_keys()) == 21
-    assert [s.name for s in defs.schedules] == ["kepatuhan_opd_wita"]   # file drops: sensors only
+    assert [s.name for s in defs.schedules] == ["kepatuhan_opd_harian"]   # file drops: sensors only
     assert [s.name for s in defs.sensors if not isinstance(s, dg.RunStatusSensorDefinition)] == \
         ["berkas_masuk", "opd_terlambat", "runs_without_a_process"]
 

@@ -189,7 +189,7 @@ def test_compliance_scorecard_is_published_for_the_forum(regency):
     scorecard_job = build_definitions().resolve_job_def("kepatuhan_opd_job")
     with dg.DagsterInstance.ephemeral() as instance:
         def scorecard_row() -> dict:
-            assert scorecard_job.execute_in_process(instance=instance, partition_key=regency["slug"]).success
+            assert scorecard_job.execute_in_process(instance=instance).success
             package = regency["ckan"].action.package_show(id=f"{regency['slug']}-kepatuhan-opd")
             [table] = [r for r in package["resources"] if r["datastore_active"]]
             [row] = regency["ckan"].action.datastore_search(resource_id=table["id"])["records"]

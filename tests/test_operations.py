@@ -71,7 +71,7 @@ def test_schedules_follow_frequency_source_kind_and_regency_clock(isolated_state
     regencies = load_regencies()
     zones = {r.timezone for r in regencies}
     names = {s.name for s in defs.schedules}
-    assert {"harian_wita", "kepatuhan_opd_wita"} <= names and zones == {"Asia/Makassar"}
+    assert {"harian_wita", "kepatuhan_opd_harian"} <= names and zones == {"Asia/Makassar"}
     assert len(names) <= 8   # in proportion to frequencies and time zones, not to regencies x datasets
     daily = defs.resolve_schedule_def("harian_wita")
     assert (daily.cron_schedule, daily.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
