@@ -1,6 +1,6 @@
 """Running on its own, in proportion to frequencies and source kinds, not to regencies x datasets: one
 schedule per (cron, time zone) that requests the regency partitions due, one sensor over the file-drop
-folders, and alerts on failed runs, failed checks and late agencies."""
+folders, one for file drops that fall late, and alerts on failed runs, failed checks and late agencies."""
 
 import hashlib
 import json
