@@ -33,7 +33,8 @@ def findings(files: list[Path]) -> set[tuple[str, str, str]]:
 
 def test_the_repository_holds_no_secret():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
-    files = [Path(name) for name in tracked.stdout.splitlines() if (ROOT / name).is_file()]
+    files = [Path(name) for name in tracked.stdout.splitlines()
+             if (ROOT / name).is_file() and ROOT / name != BASELINE]   # the baseline holds the reviewed hashes
     reviewed = {(name, f["type"], f["hashed_secret"])
                 for name, found in json.loads(BASELINE.read_text())["results"].items() for f in found}
     assert findings(files) - reviewed == set()
