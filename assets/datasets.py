@@ -11,6 +11,7 @@ from typing import NoReturn
 import dagster as dg
 import pandas as pd
 
+from assets.keys import key
 from assets.partitions import MonthsConfig, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
@@ -45,7 +46,7 @@ class Delivery:
 
 
 def asset_key(standard_name: str, step: str) -> dg.AssetKey:
-    return dg.AssetKey([standard_name.replace("-", "_"), step])
+    return key(standard_name.replace("-", "_"), step)
 
 
 def retry_or_fail(context, dataset: Dataset, error: Exception) -> NoReturn:

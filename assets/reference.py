@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from assets.keys import key
 from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_catalogue, load_reference_config
@@ -10,10 +11,10 @@ from pipelines.reference import edition_changes, load_regions, regency_master_li
 from pipelines.settings import catalogue_dir
 from pipelines.standard import all_standards, code_lists
 
-REGIONS_KEY = dg.AssetKey(["reference", "kemendagri_regions"])
-EDITION_CHANGES_KEY = dg.AssetKey(["reference", "kemendagri_edition_changes"])
-DIMENSIONS_KEY = dg.AssetKey(["warehouse", "dimensions"])
-DATA_INDUK_KEY = dg.AssetKey(["reference", "data_induk"])
+REGIONS_KEY = key("reference", "kemendagri_regions")
+EDITION_CHANGES_KEY = key("reference", "kemendagri_edition_changes")
+DIMENSIONS_KEY = key("warehouse", "dimensions")
+DATA_INDUK_KEY = key("reference", "data_induk")
 
 
 @dg.asset(key=REGIONS_KEY, group_name="reference",
@@ -47,7 +48,7 @@ def conformed_dimensions(regions: pd.DataFrame, warehouse_db: WarehouseResource)
     return dg.MaterializeResult(metadata={f"rows_{name}": n for name, n in counts.items()})
 
 
-@dg.asset(key=["reference", "daftar_kode"], group_name="reference",
+@dg.asset(key=key("reference", "daftar_kode"), group_name="reference",
           description="Data Induk: daftar kode setiap standar (komoditas, jenis sampah, kategori 112, satuan, ...) "
                       "dan OPD per kabupaten / the code lists of every standard and the agencies per regency.")
 def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
         done.results.append(job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=regency.slug, tags=request.tags,
             asset_selection=list(request.asset_selection), run_config=run_config))
-    merged = {(e.asset_key.path[0], e.partition) for e in done.get_asset_materialization_events()
+    merged = {(e.asset_key.path[-2], e.partition) for e in done.get_asset_materialization_events()
               if e.asset_key.path[-1] == "warehouse"}
     for province in [p.province for p in load_portals().values() if p.province]:
         slugs = {r.slug for r in members(province, regencies)}

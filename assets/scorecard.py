@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.datasets import asset_key
+from assets.keys import key
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
@@ -30,7 +31,7 @@ JOB = "kepatuhan_opd_job"
 def scorecard_definitions(regencies: list[Regency]) -> dg.Definitions:
     standard = load_standard(STANDARD_REF)
 
-    @dg.asset(key=["kepatuhan_opd", "portal"], group_name=GROUP, kinds={"ckan"},
+    @dg.asset(key=key("kepatuhan_opd", "portal"), group_name=GROUP, kinds={"ckan"},
               ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
               description="Kepatuhan OPD setiap kabupaten/kota untuk Forum Satu Data / every regency's agencies' "
                           "compliance scorecard.")

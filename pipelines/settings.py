@@ -25,6 +25,12 @@ def warehouse_url() -> str:
     return os.environ.get("SATUDATA_WAREHOUSE_URL") or f"duckdb:///{state_dir() / 'warehouse.duckdb'}"
 
 
+def location() -> str:
+    """The code location this process serves when a deployment runs several (README: production); empty for
+    the single location of workspace.yaml."""
+    return os.environ.get("SATUDATA_LOCATION", "")
+
+
 def executor() -> str:
     """Where a run's steps execute: `in_process`/`multiprocess` (Dagster's defaults on one machine) or `celery`
     (Dagster's distributed executor: workers on a broker, see README: production)."""
