@@ -156,7 +156,7 @@ class _Dataset(_Strict):
 
 class _RegencyBlock(_Strict):
     code: str = Field(pattern=r"^\d{2}\.\d{2}$")   # Kemendagri, quoted: unquoted 64.10 would read as 64.1
-    slug: str = Field(pattern=r"^[a-z0-9_]+$")    # Dagster group and job names
+    slug: str = Field(pattern=r"^[a-z0-9_]+$")    # a Dagster partition key and part of portal names
     name: str
     timezone: Timezone = "Asia/Jakarta"
 
@@ -165,7 +165,7 @@ class _RegencyFile(_Strict):
     regency: _RegencyBlock
     walidata: str
     walidata_contact: str = ""
-    portal: str   # whether portals.yaml has it is checked by the caller, which holds both
+    portal: str   # checked against portals.yaml by load_catalogue
     agencies: list[_Agency] = []
     datasets: list[_Dataset] = []
 

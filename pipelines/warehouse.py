@@ -299,17 +299,29 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
     frames = {"dim_region": region_rows, "dim_time": time_rows, "dim_agency": agency_rows}
     digest = hashlib.sha256(b"".join(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
                                      for frame in frames.values())).hexdigest()
+    # Several code locations (one per province) may share the warehouse: each keeps the agencies of its own
+    # regencies and its own digest, so they do not undo each other's loads.
+    scope = ",".join(sorted(set(agency_rows["regency_code"])))
     with engine.begin() as connection:
         _ensure_layers(connection)
         # The same regions, calendar and agencies as last time: nothing to write (every run passes here).
         connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS core.dimensions_loaded (digest TEXT)")
-        if connection.exec_driver_sql("SELECT digest FROM core.dimensions_loaded").all() == [(digest,)]:
+        connection.exec_driver_sql("ALTER TABLE core.dimensions_loaded ADD COLUMN IF NOT EXISTS scope TEXT")
+        loaded = sa.text("SELECT digest FROM core.dimensions_loaded WHERE scope = :scope")
+        if connection.execute(loaded, {"scope": scope}).all() == [(digest,)]:
             return {name: len(frame) for name, frame in frames.items()}
-        connection.exec_driver_sql("DELETE FROM core.dimensions_loaded")
-        connection.execute(sa.text("INSERT INTO core.dimensions_loaded VALUES (:digest)"), {"digest": digest})
+        connection.execute(sa.text("DELETE FROM core.dimensions_loaded WHERE scope = :scope OR scope IS NULL"),
+                           {"scope": scope})
+        connection.execute(sa.text("INSERT INTO core.dimensions_loaded (scope, digest) VALUES (:scope, :digest)"),
+                           {"scope": scope, "digest": digest})
         for name, table in tables.items():
             table.create(connection, checkfirst=True)
-            connection.exec_driver_sql(f"DELETE FROM core.{name}")
+            if name == "dim_agency":
+                connection.execute(sa.text("DELETE FROM core.dim_agency WHERE regency_code IN :codes")
+                                   .bindparams(sa.bindparam("codes", expanding=True)),
+                                   {"codes": sorted(set(agency_rows["regency_code"])) or [""]})
+            else:
+                connection.exec_driver_sql(f"DELETE FROM core.{name}")
             _stage(connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect)
                                               for c in table.columns})
             connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT * FROM incoming")

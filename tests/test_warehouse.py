@@ -98,6 +98,22 @@ def test_marts_roll_regions_up_and_name_the_agency(warehouse_url, regions):
     assert tuple(district) == ("64.09", "64")
 
 
+def test_code_locations_sharing_the_warehouse_keep_each_others_agencies(warehouse_url, regions):
+    engine = warehouse.create_engine(warehouse_url)
+
+    def agencies() -> list[tuple]:
+        with engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(sa.text(
+                "SELECT agency, name, regency_code FROM core.dim_agency ORDER BY agency")).all()]
+
+    warehouse.load_dimensions(engine, regions, [("disdag-ppu", "Disdag PPU", "64.09")])         # Kaltim's location
+    warehouse.load_dimensions(engine, regions, [("bpbd-lutra", "BPBD Luwu Utara", "73.22")])    # Sulsel's location
+    assert agencies() == [("bpbd-lutra", "BPBD Luwu Utara", "73.22"), ("disdag-ppu", "Disdag PPU", "64.09")]
+    warehouse.load_dimensions(engine, regions, [("disdag-ppu", "Dinas Perdagangan PPU", "64.09")])  # renamed
+    assert agencies() == [("bpbd-lutra", "BPBD Luwu Utara", "73.22"),
+                          ("disdag-ppu", "Dinas Perdagangan PPU", "64.09")]
+
+
 def test_a_new_standard_version_adds_its_column_without_losing_rows(warehouse_url):
     engine = warehouse.create_engine(warehouse_url)
     warehouse.merge(engine, STANDARD, batch([100]), "64.09", "b1", "r1")
