@@ -104,7 +104,8 @@ def _report(result: dg.ExecuteInProcessResult) -> str:
                      + (f" -> karantina / quarantine: {report.value}" if report else ""))
     materialized = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
     for key, meta in materialized.items():
-        lines.append(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
+        if key.path[-1] in ("raw", "staged", "warehouse", "portal", "provinsi"):   # not the shared reference steps
+            lines.append(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
     failed_steps = {f.step_key for f in result.get_step_failure_events()}
     for key in run.asset_selection or ():
         if key.path[-1] == "raw" and key not in materialized and "__".join(key.path) not in failed_steps:
@@ -128,6 +129,8 @@ def _summary(step: str, meta: dict) -> str:
     value = {k: v.value for k, v in meta.items()}
     if step == "raw":
         return f": {len(value['files'])} berkas / files, {value['bytes']:,} bytes"
+    if step == "staged":
+        return f": {value['dagster/row_count']:,} baris / rows"
     if step == "warehouse":
         return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
                 f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}")
