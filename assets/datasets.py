@@ -66,8 +66,7 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                          regencies: dg.StaticPartitionsDefinition) -> dg.Definitions:
     """The chain of one standard (`name`, e.g. harga-pasar); `deliveries` by regency slug."""
     newest = max((d.standard for d in deliveries.values()), key=lambda s: tuple(map(int, s.version.split("."))))
-    prefix = name.replace("-", "_")
-    group = prefix
+    group = name.replace("-", "_")
     # Declarative automation: when a steward re-runs one step of a regency, the steps after it follow for
     # that regency; never past a failed blocking check (quarantine), and not merely because shared
     # reference data was refreshed.
