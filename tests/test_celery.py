@@ -132,8 +132,7 @@ def test_one_run_spreads_its_steps_over_two_celery_workers_and_publishes_as_in_p
 
     # The celery run of the same regency from scratch: its own state and warehouse, and a persistent Dagster
     # instance the workers share (SQLite under DAGSTER_HOME, step outputs in its storage/). The warehouse is
-    # PostgreSQL: a DuckDB file stays locked by the worker process whose step opened it (until that process
-    # collects the engine), so the other worker's next warehouse step fails on the file lock.
+    # PostgreSQL, as with several workers in production: DuckDB is a file with a single writer.
     run_env = regency(tmp_path / "celery", slug, services_state, portal_env, postgres_url)
     for key, value in run_env.items():
         monkeypatch.setenv(key, value)
