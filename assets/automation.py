@@ -49,7 +49,7 @@ def _last_new_delivery(delivery: Delivery) -> tuple[str, bool]:
 def _scheduled(delivery: Delivery) -> bool:
     """Sources that must be asked (URLs, APIs, databases, registers) run on their frequency's schedule, and
     so does a dataset with its own `schedule:`. A file drop runs when files arrive (`berkas_masuk`) or when
-    it falls late (`opd_terlambat`), so a day without deliveries starts no run."""
+    it falls late (`opd_terlambat`), so a day without deliveries starts no dataset run."""
     return delivery.source_kind != "file_drop" or bool(delivery.dataset.schedule)
 
 
