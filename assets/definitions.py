@@ -66,7 +66,8 @@ def build_definitions() -> dg.Definitions:
                 *province_publications],
         jobs=jobs,
         schedules=schedules(deliveries, main_job),
-        sensors=[file_drop_sensor(deliveries, main_job), late_agency_sensor(deliveries, main_job), *ALERT_SENSORS, runs_without_a_process],
+        sensors=[file_drop_sensor(deliveries, main_job), late_agency_sensor(deliveries, main_job), *ALERT_SENSORS,
+                 runs_without_a_process],
         resources={
             "state": StateResource(root=str(settings.state_dir())),
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
