@@ -74,7 +74,7 @@ def build_definitions() -> dg.Definitions:
             "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
                                        token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies),
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries),
                                 dg.Definitions(executor=_executor()))
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 
-from assets.datasets import asset_key
+from assets.datasets import Delivery, asset_key
 from assets.keys import key
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
@@ -28,7 +28,7 @@ STANDARD_REF = "kepatuhan-opd/1.0.0"
 JOB = "kepatuhan_opd_job"
 
 
-def scorecard_definitions(regencies: list[Regency]) -> dg.Definitions:
+def scorecard_definitions(regencies: list[Regency], deliveries: list[Delivery]) -> dg.Definitions:
     standard = load_standard(STANDARD_REF)
 
     @dg.asset(key=key("kepatuhan_opd", "portal"), group_name=GROUP, kinds={"ckan"},
@@ -43,7 +43,8 @@ def scorecard_definitions(regencies: list[Regency]) -> dg.Definitions:
         for regency in regencies:
             # One portal down must not keep the other regencies' scorecards from the Forum.
             try:
-                frame = _scorecard_of(context.instance, regency, engine, state, quarantined)
+                mine = [d for d in deliveries if d.regency.slug == regency.slug]
+                frame = _scorecard_of(context.instance, regency, mine, engine, state, quarantined)
                 result = publish(portals.client(regency.portal), regency, _published_as(regency), standard, frame,
                                  {"run_id": context.run_id}, district_codes(regions))
                 published[regency.slug] = result.url
@@ -70,11 +71,10 @@ def _published_as(regency: Regency) -> Dataset:
     return Dataset(name="kepatuhan-opd", schema=STANDARD_REF, agency=walidata, source=Source("computed", {}))
 
 
-def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, engine, state: StateResource,
-                  quarantined: list[dict]) -> pd.DataFrame:
+def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: list[Delivery], engine,
+                  state: StateResource, quarantined: list[dict]) -> pd.DataFrame:
     statuses = []
-    for dataset in regency.datasets:
-        dataset_standard = load_standard(dataset.schema)
+    for dataset, dataset_standard in ((d.dataset, d.standard) for d in deliveries):
         latest = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=asset_key(dataset_standard.name, "portal"),
                                   asset_partitions=[regency.slug]), limit=1).records
