@@ -4,6 +4,7 @@ catalogue entry (agency, source, columns, portal) is looked up when the step run
 the work happens in `pipelines`."""
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
@@ -17,6 +18,7 @@ from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_reference_config
+from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
 from pipelines.issues import drop_consequences
 from pipelines.parsing import ParsedBatch, parse_files
@@ -55,11 +57,25 @@ def retry_or_fail(context, dataset: Dataset, error: Exception) -> NoReturn:
     are requested per regency here because one step serves every regency, each with its own settings."""
     if isinstance(error, dg.Failure):
         raise error
+    if full := disk_full(error):
+        raise dg.Failure(str(full), allow_retries=False) from error
     if isinstance(error, PersonalDataError) or getattr(error, "permanent", False):
         raise dg.Failure(str(error), allow_retries=False) from error
     retry = dataset.retry
     wait = retry["delay_seconds"] * (2 ** context.retry_number if retry["backoff"] == "exponential" else 1)
     raise dg.RetryRequested(max_retries=retry["max_retries"], seconds_to_wait=wait) from error
+
+
+@contextmanager
+def disk_full_named():
+    """A step writing to the state folder's disk fails with the full disk named and what to do, not with a
+    library's traceback."""
+    try:
+        yield
+    except OSError as error:
+        if full := disk_full(error):
+            raise dg.Failure(str(full), allow_retries=False) from error
+        raise
 
 
 def standard_definitions(name: str, deliveries: dict[str, Delivery],
@@ -122,8 +138,9 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
               description=f"Baris bertipe menurut standar {newest.ref} / rows typed by the standard.")
     def staged(context: dg.AssetExecutionContext, files: list[RawFile], state: StateResource) -> ParsedBatch:
         regency, dataset = (found := delivery(context)).regency, found.dataset
-        batch = parse_files(files, found.standard, dataset.columns, dataset.source.options,
-                            folder=state.staged_root / regency.slug / dataset.name)
+        with disk_full_named():
+            batch = parse_files(files, found.standard, dataset.columns, dataset.source.options,
+                                folder=state.staged_root / regency.slug / dataset.name)
         context.add_output_metadata({
             "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
             "staged_file": dg.MetadataValue.path(str(batch.path)),
@@ -155,7 +172,9 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                     "personal_data_findings": len(personal), "results": dg.MetadataValue.json(outcome.rules)}
         if not issues:
             return dg.AssetCheckResult(passed=True, metadata=metadata)
-        folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues, outcome.rules)
+        with disk_full_named():
+            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
+                                outcome.rules)
         decision = decision_for(state.quarantine_root, regency.slug, dataset.name, folder.name) or {}
         metadata |= {"batch": folder.name, "quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
                      "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
@@ -187,8 +206,9 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
             raise dg.Failure(f"{standard.ref} tidak berperiode; jalankan tanpa `bulan` / has no period; run it "
                              f"without `bulan`", allow_retries=False)
         rows = within(batch.path, standard.period_field, start, end) if standard.period_field else batch.path
-        merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, batch_name, context.run_id,
-                                 agency=dataset.agency.slug, complete=dataset.source.complete)
+        with disk_full_named():
+            merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, batch_name,
+                                     context.run_id, agency=dataset.agency.slug, complete=dataset.source.complete)
         count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
         return dg.MaterializeResult(metadata={"rows": count, "inserted": merged.inserted, "months": config.bulan
                                               or "semua / all", "updated": merged.updated,

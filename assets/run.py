@@ -17,6 +17,7 @@ from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
 from pipelines.catalogue import load_catalogue, load_portals
+from pipelines.disk import disk_full
 from pipelines.province import members
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -79,6 +80,17 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
 
 
 def main() -> int:
+    try:
+        return _run_and_report()
+    except Exception as error:
+        # The local Dagster instance lives in the state folder: a full disk stops the run's own bookkeeping.
+        if full := disk_full(error):
+            print(f"\nGAGAL / FAILED: {full}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _run_and_report() -> int:
     # A dataset with nothing new skips its steps, its blocking check included, and Dagster warns that the
     # (equally skipped) steps after it "will proceed without gating": true, and nothing a walidata must act on.
     logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)

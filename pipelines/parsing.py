@@ -455,13 +455,17 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
     schema = _parquet_schema(standard)
     issues: list[Issue] = []
     rows = 0
-    with pq.ParquetWriter(partial, schema) as writer:
-        for raw in raws:
-            for frame, found in _parse_chunks(raw, standard, columns, options, chunk_rows):
-                issues += found
-                if frame is not None and len(frame):
-                    writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-                    rows += len(frame)
+    try:
+        with pq.ParquetWriter(partial, schema) as writer:
+            for raw in raws:
+                for frame, found in _parse_chunks(raw, standard, columns, options, chunk_rows):
+                    issues += found
+                    if frame is not None and len(frame):
+                        writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                        rows += len(frame)
+    except BaseException:
+        partial.unlink(missing_ok=True)   # a full disk or a stopped run leaves no half-written file taking space
+        raise
     partial.replace(path)
     _prune(folder, path)
     return ParsedBatch(path, rows, issues, list(raws))

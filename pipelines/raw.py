@@ -36,7 +36,11 @@ class RawArchive:
             private_folder(self.root)
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".partial")
-            partial.write_bytes(data)
+            try:
+                partial.write_bytes(data)
+            except OSError:
+                partial.unlink(missing_ok=True)   # a full disk keeps no half-written copy
+                raise
             partial.replace(target)  # atomic: a crash never leaves a half-archived file under its real name
         record = RawFile(name, digest, len(data), source, str(target),
                          datetime.now(timezone.utc).isoformat(timespec="seconds"))
