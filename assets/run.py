@@ -133,7 +133,9 @@ def _cause(error) -> str:
     while (error.cause or error.context) and (
             "max_retries" in error.message or "Error occurred while executing" in error.message):
         error = error.cause or error.context
-    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "?"
+    first = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "?"
+    qualified, _, message = first.partition(": ")   # "pipelines.sources.delivery.SourceError: ..." -> "..."
+    return message if error.cls_name and qualified.endswith(error.cls_name) and message else first
 
 
 def _summary(step: str, meta: dict) -> str:

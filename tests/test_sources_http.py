@@ -98,6 +98,50 @@ def test_url_size_limit_declared_and_streamed(server, tmp_path):
     assert len(sent) < 1000
 
 
+def test_url_failures_name_their_cause_refused_or_timeout(server, tmp_path):
+    url = server.url_for("/harga.csv")
+    server.expect_request("/harga.csv").respond_with_handler(_slow(1.5, Response(CSV)))
+    with pytest.raises(SourceError) as late:
+        _pull("url", {"url": url, **FAST, "retries": 0}, tmp_path)
+    assert str(late.value) == (f"sumber tidak menjawab dalam batas waktu 0.5 detik (timeout): {url} / source did not "
+                               f"answer within its 0.5 s timeout: {url}")
+    server.stop()   # nothing listens on the port: refused, which urllib3 reports as a kind of connect timeout
+    try:
+        with pytest.raises(SourceError, match=r"koneksi ditolak.* / source unreachable \(connection refused"):
+            _pull("url", {"url": url, **FAST, "retries": 0}, tmp_path)
+    finally:
+        server.start()
+    assert not (tmp_path / "url.json").exists()   # no position taken from a failed pull
+
+
+@pytest.mark.parametrize("enforced", [True, False], ids=["urllib3 refuses", "urllib3 lets it pass"])
+def test_url_body_shorter_than_declared_is_refused_never_delivered(server, tmp_path, monkeypatch, enforced):
+    body = CSV * 2000
+
+    def cut(request: Request) -> Response:
+        response = Response(body[:3000])
+        response.headers["Content-Length"] = str(len(body))   # declared whole, sent 3000 bytes, connection closed
+        return response
+    if not enforced:   # as urllib3 1.x (or enforce_content_length=False) reads it: the short body ends quietly
+        from urllib3.response import HTTPResponse
+        init = HTTPResponse.__init__
+        monkeypatch.setattr(HTTPResponse, "__init__",
+                            lambda self, *a, **k: init(self, *a, **{**k, "enforce_content_length": False}))
+    server.expect_request("/harga.csv").respond_with_handler(cut)
+    with pytest.raises(SourceError, match=f"received 3,000 of the {len(body):,} bytes the server declared"):
+        _pull("url", {"url": server.url_for("/harga.csv"), **FAST}, tmp_path)
+    assert not (tmp_path / "url.json").exists()
+
+
+def test_url_chunked_body_cut_before_its_last_chunk_is_refused(server, tmp_path):
+    def chunks():
+        yield CSV * 100
+        raise ConnectionAbortedError("the agency's server died mid-file")   # werkzeug then closes, no last chunk
+    server.expect_request("/harga.csv").respond_with_handler(lambda request: Response(chunks()))
+    with pytest.raises(SourceError, match="download truncated: the connection ended before the end of the file"):
+        _pull("url", {"url": server.url_for("/harga.csv"), **FAST}, tmp_path)
+
+
 # --- api ---------------------------------------------------------------------------------------------------
 
 RECORDS = [{"tanggal": f"2026-10-{day:02d}", "harga": 15000 + day} for day in range(1, 6)]
