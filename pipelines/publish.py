@@ -21,13 +21,21 @@ its downloads and the data dictionary.
   stays private until its first load completes. A refusal raises `PublishError` with the portal's reason and
   leaves the previous version published.
 - Updates go through `package_revise` / `resource_patch` (matched by resource name), which never drop
-  other resources and never create a second resource of the same name."""
+  other resources and never create a second resource of the same name.
+- Failures are named. A portal that does not answer within `SATUDATA_PORTAL_TIMEOUT` seconds (default 300),
+  cannot be reached, or answers with an error page instead of the API's JSON raises a retryable
+  `PublishError` that says so; a refusal that would come again (the token, a value the table refuses) is
+  `permanent`, and the step fails at once."""
 
+import ast
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
+import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +43,7 @@ from typing import Protocol
 
 import ckanapi
 import pandas as pd
+import requests
 
 from pipelines.catalogue import Dataset, Regency
 from pipelines.metadata import (PILLARS, data_dictionary, datastore_fields, package_fields, package_name,
@@ -55,6 +64,8 @@ DOWNLOADS = ("csv",)                  # what `publish` attaches unless told othe
 ALL_DOWNLOADS = ("csv", "xlsx", "dictionary")
 XLSX_MAX_ROWS = 1_048_575             # Excel's sheet limit, less the header row
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TIMEOUT_ENV = "SATUDATA_PORTAL_TIMEOUT"  # seconds to wait for one answer, for every portal of the process
+DEFAULT_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -75,9 +86,10 @@ class PersonalDataError(RuntimeError):
 
 
 class PublishError(RuntimeError):
-    """The portal refused part of a publication; the previously published version stays in place.
-    `permanent`: the same request would be refused again (no permission, a value the table refuses), so a
-    retry cannot help; otherwise (the portal down or failing) a later try may."""
+    """The portal refused part of a publication, or did not complete it (down, failing, slower than the
+    timeout); the versions the dataset records stay the previous ones, so a later try sends the change again.
+    `permanent`: the same request would be refused again (no permission, a value the table refuses, a wrong
+    setting), so a retry cannot help; otherwise a later try may."""
 
     def __init__(self, message: str, permanent: bool = False):
         super().__init__(message)
@@ -112,22 +124,31 @@ class FrameTable:
 
 
 class Portal:
-    """A CKAN portal; every write action is recorded so callers can prove a no-op is a no-op."""
+    """A CKAN portal; every write action is recorded so callers can prove a no-op is a no-op.
 
-    def __init__(self, url: str, api_token: str | None, loader: str | None = None):
+    Each request waits at most `timeout` seconds for the answer (default: `portal_timeout()`). Without a limit
+    a hung portal holds the step, and the portal pool's slot, forever; with one, the step fails and is retried,
+    and nothing is lost: a publication records its versions last, so the next try sends again, applied once
+    by key, whatever the portal did not acknowledge, even a load it finished after the client gave up."""
+
+    def __init__(self, url: str, api_token: str | None, loader: str | None = None, timeout: float | None = None):
         self.url = url.rstrip("/")
         self.token = api_token
+        self.timeout = portal_timeout() if timeout is None else timeout
         self._local = threading.local()
         self.writes: list[str] = []
         self._loader = loader
+
+    @functools.cached_property
+    def status(self) -> dict:
+        return self.read("status_show")
 
     @property
     def loader(self) -> str:
         """How the portal takes rows, read once from `status_show`: "satudata" (the project's portal
         extension, one transaction per load or change set) or "api" (`datastore_upsert` batches)."""
         if self._loader is None:
-            extensions = self.read("status_show").get("extensions", [])
-            self._loader = "satudata" if "satudata" in extensions else "api"
+            self._loader = "satudata" if "satudata" in self.status.get("extensions", []) else "api"
         return self._loader
 
     @property
@@ -138,11 +159,38 @@ class Portal:
         return self._local.ckan
 
     def read(self, action: str, **data):
-        return self.ckan.call_action(action, data)
+        return self._send(action, data)
 
     def write(self, action: str, files: dict | None = None, **data):
         self.writes.append(action)
-        return self.ckan.call_action(action, data, files=files)
+        return self._send(action, data, files)
+
+    def _send(self, action: str, data: dict, files: dict | None = None):
+        try:
+            return self.ckan.call_action(action, data, files=files, requests_kwargs={"timeout": self.timeout})
+        except requests.Timeout as error:
+            raise PublishError(
+                f"{action}: portal {self.url} tidak menjawab dalam {self.timeout:g} detik; percobaan berikutnya "
+                f"mengirim lagi apa yang belum dicatat portal (diterapkan sekali, per kunci). Bila berulang, periksa "
+                f"beban portal atau naikkan {TIMEOUT_ENV} / the portal did not answer within {self.timeout:g} s; "
+                f"the next try sends again what the portal has not recorded (applied once, by key). If it keeps "
+                f"happening, check the portal's load or raise {TIMEOUT_ENV}") from error
+        except requests.ConnectionError as error:
+            raise PublishError(
+                f"{action}: portal {self.url} tidak dapat dihubungi atau memutus sambungan; percobaan berikutnya "
+                f"mengirim lagi apa yang belum dicatat portal. Periksa bahwa portal berjalan dan alamatnya benar "
+                f"(catalogue/portals.yaml: url, url_env) / the portal cannot be reached or dropped the connection; "
+                f"the next try sends again what it has not recorded. Check that it runs and that its address is "
+                f"right: {str(error)[:300]}") from error
+        except ckanapi.CKANAPIError as error:
+            if type(error) is not ckanapi.CKANAPIError:
+                raise   # the API's own answer (not found, not authorised, invalid): the caller's to judge
+            raise PublishError(
+                f"{action}: portal {self.url} gagal menjawab: mati, kelebihan beban atau sedang pemeliharaan; "
+                f"percobaan berikutnya mengirim lagi apa yang belum dicatat portal. Bila berulang, periksa log "
+                f"portal / the portal failed to answer: down, overloaded or under maintenance; the next try sends "
+                f"again what it has not recorded. If it keeps happening, check the portal's log: "
+                f"{_http_status(error)}") from error
 
     def find(self, action: str, **data):
         try:
@@ -164,7 +212,31 @@ class Portal:
                            f"api_token_env)", permanent=True)
 
     def xlsx_url(self, resource_id: str) -> str:
-        return f"{self.url}/satudata/unduh/{resource_id}.xlsx"
+        """On the portal's public address: the pipeline may reach it by another (an internal host, a proxy)."""
+        return f"{(self.status.get('site_url') or self.url).rstrip('/')}/satudata/unduh/{resource_id}.xlsx"
+
+
+def portal_timeout() -> float:
+    """Seconds to wait for one answer of a portal: `SATUDATA_PORTAL_TIMEOUT`, or DEFAULT_TIMEOUT_S, long enough
+    for the portal's one-transaction load of a large table (1,000,000 rows: about 20 s here)."""
+    value = os.environ.get(TIMEOUT_ENV) or str(DEFAULT_TIMEOUT_S)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):   # a setting a retry cannot fix
+        raise PublishError(f"{TIMEOUT_ENV}={value!r}: harus jumlah detik lebih dari 0, mis. 300 / must be a "
+                           f"number of seconds above 0, e.g. 300", permanent=True)
+    return seconds
+
+
+def _http_status(error: Exception) -> str:
+    """ckanapi reports an answer it does not recognise as repr([url, status, body])."""
+    try:
+        _, status, body = ast.literal_eval(str(error))
+        return f"HTTP {status}: {' '.join(str(body).split())[:200]}"
+    except (ValueError, SyntaxError, TypeError):
+        return str(error)[:300]
 
 
 def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
