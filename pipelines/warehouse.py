@@ -163,7 +163,8 @@ def create_engine(url: str) -> sa.Engine:
     """A DuckDB warehouse keeps to `settings.duckdb_config()`. The cap is not set by default: the key index
     of a large merge must fit in memory, and a merge that does not fit fails."""
     if sa.make_url(url).get_backend_name() != "duckdb":
-        return sa.create_engine(url)
+        # A restarted server leaves dead connections in the pool: test each before use instead of failing a step.
+        return sa.create_engine(url, pool_pre_ping=True)
     # No pool: DuckDB locks its file per process while a connection is open, and a pooled connection would
     # keep it locked after the step (a Celery worker or `dagster asset materialize` beside a run needs it).
     config = settings.duckdb_config()
