@@ -3,8 +3,9 @@ afterwards, and print what a walidata needs to know: per regency, asset and chec
 
     python -m assets.run
 
-One run of the main job per regency partition (every dataset of its catalogue, every month its deliveries
-hold), then one run per province whose regencies merged something, as the schedules and sensors would."""
+One run of the main job per regency partition (its datasets, every month their deliveries hold), then one
+run per province whose regencies merged something, as the schedules and sensors would. A dataset whose drop
+folder holds the files last published is left out, and a regency with nothing else starts no run."""
 
 import logging
 import sys
@@ -16,6 +17,7 @@ from assets.automation import regency_run
 from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
+from pipelines import settings, sources
 from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.disk import disk_full
 from pipelines.province import members
@@ -25,8 +27,10 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 @dataclass
 class CatalogueRun:
-    """The runs of one pass over the catalogue, read as one."""
+    """The runs of one pass over the catalogue, read as one, and the datasets (by regency) whose drop folder
+    held nothing new, for which no run started."""
     results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
+    unchanged: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -59,8 +63,16 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
     deliveries = deliveries_of(regencies)
     job = defs.resolve_job_def(MAIN_JOB)
     done = CatalogueRun()
+    memos = settings.state_dir() / "sources"
     for regency in regencies:
         mine = [d for d in deliveries if d.regency.slug == regency.slug]
+        # A drop folder with the files last published is nothing new, known without a run (as the file-drop
+        # sensor knows it): only process start is paid for it, not a run's planning, events and steps.
+        unchanged = [d for d in mine
+                     if sources.delivered_already(d.dataset.source, memos / regency.slug / d.dataset.name)]
+        if unchanged:
+            done.unchanged[regency.slug] = [d.dataset.name for d in unchanged]
+        mine = [d for d in mine if d not in unchanged]
         if not mine:
             continue
         request = regency_run(regency.slug, mine)
@@ -99,6 +111,8 @@ def _run_and_report() -> int:
             print(f"Run {run_id}: prosesnya mati, ditandai gagal / its process died, marked failed")
         # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
         done = run_catalogue(instance, run_config=QUIET)
+    for slug, names in done.unchanged.items():
+        print(f"\n{slug}: tidak ada kiriman baru, tanpa run / nothing new, no run: {', '.join(names)}")
     for result in done.results:
         print(_report(result))
     print(f"\n{'BERHASIL / SUCCESS' if done.success else 'GAGAL / FAILED'}: {len(done.results)} run")

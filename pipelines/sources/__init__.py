@@ -10,6 +10,7 @@ of its memo, and `settle` makes that copy the memo after the delivery was merged
 quarantined). A failure anywhere between (warehouse down, portal refused) leaves the old position, so the
 next run brings the same data again instead of finding "nothing new" and publishing nothing."""
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pipelines.sources.delivery import Delivery, SourceError
 KINDS = {"file_drop": file_drop.pull, "url": url.pull, "api": api.pull, "database": database.pull,
          "ckan": ckan.pull}
 
-__all__ = ["KINDS", "Delivery", "SourceError", "pull", "settle", "unchanged"]
+__all__ = ["KINDS", "Delivery", "SourceError", "delivered_already", "pull", "settle", "unchanged"]
 
 
 def _working_copy(memo: Path) -> Path:
@@ -49,6 +50,24 @@ def unchanged(memo: Path, delivered: list[tuple[str, str]]) -> bool:
         return True
     http.save_memo(_working_copy(memo) / "delivered.json", {"files": files})
     return False
+
+
+def delivered_already(source: Source, memo: Path) -> bool:
+    """Whether a drop folder holds exactly the files of its last published delivery: knowable without a run,
+    as the file-drop sensor knows it. Other kinds must be asked (the raw step's work), so never."""
+    if source.kind != "file_drop":
+        return False
+    try:
+        files = file_drop.deliverable_files(source.options)
+    except FileNotFoundError:
+        return False   # the raw step names the missing folder
+    found = sorted([f.name, _sha256(f)] for f in files)
+    return bool(found) and found == http.load_memo(memo / "delivered.json").get("files")
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def settle(memo: Path) -> None:
