@@ -7,10 +7,13 @@ export SATUDATA_STATE := $(STATE)
 export DAGSTER_HOME := $(STATE)/dagster
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
-# The local portal writes its URL and API token here; sourced, never printed.
+# The local portal writes its URL and its sysadmin's API token here; sourced, never printed.
 PORTAL_ENV := set -a && . $(STATE)/portal/env && set +a
+# What the pipeline publishes with: the portal's URL and each regency's own token (`satudata portal setup`
+# writes them to publishers.env), never the sysadmin's.
+PUBLISH_ENV := $(PORTAL_ENV) && unset CKAN_API_TOKEN && set -a && . $(STATE)/portal/publishers.env && set +a
 
-.PHONY: demo demo-sources demo-stop test setup portal ui stop clean
+.PHONY: demo demo-sources demo-stop test setup portal portal-setup ui stop clean
 
 # The demo agencies' sources (demo/): an agency web server on 127.0.0.1 for the URL and API sources, the 112
 # apps' SQLite databases and the province portals' DataStore registers. The API tokens below are DEMO-ONLY
@@ -23,8 +26,8 @@ export LUTRA_EWS_API_KEY ?= demo-only-ews-lutra-key
 export SATUDATA_DEMO_CC112_PPU_URL ?= sqlite:///$(DEMO_STATE)/cc112-ppu.sqlite
 export SATUDATA_DEMO_CC112_LUTRA_URL ?= sqlite:///$(DEMO_STATE)/cc112-lutra.sqlite
 
-demo: setup portal $(DAGSTER_HOME)/dagster.yaml demo-sources  ## Run the whole pipeline for the demo regencies and publish to the local portal
-	@$(PORTAL_ENV) && $(PY) -m assets.run
+demo: setup portal portal-setup $(DAGSTER_HOME)/dagster.yaml demo-sources  ## Run the whole pipeline for the demo regencies and publish to the local portal
+	@$(PUBLISH_ENV) && $(PY) -m assets.run
 	@echo
 	@echo "Portal CKAN:   http://127.0.0.1:$${SATUDATA_CKAN_PORT:-5055}/dataset (the URLs above open each dataset)"
 	@echo "Dagster UI:    make ui   (then open http://127.0.0.1:3000 : asset graph, runs, checks)"
@@ -73,8 +76,11 @@ $(DAGSTER_HOME)/dagster.yaml:
 portal:  ## Start the local CKAN portal (installs it on first use)
 	bash portal/start.sh
 
-ui: setup portal $(DAGSTER_HOME)/dagster.yaml  ## Open the Dagster UI on 127.0.0.1:3000
-	@$(PORTAL_ENV) && $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+portal-setup: setup portal  ## The portal administrator's step: organisations, pillar groups, a publishing user (editor) and token per regency
+	@$(PORTAL_ENV) && $(VENV)/bin/satudata portal setup
+
+ui: setup portal portal-setup $(DAGSTER_HOME)/dagster.yaml  ## Open the Dagster UI on 127.0.0.1:3000
+	@$(PUBLISH_ENV) && $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 stop: demo-stop  ## Stop the portal, the Celery workers, Redis and the project's PostgreSQL (only what the project started)
 	bash portal/stop.sh

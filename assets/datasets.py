@@ -239,8 +239,8 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
         provenance = {"run_id": context.run_id, "raw_sha256": " ".join(f.sha256 for f in batch.files),
                       "validation_status": "Dirilis walidata" if released else "Lolos"}
         try:
-            result = publish(portals.client(regency.portal), regency, dataset, standard, table, provenance,
-                             district_codes(regions), downloads=ALL_DOWNLOADS)
+            result = publish(portals.client(regency.portal, regency.api_token_env), regency, dataset, standard,
+                             table, provenance, district_codes(regions), downloads=ALL_DOWNLOADS)
         except Exception as error:
             retry_or_fail(context, dataset, error)
         sources.settle(state.memo(regency.slug, dataset.name))   # published: the source may move on

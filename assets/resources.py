@@ -55,5 +55,7 @@ class PortalsResource(dg.ConfigurableResource):
     urls: dict[str, str]
     token_envs: dict[str, str]
 
-    def client(self, name: str) -> Portal:
-        return Portal(self.urls[name], os.environ.get(self.token_envs[name], ""))
+    def client(self, name: str, token_env: str = "") -> Portal:
+        """`token_env`: the variable of the regency's own publishing token (its catalogue's `api_token_env`,
+        made by `satudata portal setup`); without one, the portal's."""
+        return Portal(self.urls[name], os.environ.get(token_env or self.token_envs[name], ""))

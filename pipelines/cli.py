@@ -5,17 +5,22 @@
     satudata approval show ppu harga-pasar
     satudata approval approve ppu harga-pasar --by "Nama Walidata"
     satudata validate kiriman.xlsx --schema harga-pasar/1.0.0 --regency ppu
+    satudata portal setup [--regency ppu] [--new-token]     (the portal administrator, with a sysadmin token)
 """
 
 import argparse
 import getpass
 import json
+import os
 import sys
 
 from pathlib import Path
 
-from pipelines import approval, quarantine, selfcheck, settings
-from pipelines.catalogue import load_regencies
+import ckanapi
+
+from pipelines import approval, portal_setup, quarantine, selfcheck, settings
+from pipelines.catalogue import CatalogueError, load_portals, load_regencies
+from pipelines.publish import PublishError
 from pipelines.reference import ReferenceError
 from pipelines.standard import SchemaError, load_standard
 
@@ -47,7 +52,21 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--schema", required=True, help="standar, mis. / standard, e.g. harga-pasar/1.0.0")
     check.add_argument("--regency", default="", help="kabupaten: slug katalog atau kode Kemendagri / catalogue slug "
                                                     "or Kemendagri code, e.g. ppu, 64.09")
+    p = area.add_parser("portal", help="penyiapan portal oleh administratornya / the portal administrator's setup")
+    setup = p.add_subparsers(dest="action", required=True).add_parser(
+        "setup", help="organisasi, grup pilar, pengguna penerbit (editor) dan tokennya per kabupaten/kota / "
+                      "organisations, pillar groups, a publishing user (editor) and its token per regency")
+    setup.add_argument("--regency", default="", help="hanya satu kabupaten/kota (slug) atau target provinsi / only "
+                                                     "one regency's slug or a province target's name")
+    setup.add_argument("--new-token", action="store_true", help="ganti token (yang lama dicabut) / replace the "
+                                                                "token, revoking the earlier ones")
+    setup.add_argument("--env-file", type=Path, help="ke mana token ditulis (mode 600) / where the tokens are "
+                                                     "written; default: $SATUDATA_STATE/portal/publishers.env")
+    setup.add_argument("--admin-token-env", default="CKAN_API_TOKEN",
+                       help="variabel yang memuat token sysadmin / the variable holding the sysadmin's token")
     args = parser.parse_args(argv)
+    if args.area == "portal":
+        return _portal_setup(args)
     if args.area == "validate":
         try:
             result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
@@ -68,6 +87,23 @@ def main(argv: list[str] | None = None) -> int:
         print(missing, file=sys.stderr)
         return 2
     print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+def _portal_setup(args) -> int:
+    """Prints what it did and the names of the token variables; the tokens go to the env file only."""
+    try:
+        everyone = portal_setup.publishers(load_regencies(), load_portals())
+        chosen = [p for p in everyone if args.regency in ("", p.name)]
+        if not chosen:
+            raise CatalogueError(f"tidak ada di katalog / not in the catalogue: {args.regency}")
+        portal_setup.check_token_variables(chosen, everyone, args.admin_token_env)
+        env_file = args.env_file or settings.state_dir() / "portal" / "publishers.env"
+        report = portal_setup.setup(chosen, os.environ.get(args.admin_token_env, ""), env_file, args.new_token)
+    except (CatalogueError, portal_setup.SetupError, PublishError, ckanapi.CKANAPIError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print("\n".join(report.lines))
     return 0
 
 

@@ -1,6 +1,10 @@
-"""Publishing a table to a CKAN portal with ckanapi: organisation, the pillar's group, a dataset with the
-Satu Data metadata as top-level scheming fields, a typed DataStore table keyed by the standard's primary key,
-its downloads and the data dictionary.
+"""Publishing a table to a CKAN portal with ckanapi: a dataset with the Satu Data metadata as top-level
+scheming fields in its agency's organisation and its pillar's group, a typed DataStore table keyed by the
+standard's primary key, its downloads and the data dictionary.
+
+- Editor rights are enough. The organisations, the pillar groups and the publishing user (editor of its
+  regency's organisations, member of the groups) are the portal administrator's: `satudata portal setup`
+  (`pipelines/portal_setup.py`). A publication only reads them, and a missing one fails at once saying so.
 
 - The change set is the unit of publication. The dataset records the warehouse versions its table holds
   (`satudata_versi_gudang`, written last); a run asks the table for what changed after them (the rows
@@ -46,8 +50,7 @@ import pandas as pd
 import requests
 
 from pipelines.catalogue import Dataset, Regency
-from pipelines.metadata import (PILLARS, data_dictionary, datastore_fields, package_fields, package_name,
-                                provenance_fields)
+from pipelines.metadata import data_dictionary, datastore_fields, package_fields, package_name, provenance_fields
 from pipelines.privacy import scan
 from pipelines.standard import Standard
 from pipelines.warehouse import ChangeSet
@@ -207,9 +210,11 @@ class Portal:
         except (ckanapi.NotFound, ckanapi.ValidationError, ckanapi.NotAuthorized):
             pass
         raise PublishError(f"token API portal {self.url} tidak diterima (kosong, salah, kedaluwarsa atau dicabut); "
-                           f"pasang token yang sah (catalogue/portals.yaml: api_token_env) / the portal's API token "
-                           f"is not accepted (empty, wrong, expired or revoked); set a valid one (catalogue/portals.yaml: "
-                           f"api_token_env)", permanent=True)
+                           f"pasang token yang sah di variabel yang dinamai `api_token_env` berkas kabupaten atau "
+                           f"catalogue/portals.yaml (token baru: `satudata portal setup --new-token`) / the portal's "
+                           f"API token is not accepted (empty, wrong, expired or revoked); set a valid one in the "
+                           f"variable named by `api_token_env` in the regency's file or catalogue/portals.yaml (a "
+                           f"new one: `satudata portal setup --new-token`)", permanent=True)
 
     def xlsx_url(self, resource_id: str) -> str:
         """On the portal's public address: the pipeline may reach it by another (an internal host, a proxy)."""
@@ -280,24 +285,26 @@ def content_hash(package: dict, fields: list[dict], standard: Standard, download
                                      sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _ensure_organisation(portal: Portal, dataset: Dataset) -> dict:
-    agency = dataset.agency
-    wanted = {"title": agency.name, "description": agency.description}
-    org = portal.find("organization_show", id=agency.slug)
+SETUP_HINT = ("minta administrator portal menjalankan `satudata portal setup` / ask the portal's administrator to "
+              "run `satudata portal setup`")
+
+
+def _organisation(portal: Portal, dataset: Dataset) -> dict:
+    """The agency's organisation, read only: the portal administrator's setup creates it and keeps its
+    metadata, so the publishing token needs no more than editor rights on it."""
+    org = portal.find("organization_show", id=dataset.agency.slug)
     if org is None:
-        return _call(portal, "organisation", "organization_create", name=agency.slug, **wanted)
-    if any(org.get(k) != v for k, v in wanted.items()):
-        return _call(portal, "organisation", "organization_patch", id=org["id"], **wanted)
+        raise PublishError(f"organisasi {dataset.agency.slug} belum ada di portal {portal.url} / the organisation "
+                           f"does not exist on the portal; {SETUP_HINT}", permanent=True)
     return org
 
 
-def ensure_pillar_groups(portal: Portal) -> None:
-    """The six smart-city pillar groups (created once; a later run only reads the list)."""
-    existing = set(portal.read("group_list"))
-    for name, title in PILLARS.items():
-        if name not in existing:
-            _call(portal, "groups", "group_create", name=name, title=title,
-                  description=f"Pilar {title}: dataset Satu Data pada pilar ini.")
+def _check_pillar_group(portal: Portal, pillar: str) -> None:
+    """The pillar's group must exist (the setup creates the six): CKAN would refuse the dataset as "not found",
+    which reads like a passing fault."""
+    if not portal.read("group_list", groups=[pillar]):
+        raise PublishError(f"grup pilar {pillar} belum ada di portal {portal.url} / the pillar group does not exist "
+                           f"on the portal; {SETUP_HINT}", permanent=True)
 
 
 def _call(portal: Portal, what: str, action: str, files: dict | None = None, **data):
@@ -305,9 +312,10 @@ def _call(portal: Portal, what: str, action: str, files: dict | None = None, **d
         return portal.write(action, files=files, **data)
     except ckanapi.NotAuthorized as error:
         raise PublishError(f"{what}: {action} ditolak portal: token API tidak berhak (salah, kedaluwarsa, atau "
-                           f"bukan editor organisasi ini) / refused by the portal: the API token is not allowed "
-                           f"(wrong, expired, or not an editor of this organisation); the previous version stays "
-                           f"published: {str(error)[:500]}", permanent=True) from error
+                           f"penggunanya bukan editor organisasi ini atau anggota grup pilarnya) / refused by the "
+                           f"portal: the API token is not allowed (wrong, expired, or its user is not an editor of "
+                           f"this organisation or a member of its pillar group: {SETUP_HINT}); the previous "
+                           f"version stays published: {str(error)[:500]}", permanent=True) from error
     except ckanapi.ValidationError as error:
         raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
                            f"stays published: {str(error)[:2000]}", permanent=True) from error
@@ -460,8 +468,8 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         raise PersonalDataError(f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, "
                                 f"nothing published: {found[0]}")
     result.changed = True
-    org = _ensure_organisation(portal, dataset)
-    ensure_pillar_groups(portal)
+    org = _organisation(portal, dataset)
+    _check_pillar_group(portal, standard.metadata["pilar"])
     if current is None:
         # Private until fully loaded: the public never sees a half-loaded first version.
         current = _call(portal, "create", "package_create", owner_org=org["id"], **{**package, "private": True})

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipelines.catalogue import Regency
+from pipelines.catalogue import Agency, Regency
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,12 @@ class DatasetStatus:
     merged_batches: frozenset = field(default_factory=frozenset)       # batches that reached the warehouse
     quarantined_batches: frozenset = field(default_factory=frozenset)  # batches that were ever quarantined
     open_quarantines: int = 0
+
+
+def walidata_agency(regency: Regency) -> Agency:
+    """The organisation that publishes a regency's scorecard: its walidata, not one of the agencies it scores."""
+    return Agency(slug=f"walidata-{regency.slug}", name=regency.walidata, contact=regency.walidata_contact,
+                  description=f"Walidata {regency.name}: pengumpul, pemeriksa dan penerbit data.")
 
 
 def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 # Starts the local CKAN 2.12 portal: PostgreSQL (scripts/postgres.sh), Redis,
 # `ckan run` and `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
 # while everything runs returns at once. Everything it makes lives in
-# $STATE/portal; the pipeline sources $STATE/portal/env (CKAN_URL, CKAN_API_TOKEN).
+# $STATE/portal; $STATE/portal/env holds CKAN_URL and the sysadmin's CKAN_API_TOKEN, for
+# `satudata portal setup` (which makes the pipeline's own, editor tokens) and the tests' fixtures.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

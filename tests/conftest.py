@@ -76,6 +76,16 @@ def portal_env(postgres_server) -> dict[str, str]:
         _run("bash", "portal/stop.sh")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def organisations_left_by_test_catalogues():
+    """Organisations `tests.helpers.prepare_portal` made that no test purged (its catalogue was changed after
+    they were made, or it failed before its own purge): purged once the session ends."""
+    yield
+    from tests.helpers import MADE, purge, services_admin
+    if MADE:
+        purge(services_admin(), [("organization_purge", slug) for slug in sorted(MADE)])
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The Celery executor's Redis (scripts/redis.sh) as redis://:<pw>@127.0.0.1:<port>, without a database

@@ -11,14 +11,47 @@ import dagster as dg
 import yaml
 
 from assets.run import CatalogueRun, run_catalogue
+from pipelines.catalogue import load_portals, load_regencies
+from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
+from pipelines.publish import Portal
 from pipelines.settings import PROJECT_ROOT as ROOT
+from tests.conftest import SERVICES_STATE
+
+ON_PORTAL: set[Path] = set()   # test catalogues whose organisations run_main_job keeps on the portal
+MADE: set[str] = set()          # organisations prepare_portal created: purged after the session (conftest.py)
 
 
-def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options) -> tuple[Path, Path]:
+def services_admin() -> ckanapi.RemoteCKAN:
+    """The local portal's sysadmin, as portal/start.sh wrote its URL and token."""
+    env = dict(line.split("=", 1) for line in (SERVICES_STATE / "portal" / "env").read_text().splitlines()
+               if "=" in line)
+    return ckanapi.RemoteCKAN(env["CKAN_URL"], apikey=env["CKAN_API_TOKEN"])
+
+
+def prepare_portal(catalogue: Path) -> None:
+    """What the portal administrator's `satudata portal setup` makes before a catalogue's first publication,
+    less the publishing users: the organisations of its agencies and province targets, and the pillar groups.
+    These tests publish with the administrator's token (CKAN_API_TOKEN); tests/test_portal_setup.py tests the
+    setup itself and publishing with an editor's token."""
+    admin = services_admin()
+    portal = Portal(admin.address, admin.apikey)
+    ensure_pillar_groups(portal)
+    provinces = [p.province.organisation for p in load_portals(catalogue).values() if p.province]
+    for agency in {*(a for r in load_regencies(catalogue) for a in r.agencies), *provinces}:
+        made = len(portal.writes)
+        ensure_organisation(portal, agency)
+        if "organization_create" in portal.writes[made:]:
+            MADE.add(agency.slug)
+
+
+def market_price_catalogue(tmp_path: Path, slug: str = "ppu", on_portal: bool = True,
+                           **dataset_options) -> tuple[Path, Path]:
     """A catalogue folder holding only PPU's market-price dataset (SIHARPA), with its own copy of the
     demo drop folder, so a test's runs never touch the demo's data or need the other demo sources.
     A slug other than `ppu` also renames the agency, so datasets and organisations on the portal are
-    the test's own. Returns (catalogue folder, drop folder)."""
+    the test's own. `on_portal`: its organisations are made on the local portal (which must be running),
+    now and again before each `run_main_job` (a test may add agencies). The regency publishes with its
+    portal's token (CKAN_API_TOKEN), not PPU's own. Returns (catalogue folder, drop folder)."""
     drop = tmp_path / "drop"
     shutil.copytree(ROOT / "demo" / "drops" / "ppu" / "disdag", drop)
     catalogue = tmp_path / "catalogue"
@@ -36,8 +69,12 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", **dataset_options)
         agency["slug"] = dataset["agency"] = f"disdag-{slug}"
     dataset["source"]["path"] = str(drop)
     dataset.update(dataset_options)
+    doc.pop("api_token_env")
     doc.update(regency={**doc["regency"], "slug": slug}, agencies=[agency], datasets=[dataset])
     (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
+    if on_portal:
+        prepare_portal(catalogue)
+        ON_PORTAL.add(catalogue.resolve())
     return catalogue, drop
 
 
@@ -65,7 +102,11 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 def run_main_job(instance: dg.DagsterInstance | None = None) -> CatalogueRun:
-    """One run per regency of the catalogue, then the provinces, as `make demo` (assets.run) runs them."""
+    """One run per regency of the catalogue, then the provinces, as `make demo` (assets.run) runs them after
+    the portal's setup."""
+    catalogue = Path(os.environ.get("SATUDATA_CATALOGUE", ROOT / "catalogue")).resolve()
+    if catalogue in ON_PORTAL:
+        prepare_portal(catalogue)
     return run_catalogue(instance or dg.DagsterInstance.ephemeral())
 
 

@@ -88,11 +88,22 @@ def test_a_missing_required_key_is_named(folder, file, change, line):
      "datasets[0].period: periode 'bulan lalu' tidak dikenali / 'bulan lalu' is not a period"),
     ("portals.yaml", lambda d: d["sulsel"]["province"].update(timezone="WITA"),
      "sulsel.province.timezone: nilai tidak sah / invalid value 'WITA'"),
+    (PASER, lambda d: d.update(api_token_env="paser token"),
+     "api_token_env: harus nama variabel lingkungan (A-Z, 0-9, _), bukan tokennya"),
 ])
 def test_a_wrong_value_is_refused_with_the_reason(folder, file, change, start):
     _edit(folder / file, change)
     [line] = _problems(folder, file)
     assert line.startswith(f"{file}: {start}")
+
+
+def test_a_token_pasted_in_place_of_its_variable_is_refused_without_showing_it(folder):
+    token = "token-rahasia-paser"
+    _edit(folder / PPU, lambda d: d.update(api_token_env=token))
+    _edit(folder / "portals.yaml", lambda d: d["kaltim"].update(api_token_env=token))
+    for file in (PPU, "portals.yaml"):
+        [line] = _problems(folder, file)
+        assert "never the token itself" in line and token not in line
 
 
 def test_every_problem_of_a_file_comes_in_one_error_one_line_each(folder):

@@ -31,7 +31,7 @@ def test_one_code_location_per_province_and_a_broken_catalogue_stops_only_its_ow
     dg.DagsterInstance.from_config(str(home)).dispose()   # the instance exists before its code servers start
     locations = {}
     for name in ("kaltim", "sulsel"):
-        catalogue, _ = market_price_catalogue(tmp_path / name)
+        catalogue, _ = market_price_catalogue(tmp_path / name, on_portal=False)
         locations[name] = {**os.environ, "SATUDATA_LOCATION": name, "SATUDATA_CATALOGUE": str(catalogue),
                            "SATUDATA_STATE": str(tmp_path / name / "state"), "DAGSTER_HOME": str(home)}
     broken = Path(locations["sulsel"]["SATUDATA_CATALOGUE"]) / "portals.yaml"

@@ -49,7 +49,7 @@ def test_each_standard_is_one_chain_partitioned_by_regency_with_a_blocking_check
 
 
 def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
-    catalogue, _ = market_price_catalogue(tmp_path)
+    catalogue, _ = market_price_catalogue(tmp_path, on_portal=False)
     doc = yaml.safe_load((catalogue / "ppu.yaml").read_text())
     for n in range(20):   # twenty more regencies delivering the same standard
         copy = {**doc, "regency": {**doc["regency"], "slug": f"r{n}", "code": f"64.{n + 20}"},
@@ -66,7 +66,7 @@ def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
 
 
 def test_each_regency_publishes_to_the_portal_its_catalogue_names_with_its_own_token(tmp_path, monkeypatch):
-    catalogue, _ = market_price_catalogue(tmp_path)
+    catalogue, _ = market_price_catalogue(tmp_path, on_portal=False)
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     portals["paser"] = {"url": "http://127.0.0.1:5999", "api_token_env": "PASER_CKAN_API_TOKEN"}
     (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
@@ -75,15 +75,23 @@ def test_each_regency_publishes_to_the_portal_its_catalogue_names_with_its_own_t
         **doc, "regency": {**doc["regency"], "slug": "paser", "code": "64.01"}, "portal": "paser",
         "agencies": [{**doc["agencies"][0], "slug": "disdag-paser"}],
         "datasets": [{**doc["datasets"][0], "agency": "disdag-paser"}]}))
+    # Two regencies on one portal, each with a token of its own: the regency file names it.
+    (catalogue / "lutra.yaml").write_text(yaml.safe_dump({
+        **doc, "regency": {**doc["regency"], "slug": "lutra", "code": "73.22"}, "api_token_env": "LUTRA_TOKEN",
+        "agencies": [{**doc["agencies"][0], "slug": "disdag-lutra"}],
+        "datasets": [{**doc["datasets"][0], "agency": "disdag-lutra"}]}))
     monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
     monkeypatch.setenv("PASER_CKAN_API_TOKEN", "token-paser")
     monkeypatch.setenv("CKAN_API_TOKEN", "token-ppu")
+    monkeypatch.setenv("LUTRA_TOKEN", "token-lutra")
     regencies = {r.slug: r for r in load_regencies()}
     configured = build_definitions().get_repository_def().get_top_level_resources()["portals"]
     with dg.build_resources({"portals": configured}) as resources:
         portals = resources.portals
-    paser, ppu = (portals.client(regencies[slug].portal) for slug in ("paser", "ppu"))
+    paser, ppu, lutra = (portals.client(regencies[slug].portal, regencies[slug].api_token_env)
+                         for slug in ("paser", "ppu", "lutra"))
     assert (paser.url, paser.token) == ("http://127.0.0.1:5999", "token-paser")
     assert (ppu.token, ppu.url) == ("token-ppu", load_portals(catalogue)["local"].url)
+    assert (lutra.token, lutra.url) == ("token-lutra", ppu.url)
     # The token is read when a step needs it: it is not part of the resource's configuration.
-    assert "token-paser" not in repr(portals) and "token-ppu" not in repr(portals)
+    assert not any(token in repr(portals) for token in ("token-paser", "token-ppu", "token-lutra"))

@@ -23,6 +23,10 @@ import yaml
 
 from assets.definitions import build_definitions
 from pipelines import settings, warehouse
+from pipelines.catalogue import load_regencies
+from pipelines.portal_setup import ensure_organisation
+from pipelines.publish import Portal
+from pipelines.scorecard import walidata_agency
 from pipelines.standard import load_standard
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job
 
@@ -92,9 +96,10 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     pd.testing.assert_frame_equal(downloaded.drop(columns="_id").sort_values(list(STANDARD.primary_key))
                                   .reset_index(drop=True), expected.astype(str))
 
-    # The same files again: nothing new costs nothing (no parse, no check, no merge, no portal call).
+    # The same files again: nothing new costs nothing (no run at all: no parse, no check, no merge, no portal
+    # call), and the summary says so.
     second = run_main_job()
-    assert second.success
+    assert second.success and second.results == [] and second.unchanged == {regency["slug"]: ["harga-pasar"]}
     assert [e for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "harga_pasar"] == []
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
 
@@ -185,7 +190,10 @@ def test_first_publication_waits_for_a_walidata(regency):
     assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 3
 
 
-def test_compliance_scorecard_is_published_for_the_forum(regency):
+def test_compliance_scorecard_is_published_for_the_forum(regency, portal_env):
+    # The walidata's organisation, as the portal administrator's setup makes it.
+    ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]),
+                        walidata_agency(load_regencies(regency["catalogue"])[0]))
     scorecard_job = build_definitions().resolve_job_def("kepatuhan_opd_job")
     with dg.DagsterInstance.ephemeral() as instance:
         def scorecard_row() -> dict:

@@ -52,7 +52,7 @@ def smtp_inbox():
 @pytest.fixture
 def catalogue(tmp_path, monkeypatch, isolated_state, services_state, smtp_inbox, httpserver):
     """PPU's catalogue with its own drop folder, alerts to the test's SMTP server and webhook."""
-    folder, drop = market_price_catalogue(tmp_path)
+    folder, drop = market_price_catalogue(tmp_path, on_portal=False)
     (folder / "alerts.yaml").write_text(yaml.safe_dump({
         "smtp": {"host": "127.0.0.1", "port": smtp_inbox[1], "from": "satudata@test.local",
                  "to": ["walidata@test.local"]},

@@ -45,6 +45,7 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     kaltim = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())["kaltim"]
     kaltim["province"]["organisation"]["slug"] = f"diskominfo-{slug}"
+    kaltim["api_token_env"] = "CKAN_API_TOKEN"   # the administrator's, as the regencies here
     portals[slug] = kaltim
     (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
 

@@ -19,6 +19,7 @@ import requests
 from pipelines import warehouse
 from pipelines.catalogue import Agency, Dataset, Regency, Source
 from pipelines.metadata import PILLARS
+from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_frame
 from pipelines.standard import load_standard
 from tests.conftest import SERVICES_STATE, _run
@@ -48,6 +49,9 @@ def target(portal_env, tmp_path):
     regency = Regency(code="64.09", slug=slug, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo Uji",
                       portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
+    # As the portal administrator's setup makes them; publishing here uses the administrator's token too.
+    ensure_pillar_groups(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]))
+    ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]), agency)
     yield {"regency": regency, "dataset": dataset, "name": f"{slug}-harga-pasar", "admin": admin,
            "anon": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]), "url": portal_env["CKAN_URL"],
            "portal": lambda loader=None: Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], loader=loader),
@@ -399,7 +403,7 @@ def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_ta
     the first run afterwards turns that resource into the table's own (same id), loaded whole once."""
     frame = market_prices()
     admin = target["admin"]
-    org = admin.action.organization_create(name=target["dataset"].agency.slug, title="Uji")
+    org = admin.action.organization_show(id=target["dataset"].agency.slug)
     package = admin.action.package_create(name=target["name"], owner_org=org["id"], private=True)
     old = admin.call_action("resource_create", {"package_id": package["id"], "name": "harga-pasar.csv",
                                                 "format": "CSV"},

@@ -43,7 +43,7 @@ def rendered(url: str, profile: Path) -> str:
 def steward_instance(tmp_path, monkeypatch, isolated_state, services_state):
     """A Dagster instance on disk in which a late delivery was quarantined and the agency has sent
     nothing since (its last new file is four days old)."""
-    catalogue, drop = market_price_catalogue(tmp_path)
+    catalogue, drop = market_price_catalogue(tmp_path, on_portal=False)
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
