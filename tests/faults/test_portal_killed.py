@@ -1,8 +1,7 @@
 """Faults injected into the real portal: its CKAN process killed (SIGKILL, by the pid in its pidfile) while a
 load is in flight, during a first publication and during a change set. After each: what the public saw
 meanwhile, then one plain re-run, then the DataStore table compared with the warehouse by key and checksum.
-Each case prints its figures (what was killed and when, what the public saw, rows expected / found /
-duplicated, runs to converge)."""
+Each case records its figures (tests/faults/report.py)."""
 
 import os
 import signal
@@ -15,6 +14,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.publish import ALL_DOWNLOADS, publish
 from tests.conftest import SERVICES_STATE, _run
+from tests.faults.report import FaultFigures, record
 from tests.test_publish import (DISTRICTS, STANDARD, checksums, csv_resource, dump, expected, merge,
                                 publish_warehouse, target)  # noqa: F401 (target is a fixture)
 from tests.test_publish_bulk import large_table
@@ -83,10 +83,10 @@ def test_the_portal_killed_mid_load_leaves_a_complete_version_and_one_rerun_conv
 
     result = publish_warehouse(target)   # one plain re-run
     figures = converged(target)
-    print(f"\nfault: CKAN (pid {killed['pid']}) killed {KILL_AFTER_S} s into satudata_datastore_load during a "
-          f"{moment}; the public saw {public}; re-run: {result.load_path}, {result.rows_sent:,} rows sent; "
-          f"rows expected {figures['expected']:,} / found {figures['found']:,} / duplicated "
-          f"{figures['duplicated']} / differing {figures['differing']}; converged after 1 run")
+    record(FaultFigures(f"portal killed during a {moment}", f"CKAN (pid {killed['pid']}) killed by SIGKILL "
+                        f"{KILL_AFTER_S} s into satudata_datastore_load; re-run: {result.load_path}, "
+                        f"{result.rows_sent:,} rows sent", public, figures["expected"], figures["found"],
+                        figures["duplicated"], 1))
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)
     assert figures["versions"] == ('{"64.09": 1}' if moment == "first publication" else '{"64.09": 2}')
     assert not target["anon"].action.package_show(id=target["name"])["private"]
