@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import ckanapi
@@ -153,8 +154,9 @@ def load(rows: int, clients: int, workdir: Path) -> None:
         print(f"\nLoad, {rows:,} rows, DataStore dump CSV downloaded by {clients} loopback clients:")
         print(f"  first publication {first:.1f} s; change of every row without load {quiet:.1f} s (anchor), "
               f"with {clients} clients downloading {loaded:.1f} s ({loaded / quiet:.1f}x)")
-        print(f"  downloads: {len(files)} complete, {len(errors)} failed; versions seen "
-              f"{ {v: seen.count(v) for v in sorted(set(map(str, seen)))} } (None: incomplete or mixed)")
+        tally = Counter(v or "incomplete or mixed" for v in seen)
+        print(f"  downloads: {len(files)} answered, {len(errors)} refused; what they held: {dict(tally)} "
+              f"(target: every one complete, one version)")
         for error in errors[:5]:
             print(f"    {error}")
     finally:

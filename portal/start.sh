@@ -96,6 +96,13 @@ sqlalchemy.url = $CKAN_DB_URL
 ckan.datastore.write_url = $DS_WRITE_URL
 ckan.datastore.read_url = $DS_READ_URL
 ckan.datastore.sqlsearch.enabled = true
+# A DataStore dump holds a database connection while it streams: with CKAN's default pools (5 + 10) sixteen
+# people downloading a large table at once left none for anything else, and every other request, the
+# pipeline's included, failed after 30 s (bench/fault_bench.py). Room for 40 requests at once per pool.
+sqlalchemy.pool_size = 10
+sqlalchemy.max_overflow = 30
+ckan.datastore.sqlalchemy.pool_size = 10
+ckan.datastore.sqlalchemy.max_overflow = 30
 # GIN, not the default GiST, for each table's full-text index: the same q= searches, built in 14 s instead of
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
