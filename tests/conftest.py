@@ -72,18 +72,13 @@ def portal_env(postgres_server) -> dict[str, str]:
     env_file = SERVICES_STATE / "portal" / "env"
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     yield values
-    if started:
-        _run("bash", "portal/stop.sh")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def organisations_left_by_test_catalogues():
-    """Organisations `tests.helpers.prepare_portal` made that no test purged (its catalogue was changed after
-    they were made, or it failed before its own purge): purged once the session ends."""
-    yield
+    # Organisations `tests.helpers.prepare_portal` made that no test purged (its catalogue was changed after
+    # they were made, or it failed before its own purge), while the portal still runs.
     from tests.helpers import MADE, purge, services_admin
     if MADE:
         purge(services_admin(), [("organization_purge", slug) for slug in sorted(MADE)])
+    if started:
+        _run("bash", "portal/stop.sh")
 
 
 @pytest.fixture(scope="session")
