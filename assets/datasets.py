@@ -58,7 +58,7 @@ def retry_or_fail(context, dataset: Dataset, error: Exception) -> NoReturn:
     if isinstance(error, dg.Failure):
         raise error
     if full := disk_full(error):
-        raise dg.Failure(str(full), allow_retries=False) from error
+        raise dg.Failure(full, allow_retries=False) from error
     if isinstance(error, PersonalDataError) or getattr(error, "permanent", False):
         raise dg.Failure(str(error), allow_retries=False) from error
     retry = dataset.retry
@@ -74,7 +74,7 @@ def disk_full_named():
         yield
     except OSError as error:
         if full := disk_full(error):
-            raise dg.Failure(str(full), allow_retries=False) from error
+            raise dg.Failure(full, allow_retries=False) from error
         raise
 
 

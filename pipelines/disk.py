@@ -1,5 +1,6 @@
-"""A full disk named as such. Waiting does not free a disk, so a step that hits one fails at once with this
-message instead of being retried, and what it was writing is removed, never left half-written."""
+"""A full disk named as such. Waiting does not free a disk, so a step that hits one fails at once with the
+message `disk_full` gives instead of being retried, and what it was writing is removed, never left
+half-written."""
 
 import errno
 import shutil
@@ -11,17 +12,13 @@ MESSAGES = ("No space left on device", "database or disk is full")
 NEARLY_FULL = 1 << 20
 
 
-class DiskFullError(RuntimeError):
-    permanent = True   # a retry cannot help
-
-
-def disk_full(error: BaseException | None) -> DiskFullError | None:
+def disk_full(error: BaseException | None) -> str | None:
     """The full disk behind `error` (or behind its causes), explained for a walidata; None for other errors.
     pyarrow, DuckDB and SQLite (the local Dagster instance) say it in their message only, without an errno."""
     while error is not None:
         if (isinstance(error, OSError) and error.errno in FULL) or any(m in str(error) for m in MESSAGES) or (
                 "disk I/O error" in str(error) and _free_bytes() < NEARLY_FULL):   # SQLite with no room for a journal
-            return DiskFullError(_explain(getattr(error, "filename", None)))
+            return _explain(getattr(error, "filename", None))
         error = error.__cause__ or error.__context__
     return None
 
