@@ -15,9 +15,10 @@ import dagster as dg
 import pytest
 
 from assets.run import _report
-from pipelines.catalogue import load_catalogue
+from pipelines.catalogue import load_catalogue, load_reference_config
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.raw import RawArchive
+from pipelines.reference import fetch_npm_tarball
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import load_standard
 from tests.faults.report import FaultFigures, record
@@ -37,7 +38,12 @@ def small_disk(tmp_path, monkeypatch, services_state, portal_env):
     state = tmp_path / "state"
     state.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES},mode=0700", "tmpfs", str(state)], check=True)
-    shutil.copytree(services_state / "reference", state / "reference")
+    # Every edition the reference steps read, fetched before the disk is filled: the run must fail on the
+    # delivery's own writes, not on a download of the previous edition.
+    cache = services_state / "reference"
+    for source in load_reference_config(catalogue).values():
+        fetch_npm_tarball(source["npm_package"], str(source["version"]), source["integrity"], cache)
+    shutil.copytree(cache, state / "reference")
     for name, value in {"SATUDATA_STATE": str(state), "SATUDATA_CATALOGUE": str(catalogue),
                         "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
                         "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}"}.items():
