@@ -101,6 +101,14 @@ def stop_group(process: subprocess.Popen) -> None:
             pass
 
 
+def point_pipeline_at(monkeypatch, catalogue: Path, portal_url: str, token: str, warehouse_file: Path) -> None:
+    """The pipeline's environment for a test catalogue: its folder, a portal (the local one, or a proxy in front
+    of it) with the administrator's token, and a DuckDB warehouse of the test's own."""
+    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "CKAN_URL": portal_url, "CKAN_API_TOKEN": token,
+                        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{warehouse_file}"}.items():
+        monkeypatch.setenv(name, value)
+
+
 def run_main_job(instance: dg.DagsterInstance | None = None) -> CatalogueRun:
     """One run per regency of the catalogue, then the provinces, as `make demo` (assets.run) runs them after
     the portal's setup."""

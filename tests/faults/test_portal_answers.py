@@ -18,7 +18,7 @@ from pipelines.publish import ALL_DOWNLOADS, DEFAULT_TIMEOUT_S, TIMEOUT_ENV, Por
 from tests.faults.proxy import FaultProxy
 from tests.faults.report import FaultFigures, record
 from tests.faults.test_portal_killed import converged
-from tests.helpers import market_price_catalogue, purge, run_main_job
+from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 from tests.test_publish import (DISTRICTS, STANDARD, csv_resource, dump, merge, publish_warehouse,
                                 target, workbook)  # noqa: F401 (target is a fixture)
 from tests.test_publish_bulk import large_table
@@ -165,10 +165,7 @@ def ppu(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     shutil.copytree(services_state / "reference", isolated_state / "reference")
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     with FaultProxy(portal_env["CKAN_URL"]) as proxy:
-        for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "CKAN_URL": proxy.url,
-                            "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-                            "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}"}.items():
-            monkeypatch.setenv(name, value)
+        point_pipeline_at(monkeypatch, catalogue, proxy.url, portal_env["CKAN_API_TOKEN"], tmp_path / "wh.duckdb")
         yield {"drop": drop, "proxy": proxy, "token": portal_env["CKAN_API_TOKEN"], "admin": ckan,
                "anon": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]), "name": f"{slug}-harga-pasar",
                "engine": warehouse.create_engine(f"duckdb:///{tmp_path / 'wh.duckdb'}")}
