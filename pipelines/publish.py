@@ -15,9 +15,10 @@ standard's primary key, its downloads and the data dictionary.
 - Idempotent: the hash of the metadata (`satudata_content_sha256`) and the versions decide; equal ones cost
   one read and no write.
 - Downloads come from the DataStore, so they always equal the table: the table's resource is a DataStore
-  resource, whose URL is CKAN's dump (CSV, and TSV, JSON, XML with `?format=`); the XLSX resource links the
-  portal extension's rendering of the same table (`/satudata/unduh/<id>.xlsx`, made once per version).
-  Nothing is rendered or uploaded again when rows change; only the data dictionary is a file.
+  resource, whose URL the portal extension serves (`/satudata/unduh/<id>.csv`), and the XLSX resource links
+  its `.xlsx`; each is rendered by the portal once per version, from one snapshot, so a download taken during
+  a load is one version whole (CKAN's own dump, for TSV, JSON and XML, reads the table in pages). Nothing is
+  rendered or uploaded by the pipeline when rows change; only the data dictionary is a file.
 - Fast and atomic as the public sees it: a whole table (the first publication, or a copy that cannot be
   brought up to date by a change set) and every change set go to the project's portal extension
   (`satudata_datastore_load`: COPY, index and key, or upsert and delete, in one transaction, readers keep the
@@ -352,7 +353,7 @@ def _link(portal: Portal, package_id: str, resources: list[dict], name: str, url
 
 def _table_resource(portal: Portal, package: dict, name: str, fields: list[dict], notes: str) -> dict:
     """The DataStore resource that carries the table (created with its typed, empty table; the key comes with
-    the first load): its URL is CKAN's dump of the table, so its download is always the table itself."""
+    the first load): its URL is the portal extension's CSV of the table, so its download is always the table."""
     existing = next((r for r in package.get("resources", []) if r.get("name") == name), None)
     if existing is not None:
         if existing.get("url_type") != "datastore":   # published before downloads came from the DataStore
@@ -473,9 +474,9 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     if current is None:
         # Private until fully loaded: the public never sees a half-loaded first version.
         current = _call(portal, "create", "package_create", owner_org=org["id"], **{**package, "private": True})
-    notes = (f"Standar {standard.ref}; unduhan langsung dari tabel (CSV, TSV, JSON, XML dengan ?format=) / "
-             f"downloads straight from the table. Kolom teks berawalan =, +, -, @ diberi ' (dinetralkan untuk "
-             f"spreadsheet) / text starting with =, +, -, @ is prefixed with '.")
+    notes = (f"Standar {standard.ref}; unduhan langsung dari tabel, tiap unduhan satu versi utuh / downloads "
+             f"straight from the table, each one version whole. Kolom teks berawalan =, +, -, @ diberi ' "
+             f"(dinetralkan untuk spreadsheet) / text starting with =, +, -, @ is prefixed with '.")
     if total > XLSX_MAX_ROWS:
         notes += (f" Tabel {total:,} baris melebihi batas Excel ({XLSX_MAX_ROWS + 1:,} baris): tanpa XLSX, "
                   f"gunakan CSV / the table exceeds Excel's row limit: no XLSX, use the CSV.")

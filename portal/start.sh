@@ -96,8 +96,8 @@ sqlalchemy.url = $CKAN_DB_URL
 ckan.datastore.write_url = $DS_WRITE_URL
 ckan.datastore.read_url = $DS_READ_URL
 ckan.datastore.sqlsearch.enabled = true
-# A DataStore dump holds a database connection while it streams: with CKAN's default pools (5 + 10) sixteen
-# people downloading a large table at once left none for anything else, and every other request, the
+# CKAN's DataStore dump holds a database connection while it streams: with CKAN's default pools (5 + 10)
+# sixteen people downloading a large table at once left none for anything else, and every other request, the
 # pipeline's included, failed after 30 s (bench/fault_bench.py). Room for 40 requests at once per pool.
 sqlalchemy.pool_size = 10
 sqlalchemy.max_overflow = 30
@@ -107,7 +107,7 @@ ckan.datastore.sqlalchemy.max_overflow = 30
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0
-ckan.plugins = satudata_pgsearch satudata scheming_datasets dcat structured_data datastore xloader datatables_view
+ckan.plugins = satudata_pgsearch scheming_datasets dcat structured_data datastore satudata xloader datatables_view
 scheming.dataset_schemas = ckanext.satudata:schema.yaml
 scheming.presets = ckanext.scheming:presets.json
 scheming.dataset_fallback = false

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import signal
+import threading
 import uuid
 
 import ckanapi
@@ -124,10 +125,10 @@ def values(node: dict, predicate: str) -> list[str]:
 
 
 def dump(resource: dict) -> pd.DataFrame:
-    """The table's CSV download (CKAN's DataStore dump), as text."""
+    """The table's CSV download (the portal's rendering of the table's version), as text."""
     got = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=60).content), dtype=str,
                       keep_default_na=False)
-    return got.drop(columns="_id").sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
+    return got.sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
 
 
 def workbook(package: dict) -> pd.DataFrame:
@@ -398,6 +399,28 @@ def test_a_table_beyond_excels_limit_gets_a_note_instead_of_a_broken_xlsx(target
     assert "Excel's row limit" in csv_resource(package)["description"]
 
 
+def test_every_download_taken_during_a_change_is_one_whole_version(target):
+    """CKAN's own dump reads a table 32,000 rows per query, so a download taken while a change loads could hold
+    rows of two versions. The public's downloads are each one version, whole, even mid-load."""
+    frame = market_prices(days=30_000)   # 120,000 rows: four of the dump's pages
+    merge(target, frame, "b1")
+    publish_warehouse(target)
+    resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
+    before = dump(resource)
+    merge(target, frame.assign(harga=frame["harga"] + 7), "b2")
+    loading = threading.Thread(target=publish_warehouse, args=(target,))
+    loading.start()
+    taken = [dump(resource)]
+    while loading.is_alive() and len(taken) < 200:   # bounded: the load takes a few seconds
+        taken.append(dump(resource))
+    loading.join()
+    after = dump(resource)
+    assert not before.equals(after) and after["harga"].astype(int).sum() == before["harga"].astype(int).sum() + \
+        7 * len(frame)
+    for n, got in enumerate(taken):
+        assert got.equals(before) or got.equals(after), f"download {n} of {len(taken)} mixes two versions"
+
+
 def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_table(target):
     """Datasets published before downloads came from the DataStore carry an uploaded CSV beside the table:
     the first run afterwards turns that resource into the table's own (same id), loaded whole once."""
@@ -414,6 +437,6 @@ def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_ta
     after = admin.action.package_show(id=target["name"])
     resource = csv_resource(after)
     assert resource["id"] == old["id"] and resource["url_type"] == "datastore"
-    assert "/datastore/dump/" in resource["url"]
+    assert "/satudata/unduh/" in resource["url"]
     pd.testing.assert_frame_equal(dump(resource), table(target, resource["id"]).astype(str))
     assert publish_warehouse(target).writes == []

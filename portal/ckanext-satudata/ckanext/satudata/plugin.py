@@ -4,7 +4,9 @@
   standard (``standar_data``); a dataset that names none is a plain CKAN dataset (harvested from another
   CKAN, made by hand in the web form) and is accepted without the Satu Data block.
 - ``satudata_datastore_load``: the pipeline's bulk loader for a DataStore table (``loader.py``).
-- ``/satudata/unduh/<resource_id>.xlsx``: a DataStore table as XLSX, made once per version (``downloads.py``).
+- ``/satudata/unduh/<resource_id>.csv`` and ``.xlsx``: a DataStore table's downloads, each rendered once per
+  version from one snapshot (``downloads.py``). A DataStore resource's URL, the public's download button, is
+  that CSV, not CKAN's paged dump: this plugin comes after ``datastore`` in ``ckan.plugins`` to say so last.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class SatuDataPlugin(p.SingletonPlugin):
     p.implements(p.IValidators)
     p.implements(p.IActions)
     p.implements(p.IBlueprint)
+    p.implements(p.IResourceController, inherit=True)
 
     def get_validators(self):
         return {"satudata_required": satudata_required}
@@ -40,3 +43,9 @@ class SatuDataPlugin(p.SingletonPlugin):
 
     def get_blueprint(self):
         return [unduh]
+
+    def before_resource_show(self, resource_dict):
+        if resource_dict.get("url_type") == "datastore":
+            resource_dict["url"] = tk.url_for("satudata_unduh.csv", resource_id=resource_dict["id"],
+                                              qualified=True)
+        return resource_dict
