@@ -143,6 +143,9 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                                 folder=state.staged_root / regency.slug / dataset.name)
         context.add_output_metadata({
             "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
+            # What was not data (titles, notes, totals, signatures): told, never silently dropped.
+            "skipped_rows": sum(s.last_row - s.row + 1 for s in batch.skipped),
+            "skipped": dg.MetadataValue.md("\n".join(f"- {s}" for s in batch.skipped[:PREVIEW_ROWS]) or "-"),
             "staged_file": dg.MetadataValue.path(str(batch.path)),
             "preview": dg.MetadataValue.md(batch.head(PREVIEW_ROWS).to_markdown(index=False))})
         return batch

@@ -55,7 +55,6 @@ GNU_TIME = "/usr/bin/time"
 RUN_TIMEOUT_S = 1800
 TAIL_LINES = 40
 MB = 1 << 20
-NANOBIND_NOISE = re.compile(r"^\s*(nanobind: |- leaked |- \.\.\. skipped remainder|See https://nanobind)")
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Failure)(: |$)")
 TARGETS = {"first": 30.0, "one_percent": 10.0, "one_percent_steps": 2.0, "one_row": 8.0, "nothing_new": 5.0,
            "peak_mb": 1.5 * 1024}
@@ -223,8 +222,7 @@ def report_run(run: Run) -> None:
     timed = [s.seconds for s in run.steps.values() if s.seconds is not None]
     if timed:
         print(f"  {'outside the steps (imports, definitions, run bookkeeping)':<58} {run.wall - sum(timed):8.2f}")
-    # DuckDB's Python binding reports "leaked" objects at interpreter exit; that noise would bury the tail.
-    lines = [line for line in run.output.rstrip().splitlines() if not NANOBIND_NOISE.match(line)]
+    lines = run.output.rstrip().splitlines()
     summary = next((n for n, line in enumerate(lines) if line.startswith("Run ")), None)
     if run.ok and summary is not None:
         print("  assets.run said:\n" + "\n".join("    " + line for line in lines[summary:]))

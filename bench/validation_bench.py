@@ -2,7 +2,7 @@
 
 The rows come from one file whose name states its year (the reported-period rule) and name markets of a
 master list (the Data Induk foreign key). Three ways, same table, same run, printed as seconds per 1,000,000 rows:
-- ours:      `pipelines.validation.validate` (the GX suite from `build_suite`, evaluated as one DuckDB query);
+- ours:      `pipelines.validation.validate` (the standard's GX expectations from `rules`, evaluated as one DuckDB query);
 - plain GX:  the same suite run by Great Expectations on pandas (`engine="gx"`);
 - DuckDB SQL: a hand-written DuckDB query doing the same checks (counts only, no issue rows): the anchor,
   what the engine costs without our translation and reporting.

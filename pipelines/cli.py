@@ -5,7 +5,12 @@
     satudata approval show ppu harga-pasar
     satudata approval approve ppu harga-pasar --by "Nama Walidata"
     satudata validate kiriman.xlsx --schema harga-pasar/1.0.0 --regency ppu
+    satudata validate kiriman.csv --schema draf/schemas/harga-pangan/1.0.0.yaml --regency 32.73
+    satudata describe contoh.xlsx [contoh2.csv ...] --name harga-pangan --out draf
     satudata portal setup [--regency ppu] [--new-token]     (the portal administrator, with a sysadmin token)
+
+Each command imports what it needs when it runs: the self-check must start fast (target 1.5 s), and the
+portal client (ckanapi, requests) would cost it more than the check itself.
 """
 
 import argparse
@@ -13,16 +18,11 @@ import getpass
 import json
 import os
 import sys
-
 from pathlib import Path
 
-import ckanapi
-
-from pipelines import approval, portal_setup, quarantine, selfcheck, settings
+from pipelines import approval, quarantine, settings
 from pipelines.catalogue import CatalogueError, load_portals, load_regencies
-from pipelines.publish import PublishError
-from pipelines.reference import ReferenceError
-from pipelines.standard import SchemaError, load_standard
+from pipelines.standard import SchemaError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,9 +49,17 @@ def main(argv: list[str] | None = None) -> int:
             cmd.add_argument("--note", default="", help="catatan / note")
     check = area.add_parser("validate", help="periksa berkas sebelum dikirim / check a file before sending it")
     check.add_argument("file", type=Path)
-    check.add_argument("--schema", required=True, help="standar, mis. / standard, e.g. harga-pasar/1.0.0")
-    check.add_argument("--regency", default="", help="kabupaten: slug katalog atau kode Kemendagri / catalogue slug "
-                                                    "or Kemendagri code, e.g. ppu, 64.09")
+    check.add_argument("--schema", required=True, help="standar (nama/versi) atau berkasnya / standard (name/version) "
+                                                       "or its file, e.g. harga-pasar/1.0.0, draf/1.0.0.yaml")
+    check.add_argument("--regency", default="", help="kabupaten: slug katalog atau kode Kemendagri; kosong: seluruh "
+                                                    "Indonesia / catalogue slug or Kemendagri code, e.g. ppu, 35.29; "
+                                                    "none: all of Indonesia")
+    draft = area.add_parser("describe", help="draf standar dan entri katalog dari berkas contoh / draft a standard "
+                                             "and a catalogue entry from sample files")
+    draft.add_argument("files", type=Path, nargs="+", help="berkas contoh dari OPD / the agency's sample files")
+    draft.add_argument("--name", required=True, help="nama standar, mis. / standard name, e.g. harga-pangan")
+    draft.add_argument("--out", type=Path, required=True, help="folder draf / where the drafts go: "
+                                                               "OUT/schemas/NAME/1.0.0.yaml, OUT/catalogue/NAME.yaml")
     p = area.add_parser("portal", help="penyiapan portal oleh administratornya / the portal administrator's setup")
     setup = p.add_subparsers(dest="action", required=True).add_parser(
         "setup", help="organisasi, grup pilar, pengguna penerbit (editor) dan tokennya per kabupaten/kota / "
@@ -68,13 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.area == "portal":
         return _portal_setup(args)
     if args.area == "validate":
-        try:
-            result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
-        except (SchemaError, ReferenceError) as error:  # the standard or the regency's Data Induk, not the file
-            print(error, file=sys.stderr)
-            return 2
-        print(selfcheck.report(result))
-        return 0 if result.accepted else 1
+        return _validate(args)
+    if args.area == "describe":
+        return _describe(args)
     if args.area == "approval":
         return _approval(args)
     root = settings.state_dir() / "quarantine"
@@ -90,8 +94,49 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _validate(args) -> int:
+    """Exit 0 when the pipeline would accept the file, 1 when it would not, 2 when the check cannot run."""
+    from pipelines import selfcheck
+    from pipelines.reference import ReferenceError
+    if not args.file.is_file():
+        print(f"berkas tidak ada / no such file: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
+    except (SchemaError, ReferenceError, CatalogueError, selfcheck.RegencyError) as error:  # not the file's fault
+        print(error, file=sys.stderr)
+        return 2
+    print(selfcheck.report(result))
+    return 0 if result.accepted else 1
+
+
+def _describe(args) -> int:
+    """Writes the drafts, then checks each sample against the drafted standard as `satudata validate` would:
+    exit 0 only when the draft accepts its samples."""
+    from pipelines import describe, selfcheck
+    from pipelines.reference import ReferenceError
+    cache = settings.state_dir() / "reference"
+    try:
+        draft = describe.describe(args.files, args.name, selfcheck.load_regions_cached(cache))
+        schema_path, entry_path = describe.write(draft, args.out, settings.catalogue_dir())
+        checks = [selfcheck.check_file(path, str(schema_path), "", cache) for path in args.files]
+    except (describe.DescribeError, SchemaError, ReferenceError, CatalogueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Draf standar / draft standard:        {schema_path}")
+    print(f"Draf entri katalog / catalogue entry: {entry_path}")
+    print("\n".join(["Tinjau / review:", *(f"- {note}" for note in draft.notes)] if draft.notes
+                    else ["Tidak ada catatan / no notes."]))
+    print("\n".join(selfcheck.report(result) for result in checks))
+    return 0 if all(result.accepted for result in checks) else 1
+
+
 def _portal_setup(args) -> int:
     """Prints what it did and the names of the token variables; the tokens go to the env file only."""
+    import ckanapi
+
+    from pipelines import portal_setup
+    from pipelines.publish import PublishError
     try:
         everyone = portal_setup.publishers(load_regencies(), load_portals())
         chosen = [p for p in everyone if args.regency in ("", p.name)]
@@ -108,6 +153,7 @@ def _portal_setup(args) -> int:
 
 
 def _approval(args) -> int:
+    from pipelines.standard import load_standard
     regency = next((r for r in load_regencies() if r.slug == args.regency), None)
     dataset = next((d for d in regency.datasets if d.name == args.dataset), None) if regency else None
     if dataset is None:

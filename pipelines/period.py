@@ -1,22 +1,20 @@
 """The reported period of a delivery: what a file name says it covers (`harga_pasar_2026-10.csv`,
-`rekap_oktober_2026.xlsx`, `bank_sampah_2025_TW1.csv`, `rekap_2025.xlsx`), or what the catalogue says.
+`rekap_oktober_2026.xlsx`, `bank_sampah_2025_TW1.csv`, `rekap_2025.xlsx`, `rekap Januari s.d. Maret 2025.xlsx`,
+`harga 1 s.d. 15 Okt 2026.csv`), or what the catalogue says. Month spellings: pipelines/indonesian.py.
 Every row's period-field date must lie inside it."""
 
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-# Indonesian month names and the abbreviations agencies type (Peb, Agt, Nop, ...), and the English ones.
-MONTHS = {
-    1: ("januari", "jan", "january"), 2: ("februari", "pebruari", "feb", "peb", "february"),
-    3: ("maret", "mar", "march"), 4: ("april", "apr"), 5: ("mei", "may"), 6: ("juni", "jun", "june"),
-    7: ("juli", "jul", "july"), 8: ("agustus", "agu", "agt", "ags", "aug", "august"),
-    9: ("september", "sep", "sept"), 10: ("oktober", "okt", "oct", "october"),
-    11: ("november", "nov", "nop", "nopember"), 12: ("desember", "des", "dec", "december")}
-MONTH_WORDS = {word: number for number, words in MONTHS.items() for word in words}
+from pipelines.indonesian import MONTH_WORDS
+
 QUARTER_WORDS = {"tw", "triwulan", "q", "kuartal"}
 HALF_WORDS = {"semester", "smt", "sem", "s"}
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+# What joins the ends of a range once punctuation is gone: `s.d.`, `s/d`, `sd`, `sampai (dengan)`, `hingga`
+# (a dash is dropped with the punctuation, so `Januari-Maret` has no joiner at all).
+JOINERS = {"s", "d", "sd", "sampai", "dengan", "hingga"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,36 @@ def _month_or_day(year: int, month: int, day: str | None) -> Period:
     return whole
 
 
+def _before_joiners(tokens: list[str], at: int) -> str | None:
+    """The token at or before `at` once the words joining a range are passed over."""
+    while at >= 0 and tokens[at] in JOINERS:
+        at -= 1
+    return tokens[at] if at >= 0 else None
+
+
+def _is_day(token: str | None) -> bool:
+    return bool(token) and token.isdigit() and len(token) <= 2 and 1 <= int(token) <= 31
+
+
+def _range(tokens: list[str], month_at: int, year: int) -> Period | None:
+    """`Januari s.d. Maret 2025` (months) or `1 s.d. 15 Oktober 2026` (days) ending at the month word at
+    `month_at`; None when no range ends there."""
+    month = MONTH_WORDS[tokens[month_at]]
+    last_day = tokens[month_at - 1] if month_at else None
+    if _is_day(last_day):
+        first_day = _before_joiners(tokens, month_at - 2)
+        whole = _month(year, month)
+        if _is_day(first_day) and int(first_day) < int(last_day) <= whole.end.day:
+            start, end = date(year, month, int(first_day)), date(year, month, int(last_day))
+            return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
+        return None
+    first = _before_joiners(tokens, month_at - 1)
+    if first in MONTH_WORDS and MONTH_WORDS[first] < month:
+        return _months(year, MONTH_WORDS[first], month - MONTH_WORDS[first] + 1,
+                       f"{year}-{MONTH_WORDS[first]:02d}..{year}-{month:02d}")
+    return None
+
+
 def _around(tokens: list[str], at: int) -> Period | None:
     """The period stated around the year at `tokens[at]`."""
     year = int(tokens[at])
@@ -77,6 +105,9 @@ def _around(tokens: list[str], at: int) -> Period | None:
         if word in HALF_WORDS and _number(number, 2):
             half = _number(number, 2)
             return _months(year, 6 * half - 5, 6, f"{year} S{half}")
+    spanned = _range(tokens, at - 1, year) if before in MONTH_WORDS else None
+    if spanned:                                                    # Januari s.d. Maret 2025, 1-15 Okt 2026
+        return spanned
     for word in (before, after):                                   # Oktober 2026, 2026_okt
         if word in MONTH_WORDS:
             return _month(year, MONTH_WORDS[word])

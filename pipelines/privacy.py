@@ -2,6 +2,10 @@
 Indonesian phone number or an e-mail address must not sit in a column the standard does not mark as
 personal. Findings are Issues, so a batch that carries them is quarantined like any other failure.
 
+Every column of the delivery is scanned, kept or not: parsing puts the candidate values of the columns the
+standard does not keep beside the staged file (`dropped_path`), and a finding there names the column and
+the first row, with how many values, never the values themselves.
+
 A batch is scanned in bounded memory: DuckDB picks the candidate values (a loose pattern, over the DataFrame
 or the staged Parquet file) and only those go through the exact checks in Python."""
 
@@ -12,25 +16,33 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import phonenumbers
+import pyarrow.parquet as pq
 
 from pipelines import settings
+from pipelines.findings import finding
 from pipelines.issues import Issue
 from pipelines.standard import Standard
 
-RULE = "data pribadi"
 # 16 digits not part of a longer number: NIK and KK share this shape (PP KK CC DDMMYY SSSS).
 SIXTEEN_DIGITS = r"(?<!\d)(\d{16})(?!\d)"
-PHONE_CANDIDATE = r"((?:\+62|62|0)[\s.-]?8[\d\s.-]{7,14}\d)"
+# A phone number starts and ends its run of digits: `08...` inside a longer code (a disaster id such as
+# `6208 101 2020 09 7 1`) is none.
+PHONE_CANDIDATE = r"(?<![\d+])((?:\+62|62|0)[\s.-]?8[\d\s.-]{7,14}\d)(?!\d)"
 EMAIL = r"([\w.+-]+@[\w-]+\.[\w.-]+)"
 # Looser than the three patterns together (RE2 has no look-behind, and its \d \w \s are ASCII only, so any
 # non-ASCII character makes a value a candidate too): a value it misses cannot match them.
 CANDIDATE = r"[0-9]{16}|8[0-9 \t\n\r\f\v.-]{7,14}[0-9]|@|[^\x00-\x7f]"
 CANDIDATE_ROWS = 100_000  # candidate values checked at a time
-FINDINGS = {
-    "nik": ("kemungkinan NIK/No. KK (data pribadi)", "looks like a NIK / family-card number (personal data)"),
-    "phone": ("nomor telepon (data pribadi)", "phone number (personal data)"),
-    "email": ("alamat e-mail (data pribadi)", "e-mail address (personal data)"),
+FINDINGS = {  # what was found, for the messages of findings.ERRORS["personal-data..."]
+    "nik": ("kemungkinan NIK/No. KK", "possible NIK / family-card number"),
+    "phone": ("nomor telepon", "phone number"),
+    "email": ("alamat e-mail", "e-mail address"),
 }
+
+
+def dropped_path(staged: Path) -> Path:
+    """Beside a staged batch: the candidate values of the columns the standard does not keep."""
+    return staged.with_name(staged.name.removesuffix(".parquet") + ".dropped.parquet")
 
 
 def _is_population_number(digits: str, district_codes: set[str]) -> bool:
@@ -72,25 +84,51 @@ def _candidates(rows: pd.DataFrame | Path, column: str) -> Iterator[pd.DataFrame
         connection.close()
 
 
+def _checks(district_codes: set[str]) -> tuple:
+    return (("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
+            ("phone", PHONE_CANDIDATE, _is_phone), ("email", EMAIL, lambda v: True))
+
+
+def _found(values: pd.Series, checks: tuple) -> Iterator[tuple[str, object, str]]:
+    """(kind, index, value) of every personal value among candidate values."""
+    for kind, pattern, confirm in checks:
+        for index, value in _matches(values, pattern)["value"].items():
+            if confirm(value):
+                yield kind, index, value
+
+
 def scan(rows: pd.DataFrame | Path, standard: Standard, district_codes: set[str]) -> list[Issue]:
     """Every personal-looking value in a text column that is not marked personal, in a DataFrame or a
-    staged Parquet file. `district_codes` are the six-digit Kemendagri district codes without dots."""
+    staged Parquet file, and in the columns of the delivery the standard does not keep (beside a staged
+    file). `district_codes` are the six-digit Kemendagri district codes without dots."""
     issues = []
-    checks = (("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
-              ("phone", PHONE_CANDIDATE, _is_phone), ("email", EMAIL, lambda v: True))
+    checks = _checks(district_codes)
     for field in standard.fields:
         if field.type != "string" or field.personal:
             continue
         for candidates in _candidates(rows, field.name):
-            values = candidates["value"].astype("str")
-            for kind, pattern, confirm in checks:
-                for index, value in _matches(values, pattern)["value"].items():
-                    if confirm(value):
-                        pesan, message = FINDINGS[kind]
-                        issues.append(Issue(str(candidates.at[index, "_source_file"]),
-                                            int(candidates.at[index, "_source_row"]),
-                                            field.name, value[:4] + "…", RULE, pesan, message))
+            for kind, index, value in _found(candidates["value"].astype("str"), checks):
+                issues.append(finding("personal-data", str(candidates.at[index, "_source_file"]),
+                                      int(candidates.at[index, "_source_row"]), field.name, value[:4] + "…",
+                                      what_id=FINDINGS[kind][0], what_en=FINDINGS[kind][1]))
+    if isinstance(rows, Path) and dropped_path(rows).exists():
+        issues += _in_dropped_columns(dropped_path(rows), checks)
     return issues
+
+
+def _in_dropped_columns(path: Path, checks: tuple) -> list[Issue]:
+    """One finding per file, column and kind: where it starts and how many, without the values."""
+    first: dict[tuple[str, str, str], int] = {}
+    count: dict[tuple[str, str, str], int] = {}
+    for piece in pq.ParquetFile(path).iter_batches(batch_size=CANDIDATE_ROWS):
+        candidates = piece.to_pandas()
+        for kind, index, _ in _found(candidates["value"].astype("str"), checks):
+            key = (str(candidates.at[index, "_source_file"]), str(candidates.at[index, "column"]), kind)
+            first.setdefault(key, int(candidates.at[index, "_source_row"]))
+            count[key] = count.get(key, 0) + 1
+    return [finding("personal-data-dropped-column", file, first[(file, column, kind)], column, None,
+                    count=str(count[(file, column, kind)]), what_id=FINDINGS[kind][0], what_en=FINDINGS[kind][1])
+            for file, column, kind in first]
 
 
 def district_codes(regions: pd.DataFrame) -> set[str]:

@@ -19,9 +19,9 @@ def batch_id(files: list[RawFile]) -> str:
 
 def _html(title: str, files: list[RawFile], issues: list[Issue]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("Berkas / File", "Baris / Row", "Kolom / Column", "Nilai / Value",
-                                             "Aturan / Rule", "Pesan", "Message"))
+                                             "Aturan / Rule", "Kode / Code", "Pesan", "Message"))
     body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>"
-                                    for v in (i.file, i.row, i.column, i.value, i.rule, i.pesan, i.message))
+                                    for v in (i.file, i.row, i.column, i.value, i.rule, i.code, i.pesan, i.message))
                    + "</tr>" for i in issues)
     listed = "".join(f"<li>{html.escape(f.name)} (sha256 {f.sha256[:12]}…, {f.size} bytes)</li>" for f in files)
     return (f"<!doctype html><html lang='id'><meta charset='utf-8'><title>{html.escape(title)}</title>"

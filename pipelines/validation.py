@@ -1,12 +1,15 @@
 """Checks of a parsed batch against its standard with Great Expectations 1.x: one place turns a schema
-into an expectation suite, and every failing row comes back as an Issue naming file, row and column.
+into the expectations of a suite, and every failing row comes back as an Issue naming file, row and column.
 
-The suite is the rule language. It is evaluated one of two ways, with the same outcome:
-- `engine="duckdb"` (default): the suite's expectations are translated into one DuckDB query over the
-  DataFrame or the staged Parquet file (in process, no copy to a server; a Parquet file is scanned in
-  bounded memory). About 20x faster than GX on pandas for 1,000,000 rows (see
-  `bench/validation_bench.py`). An expectation it cannot translate exactly is run by GX on pandas instead.
-- `engine="gx"`: plain GX on pandas, the reference the fast path is tested against."""
+The suite is the rule language: `rules()` writes each expectation as its GX type and arguments (the GX
+class of each is made from them when GX evaluates). They are evaluated one of two ways, with the same outcome:
+- `engine="duckdb"` (default): the expectations are translated into one DuckDB query over the DataFrame or
+  the staged Parquet file (in process, no copy to a server; a Parquet file is scanned in bounded memory).
+  About 20x faster than GX on pandas for 1,000,000 rows (see `bench/validation_bench.py`). An expectation it
+  cannot translate exactly is run by GX on pandas instead.
+- `engine="gx"`: plain GX on pandas, the reference the fast path is tested against.
+GX itself is imported only when it evaluates: importing it takes seconds, and the query answers every rule
+the standards write, so neither a run's check nor the agency self-check pays for it."""
 
 import os
 import re
@@ -20,15 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-import great_expectations as gx  # noqa: E402  (must follow the analytics switch)
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-
-from pipelines import settings  # noqa: E402
-from pipelines.issues import Issue  # noqa: E402
-from pipelines.period import Period, period_of  # noqa: E402
-from pipelines.standard import Standard  # noqa: E402
+from pipelines import settings
+from pipelines.issues import Issue
+from pipelines.period import Period, period_of
+from pipelines.standard import Standard
 
 ROW_ID = ["_source_file", "_source_row"]
 POSITION = "_satudata_position"  # meta key pairing GX's results with the suite's expectations
@@ -85,7 +83,16 @@ def sum_condition(total: str, parts: tuple[str, ...]) -> str:
     return f"`{total}` != " + " + ".join(f"`{p}`" for p in parts)
 
 
-def _master_expectations(standard: Standard, references: dict[str, pd.DataFrame]) -> list:
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of the suite in GX's own terms: its type (`expect_column_values_to_be_in_set`), the
+    arguments its GX class takes, and meta (which rule of the standard it is, for the messages)."""
+    type: str
+    kwargs: dict
+    meta: dict = field(default_factory=dict)
+
+
+def _master_rules(standard: Standard, references: dict[str, pd.DataFrame]) -> list[Rule]:
     """Foreign keys: the first field must be a code of the master list, and the key's fields together a row
     of it (a market's district must be the one the list gives)."""
     found = []
@@ -95,73 +102,87 @@ def _master_expectations(standard: Standard, references: dict[str, pd.DataFrame]
                              f"{list(key.fields)}")
         table = references[key.resource]
         meta = {"rule": "master_data", "resource": key.resource}
-        found.append(gxe.ExpectColumnValuesToBeInSet(
-            column=key.fields[0], value_set=sorted(table[key.reference_fields[0]].astype(str).unique()), meta=meta))
+        found.append(Rule("expect_column_values_to_be_in_set", {
+            "column": key.fields[0], "value_set": sorted(table[key.reference_fields[0]].astype(str).unique())}, meta))
         if len(key.fields) == 2:
             pairs = sorted({(str(a), str(b)) for a, b in table[list(key.reference_fields)].itertuples(index=False)})
-            found.append(gxe.ExpectColumnPairValuesToBeInSet(
-                column_A=key.fields[0], column_B=key.fields[1], value_pairs_set=pairs,
-                meta=meta | {"rule": "master_data_pair"}))
+            found.append(Rule("expect_column_pair_values_to_be_in_set", {
+                "column_A": key.fields[0], "column_B": key.fields[1], "value_pairs_set": pairs},
+                meta | {"rule": "master_data_pair"}))
     return found
 
 
-def build_suite(standard: Standard, code_lists: dict[str, list[str]], today: date | None = None, *,
-                periods: dict[str, tuple[Period, str]] | None = None,
-                references: dict[str, pd.DataFrame] | None = None) -> gx.ExpectationSuite:
-    """The expectation suite of a standard. `code_lists` resolves each field's code list to the codes
-    allowed here (e.g. the districts of the regency being checked); `periods` gives each delivered file its
-    reported period and where it comes from (`reported_period`: the file name, `catalogue_period`);
-    `references` the master lists the standard's foreign keys name. GX needs a context before a suite."""
+def rules(standard: Standard, code_lists: dict[str, list[str]], today: date | None = None, *,
+          periods: dict[str, tuple[Period, str]] | None = None,
+          references: dict[str, pd.DataFrame] | None = None) -> list[Rule]:
+    """The expectations of a standard. `code_lists` resolves each field's code list to the codes allowed here
+    (e.g. the districts of the regency being checked); `periods` gives each delivered file its reported
+    period and where it comes from (`reported_period`: the file name, `catalogue_period`); `references` the
+    master lists the standard's foreign keys name."""
     today = today or date.today()
-    suite = gx.ExpectationSuite(name=standard.ref)
+    found = []
     for f in standard.fields:
-        suite.add_expectation(gxe.ExpectColumnValuesToBeOfType(column=f.name, type_=DTYPES[f.type]))
+        column = {"column": f.name}
+        found.append(Rule("expect_column_values_to_be_of_type", column | {"type_": DTYPES[f.type]}))
         if f.required:
-            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=f.name))
+            found.append(Rule("expect_column_values_to_not_be_null", column))
         if f.enum:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(f.enum)))
+            found.append(Rule("expect_column_values_to_be_in_set", column | {"value_set": list(f.enum)}))
         if f.code_list:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column=f.name, value_set=code_lists[f.code_list],
-                                                                  meta={"code_list": f.code_list}))
+            found.append(Rule("expect_column_values_to_be_in_set", column | {"value_set": code_lists[f.code_list]},
+                              {"code_list": f.code_list}))
         if f.pattern:
-            suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(column=f.name, regex=f.pattern))
+            found.append(Rule("expect_column_values_to_match_regex", column | {"regex": f.pattern}))
         if f.minimum is not None or f.maximum is not None:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=f.name, min_value=f.minimum,
-                                                                    max_value=f.maximum))
+            found.append(Rule("expect_column_values_to_be_between",
+                              column | {"min_value": f.minimum, "max_value": f.maximum}))
         if f.type in ("date", "datetime"):  # nothing reported can lie in the future
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-                column=f.name, max_value=pd.Timestamp(today) + pd.Timedelta(days=1), strict_max=True,
-                meta={"rule": "no_future"}))
+            found.append(Rule("expect_column_values_to_be_between", column | {
+                "max_value": pd.Timestamp(today) + pd.Timedelta(days=1), "strict_max": True}, {"rule": "no_future"}))
         if f.sum_of:  # the rows whose total differs from the sum are selected; none may exist
-            suite.add_expectation(gxe.ExpectColumnValuesToBeNull(
-                column=f.name, row_condition=sum_condition(f.name, f.sum_of), condition_parser="pandas",
-                meta={"rule": "sum_of", "parts": list(f.sum_of)}))
+            found.append(Rule("expect_column_values_to_be_null", column | {
+                "row_condition": sum_condition(f.name, f.sum_of), "condition_parser": "pandas"},
+                {"rule": "sum_of", "parts": list(f.sum_of)}))
     for name, (period, rule) in sorted((periods or {}).items()):
-        suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-            column=standard.period_field, min_value=pd.Timestamp(period.start),
-            max_value=pd.Timestamp(period.end) + pd.Timedelta(days=1), strict_max=True,
-            row_condition=file_condition(name), condition_parser="pandas",
-            meta={"rule": rule, "source_file": name, "period": period.label}))
-    for expectation in _master_expectations(standard, references or {}):
-        suite.add_expectation(expectation)
+        found.append(Rule("expect_column_values_to_be_between", {
+            "column": standard.period_field, "min_value": pd.Timestamp(period.start),
+            "max_value": pd.Timestamp(period.end) + pd.Timedelta(days=1), "strict_max": True,
+            "row_condition": file_condition(name), "condition_parser": "pandas"},
+            {"rule": rule, "source_file": name, "period": period.label}))
+    found += _master_rules(standard, references or {})
     key = list(standard.primary_key)
     if len(key) > 1:
-        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
+        found.append(Rule("expect_compound_columns_to_be_unique", {"column_list": key}))
     elif key:
-        suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=key[0]))
-    return suite
+        found.append(Rule("expect_column_values_to_be_unique", {"column": key[0]}))
+    return found
+
+
+def _gx():
+    """Great Expectations, imported on first use (see the module's note)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # before the import, which reads it
+    import great_expectations
+    import great_expectations.expectations  # noqa: F401  (the expectation classes)
+    return great_expectations
+
+
+def _expectation(rule: Rule, **meta):
+    """The GX expectation of a rule: `expect_column_values_to_be_in_set` -> `ExpectColumnValuesToBeInSet`."""
+    cls = getattr(_gx().expectations, "".join(word.title() for word in rule.type.split("_")))
+    return cls(**rule.kwargs, meta={**rule.meta, **meta} or None)
 
 
 def _context():
-    context = gx.get_context(mode="ephemeral")
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    context = _gx().get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
 @dataclass
 class _RuleResult:
-    """What one expectation found, whichever evaluator ran it (the shape of a GX COMPLETE result)."""
-    expectation: gxe.Expectation
+    """What one rule found, whichever evaluator ran it (the shape of a GX COMPLETE result)."""
+    rule: Rule
     success: bool
     unexpected_count: int = 0
     rows: list[dict] = field(default_factory=list)   # like GX's unexpected_index_list, at most MAX_ISSUES_PER_RULE
@@ -169,26 +190,25 @@ class _RuleResult:
     error: str | None = None
 
 
-def _columns(config) -> list[str]:
-    if "column_A" in config.kwargs:
-        return [config.kwargs["column_A"], config.kwargs["column_B"]]
-    return [config.kwargs["column"]] if "column" in config.kwargs else list(config.kwargs.get("column_list", []))
+def _columns(rule: Rule) -> list[str]:
+    if "column_A" in rule.kwargs:
+        return [rule.kwargs["column_A"], rule.kwargs["column_B"]]
+    return [rule.kwargs["column"]] if "column" in rule.kwargs else list(rule.kwargs.get("column_list", []))
 
 
-def _message(config) -> tuple[str, str]:
-    meta = config.meta or {}
+def _message(rule: Rule) -> tuple[str, str]:
+    meta = rule.meta
     if meta.get("rule") not in RULE_MESSAGES:
-        return MESSAGES.get(config.type, ("aturan tidak terpenuhi", "rule not met"))
+        return MESSAGES.get(rule.type, ("aturan tidak terpenuhi", "rule not met"))
     details = {"period": meta.get("period"), "resource": meta.get("resource"),
-               "parts": " + ".join(meta.get("parts", [])), "fields": ", ".join(_columns(config))}
+               "parts": " + ".join(meta.get("parts", [])), "fields": ", ".join(_columns(rule))}
     return tuple(text.format(**details) for text in RULE_MESSAGES[meta["rule"]])
 
 
 def _issues(result: _RuleResult) -> list[Issue]:
-    config = result.expectation.configuration
-    kind = config.type
-    pesan, message = _message(config)
-    source_columns = _columns(config)
+    kind = result.rule.type
+    pesan, message = _message(result.rule)
+    source_columns = _columns(result.rule)
     column = ",".join(source_columns)
     if not result.rows:  # table-level results (e.g. a column's type) name the column only
         observed = result.observed
@@ -203,13 +223,13 @@ def _issues(result: _RuleResult) -> list[Issue]:
 def _outcome(results: list[_RuleResult], engine: str) -> ValidationOutcome:
     outcome = ValidationOutcome(success=all(r.success for r in results), engine=engine)
     for item in results:
-        config = item.expectation.configuration
-        summary = {"expectation": config.type, "column": ",".join(_columns(config)), "success": item.success,
+        rule = item.rule
+        summary = {"expectation": rule.type, "column": ",".join(_columns(rule)), "success": item.success,
                    "unexpected_count": item.unexpected_count}
-        if (config.meta or {}).get("rule"):
-            summary["rule"] = config.meta["rule"]
-        if (config.meta or {}).get("source_file"):
-            summary["file"] = config.meta["source_file"]
+        if rule.meta.get("rule"):
+            summary["rule"] = rule.meta["rule"]
+        if rule.meta.get("source_file"):
+            summary["file"] = rule.meta["source_file"]
         if item.error:
             summary["error"] = item.error
         outcome.rules.append(summary)
@@ -220,25 +240,26 @@ def _outcome(results: list[_RuleResult], engine: str) -> ValidationOutcome:
     return outcome
 
 
-def _run_gx(frame: pd.DataFrame, expectations: list) -> list[_RuleResult]:
+def _run_gx(frame: pd.DataFrame, expectations: list[Rule]) -> list[_RuleResult]:
     """Plain GX on pandas: the reference evaluator, and the fallback for what the fast path cannot translate."""
     if not expectations:
         return []
-    suite = gx.ExpectationSuite(name="gx")
-    for n, expectation in enumerate(expectations):  # the position rides along in meta (unsaved: no ids)
-        suite.add_expectation(expectation.copy(update={"meta": {**(expectation.meta or {}), POSITION: n}}))
-    batch = _context().data_sources.add_pandas("agency").add_dataframe_asset("batch") \
+    context = _context()  # GX wants a context before a suite
+    suite = _gx().ExpectationSuite(name="gx")
+    for n, rule in enumerate(expectations):  # the position rides along in meta (unsaved: no ids)
+        suite.add_expectation(_expectation(rule, **{POSITION: n}))
+    batch = context.data_sources.add_pandas("agency").add_dataframe_asset("batch") \
         .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                    "unexpected_index_column_names": ROW_ID})
     # GX orders results its own way (row conditions, column pairs): pair each with the caller's expectation
     by_position = {item.expectation_config.meta[POSITION]: item for item in result.results}
     found = []
-    for expectation, item in zip(expectations, (by_position[n] for n in range(len(expectations))), strict=True):
+    for rule, item in zip(expectations, (by_position[n] for n in range(len(expectations))), strict=True):
         error = None
         if item.exception_info and item.exception_info.get("raised_exception"):
             error = item.exception_info.get("exception_message")
-        found.append(_RuleResult(expectation, bool(item.success), int(item.result.get("unexpected_count") or 0),
+        found.append(_RuleResult(rule, bool(item.success), int(item.result.get("unexpected_count") or 0),
                                  (item.result.get("unexpected_index_list") or [])[:MAX_ISSUES_PER_RULE],
                                  item.result.get("observed_value"), error))
     return found
@@ -294,24 +315,22 @@ def _duplicates(columns: list[str], keep: str, ctes: list[str]) -> str:
     return f"_pos IN (SELECT _pos FROM {name})"
 
 
-def _condition_columns(config) -> list[str]:
-    """The columns the row conditions build_suite writes read."""
-    meta = config.meta or {}
+def _condition_columns(rule: Rule) -> list[str]:
+    """The columns the row conditions `rules` writes read."""
+    meta = rule.meta
     if "source_file" in meta:
         return ["_source_file"]
     return list(meta.get("parts", [])) if meta.get("rule") == "sum_of" else []
 
 
-def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
-    """SQL for the row conditions build_suite writes (the rows of one file; the rows whose total differs from
+def _condition_sql(rule: Rule, frame: pd.DataFrame, params: dict) -> str | None:
+    """SQL for the row conditions `rules` writes (the rows of one file; the rows whose total differs from
     the sum of its parts), recognised by their exact text; None for any other condition."""
-    kw, meta = config.kwargs, config.meta or {}
+    kw, meta = rule.kwargs, rule.meta
     condition = kw.get("row_condition")
     if not condition:
         return "TRUE"
-    if isinstance(condition, dict) and condition.get("type") == "pass_through":  # how GX 1.24 stores our text
-        condition = condition.get("pass_through_filter")
-    if kw.get("condition_parser") != "pandas" or any(c not in frame.columns for c in _condition_columns(config)):
+    if kw.get("condition_parser") != "pandas" or any(c not in frame.columns for c in _condition_columns(rule)):
         return None
     if "source_file" in meta and condition == file_condition(meta["source_file"]) \
             and _is_text(frame["_source_file"]):
@@ -325,33 +344,30 @@ def _condition_sql(config, frame: pd.DataFrame, params: dict) -> str | None:
     return None  # e.g. a float total: NaN compares unlike NULL
 
 
-def _failing_rows_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
+def _failing_rows_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
                       ctes: list[str]) -> str | None:
     """A boolean SQL expression true on exactly the rows GX counts as unexpected (helper queries go to
     `ctes`), or None when this expectation (or its arguments) is not one the fast path reproduces exactly."""
-    config = expectation.configuration
-    kw = config.kwargs
-    if kw.get("mostly", 1) != 1:
+    if rule.kwargs.get("mostly", 1) != 1:
         return None
-    columns = _columns(config)
+    columns = _columns(rule)
     if not columns or any(c not in frame.columns for c in columns):
         return None  # GX reports the missing column itself
-    condition = _condition_sql(config, frame, params)
+    condition = _condition_sql(rule, frame, params)
     if condition is None:
         return None
-    if condition != "TRUE" and config.type in ("expect_column_values_to_be_unique",
-                                                "expect_compound_columns_to_be_unique"):
+    if condition != "TRUE" and rule.type in ("expect_column_values_to_be_unique",
+                                              "expect_compound_columns_to_be_unique"):
         return None  # a condition would change which rows count as duplicates
-    rule = _rule_sql(expectation, frame, connection, params, ctes, columns)
-    return None if rule is None else rule if condition == "TRUE" else f"({condition}) AND ({rule})"
+    failing = _rule_sql(rule, frame, connection, params, ctes, columns)
+    return None if failing is None else failing if condition == "TRUE" else f"({condition}) AND ({failing})"
 
 
-def _rule_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
+def _rule_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
               ctes: list[str], columns: list[str]) -> str | None:
     """The failing-row expression of the expectation itself, on every row (its row condition aside)."""
-    config = expectation.configuration
-    kw = config.kwargs
-    kind = config.type
+    kw = rule.kwargs
+    kind = rule.type
     column = frame[columns[0]]
     col = _quote(columns[0])
     p = f"p{len(params)}"
@@ -362,7 +378,7 @@ def _rule_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConne
     if kind == "expect_column_pair_values_to_be_in_set":
         other = frame[columns[1]]
         pairs = kw.get("value_pairs_set") or []
-        ignore = getattr(expectation, "ignore_row_if", "both_values_are_missing")
+        ignore = kw.get("ignore_row_if", "both_values_are_missing")  # GX's defaults
         if not (_is_text(column) and _is_text(other) and pairs
                 and all(isinstance(v, str) for pair in pairs for v in pair)):
             return None
@@ -416,7 +432,7 @@ def _rule_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConne
         return _duplicates(columns[:1], f"{col} IS NOT NULL", ctes)
     if kind == "expect_compound_columns_to_be_unique":
         quoted = [_quote(c) for c in columns]
-        ignore = getattr(expectation, "ignore_row_if", "all_values_are_missing")
+        ignore = kw.get("ignore_row_if", "all_values_are_missing")
         if ignore == "all_values_are_missing":
             keep = "NOT (" + " AND ".join(f"{q} IS NULL" for q in quoted) + ")"
         elif ignore == "any_value_is_missing":
@@ -429,17 +445,22 @@ def _rule_sql(expectation, frame: pd.DataFrame, connection: duckdb.DuckDBPyConne
     return None
 
 
-def _of_type(expectation, frame: pd.DataFrame) -> _RuleResult | None:
+# GX's pandas type check (ExpectColumnValuesToBeOfType._validate_pandas): a column passes when its dtype's
+# scalar type is numpy's type of the name, or the Python type GX maps the name to.
+_PYTHON_TYPES = {"str": (str,), "bool": (bool,)}
+
+
+def _of_type(rule: Rule, frame: pd.DataFrame) -> _RuleResult | None:
     """GX decides a pandas column's type from its dtype alone unless the dtype is `object` (then it checks
-    every value): the dtype case is answered by GX's own comparison, the other goes to GX."""
-    column = expectation.configuration.kwargs.get("column")
-    if column not in frame.columns or frame[column].dtype.type.__name__ == "object_":
+    every value): the dtype case is GX's comparison, for the type names the standards use; the rest goes
+    to GX."""
+    column, expected = rule.kwargs.get("column"), rule.kwargs.get("type_")
+    if column not in frame.columns or frame[column].dtype.type.__name__ == "object_" \
+            or expected not in DTYPES.values():
         return None
-    if expectation.configuration.kwargs.get("type_") in ("object", "object_", "O", None):
-        return None
-    answer = expectation._validate_pandas(actual_column_type=frame[column].dtype,  # noqa: SLF001 (GX's rule)
-                                          expected_type=expectation.configuration.kwargs.get("type_"))
-    return _RuleResult(expectation, bool(answer["success"]), observed=answer["result"]["observed_value"])
+    actual = frame[column].dtype.type
+    accepted = (np.dtype(expected).type, *_PYTHON_TYPES.get(expected, ()))
+    return _RuleResult(rule, actual in accepted, observed=actual.__name__)
 
 
 def _types(rows: pd.DataFrame | Path) -> pd.DataFrame:
@@ -468,7 +489,16 @@ def _rows_at(rows: pd.DataFrame | Path, positions: list[int], columns: list[str]
     return pa.concat_tables(parts).to_pandas() if parts else _types(rows)[columns]
 
 
-def _run_duckdb(source: pd.DataFrame | Path, expectations: list) -> list[_RuleResult]:
+def _failing_rows(source: pd.DataFrame | Path, positions: list[int], columns: list[str]) -> list[dict]:
+    """The rows at these positions as GX lists unexpected rows: the rule's columns and the row id, each value
+    a pandas scalar as GX gives it."""
+    wanted = list(dict.fromkeys(columns + ROW_ID))
+    picked = _rows_at(source, positions, wanted)
+    values = {c: picked[c].tolist() for c in wanted}
+    return [dict(zip(values, row)) for row in zip(*values.values())]
+
+
+def _run_duckdb(source: pd.DataFrame | Path, expectations: list[Rule]) -> list[_RuleResult]:
     frame = _types(source)  # what the translation decides by: columns and dtypes
     results: dict[int, _RuleResult] = {}
     predicates: dict[int, str] = {}
@@ -476,13 +506,13 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list) -> list[_RuleRe
     ctes: list[str] = []
     connection = duckdb.connect(config=settings.duckdb_config())
     try:
-        for n, expectation in enumerate(expectations):
-            if expectation.configuration.type == "expect_column_values_to_be_of_type":
-                answer = _of_type(expectation, frame)
+        for n, rule in enumerate(expectations):
+            if rule.type == "expect_column_values_to_be_of_type":
+                answer = _of_type(rule, frame)
                 if answer is not None:
                     results[n] = answer
                 continue
-            predicate = _failing_rows_sql(expectation, frame, connection, params, ctes)
+            predicate = _failing_rows_sql(rule, frame, connection, params, ctes)
             if predicate is not None:
                 predicates[n] = predicate
         found = _query(connection, source, expectations, predicates, params, ctes) if predicates else []
@@ -495,10 +525,7 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list) -> list[_RuleRe
             counts[rule] = failing
             positions[rule].append(position)
         for n in predicates:
-            columns = _columns(expectations[n].configuration)
-            picked = _rows_at(source, positions[n], list(dict.fromkeys(columns + ROW_ID)))
-            values = {c: picked[c].tolist() for c in dict.fromkeys(columns + ROW_ID)}  # pandas' own scalars, as GX
-            rows = [dict(zip(values, row)) for row in zip(*values.values())]
+            rows = _failing_rows(source, positions[n], _columns(expectations[n])) if positions[n] else []
             results[n] = _RuleResult(expectations[n], not counts.get(n), counts.get(n, 0), rows)
     rest = [n for n in range(len(expectations)) if n not in results]
     for n, answer in zip(rest, _run_gx(_all(source) if rest else frame, [expectations[n] for n in rest]),
@@ -507,12 +534,12 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list) -> list[_RuleRe
     return [results[n] for n in range(len(expectations))]
 
 
-def _query(connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame | Path, expectations: list,
+def _query(connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame | Path, expectations: list[Rule],
            predicates: dict[int, str], params: dict, ctes: list[str]) -> list[tuple[int, int, int]]:
     """One query over the DataFrame or Parquet file (scanned in place): (rule, failing rows of that rule,
     row position) for at most MAX_ISSUES_PER_RULE failing rows per rule, first rows first."""
-    used = list(dict.fromkeys(c for n in predicates for config in [expectations[n].configuration]
-                              for c in _columns(config) + _condition_columns(config)))
+    used = list(dict.fromkeys(c for n in predicates
+                              for c in _columns(expectations[n]) + _condition_columns(expectations[n])))
     if isinstance(rows, pd.DataFrame):
         connection.register("scan", rows[used].assign(_pos=np.arange(len(rows), dtype="int64")))
     else:
@@ -559,15 +586,13 @@ def _source_files(rows: pd.DataFrame | Path) -> list[str]:
 def validate(rows: pd.DataFrame | Path, standard: Standard, code_lists: dict[str, list[str]],
              today: date | None = None, *, engine: str = "duckdb", references: dict[str, pd.DataFrame] | None = None,
              period: Period | None = None) -> ValidationOutcome:
-    """Run the standard's suite on the batch (a DataFrame, or a staged Parquet file); every failing row
+    """Run the standard's rules on the batch (a DataFrame, or a staged Parquet file); every failing row
     becomes an Issue (at most MAX_ISSUES_PER_RULE per rule; the counts stay complete). `engine` picks the
     evaluator (see the module; "gx" reads a Parquet file whole); `references` are the master lists of the
     standard's foreign keys; `period` is the catalogue's reported period for files whose names state none."""
     if engine not in ENGINES:
         raise ValueError(f"unknown validation engine {engine!r} (known: {sorted(ENGINES)})")
-    _context()  # GX wants a context before a suite is built
-    suite = build_suite(standard, code_lists, today, periods=file_periods(_source_files(rows), standard, period),
-                        references=references)
-    expectations = list(suite.expectations)
+    expectations = rules(standard, code_lists, today, periods=file_periods(_source_files(rows), standard, period),
+                         references=references)
     results = _run_gx(_all(rows), expectations) if engine == "gx" else _run_duckdb(rows, expectations)
     return _outcome(results, engine)

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from pipelines.indonesian import MONTHS
 from pipelines.parsing import parse_dates, parse_file, parse_numbers
+from pipelines.period import period_of
 from pipelines.raw import RawArchive
 from pipelines.standard import load_standard
 
@@ -29,6 +31,42 @@ def test_indonesian_numbers(text, integer, expected):
     assert parse_numbers(pd.Series([text], dtype="str"), integer=integer)[0] == expected
 
 
+@pytest.mark.parametrize("text, integer, money, expected", [
+    ("Rp15.500,-", True, False, 15500), ("Rp. 18.000,00", True, False, 18000), ("28.500,-", True, False, 28500),
+    ("15\u00a0500", True, False, 15500), ("1,234.56", False, False, 1234.56), ("1,234,567", True, False, 1234567),
+    ("0.500", False, False, 0.5), ("18 rb", True, True, 18000), ("16,5rb", True, True, 16500),
+    ("Rp 140 ribu", True, True, 140000), ("1,2 jt", True, True, 1200000),
+])
+def test_numbers_as_offices_write_them(text, integer, money, expected):
+    assert parse_numbers(pd.Series([text], dtype="str"), integer=integer, money=money)[0] == expected
+
+
+@pytest.mark.parametrize("text, integer, money, code", [
+    ("15,500", True, False, "ambiguous-number"),        # thousands or decimals: never guessed
+    ("99999999999999999999999", True, False, "out-of-range"), ("1e400", False, False, "out-of-range"),
+    ("9007199254740993", True, False, "out-of-range"),   # would round: 2**53 + 1 has no float64
+    ("1.2.3", False, False, "type-error"), ("12,5", True, False, "type-error"),
+    ("18 rb", True, False, "type-error"),               # `rb` only where the standard measures Rupiah
+])
+def test_numbers_that_cannot_be_read_say_why(text, integer, money, code):
+    from pipelines.parsing import _read_numbers
+    numbers, problems = _read_numbers(pd.Series([text], dtype="str"), integer, money)
+    assert pd.isna(numbers[0]) and problems[0] == code
+
+
+def test_a_number_too_large_for_its_column_is_a_finding_not_a_traceback(tmp_path):
+    body = f"{HEADER}\n22/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;99999999999999999999999\n"
+    batch = parse_file(archived(tmp_path, "harga.csv", body.encode()), STANDARD, COLUMNS)
+    assert [(i.row, i.column, i.code) for i in batch.issues] == [(2, "harga", "out-of-range")]
+    assert "[out-of-range]" in str(batch.issues[0]) and "di luar jangkauan" in batch.issues[0].pesan
+
+
+@pytest.mark.parametrize("text", ["22/10/20266", "2026-10-221", "22 Oktober 20266", "22/10/26", "31/09/2026",
+                                  "1 s.d. 7 Oktober 2026", "Oktober 2026"])
+def test_a_date_typed_wrong_is_not_read_as_another(text):
+    assert pd.isna(parse_dates(pd.Series([text], dtype="str"))[0])
+
+
 def test_fractional_value_is_not_a_whole_number():
     assert pd.isna(parse_numbers(pd.Series(["12,5"], dtype="str"), integer=True)[0])
 
@@ -41,6 +79,24 @@ def test_fractional_value_is_not_a_whole_number():
 ])
 def test_indonesian_dates(text, expected):
     assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2 Pebruari 2026", datetime(2026, 2, 2)), ("5 Agt. 2026", datetime(2026, 8, 5)),
+    ("7 Agust 2026", datetime(2026, 8, 7)), ("9 Sept 2026", datetime(2026, 9, 9)),
+    ("11 Nop 2026", datetime(2026, 11, 11)),
+    ("12 Nopember 2026", datetime(2026, 11, 12)), ("15 Mrt 2026", datetime(2026, 3, 15)),
+    ("Senin, 19 Oktober 2026", datetime(2026, 10, 19)), ("Jum'at, 23 Okt 2026", datetime(2026, 10, 23)),
+    ("22-Okt-2026", datetime(2026, 10, 22)), ("Kamis 22 Oktober 2026 08.30", datetime(2026, 10, 22, 8, 30)),
+])
+def test_old_and_colloquial_month_spellings_and_day_names(text, expected):
+    assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
+
+
+@pytest.mark.parametrize("month, word", [(m, w) for m, words in MONTHS.items() for w in words])
+def test_cells_and_file_names_read_every_month_spelling_alike(month, word):
+    assert parse_dates(pd.Series([f"5 {word.title()} 2025"], dtype="str"))[0] == datetime(2025, month, 5)
+    assert period_of(f"rekap_{word}_2025.xlsx").start == datetime(2025, month, 1).date()
 
 
 def test_windows_1252_semicolon_csv_with_rupiah(tmp_path):
@@ -156,7 +212,8 @@ def test_sheet_option_by_name_position_and_missing(tmp_path):
     first = parse_file(raw, STANDARD, COLUMNS, {"sheet": 1})  # the summary sheet has no full header
     assert {i.column for i in first.issues} >= {"tanggal", "harga"}
     missing = parse_file(raw, STANDARD, COLUMNS, {"sheet": "Juli"})
-    assert missing.frame.empty and missing.issues[0].rule == "struktur" and "Juli" in missing.issues[0].message
+    assert missing.frame.empty and missing.issues[0].code == "sheet-not-found" and "Juli" in missing.issues[0].message
+    assert "Data Harian" in missing.issues[0].pesan   # the sheets there are, to pick from
 
 
 def test_legacy_xls_with_title_row_and_excel_dates(tmp_path):
@@ -204,11 +261,11 @@ def test_json_typed_number_is_not_read_as_thousands():
     assert number_text(15500.0) == "15500" and number_text(True) == "true"
 
 
-@pytest.mark.parametrize("data", [b"{not json", b'{"message": "ok"}', b"[1, 2]"])
-def test_unreadable_json_is_reported(tmp_path, data):
+@pytest.mark.parametrize("data, code", [(b"{not json", "unreadable-file"), (b'{"message": "ok"}', "not-a-table"),
+                                        (b"[1, 2]", "not-a-table")])
+def test_unreadable_json_is_reported(tmp_path, data, code):
     batch = parse_file(archived(tmp_path, "rusak.json", data), STANDARD, COLUMNS)
-    assert batch.frame.empty and [(i.file, i.rule) for i in batch.issues] == [("rusak.json", "struktur")]
-    assert "tidak dapat dibaca" in batch.issues[0].pesan
+    assert batch.frame.empty and [(i.file, i.rule, i.code) for i in batch.issues] == [("rusak.json", "struktur", code)]
 
 
 def test_broken_xlsx_is_reported(tmp_path):
@@ -246,7 +303,7 @@ MESSY = "\r\n".join([
     "",                                                                          # 6: a blank line is no row
     ";".join(ROW[:2] + ["WRU-01", '"Pasar Waru\r\nLama"'] + ROW[4:6] + ["Rp 18.000"]),  # 7: line break in a cell
     ";".join(ROW[:2] + ["SPK-01", "Pasar Sepaku", "Gula", "kg", "delapan belas"]),  # 8: unreadable price
-    "Jumlah;;;;;;33.500",                                                        # 9: a total row mid-table is data
+    "Jumlah;;;;;;33.500",                                                        # 9: a subtotal, skipped
     ";".join(["31/13/2026"] + ROW[1:]),                                           # 10: no such date
     "  ;  ;",                                                                    # 11: only spaces
     ";".join(["23/10/2026"] + ROW[1:]),                                           # 12
@@ -260,11 +317,16 @@ def test_chunks_give_the_same_rows_issues_and_row_numbers(tmp_path, chunk_rows):
     pd.testing.assert_frame_equal(whole.frame, chunked.frame)
     assert _issues(chunked) == _issues(whole)
     assert _issues(chunked) == [
-        ("harga.csv", 8, "harga", "delapan belas", "tipe data"), ("harga.csv", 9, "tanggal", "Jumlah", "tipe data"),
+        ("harga.csv", 8, "harga", "delapan belas", "tipe data"),
         ("harga.csv", 10, "tanggal", "31/13/2026", "tipe data")]
-    assert chunked.frame["_source_row"].tolist() == [5, 7, 8, 9, 10, 12]
+    assert chunked.frame["_source_row"].tolist() == [5, 7, 8, 10, 12]
     assert chunked.frame["nama_pasar"][1] == "Pasar Waru\r\nLama"
-    assert chunked.rows == 6
+    assert chunked.rows == 5
+    # every row that is not data is reported with its reason, runs of rows joined across chunks
+    assert [(s.row, s.last_row, s.code) for s in chunked.skipped] == [
+        (1, 2, "title-row"), (3, 3, "blank-row"), (6, 6, "blank-row"), (9, 9, "total-row"), (11, 11, "blank-row"),
+        (13, 13, "total-row"), (14, 14, "blank-row"), (15, 15, "total-row"), (16, 16, "blank-row")]
+    assert chunked.skipped == whole.skipped
 
 
 def test_semicolons_with_decimal_commas_across_chunks(tmp_path):
@@ -291,8 +353,8 @@ def test_a_malformed_line_is_reported_not_raised(tmp_path):
     """More fields than the header, below the rows the header is found in."""
     data = "\n".join([HEADER] + [";".join(ROW)] * 25 + [";".join(ROW + ["extra", "fields"])]).encode()
     batch = parse_file(archived(tmp_path, "harga.csv", data), STANDARD, COLUMNS, chunk_rows=10)
-    assert [(i.file, i.rule) for i in batch.issues] == [("harga.csv", "struktur")]
-    assert "line 27" in batch.issues[0].message and "tidak dapat dibaca" in batch.issues[0].pesan
+    assert [(i.file, i.row, i.column, i.code) for i in batch.issues] == [("harga.csv", 27, "H", "too-many-columns")]
+    assert "kolom H" in batch.issues[0].pesan
 
 
 def test_staged_batch_is_a_typed_parquet_file(tmp_path):
@@ -303,3 +365,65 @@ def test_staged_batch_is_a_typed_parquet_file(tmp_path):
         "datetime64[us]", "str", "str", "str", "str", "str", "Int64", "str", "str", "int64"]
     pd.testing.assert_frame_equal(batch.head(3), batch.frame.head(3))
     assert len(pickle.dumps(batch)) < 5000   # what Dagster stores between steps
+
+
+def test_an_unclosed_quote_is_named_on_its_row(tmp_path):
+    lines = [HEADER, ";".join(ROW), ";".join(ROW[:3] + ['"Pasar Induk Penajam'] + ROW[4:]), ";".join(ROW)]
+    batch = parse_file(archived(tmp_path, "harga.csv", "\r\n".join(lines).encode()), STANDARD, COLUMNS)
+    assert [(i.row, i.code) for i in batch.issues] == [(3, "malformed-row")]
+
+
+@pytest.mark.parametrize("name, data, code", [
+    ("harga.xlsx", b"<!DOCTYPE html><html><body>Sesi berakhir</body></html>", "not-a-table"),
+    ("harga.csv", b"%PDF-1.4\n%%EOF\n", "not-a-table"),
+    ("harga.csv", b"", "empty-file"),
+    ("harga.csv", (HEADER + "\r\n").encode() + b"\x00" * 64, "encoding-error"),
+])
+def test_what_is_no_table_is_named_before_any_reading(tmp_path, name, data, code):
+    batch = parse_file(archived(tmp_path, name, data), STANDARD, COLUMNS)
+    assert [(i.file, i.row, i.code) for i in batch.issues] == [(name, None, code)] and batch.rows == 0
+
+
+def test_an_excel_file_renamed_csv_is_read_as_excel(tmp_path):
+    book = Workbook()
+    book.active.append(HEADER.split(";"))
+    book.active.append([datetime(2026, 10, 22), "64.09.01", "PNJ-01", "Pasar Induk Penajam", "Kedelai", "kg", 14000])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    batch = parse_file(archived(tmp_path, "harga.csv", path.read_bytes()), STANDARD, COLUMNS)
+    assert batch.issues == [] and batch.frame["harga"].tolist() == [14000]
+
+
+def test_header_only_is_a_finding_for_a_dataset_that_owes_rows(tmp_path):
+    batch = parse_file(archived(tmp_path, "harga.csv", (HEADER + "\r\n").encode()), STANDARD, COLUMNS)
+    assert [(i.file, i.code) for i in batch.issues] == [("harga.csv", "no-data-rows")]
+    assert "harian" in batch.issues[0].pesan and "daily" in batch.issues[0].message
+
+
+def test_the_quarantine_report_carries_the_code(tmp_path):
+    import json
+
+    from pipelines.quarantine import quarantine
+    batch = parse_file(archived(tmp_path, "harga.csv", (HEADER + "\r\n").encode()), STANDARD, COLUMNS)
+    folder = quarantine(tmp_path / "quarantine", "ppu", "harga-pasar", batch.files, batch.issues, [])
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert [i["code"] for i in report["issues"]] == ["no-data-rows"]
+    assert "<td>no-data-rows</td>" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_every_sheet_with_the_header_is_read_and_the_others_are_reported(tmp_path):
+    """A month's workbook with a sheet per week: rows of both weeks, each row told by its sheet."""
+    book = Workbook()
+    book.active.title = "Minggu 1"
+    book.active.append(HEADER.split(";"))
+    book.active.append([datetime(2026, 10, 5), "64.09.01", "PNJ-01", "Pasar Induk", "Kedelai", "kg", 14000])
+    second = book.create_sheet("Minggu 2")
+    second.append(HEADER.split(";"))
+    second.append([datetime(2026, 10, 12), "64.09.01", "PNJ-01", "Pasar Induk", "Kedelai", "kg", "empat"])
+    book.create_sheet("Catatan").append(["Harga naik karena cuaca"])
+    path = tmp_path / "harga.xlsx"
+    book.save(path)
+    batch = parse_file(archived(tmp_path, "harga.xlsx", path.read_bytes()), STANDARD, COLUMNS)
+    assert batch.frame["_source_file"].tolist() == ["harga.xlsx [Minggu 1]", "harga.xlsx [Minggu 2]"]
+    assert [(i.file, i.row, i.column) for i in batch.issues] == [("harga.xlsx [Minggu 2]", 2, "harga")]
+    assert [(s.file, s.row, s.code) for s in batch.skipped] == [("harga.xlsx [Catatan]", 1, "other-sheet")]

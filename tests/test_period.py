@@ -24,6 +24,13 @@ from pipelines.period import period_of
     ("Rekap Triwulan IV 2025.xlsx", "2025 TW4", date(2025, 10, 1), date(2025, 12, 31)),
     ("rekap semester 2 2025.xlsx", "2025 S2", date(2025, 7, 1), date(2025, 12, 31)),
     ("rekap_serbu_gass_2025.xlsx", "2025", date(2025, 1, 1), date(2025, 12, 31)),
+    ("Rekap Agust 2026.xlsx", "2026-08", date(2026, 8, 1), date(2026, 8, 31)),                  # colloquial
+    ("harga_nopember_2026.csv", "2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+    ("rekap januari s.d. maret 2025.xlsx", "2025-01..2025-03", date(2025, 1, 1), date(2025, 3, 31)),  # ranges
+    ("rekap Jan s/d Jun 2025.xlsx", "2025-01..2025-06", date(2025, 1, 1), date(2025, 6, 30)),
+    ("Rekap Juli-Sept 2025.xlsx", "2025-07..2025-09", date(2025, 7, 1), date(2025, 9, 30)),
+    ("harga 1 s.d. 15 Oktober 2026.csv", "2026-10-01..2026-10-15", date(2026, 10, 1), date(2026, 10, 15)),
+    ("harga_16_sampai_31_okt_2026.csv", "2026-10-16..2026-10-31", date(2026, 10, 16), date(2026, 10, 31)),
 ])
 def test_a_file_name_states_its_period(name, label, start, end):
     period = period_of(name)

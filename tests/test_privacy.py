@@ -44,6 +44,7 @@ def test_personal_data_is_found_and_named(districts, text, finding):
     "kode 9999014512900003",      # 16 digits, but 99.99.01 is no district
     "kode 6409011399000003",      # month 99 is no date
     "harga 12500 per kg",
+    "KIB 6208 101 2020 09 7 1",    # a BNPB disaster id (realdata/bencana_bnpb): `08...` inside a longer code
 ])
 def test_ordinary_text_passes(districts, text):
     assert scan(frame_with(text), STANDARD, districts) == []
@@ -79,3 +80,31 @@ def test_agency_files_reports_and_parsed_rows_are_readable_by_the_pipeline_user_
     batch = parse_files([raw], STANDARD, {}, folder=tmp_path / "staged" / "ppu" / "harga-pasar")
     for folder in (tmp_path / "raw", tmp_path / "quarantine", batch.path.parent):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_personal_data_in_a_column_the_standard_drops_is_reported_without_its_values(districts, tmp_path):
+    """The clerk's own columns (officer, phone, NIK) never reach the staged rows, but they are in the raw
+    archive: the scan names the column, the first row and how many, never the numbers."""
+    body = ("No;Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp);No. HP Petugas;NIK\n"
+            "1;01/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000;-;-\n"
+            "2;01/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000;0812-5541-7788;6409014512900003\n"
+            "3;01/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;Rp 13.200;0813 4622 1905;-\n")
+    raw = RawArchive(tmp_path / "raw").store("ppu", "harga-pasar", "kiriman.csv", body.encode(), "test")
+    batch = parse_files([raw], STANDARD, {}, folder=tmp_path / "staged")
+    assert "No. HP Petugas" not in batch.frame.columns
+    found = scan(batch.path, STANDARD, districts)
+    assert sorted((i.file, i.row, i.column, i.value, i.code) for i in found) == [
+        ("kiriman.csv", 3, "NIK", None, "personal-data-dropped-column"),
+        ("kiriman.csv", 3, "No. HP Petugas", None, "personal-data-dropped-column")]
+    phone = next(i for i in found if i.column == "No. HP Petugas")
+    assert "nomor telepon: 2 nilai" in phone.pesan and "phone number: 2 values" in phone.message
+    assert not any(digits in str(i) for i in found for digits in ("5541", "4622", "640901"))
+
+
+def test_a_batch_without_dropped_columns_leaves_no_file_beside_it(tmp_path):
+    from pipelines.privacy import dropped_path
+    body = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp);Keterangan\n"
+            "01/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000;stabil\n")
+    raw = RawArchive(tmp_path / "raw").store("ppu", "harga-pasar", "kiriman.csv", body.encode(), "test")
+    batch = parse_files([raw], STANDARD, {}, folder=tmp_path / "staged")
+    assert batch.rows == 1 and not dropped_path(batch.path).exists()

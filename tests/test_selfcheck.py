@@ -77,3 +77,65 @@ def test_a_regency_without_the_master_list_the_standard_needs_says_so(tmp_path):
     done = satudata_validate(str(DEMO / "harga_pasar_2026-10_minggu1-2.csv"), "--schema", "harga-pasar/1.0.0",
                              "--regency", "lutra")
     assert done.returncode == 2 and "lutra-pasar.csv" in done.stderr and "does not exist" in done.stderr
+
+
+HEADER = "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+
+
+def test_a_standard_file_path_is_as_good_as_its_name(tmp_path):
+    good = tmp_path / "harga_pasar_oktober_2026.csv"
+    good.write_text(HEADER + "22/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n")
+    path = settings.PROJECT_ROOT / "schemas" / "harga-pasar" / "1.0.0.yaml"
+    done = satudata_validate(str(good), "--schema", str(path), "--regency", "ppu")
+    assert done.returncode == 0, done.stdout
+    assert "Kabupaten Penajam Paser Utara (64.09)" in done.stdout
+    missing = satudata_validate(str(good), "--schema", str(tmp_path / "tidak-ada.yaml"))
+    assert missing.returncode == 2 and "standard file not found" in missing.stderr
+
+
+def test_a_regency_outside_the_catalogue_checks_its_file_by_its_kemendagri_code(tmp_path):
+    """Sumenep (35.29) is in no catalogue: its districts are the Kemendagri table's, its headers those the
+    catalogue's regencies use, and master data it keeps nowhere here is said to be unchecked."""
+    sumenep = tmp_path / "harga_pasar_2026-10.csv"
+    sumenep.write_text(HEADER + "22/10/2026;35.29.01;SMN-01;Pasar Anom;Gula Pasir;kg;Rp 18.000\n")
+    done = satudata_validate(str(sumenep), "--schema", "harga-pasar/1.0.0", "--regency", "35.29")
+    assert done.returncode == 0, done.stdout
+    assert "Kabupaten Sumenep (35.29)" in done.stdout and "master data not checked" in done.stdout
+    penajam = tmp_path / "harga_pasar_2026-10_ppu.csv"
+    penajam.write_text(HEADER + "22/10/2026;64.09.01;SMN-01;Pasar Anom;Gula Pasir;kg;Rp 18.000\n")
+    done = satudata_validate(str(penajam), "--schema", "harga-pasar/1.0.0", "--regency", "3529")
+    assert done.returncode == 1 and "kolom/column 'kode_kecamatan' ['64.09.01']" in done.stdout
+
+
+def test_without_a_regency_region_codes_are_checked_against_the_whole_kemendagri_table(tmp_path):
+    rows = (HEADER + "22/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
+            "22/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Tanah Grogot;Gula Pasir;kg;Rp 18.500\n")
+    known = tmp_path / "harga_pasar_2026-10.csv"
+    known.write_text(rows)
+    done = satudata_validate(str(known), "--schema", "harga-pasar/1.0.0")
+    assert done.returncode == 0, done.stdout
+    assert "seluruh Indonesia / all of Indonesia" in done.stdout
+    unknown = tmp_path / "harga_pasar_2026-10_salah.csv"
+    unknown.write_text(rows.replace("64.01.04", "64.99.04"))
+    done = satudata_validate(str(unknown), "--schema", "harga-pasar/1.0.0")
+    assert done.returncode == 1 and "baris/row 3, kolom/column 'kode_kecamatan' ['64.99.04']" in done.stdout
+
+
+def test_what_cannot_be_checked_is_said_plainly(tmp_path):
+    done = satudata_validate(str(tmp_path / "tidak_ada.csv"), "--schema", "harga-pasar/1.0.0")
+    assert done.returncode == 2 and "no such file" in done.stderr and "Traceback" not in done.stderr
+    somewhere = tmp_path / "kiriman.csv"
+    somewhere.write_text(HEADER)
+    done = satudata_validate(str(somewhere), "--schema", "harga-pasar/1.0.0", "--regency", "99.99")
+    assert done.returncode == 2 and "unknown regency '99.99'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_self_check_runs_the_pipeline_rules_without_importing_great_expectations():
+    """What keeps its start-up near a second (bench/validate_bench.py): the DuckDB query answers every rule."""
+    probe = ("import sys; from pipelines.cli import main; "
+             f"code = main(['validate', {str(DEMO / 'harga_pasar_2026-10_minggu1-2.csv')!r}, "
+             "'--schema', 'harga-pasar/1.0.0', '--regency', 'ppu']); "
+             "print(code, 'great_expectations' in sys.modules, 'dagster' in sys.modules, 'ckanapi' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          cwd=settings.PROJECT_ROOT)
+    assert done.stdout.splitlines()[-1] == "0 False False False", done.stdout + done.stderr

@@ -150,7 +150,7 @@ def test_engines_agree_that_totals_add_up():
 
 
 def test_the_standard_suite_runs_without_gx(monkeypatch):
-    """Every expectation build_suite makes for the standard is answered by the DuckDB query itself."""
+    """Every expectation `rules` makes for the standard is answered by the DuckDB query itself."""
     handed_to_gx = []
     real = validation._run_gx
     monkeypatch.setattr(validation, "_run_gx", lambda frame, exps: handed_to_gx.extend(exps) or real(frame, exps))

@@ -174,8 +174,10 @@ def test_a_web_page_instead_of_the_csv_is_quarantined_and_the_real_file_converge
     # Quarantined by the standard check, with a finding a clerk reads: which file, which row, what is wrong.
     [check] = [c for c in broken.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     assert not check.passed
-    assert check.metadata["examples"].value == ("- wifi-publik.csv, baris/row 1: baris judul kolom tidak ditemukan"
-                                                " / no header row with the standard's columns found")
+    assert check.metadata["examples"].value == (
+        "- wifi-publik.csv: berkas ini halaman web (HTML), bukan tabel; kirim tabelnya sendiri sebagai XLSX atau CSV "
+        "(Excel: Simpan Sebagai) / this file is a web page (HTML), not a table; send the table itself as XLSX or CSV "
+        "(Excel: Save As) [not-a-table]")
     with pytest.raises(ckanapi.NotFound):   # nothing of the page reached the public
         wifi["ckan"].action.package_show(id=wifi["package"])
 
