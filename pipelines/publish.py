@@ -357,6 +357,9 @@ def _table_resource(portal: Portal, package: dict, name: str, fields: list[dict]
     existing = next((r for r in package.get("resources", []) if r.get("name") == name), None)
     if existing is not None:
         if existing.get("url_type") != "datastore":   # published before downloads came from the DataStore
+            if existing.get("datastore_active"):   # the portal's copy of the old upload: typed from it, keyless
+                _call(portal, "load", "datastore_delete", resource_id=existing["id"], force=True)
+                existing = {**existing, "datastore_active": False}
             _call(portal, "load", "resource_patch", id=existing["id"], url_type="datastore",
                   url="_datastore_only_resource", description=notes)
         elif existing.get("description") != notes:     # e.g. the table grew past Excel's limit

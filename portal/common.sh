@@ -8,6 +8,7 @@ CKAN_PORT="${SATUDATA_CKAN_PORT:-5055}"
 REDIS_PORT="${SATUDATA_REDIS_PORT:-56379}"
 CKAN_URL="http://127.0.0.1:$CKAN_PORT"
 INI="$PSTATE/ckan.ini"
+SERVER_MATCH="gunicorn --chdir $PORTAL --bind 127.0.0.1:$CKAN_PORT"   # the portal's web server, as ps shows it
 REDIS_DIR="$PSTATE/redis"
 
 plog() { echo "portal: $*" >&2; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local CKAN 2.12 portal: PostgreSQL (scripts/postgres.sh), Redis,
-# `ckan run` and `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
+# CKAN under gunicorn (portal/wsgi.py) and `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
 # while everything runs returns at once. Everything it makes lives in
 # $STATE/portal; $STATE/portal/env holds CKAN_URL and the sysadmin's CKAN_API_TOKEN, for
 # `satudata portal setup` (which makes the pipeline's own, editor tokens) and the tests' fixtures.
@@ -15,7 +15,7 @@ SETUPLOG="$PSTATE/setup.log"   # output of the one-off ckan commands
 status_ok() { curl -fsS -m 5 "$CKAN_URL/api/3/action/status_show" >/dev/null 2>&1; }
 
 # Fast path: everything already up.
-if pid_alive "$PSTATE/ckan.pid" "ckan.ini run" && pid_alive "$PSTATE/worker.pid" "ckan.ini jobs worker" \
+if pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && pid_alive "$PSTATE/worker.pid" "ckan.ini jobs worker" \
         && [[ -s $ENVFILE ]] && status_ok; then
     echo "$CKAN_URL"
     exit 0
@@ -96,13 +96,13 @@ sqlalchemy.url = $CKAN_DB_URL
 ckan.datastore.write_url = $DS_WRITE_URL
 ckan.datastore.read_url = $DS_READ_URL
 ckan.datastore.sqlsearch.enabled = true
-# CKAN's DataStore dump holds a database connection while it streams: with CKAN's default pools (5 + 10)
-# sixteen people downloading a large table at once left none for anything else, and every other request, the
-# pipeline's included, failed after 30 s (bench/fault_bench.py). Room for 40 requests at once per pool.
-sqlalchemy.pool_size = 10
-sqlalchemy.max_overflow = 30
-ckan.datastore.sqlalchemy.pool_size = 10
-ckan.datastore.sqlalchemy.max_overflow = 30
+# Per web server process (4 threads: 4 requests at once), so every request finds a connection while the
+# database's 100 are shared with the warehouse and Dagster: 4 processes x 2 pools x 8 at most. (Under ckan run,
+# one process for everything, CKAN's default 5 + 10 starved under sixteen streaming downloads.)
+sqlalchemy.pool_size = 4
+sqlalchemy.max_overflow = 4
+ckan.datastore.sqlalchemy.pool_size = 4
+ckan.datastore.sqlalchemy.max_overflow = 4
 # GIN, not the default GiST, for each table's full-text index: the same q= searches, built in 14 s instead of
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
@@ -116,9 +116,6 @@ ckanext.dcat.datasets_per_page = 100
 ckan.views.default_views = datatables_view
 ckan.storage_path = $PSTATE/storage
 ckan.max_resource_size = 1024
-ckan.devserver.host = 127.0.0.1
-ckan.devserver.port = $CKAN_PORT
-ckan.devserver.threaded = true
 # The fast loader: COPY of uploaded CSVs, every column text unless the DataStore table's info.type_override says
 # otherwise (the pipeline sets it from the standard); never type guessing, which mangles codes. Only CSV: an XLSX
 # download is not loaded a second time. The worker downloads the file back from ckan.site_url (127.0.0.1).
@@ -173,7 +170,7 @@ if ! grep -qF "ckanext.xloader.api_token = $(cat "$XLTOKEN")" "$INI"; then
     "$CKAN" config-tool "$INI" -f "$PSTATE/xloader.options.ini" >>"$SETUPLOG" 2>&1
 fi
 
-# --- ckan run and the jobs worker ----------------------------------------------------
+# --- the web server and the jobs worker -----------------------------------------------
 launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
     local name=$1 match=$2; shift 2
     pid_alive "$PSTATE/$name.pid" "$match" && return 0
@@ -183,17 +180,23 @@ launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
     setsid "$@" </dev/null >>"$PSTATE/$name.log" 2>&1 9>&- &
     echo $! >"$PSTATE/$name.pid"
 }
-if ! pid_alive "$PSTATE/ckan.pid" "ckan.ini run" && (exec 3<>"/dev/tcp/127.0.0.1/$CKAN_PORT") 2>/dev/null; then
+if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && (exec 3<>"/dev/tcp/127.0.0.1/$CKAN_PORT") 2>/dev/null; then
     plog "port $CKAN_PORT is taken by another process (set SATUDATA_CKAN_PORT)"; exit 1
 fi
-launch ckan "ckan.ini run" "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader --threaded
+# gunicorn, as CKAN's deployment guide runs it behind a WSGI server: several processes (one slow request or
+# sixteen downloads no longer hold the one interpreter of `ckan run`), threads for requests that wait on the
+# database. Each worker builds the app after the fork (no --preload), so none shares a database connection
+# made before it. A worker that cannot boot (a broken plugin) stops the server, its error in ckan.log.
+launch ckan "$SERVER_MATCH" env CKAN_INI="$INI" "$VENV/bin/gunicorn" --chdir "$PORTAL" \
+    --bind "127.0.0.1:$CKAN_PORT" --workers "${SATUDATA_CKAN_WORKERS:-4}" --threads 4 --worker-class gthread \
+    --timeout 300 --graceful-timeout 10 wsgi:application
 launch worker "ckan.ini jobs worker" "$CKAN" -c "$INI" jobs worker
 
 if [[ ! -s $TOKENFILE ]]; then new_token; fi
 
 for i in $(seq 120); do
     status_ok && break
-    if ! pid_alive "$PSTATE/ckan.pid" "ckan.ini run" || ((i == 120)); then
+    if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" || ((i == 120)); then
         plog "CKAN did not come up; last lines of $PSTATE/ckan.log:"
         tail -n 40 "$PSTATE/ckan.log" >&2
         exit 1

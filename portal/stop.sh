@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what portal/start.sh started (ckan run, the jobs worker, Redis), only by
+# Stops what portal/start.sh started (the web server, the jobs worker, Redis), only by
 # pidfile. With --all also stops the project's PostgreSQL cluster.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -25,7 +25,7 @@ stop_group() {
 }
 
 # The worker deregisters itself in Redis on shutdown: Redis goes last.
-stop_group "$PSTATE/worker.pid|ckan.ini jobs worker|jobs worker" "$PSTATE/ckan.pid|ckan.ini run|ckan run"
+stop_group "$PSTATE/worker.pid|ckan.ini jobs worker|jobs worker" "$PSTATE/ckan.pid|$SERVER_MATCH|web server"
 stop_group "$REDIS_DIR/redis.pid|redis-server|redis"
 rm -f "$PSTATE/env"   # no portal to talk to; start.sh writes it again
 if [[ ${1:-} == --all ]]; then

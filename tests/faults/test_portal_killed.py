@@ -24,14 +24,15 @@ KILL_AFTER_S = 0.3     # after the loader's request was sent
 
 
 def kill_portal_during(portal, action: str) -> dict:
-    """Make the portal's CKAN process die KILL_AFTER_S seconds into the first `action` request."""
+    """Make the portal's web server (its process group: master and workers) die KILL_AFTER_S seconds into the
+    first `action` request."""
     killed = {}
     write = portal.write
 
     def killing(called, /, files=None, **data):
         if called == action and not killed:
             pid = int((SERVICES_STATE / "portal" / "ckan.pid").read_text())
-            timer = threading.Timer(KILL_AFTER_S, lambda: os.kill(pid, signal.SIGKILL))
+            timer = threading.Timer(KILL_AFTER_S, lambda: os.killpg(pid, signal.SIGKILL))
             killed["pid"] = pid
             timer.start()
         return write(called, files=files, **data)
