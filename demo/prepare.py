@@ -2,7 +2,11 @@
 
 - the Call Center 112 apps' SQLite databases of PPU and Luwu Utara under `<state>/demo/` (written once);
 - the province portals' tourism registers as DataStore tables on the local CKAN portal (created or brought
-  up to date; nothing is written when they already hold exactly the demo rows).
+  up to date; nothing is written when they already hold exactly the demo rows). They stand in for another
+  portal's data, not the regency's publication, so they are private datasets: the public never sees a dataset
+  without the Satu Data metadata, and each regency that reads one as a source (`kind: ckan`) reads it with its
+  own token (`token_env`), its publishing user being made a member (read only) of the register's organisation.
+  Run after `satudata portal setup`, which makes those users.
 
 The file drops are committed under `demo/drops/`; the URL and API sources are served by `demo/agency_server.py`.
 
@@ -14,6 +18,9 @@ import sys
 from pathlib import Path
 
 import ckanapi
+
+from pipelines.catalogue import load_regencies
+from pipelines.portal_setup import USER_PREFIX
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import agency_data  # noqa: E402
@@ -64,8 +71,30 @@ def _same(stored: list[dict] | None, wanted: list[dict]) -> bool:
     return normal == wanted
 
 
+def readers(register: str) -> list[str]:
+    """The publishing users of the regencies whose catalogue reads `register` as a source."""
+    return [USER_PREFIX + regency.slug for regency in load_regencies() for d in regency.datasets
+            if d.source.kind == "ckan" and d.source.options.get("dataset") == register]
+
+
+def ensure_readers(portal: ckanapi.RemoteCKAN, org: dict, users: list[str]) -> list[str]:
+    done = []
+    members = {member[0] for member in portal.action.member_list(id=org["id"], object_type="user")}
+    for user in users:
+        try:
+            found = portal.action.user_show(id=user)
+        except ckanapi.NotFound:
+            done.append(f"{user}: belum ada, jalankan `satudata portal setup` dulu / not there yet, run "
+                        f"`satudata portal setup` first")
+            continue
+        if found["id"] not in members:
+            portal.action.organization_member_create(id=org["id"], username=user, role="member")
+            done.append(f"{org['name']}: {user} boleh membaca / may read")
+    return done
+
+
 def ensure_registers(url: str, token: str) -> list[str]:
-    """Each province's register: organisation, public dataset, one DataStore table per regency."""
+    """Each province's register: organisation, private dataset, one DataStore table per regency, and its readers."""
     portal = ckanapi.RemoteCKAN(url, apikey=token, user_agent="satudata-demo")
     done = []
     for dataset, (org_name, org_title, title, tables) in TOURISM_REGISTERS.items():
@@ -79,10 +108,14 @@ def ensure_registers(url: str, token: str) -> list[str]:
             package = portal.action.package_show(id=dataset)
         except ckanapi.NotFound:
             package = portal.action.package_create(
-                name=dataset, title=title, owner_org=org["id"], license_id="cc-by",
+                name=dataset, title=title, owner_org=org["id"], license_id="cc-by", private=True,
                 notes="Sumber demo: register kunjungan wisatawan yang dipelihara dinas pariwisata provinsi; "
                       "dibaca pipeline kabupaten lewat DataStore. Demo source read by the regencies' pipelines.")
             done.append(f"dataset {dataset}: dibuat / created")
+        if not package.get("private"):   # made public by an earlier version of this script
+            package = portal.action.package_patch(id=package["id"], private=True)
+            done.append(f"dataset {dataset}: privat / private")
+        done += ensure_readers(portal, org, readers(dataset))
         for resource_name, (regency, destinations, seed) in tables.items():
             rows = tourism_rows(regency, destinations, seed)
             existing = next((r for r in package.get("resources", []) if r.get("name") == resource_name), None)

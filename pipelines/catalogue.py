@@ -32,6 +32,7 @@ class Agency:
     name: str
     description: str = ""
     contact: str = ""
+    logo: str = ""   # the address of its logo image, shown on its organisation page
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Portal:
     url: str             # from the file, unless the variable named by `url_env` is set
     api_token_env: str
     province: Province | None = None   # a regency portal when None
+    site: dict | None = None           # its public face on the portal (`site:`; see `portal_site`)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class _Agency(_Strict):
     name: str
     description: str = ""
     contact: str = ""
+    logo: str = Field("", pattern=r"^(https?://\S+)?$")
 
 
 class _Source(BaseModel):
@@ -192,11 +195,37 @@ class _Province(_Strict):
     organisation: _Agency
 
 
+class _Bilingual(_Strict):
+    id: str   # Bahasa Indonesia, what the portal shows first
+    en: str
+
+
+class _Colours(_Strict):
+    primary: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")   # header, footer and buttons
+    accent: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")    # links and highlights
+
+
+class _SiteContact(_Strict):
+    email: str
+    phone: str = ""
+    address: str = ""
+
+
+class _Site(_Strict):
+    title: str
+    tagline: _Bilingual
+    about: _Bilingual      # Markdown
+    contact: _SiteContact
+    colours: _Colours
+    logo: str = ""         # an SVG, PNG or JPEG file, relative to the catalogue folder
+
+
 class _Portal(_Strict):
     url: str
     url_env: str = ""
     api_token_env: EnvName
     province: _Province | None = None
+    site: _Site | None = None
 
 
 class _Pipeline(_Strict):
@@ -347,8 +376,30 @@ def load_portals(directory: Path | None = None) -> dict[str, Portal]:
     portals = _validated(_PORTALS.validate_python, _read_yaml((directory or catalogue_dir()) / "portals.yaml"),
                          "portals.yaml")
     return {name: Portal(name, os.environ.get(p.url_env, p.url).rstrip("/"), p.api_token_env,
-                         _province(name, p.province) if p.province else None)
+                         _province(name, p.province) if p.province else None,
+                         p.site.model_dump() if p.site else None)
             for name, p in portals.items()}
+
+
+LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
+
+
+def portal_site(name: str, directory: Path | None = None) -> dict:
+    """The public face of portal `name` (its `site:` block; {} without one) for the portal extension, the logo as
+    an absolute path: portal/start.sh writes it where ckanext-satudata reads it, so a typo stops the portal's
+    start here, strictly, instead of being ignored by the portal."""
+    directory = directory or catalogue_dir()
+    portal = load_portals(directory).get(name)
+    if portal is None:
+        raise CatalogueError(f"portals.yaml: portal {name!r} tidak ada / is not there", "portals.yaml")
+    site = dict(portal.site or {})
+    if site.get("logo"):
+        logo = (directory / site["logo"]).resolve()
+        if not (logo.is_file() and logo.suffix.lower() in LOGO_TYPES):
+            raise _refuse("portals.yaml", [((name, "site", "logo"), f"berkas {site['logo']!r} tidak ada atau bukan "
+                                            f"SVG/PNG/JPEG / is missing or not an SVG, PNG or JPEG file")])
+        site["logo"] = str(logo)
+    return site
 
 
 def _province(slug: str, p: _Province) -> Province:

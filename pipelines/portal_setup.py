@@ -2,12 +2,13 @@
 publishes with a token that can do no more than publishing needs: never a sysadmin's.
 
 A publisher is a regency, or a province target (`catalogue/portals.yaml`, `province:`). For each, on its portal:
-- its organisations, with the catalogue's title and description: each agency's and the walidata's (the
+- its organisations, with the catalogue's title, description and logo: each agency's and the walidata's (the
   compliance scorecard's publisher); a province target's own;
-- the six smart-city pillar groups;
+- the six smart-city pillar groups, each with its title and a description of what it covers;
 - a portal user `satudata-<name>` (a random password nobody keeps: it works by token only), editor of exactly
-  those organisations and member of the pillar groups: CKAN 2.12 lets a user put a dataset in a group only
-  with `manage_group` on the group, which its `member` role grants (`ckan.authz`, `_check_group_auth`);
+  those organisations (a mere member of another, which only reads, stays so) and member of the pillar groups:
+  CKAN 2.12 lets a user put a dataset in a group only with `manage_group` on the group, which its `member` role
+  grants (`ckan.authz`, `_check_group_auth`);
 - an API token of that user, written to an env file of mode 600 under the variable the catalogue names (the
   regency file's `api_token_env`, else its portal's). It is never printed. A token the portal still accepts
   stays; `new_token` replaces it and revokes the user's earlier ones.
@@ -118,20 +119,43 @@ def setup(chosen: list[Publisher], admin_token: str, env_file: Path, new_token: 
     return report
 
 
+# Each smart-city pillar's own page (`/group/<pillar>`): what it covers, in Bahasa Indonesia and English.
+PILLAR_PAGES = {
+    "governance": ("Tata kelola pemerintahan: layanan publik, perizinan, pengaduan dan kinerja perangkat daerah.",
+                   "Government: public services, permits, complaints and the agencies' performance."),
+    "branding": ("Citra daerah: pariwisata, budaya dan daya tarik kabupaten bagi pengunjung dan investor.",
+                 "Regional branding: tourism, culture and what draws visitors and investors."),
+    "economy": ("Ekonomi: perdagangan, harga kebutuhan pokok, UMKM dan industri.",
+                "Economy: trade, staple prices, small businesses and industry."),
+    "living": ("Kualitas hidup: kesehatan, keselamatan, perumahan dan transportasi.",
+               "Living: health, safety, housing and transport."),
+    "society": ("Masyarakat: pendidikan, layanan sosial, akses internet dan partisipasi warga.",
+                "Society: education, social services, internet access and citizens' participation."),
+    "environment": ("Lingkungan: sampah, air, kebencanaan dan energi.",
+                    "Environment: waste, water, disasters and energy."),
+}
+
+
 def ensure_pillar_groups(portal: Portal) -> None:
-    existing = set(portal.read("group_list"))
+    """The six pillar groups, each with its title and description; a group whose page says otherwise is
+    corrected."""
+    existing = {group["name"]: group for group in portal.read("group_list", all_fields=True, groups=list(PILLARS))}
     for name, title in PILLARS.items():
-        if name not in existing:
-            portal.write("group_create", name=name, title=title,
-                         description=f"Pilar {title}: dataset Satu Data pada pilar ini.")
+        indonesian, english = PILLAR_PAGES[name]
+        wanted = {"title": title, "description": f"**Pilar {title}.** {indonesian}\n\n*{english}*"}
+        group = existing.get(name)
+        if group is None:
+            portal.write("group_create", name=name, **wanted)
+        elif any((group.get(k) or "") != v for k, v in wanted.items()):
+            portal.write("group_patch", id=group["id"], **wanted)
 
 
 def ensure_organisation(portal: Portal, agency: Agency) -> dict:
-    wanted = {"title": agency.name, "description": agency.description}
+    wanted = {"title": agency.name, "description": agency.description, "image_url": agency.logo}
     org = portal.find("organization_show", id=agency.slug)
     if org is None:
         return portal.write("organization_create", name=agency.slug, **wanted)
-    if any(org.get(k) != v for k, v in wanted.items()):
+    if any((org.get(k) or "") != v for k, v in wanted.items()):
         return portal.write("organization_patch", id=org["id"], **wanted)
     return org
 
@@ -172,7 +196,9 @@ def _memberships(portal: Portal, user: dict, publisher: Publisher) -> None:
     for slug in sorted(wanted):
         if held.get(slug) != "editor":
             portal.write("organization_member_create", id=slug, username=user["name"], role="editor")
-    for slug in sorted(set(held) - wanted):
+    # Only a write beyond the catalogue is taken back: reading another organisation's private datasets (a
+    # province register the regency reads as a source, demo/prepare.py) lets the token write nothing.
+    for slug in sorted(org for org, capacity in held.items() if org not in wanted and capacity != "member"):
         portal.write("organization_member_delete", id=slug, username=user["name"])
     for group in PILLARS:
         if not any(member[0] == user["id"] for member in portal.read("member_list", id=group, object_type="user")):

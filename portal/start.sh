@@ -87,6 +87,20 @@ DS_READ_URL="postgresql://datastore_ro:$RO_PW@127.0.0.1:${DS_WRITE_URL#*@127.0.0
 if [[ ! -s $INI ]]; then
     (umask 077; "$CKAN" generate config "$INI" >>"$SETUPLOG" 2>&1)
 fi
+# The portal's public face (catalogue/portals.yaml, `site:` of the portal SATUDATA_PORTAL, default `local`), checked
+# by the pipeline's strict catalogue loader: a mistyped key stops the start here. Read by ckanext-satudata.
+IDENTITY="$PSTATE/identity.json"
+if [[ -x $REPO/.venv/bin/python ]]; then
+    (cd "$REPO" && .venv/bin/python -c 'import json, sys
+from pipelines.catalogue import CatalogueError, portal_site
+try:
+    json.dump(portal_site(sys.argv[1]), sys.stdout, ensure_ascii=False)
+except CatalogueError as refused:
+    sys.exit(str(refused))' "${SATUDATA_PORTAL:-local}") >"$IDENTITY.new" || exit 1
+    mv "$IDENTITY.new" "$IDENTITY"
+else
+    plog "no pipeline environment (.venv, make setup): the portal starts without its regency's identity"
+fi
 OPTS="$PSTATE/ckan.options.ini"
 (umask 077; cat >"$OPTS.new" <<EOF
 [app:main]
@@ -107,7 +121,12 @@ ckan.datastore.sqlalchemy.max_overflow = 4
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0
-ckan.plugins = satudata_pgsearch scheming_datasets dcat structured_data datastore satudata xloader datatables_view
+# Bahasa Indonesia first (pages without a language prefix), English at /en/...
+ckan.locale_default = id
+ckan.locales_offered = id en
+ckanext.satudata.identity = $IDENTITY
+# tracking: CKAN's core visit and download counts, shown on the dataset page by ckanext-satudata.
+ckan.plugins = satudata_pgsearch scheming_datasets dcat structured_data datastore satudata xloader datatables_view tracking
 scheming.dataset_schemas = ckanext.satudata:schema.yaml
 scheming.presets = ckanext.scheming:presets.json
 scheming.dataset_fallback = false

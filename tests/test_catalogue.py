@@ -132,7 +132,10 @@ def _pull(request, slug: str, name: str, tmp_path: Path):
     portal = None
     if dataset.source.kind == "ckan":
         request.getfixturevalue("tourism_registers")
-        portal = request.getfixturevalue("portal_env")["CKAN_URL"]
+        portal_env = request.getfixturevalue("portal_env")
+        portal = portal_env["CKAN_URL"]
+        # The register is private (demo/prepare.py): read with the administrator's token in the regency's variable.
+        request.getfixturevalue("monkeypatch").setenv(dataset.source.options["token_env"], portal_env["CKAN_API_TOKEN"])
     source = _local(dataset.source, server, portal)
     archive = RawArchive(tmp_path / "raw")
     files = [archive.store(slug, name, d.name, d.data, d.origin) for d in sources.pull(source, tmp_path / "memo")]
