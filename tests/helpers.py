@@ -17,6 +17,8 @@ from pipelines.publish import Portal
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.conftest import SERVICES_STATE
 
+CHROMIUM = shutil.which("chromium")   # Debian's package, installed by scripts/chromium.sh (make test)
+
 ON_PORTAL: set[Path] = set()   # test catalogues whose organisations run_main_job keeps on the portal
 MADE: set[str] = set()          # organisations prepare_portal created: purged after the session (conftest.py)
 
@@ -125,3 +127,12 @@ def purge(ckan: ckanapi.RemoteCKAN, actions: list[tuple[str, str]]) -> None:
             ckan.call_action(action, {"id": name})
         except ckanapi.NotFound:
             pass
+
+
+def rendered(url: str, profile: Path, wait_ms: int = 10_000) -> str:
+    """The page's DOM in headless Chromium after its scripts ran (for up to `wait_ms` of virtual time)."""
+    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", f"--user-data-dir={profile}", f"--virtual-time-budget={wait_ms}",
+                           "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    return done.stdout

@@ -6,7 +6,6 @@ import html
 import os
 import re
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -19,19 +18,11 @@ from pipelines.catalogue import Agency, CatalogueError, Dataset, Regency, Source
 from pipelines.portal_setup import PILLAR_PAGES, ensure_organisation, ensure_pillar_groups
 from pipelines.publish import ALL_DOWNLOADS, Portal, publish
 from pipelines.settings import PROJECT_ROOT as ROOT
+from tests.helpers import CHROMIUM, rendered
 from tests.test_publish import DISTRICTS, STANDARD, market_prices
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by scripts/chromium.sh")
 
-
-def rendered(url: str, profile: Path) -> str:
-    """The page's DOM after its scripts ran (the tracking script posts the visit)."""
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                           "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=10000",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120)
-    return done.stdout
 
 
 def text(dom: str) -> str:

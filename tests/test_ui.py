@@ -18,9 +18,9 @@ import requests
 from assets.definitions import build_definitions
 from pipelines import settings
 from pipelines.raw import RawArchive
-from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, run_main_job, stop_group
+from tests.helpers import (CHROMIUM, drop_out_of_regency_batch, market_price_catalogue, rendered, run_main_job,
+                           stop_group)
 
-CHROMIUM = shutil.which("chromium")
 START_SECONDS = 180
 
 
@@ -30,13 +30,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def rendered(url: str, profile: Path) -> str:
-    """The page's DOM after its scripts ran and its GraphQL answers arrived."""
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                           "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120)
-    return done.stdout
+
+def rendered_app(url: str, profile: Path) -> str:
+    """The UI's page once its GraphQL answers arrived."""
+    return rendered(url, profile, wait_ms=20_000)
 
 
 @pytest.fixture
@@ -87,20 +84,20 @@ def test_steward_finds_graph_failed_check_and_late_agency(steward_instance, tmp_
         else:
             pytest.fail((tmp_path / "web.log").read_text()[-3000:])
 
-        graph = rendered(f"{base}/asset-groups/harga_pasar", tmp_path / "profile")
+        graph = rendered_app(f"{base}/asset-groups/harga_pasar", tmp_path / "profile")
         assert "harga_pasar" in graph and "reference" in graph
 
         # The walidata's own regency at a glance: its runs (tag regency), its partition of each step...
-        runs = rendered(f"{base}/runs?q%5B0%5D=tag%3Aregency%3Dppu", tmp_path / "profile")
+        runs = rendered_app(f"{base}/runs?q%5B0%5D=tag%3Aregency%3Dppu", tmp_path / "profile")
         assert "satudata_job" in runs and "regency=ppu" in runs
-        partitions = rendered(f"{base}/assets/harga_pasar/staged?view=partitions", tmp_path / "profile")
+        partitions = rendered_app(f"{base}/assets/harga_pasar/staged?view=partitions", tmp_path / "profile")
         assert "ppu" in partitions
 
         # ...the failed standard check (quarantine) and the late agency, each named for the regency.
-        standard = rendered(f"{base}/assets/harga_pasar/staged?view=checks", tmp_path / "profile")
+        standard = rendered_app(f"{base}/assets/harga_pasar/staged?view=checks", tmp_path / "profile")
         assert "memenuhi_standar" in standard and "failed" in standard.lower()
 
-        lateness = rendered(f"{base}/assets/harga_pasar/raw?view=checks", tmp_path / "profile")
+        lateness = rendered_app(f"{base}/assets/harga_pasar/raw?view=checks", tmp_path / "profile")
         assert "tepat_waktu" in lateness and "terlambat" in lateness   # the check names how late
     finally:
         stop_group(web)
