@@ -140,9 +140,13 @@ class _Agency(_Strict):
     logo: str = Field("", pattern=r"^(https?://\S+)?$")
 
 
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3   # a delivery larger than this is refused unless its source allows more
+
+
 class _Source(BaseModel):
     model_config = ConfigDict(extra="allow")   # each kind has its own options, checked by its connector
     kind: str
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, strict=True)   # the size cap of one delivery, in bytes
 
 
 class _Retry(_Strict):
@@ -323,7 +327,7 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
 
     datasets = []
     for d in doc.datasets:
-        options = d.source.model_extra
+        options = {**d.source.model_extra, "max_bytes": d.source.max_bytes}
         if "path" in options:
             options["path"] = str((PROJECT_ROOT / options["path"]).resolve())
         datasets.append(Dataset(d.name, d.schema_, agencies[d.agency], Source(d.source.kind, options),

@@ -3,12 +3,14 @@ CSV and a DataStore table, created here and purged afterwards."""
 
 import json
 import uuid
+from pathlib import Path
 
 import ckanapi
 import pytest
 
 from pipelines.catalogue import Source
-from pipelines.sources import SourceError, pull, settle
+from pipelines.raw import RawArchive
+from pipelines.sources import Delivery, SourceError, pull, settle
 
 CSV = "Tanggal,Komoditas,Harga (Rp)\n22/10/2026,Beras,15500\n".encode()
 RECORDS = [{"tanggal": "2026-10-22", "komoditas": "Beras – Premium", "harga": 15500 + i} for i in range(7)]
@@ -41,10 +43,13 @@ def province(portal_env, tmp_path, monkeypatch):
         portal.action.organization_purge(id=org["id"])
 
 
-def _pull(options: dict, tmp_path) -> list:
-    delivered = list(pull(Source("ckan", {"token_env": "PROVINSI_TOKEN", "timeout": 30, **options}), tmp_path))
-    settle(tmp_path)   # merged and published: the source's position advances
-    return delivered
+def _pull(options: dict, tmp_path) -> list[Delivery]:
+    """Each delivery archived as it comes, as the raw step does, returned with the bytes the archive kept."""
+    archive, memo = RawArchive(tmp_path / "raw"), tmp_path / "memo"
+    kept = [archive.store("ppu", "kunjungan-wisata", d.name, d.data, d.origin)
+            for d in pull(Source("ckan", {"token_env": "PROVINSI_TOKEN", "timeout": 30, **options}), memo)]
+    settle(memo)   # merged and published: the source's position advances
+    return [Delivery(f.name, Path(f.path).read_bytes(), f.source) for f in kept]
 
 
 def test_datastore_table_by_resource_id_in_pages(province, tmp_path):
@@ -68,3 +73,13 @@ def test_private_data_needs_the_token_and_unknown_names_are_reported(province, t
     monkeypatch.delenv("PROVINSI_TOKEN")
     with pytest.raises(SourceError, match="not (found|authorised)"):
         _pull({"url": province["url"], "resource_id": province["table"], "datastore": True}, tmp_path)
+
+
+@pytest.mark.parametrize("datastore", [True, False], ids=["DataStore table", "file"])
+def test_a_table_or_file_over_the_cap_is_refused_and_nothing_is_archived(province, tmp_path, datastore):
+    options = {"url": province["url"], "resource_id": province["table" if datastore else "file"],
+               "datastore": datastore, "page_size": 3, "max_bytes": 40}
+    with pytest.raises(SourceError, match="over this source's limit of 40 bytes") as refused:
+        _pull(options, tmp_path)
+    assert refused.value.permanent
+    assert not any(p.is_file() for p in (tmp_path / "raw").rglob("*"))

@@ -1,16 +1,25 @@
 """The url and api connectors against a real HTTP server of the tests' own on 127.0.0.1 that serves paged
-JSON, fails sometimes (HTTP 500, answers slower than the timeout) and recovers."""
+JSON, fails sometimes (HTTP 500, answers slower than the timeout) and recovers; deliveries streamed into the raw
+archive, refused over their source's size cap with nothing archived."""
 
+import hashlib
 import json
 import logging
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipelines.catalogue import Source
-from pipelines.sources import SourceError, pull, settle
+from pipelines.catalogue import CatalogueError, Source, load_regency
+from pipelines.raw import RawArchive
+from pipelines.settings import PROJECT_ROOT as ROOT
+from pipelines.sources import Delivery, SourceError, pull, settle
 
 CSV = b"Tanggal;Komoditas;Harga (Rp)\n22/10/2026;Beras;Rp 15.500\n"
 FAST = {"timeout": 0.5, "retries": 3, "backoff": 0.05}
@@ -23,11 +32,17 @@ def server():
         httpserver.check_assertions()
 
 
-def _pull(kind: str, options: dict, memo) -> list:
-    """A pull whose delivery was then merged and published: the source's position advances."""
-    delivered = list(pull(Source(kind, options), memo))
+def _archive_root(memo: Path) -> Path:
+    return memo.with_name(memo.name + "-raw")   # beside the memo, as in the state folder
+
+
+def _pull(kind: str, options: dict, memo) -> list[Delivery]:
+    """A pull archived as the raw step does, each delivery as it comes, then merged and published: the source's
+    position advances. Each delivery comes back with the bytes the archive kept."""
+    archive = RawArchive(_archive_root(memo))
+    kept = [archive.store("ppu", "harga-pasar", d.name, d.data, d.origin) for d in pull(Source(kind, options), memo)]
     settle(memo)
-    return delivered
+    return [Delivery(f.name, Path(f.path).read_bytes(), f.source) for f in kept]
 
 
 def _slow(seconds: float, response: Response):
@@ -83,7 +98,7 @@ def test_url_last_modified_and_memo_only_after_delivery_was_taken(server, tmp_pa
 
 def test_url_size_limit_declared_and_streamed(server, tmp_path):
     server.expect_request("/besar.csv").respond_with_data(b"x" * 5000)
-    with pytest.raises(SourceError, match="5000|batas 1000"):
+    with pytest.raises(SourceError, match=r"\(5.000 byte\): melebihi batas 1.000 byte"):
         _pull("url", {"url": server.url_for("/besar.csv"), "max_bytes": 1000, **FAST}, tmp_path)
     sent = []
     def endless(request: Request) -> Response:
@@ -93,7 +108,7 @@ def test_url_size_limit_declared_and_streamed(server, tmp_path):
                 yield b"y" * 65536
         return Response(chunks())  # chunked: no Content-Length to trust
     server.expect_request("/stream.csv").respond_with_handler(endless)
-    with pytest.raises(SourceError, match="limit of 100000 bytes"):
+    with pytest.raises(SourceError, match="limit of 100,000 bytes"):
         _pull("url", {"url": server.url_for("/stream.csv"), "max_bytes": 100_000, **FAST}, tmp_path)
     assert len(sent) < 1000
 
@@ -131,6 +146,7 @@ def test_url_body_shorter_than_declared_is_refused_never_delivered(server, tmp_p
     with pytest.raises(SourceError, match=f"received 3,000 of the {len(body):,} bytes the server declared"):
         _pull("url", {"url": server.url_for("/harga.csv"), **FAST}, tmp_path)
     assert not (tmp_path / "url.json").exists()
+    assert not any(p.is_file() for p in _archive_root(tmp_path).rglob("*"))   # the part received was not kept
 
 
 def test_url_chunked_body_cut_before_its_last_chunk_is_refused(server, tmp_path):
@@ -140,6 +156,97 @@ def test_url_chunked_body_cut_before_its_last_chunk_is_refused(server, tmp_path)
     server.expect_request("/harga.csv").respond_with_handler(lambda request: Response(chunks()))
     with pytest.raises(SourceError, match="download truncated: the connection ended before the end of the file"):
         _pull("url", {"url": server.url_for("/harga.csv"), **FAST}, tmp_path)
+    assert not any(p.is_file() for p in _archive_root(tmp_path).rglob("*"))
+
+
+# --- size cap and streaming into the archive --------------------------------------------------------------
+
+def _wifi_source(folder: Path, url: str, **source) -> Source:
+    """The wifi-publik URL source of PPU's catalogue file (copied into `folder`), pointed at `url`, with
+    `source` options changed, as the catalogue loader reads it."""
+    folder.mkdir(exist_ok=True)
+    for path in (ROOT / "catalogue").glob("*.yaml"):
+        shutil.copy(path, folder)
+    file = folder / "penajam-paser-utara.yaml"
+    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    [entry] = [d for d in doc["datasets"] if d["name"] == "wifi-publik"]
+    entry["source"].update(url=url, **FAST, **source)
+    file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    [dataset] = [d for d in load_regency(file).datasets if d.name == "wifi-publik"]
+    return dataset.source
+
+
+def _blocks(count: int, size: int = 64 * 1024):
+    """`count` blocks of a body that is not one repeated byte, the same each time it is made."""
+    for i in range(count):
+        yield i.to_bytes(4, "big") * (size // 4)
+
+
+def test_the_catalogue_caps_each_source_at_2_gb_unless_it_says_otherwise(tmp_path):
+    assert _wifi_source(tmp_path, "http://127.0.0.1:9/x.csv").options["max_bytes"] == 2 * 1024 ** 3
+    assert _wifi_source(tmp_path, "http://127.0.0.1:9/x.csv", max_bytes=50_000).options["max_bytes"] == 50_000
+    with pytest.raises(CatalogueError, match=r"datasets\[4\]\.source\.max_bytes"):
+        _wifi_source(tmp_path, "http://127.0.0.1:9/x.csv", max_bytes="2 GB")
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["Content-Length", "chunked"])
+def test_a_delivery_over_the_catalogue_cap_is_refused_and_nothing_is_archived(server, tmp_path, declared):
+    body = b"".join(_blocks(4))   # 256 KB, over a cap of 100,000 bytes
+    response = Response(body) if declared else Response(_blocks(4))
+    server.expect_request("/wifi-publik.csv").respond_with_response(response)
+    source = _wifi_source(tmp_path / "catalogue", server.url_for("/wifi-publik.csv"), max_bytes=100_000)
+    archive, memo = RawArchive(tmp_path / "raw"), tmp_path / "memo"
+    with pytest.raises(SourceError) as refused:
+        [archive.store("ppu", "wifi-publik", d.name, d.data, d.origin) for d in pull(source, memo)]
+    size = f" ({len(body):,} bytes)" if declared else ""
+    assert str(refused.value).endswith(
+        f"/ delivery too large{size}: over this source's limit of 100,000 bytes (max_bytes in the catalogue); "
+        f"nothing was archived; send it split by period or ask the walidata to raise the limit: "
+        f"{server.url_for('/wifi-publik.csv')}")
+    assert str(refused.value).startswith("kiriman terlalu besar") and refused.value.permanent
+    assert [p for p in (tmp_path / "raw").rglob("*") if p.is_file()] == []   # no partial copy, no manifest line
+    settle(memo)
+    assert not (memo / "url.json").exists()   # refused: the next run asks again
+
+
+def test_a_delivery_under_the_cap_is_archived_byte_for_byte(server, tmp_path):
+    body = b"".join(_blocks(40))   # 2.5 MB, chunked: written to the archive as it arrives
+    server.expect_request("/wifi-publik.csv").respond_with_response(Response(_blocks(40)))
+    source = _wifi_source(tmp_path / "catalogue", server.url_for("/wifi-publik.csv"), max_bytes=len(body))
+    archive = RawArchive(tmp_path / "raw")
+    [raw] = [archive.store("ppu", "wifi-publik", d.name, d.data, d.origin) for d in pull(source, tmp_path / "memo")]
+    assert (raw.name, raw.size, raw.sha256) == ("wifi-publik.csv", len(body), hashlib.sha256(body).hexdigest())
+    assert Path(raw.path).read_bytes() == body
+    assert [p.name for p in (tmp_path / "raw").rglob("*") if p.is_file()] == ["manifest.jsonl", "wifi-publik.csv"]
+
+
+MEASURE = """
+import json, resource, sys
+from pathlib import Path
+from pipelines.catalogue import CatalogueError, Source, load_regency
+from pipelines.raw import RawArchive
+from pipelines.sources import pull
+url, folder = sys.argv[1], Path(sys.argv[2])
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # Linux: kilobytes
+before = peak()
+[raw] = [RawArchive(folder / "raw").store("ppu", "wifi-publik", d.name, d.data, d.origin)
+         for d in pull(Source("url", {"url": url, "timeout": 30}), folder / "memo")]
+print(json.dumps({"grew": peak() - before, "size": raw.size, "sha256": raw.sha256}))
+"""
+
+
+def test_a_200_mb_download_is_archived_in_bounded_memory(server, tmp_path):
+    count = 200 * 16   # 200 MB in 64 KB blocks, served with its length by this (another) process
+    server.expect_request("/besar.csv").respond_with_response(
+        Response(_blocks(count), headers={"Content-Length": str(count * 64 * 1024)}))
+    digest = hashlib.sha256()
+    for block in _blocks(count):
+        digest.update(block)
+    measured = subprocess.run([sys.executable, "-c", MEASURE, server.url_for("/besar.csv"), str(tmp_path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    figures = json.loads(measured.stdout)
+    assert (figures["size"], figures["sha256"]) == (count * 64 * 1024, digest.hexdigest())
+    assert figures["grew"] < 30 * 1024 ** 2, figures   # the peak grew by under 30 MB for 200 MB archived
 
 
 # --- api ---------------------------------------------------------------------------------------------------
@@ -222,3 +329,14 @@ def test_api_stops_at_max_pages(server, tmp_path):
     server.expect_request("/api/loop").respond_with_json({"data": [{"a": 1}], "next": "/api/loop"})
     with pytest.raises(SourceError, match="more than 3 pages"):
         _pull("api", {"url": server.url_for("/api/loop"), "max_pages": 3, "min_interval": 0, **FAST}, tmp_path)
+
+
+def test_api_pages_over_the_cap_together_are_refused_before_any_is_archived(server, tmp_path):
+    server.expect_request("/api/harga").respond_with_handler(_paged)
+    options = {"url": server.url_for("/api/harga"), "name": "harga", "page_param": "page",
+               "page_size_param": "per_page", "page_size": 2, "min_interval": 0, **FAST}
+    total = sum(len(json.dumps({"data": RECORDS[i:i + 2], "page": i // 2 + 1})) for i in range(0, len(RECORDS), 2))
+    with pytest.raises(SourceError, match=f"over this source's limit of {total - 1:,} bytes"):
+        _pull("api", {**options, "max_bytes": total - 1}, tmp_path)   # each page is far under it, all 3 are not
+    assert not _archive_root(tmp_path).exists()   # not even the first two pages
+    assert len(_pull("api", {**options, "max_bytes": total}, tmp_path)) == 3

@@ -1,9 +1,10 @@
 """Source connectors: one module per way an agency delivers data. Each module has
 `pull(options, memo) -> Iterator[Delivery]`: `options` is the catalogue entry's `source` block, `memo` a
 folder of its own where a connector keeps what it must remember between runs (cursors, ETags), so that a
-source with nothing new delivers nothing. Sources that can only deliver everything again (a drop folder, API
-pages, a table read whole) are recognised by `unchanged`: the same files, by name and content, as the last
-delivery. A connector that cannot deliver raises `SourceError`, which fails only that dataset's asset.
+source with nothing new delivers nothing. A delivery's data may be a stream (a download, a file, a spooled
+table), so the caller archives each delivery before asking for the next. Sources that can only deliver
+everything again (a drop folder, API pages, a table read whole) are recognised by `unchanged`: the same files,
+by name and content, as the last delivery. A connector that cannot deliver raises `SourceError`, which fails only that dataset's asset.
 
 A source's position advances only once what it brought is safe: `pull` hands the connector a working copy
 of its memo, and `settle` makes that copy the memo after the delivery was merged and published (or

@@ -4,10 +4,13 @@ Options: `url`; `name`; pagination by `page_param` (with `first_page`, `page_siz
 by `offset_param` (with `limit_param`, `limit`), or else by a next link (`next_key`, a dotted path, default
 `next`); `params` sent with every request; `token_env` names the environment variable holding the API key
 or token, sent in `token_header` (default `Authorization: Bearer ...`) and never in a URL, origin or log;
-`min_interval` seconds between requests; `max_pages`; plus the HTTP options of `http.py`."""
+`min_interval` seconds between requests; `max_pages`; `max_bytes` caps all pages together; plus the HTTP options
+of `http.py`."""
 
+import contextlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pipelines.parsing import json_records
 from pipelines.sources import http
-from pipelines.sources.delivery import Delivery, SourceError
+from pipelines.sources.delivery import Delivery, SourceError, max_bytes, too_large
 
 
 def _auth_headers(options: dict) -> dict:
@@ -41,8 +44,25 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 def pull(options: dict, memo: Path) -> Iterator[Delivery]:
+    # Every page is read before any is delivered, each spooled to an unnamed file beside the memo (the state
+    # disk, not memory): a failed or oversized later page leaves nothing archived.
+    name, limit, size = options.get("name", "api"), max_bytes(options), 0
+    with contextlib.ExitStack() as spools:
+        pages = []
+        for number, data, origin in _pages(options):
+            size += len(data)
+            if size > limit:
+                raise too_large(http.safe_url(options["url"]), limit)
+            spool = spools.enter_context(tempfile.TemporaryFile(dir=memo))
+            spool.write(data)
+            spool.seek(0)
+            pages.append(Delivery(f"{name}-page-{number:04d}.json", spool, origin))
+        yield from pages
+
+
+def _pages(options: dict) -> Iterator[tuple[int, bytes, str]]:
+    """(number, body, origin) of each page with records, in order."""
     start = options["url"]
-    name = options.get("name", "api")
     params = dict(options.get("params", {}))
     page_param, offset_param = options.get("page_param"), options.get("offset_param")
     if page_param and options.get("page_size_param"):
@@ -61,7 +81,7 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
             time.sleep(max(0.0, last_request + interval - time.monotonic()))  # the agency app's rate limit
             last_request = time.monotonic()
             response = http.get(session, url, options, params=params if url == start else None)
-            data = http.read_limited(response, int(options.get("max_bytes", http.DEFAULT_MAX_BYTES)))
+            data = http.read_limited(response, max_bytes(options))   # a page is parsed whole
             origin = http.safe_url(response.url)
             try:
                 document = json.loads(data)
@@ -74,7 +94,7 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
                                   f"page {number} has no list of records (data/results/records): {origin}")
             if not records:
                 return
-            yield Delivery(f"{name}-page-{number:04d}.json", data, origin)
+            yield number, data, origin
             if page_param:
                 page += 1
                 if options.get("page_size") and len(records) < int(options["page_size"]):

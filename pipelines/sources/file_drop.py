@@ -4,7 +4,7 @@ same files as last time are recognised as nothing new by `sources.unchanged`).""
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.sources.delivery import Delivery
+from pipelines.sources.delivery import Delivery, max_bytes, too_large
 
 # Names that editors and uploaders use while a file is still being written.
 PARTIAL_MARKERS = (".part", ".partial", ".tmp", ".crdownload")
@@ -20,5 +20,11 @@ def deliverable_files(options: dict) -> list[Path]:
 
 
 def pull(options: dict, memo: Path) -> Iterator[Delivery]:
-    for file in deliverable_files(options):
-        yield Delivery(file.name, file.read_bytes(), str(file))
+    files = deliverable_files(options)
+    # The folder is one delivery: checked whole before any file is archived.
+    size, limit = sum(f.stat().st_size for f in files), max_bytes(options)
+    if size > limit:
+        raise too_large(options["path"], limit, size)
+    for file in files:
+        with file.open("rb") as stream:   # read by the archive in blocks, never whole
+            yield Delivery(file.name, stream, str(file))

@@ -1,10 +1,12 @@
 """HTTP shared by the url, api and ckan connectors: timeouts, retries with backoff on 5xx, 429 and timeouts,
-a size limit enforced while streaming, so an oversized file is never held whole in memory, and a body shorter
-than its declared length refused, so half a file is never delivered as if complete."""
+a size limit (the source's `max_bytes`) enforced while streaming, a body handed on chunk by chunk so a big file
+is never held whole in memory, and a body shorter than its declared length refused, so half a file is never
+delivered as if complete."""
 
 import json
 import socket
 import ssl
+from collections.abc import Iterator
 from http.client import IncompleteRead
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,10 +16,9 @@ from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_errors
 from urllib3.util.retry import Retry
 
-from pipelines.sources.delivery import SourceError
+from pipelines.sources.delivery import SourceError, too_large
 
 USER_AGENT = "satudata-pipeline"
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
 def session(options: dict) -> requests.Session:
@@ -56,22 +57,38 @@ def get(http: requests.Session, url: str, options: dict, **kwargs) -> requests.R
     return response
 
 
+class Body:
+    """A response body read once as a file, in the chunks it arrives in (the archive writes each to disk as it
+    comes, so a download of any size is never held whole), refused with SourceError as soon as it passes
+    `max_bytes` (declared or while streaming), or when it ends before the length the server declared (a cut
+    connection must not pass for a complete, shorter file)."""
+
+    def __init__(self, response: requests.Response, max_bytes: int):
+        self._chunks = _checked_chunks(response, max_bytes)
+
+    def read(self, size: int = -1) -> bytes:
+        """The next chunk (at most 64 KB, whatever `size` asks), b"" at the end; everything left if size < 0."""
+        return b"".join(self._chunks) if size < 0 else next(self._chunks, b"")
+
+
 def read_limited(response: requests.Response, max_bytes: int) -> bytes:
-    """The body, or SourceError as soon as it passes `max_bytes` (declared or while streaming), or when it ends
-    before the length the server declared (a cut connection must not pass for a complete, shorter file)."""
+    """The whole body, with the checks of `Body`: for what must be read whole anyway (an API page's JSON)."""
+    return Body(response, max_bytes).read()
+
+
+def _checked_chunks(response: requests.Response, max_bytes: int) -> Iterator[bytes]:
     url = safe_url(response.url)
-    too_large = SourceError(f"berkas melebihi batas {max_bytes} byte: {url}",
-                            f"file exceeds the limit of {max_bytes} bytes: {url}")
     declared = _declared_length(response)
     if declared is not None and declared > max_bytes:
-        raise too_large
-    chunks, size = [], 0
+        response.close()
+        raise too_large(url, max_bytes, declared)
+    size = 0
     try:
         for chunk in response.iter_content(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
-                raise too_large
-            chunks.append(chunk)
+                raise too_large(url, max_bytes)
+            yield chunk
         received = _received(response, size)
     except requests.RequestException as error:
         cause, received = _cause(error), _received(response, size)
@@ -88,7 +105,6 @@ def read_limited(response: requests.Response, max_bytes: int) -> bytes:
     # urllib3 2 refuses a short body by itself; checked here too, so no client version or setting lets one pass.
     if declared is not None and received < declared:
         raise _truncated(url, received, declared)
-    return b"".join(chunks)
 
 
 # What a failed request's exception chain means, in words for agency staff (Bahasa Indonesia, English).

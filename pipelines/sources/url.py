@@ -1,12 +1,13 @@
 """URL: a CSV, XLSX or JSON file an agency publishes over HTTP(S). Conditional requests (ETag /
-Last-Modified kept in the memo) mean an unchanged file is neither downloaded nor delivered again."""
+Last-Modified kept in the memo) mean an unchanged file is neither downloaded nor delivered again. The file is
+handed to the archive as a stream, never read whole; `max_bytes` caps it."""
 
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from pipelines.sources import http
-from pipelines.sources.delivery import Delivery
+from pipelines.sources.delivery import Delivery, max_bytes
 
 FORMATS = {"text/csv": ".csv", "application/json": ".json", "application/vnd.ms-excel": ".xls",
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
@@ -30,13 +31,12 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
         headers["If-None-Match"] = validators["etag"]
     if validators.get("last_modified"):
         headers["If-Modified-Since"] = validators["last_modified"]
-    with http.session(options) as session:
-        response = http.get(session, url, options, headers=headers)
+    with http.session(options) as session, http.get(session, url, options, headers=headers) as response:
         if response.status_code == 304:  # unchanged since the last delivery
-            response.close()
             return
-        data = http.read_limited(response, int(options.get("max_bytes", http.DEFAULT_MAX_BYTES)))
-    yield Delivery(_name(options, url, response.headers.get("Content-Type", "")), data, http.safe_url(url))
+        # Streamed: the archive writes the body to disk as it arrives.
+        yield Delivery(_name(options, url, response.headers.get("Content-Type", "")),
+                       http.Body(response, max_bytes(options)), http.safe_url(url))
     # Remembered only once the delivery was taken (archived): if archiving failed, the next run fetches again.
     seen[url] = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
     http.save_memo(memo_file, seen)
