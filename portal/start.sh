@@ -110,13 +110,13 @@ sqlalchemy.url = $CKAN_DB_URL
 ckan.datastore.write_url = $DS_WRITE_URL
 ckan.datastore.read_url = $DS_READ_URL
 ckan.datastore.sqlsearch.enabled = true
-# Per web server process (4 threads: 4 requests at once), so every request finds a connection while the
-# database's 100 are shared with the warehouse and Dagster: 4 processes x 2 pools x 8 at most. (Under ckan run,
-# one process for everything, CKAN's default 5 + 10 starved under sixteen streaming downloads.)
-sqlalchemy.pool_size = 4
-sqlalchemy.max_overflow = 4
-ckan.datastore.sqlalchemy.pool_size = 4
-ckan.datastore.sqlalchemy.max_overflow = 4
+# Per web server process (one request at a time), while the database's 100 connections are shared with the
+# warehouse and Dagster: 8 processes x 2 pools x 4 at most. (Under ckan run, one process for everything,
+# CKAN's default 5 + 10 starved under sixteen streaming downloads.)
+sqlalchemy.pool_size = 2
+sqlalchemy.max_overflow = 2
+ckan.datastore.sqlalchemy.pool_size = 2
+ckan.datastore.sqlalchemy.max_overflow = 2
 # GIN, not the default GiST, for each table's full-text index: the same q= searches, built in 14 s instead of
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
@@ -202,12 +202,13 @@ launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
 if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && (exec 3<>"/dev/tcp/127.0.0.1/$CKAN_PORT") 2>/dev/null; then
     plog "port $CKAN_PORT is taken by another process (set SATUDATA_CKAN_PORT)"; exit 1
 fi
-# gunicorn, as CKAN's deployment guide runs it behind a WSGI server: several processes (one slow request or
-# sixteen downloads no longer hold the one interpreter of `ckan run`), threads for requests that wait on the
-# database. Each worker builds the app after the fork (no --preload), so none shares a database connection
-# made before it. A worker that cannot boot (a broken plugin) stops the server, its error in ckan.log.
+# gunicorn, as CKAN's deployment guide runs it behind a WSGI server: processes, one request each (one slow
+# request or sixteen downloads no longer hold the one interpreter of `ckan run`; CKAN's DataStore search is
+# not safe across threads: 16 readers on threaded workers got "cursor already closed", bench/portal_load.py).
+# Each worker builds the app after the fork (no --preload), so none shares a database connection made before
+# it. A worker that cannot boot (a broken plugin) stops the server, its error in ckan.log.
 launch ckan "$SERVER_MATCH" env CKAN_INI="$INI" "$VENV/bin/gunicorn" --chdir "$PORTAL" \
-    --bind "127.0.0.1:$CKAN_PORT" --workers "${SATUDATA_CKAN_WORKERS:-4}" --threads 4 --worker-class gthread \
+    --bind "127.0.0.1:$CKAN_PORT" --workers "${SATUDATA_CKAN_WORKERS:-8}" --worker-class sync \
     --timeout 300 --graceful-timeout 10 wsgi:application
 launch worker "ckan.ini jobs worker" "$CKAN" -c "$INI" jobs worker
 

@@ -432,7 +432,8 @@ def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_ta
     old = admin.call_action("resource_create", {"package_id": package["id"], "name": "harga-pasar.csv",
                                                 "format": "CSV"},
                             files={"upload": ("harga-pasar.csv", b"tanggal,harga\n2026-10-01,1\n")})
-    for _ in range(120):   # as such datasets are: the portal's loader has copied the upload into a table
+    for _ in range(600):   # as such datasets are: the portal's loader (a queue, slow on a busy machine) has copied
+        # the upload into a table
         if admin.action.resource_show(id=old["id"]).get("datastore_active"):
             break
         time.sleep(0.5)
