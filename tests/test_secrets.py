@@ -5,13 +5,15 @@ dataset), which is also searched for the very portal token and database password
 import json
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import ckanapi
 import dagster as dg
+from detect_secrets import SecretsCollection
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.settings import transient_settings
 
 from pipelines import settings
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job
@@ -20,15 +22,17 @@ ROOT = settings.PROJECT_ROOT
 BASELINE = ROOT / ".secrets.baseline"   # reviewed findings that are not secrets (hashes, variable names)
 
 
-def findings(files: list[Path]) -> set[tuple[str, str, str]]:
-    """(file, kind, hashed secret) of everything detect-secrets finds in the files."""
-    if not files:
-        return set()
-    scan = Path(sys.executable).with_name("detect-secrets")
-    done = subprocess.run([str(scan), "scan", *map(str, files)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, check=True)
-    return {(name, f["type"], f["hashed_secret"]) for name, found in json.loads(done.stdout)["results"].items()
-            for f in found}
+def findings(files: list[Path], ignore: frozenset[str] = frozenset()) -> set[tuple[str, str, str]]:
+    """(file, kind, hashed secret) of everything detect-secrets' detectors (but those in `ignore`) find in the
+    files. Scanned in this process, file by file: `detect-secrets scan` skips files outside the repository's git
+    index (what a run writes), and its process pool hung for good on a busy 2-core machine."""
+    plugins = [{"name": kind.__name__} for kind in get_mapping_from_secret_type_to_class().values()
+               if kind.__name__ not in ignore]
+    secrets = SecretsCollection(root=str(ROOT))
+    with transient_settings({"plugins_used": plugins}):
+        for file in files:
+            secrets.scan_file(str(file))
+    return {(name, f["type"], f["hashed_secret"]) for name, found in secrets.json().items() for f in found}
 
 
 def test_the_repository_holds_no_secret():
@@ -70,7 +74,9 @@ def test_what_a_run_writes_holds_no_token_password_or_secret(tmp_path, monkeypat
             assert not [e for e in events if secret in e]
             assert secret not in package
         text = [f for f in written if f.suffix in (".out", ".err", ".html", ".json", ".log", ".txt")]
-        assert findings(text) == set()
+        # Every detector but the hex one: the lineage and the sources' memos carry SHA-256 digests of the agencies'
+        # files by design. The token (a JWT: its own detector) and the password are also searched verbatim above.
+        assert findings(text, ignore=frozenset({"HexHighEntropyString"})) == set()
     finally:
         purge(ckan, [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
 
