@@ -96,11 +96,13 @@ def stop_group(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=60)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)   # children still in the group
-        except ProcessLookupError:
-            pass
+    except subprocess.TimeoutExpired:   # a busy machine: what a test started must still end, not fail the test
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)   # children still in the group, or a server slow to stop
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=60)
 
 
 def point_pipeline_at(monkeypatch, catalogue: Path, portal_url: str, token: str, warehouse_file: Path) -> None:
