@@ -18,6 +18,7 @@ from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_reference_config
+from pipelines.coverage import gaps
 from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
 from pipelines.issues import drop_consequences
@@ -28,6 +29,7 @@ from pipelines.quarantine import batch_id, decision_for, quarantine
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import Standard
+from pipelines.validation import validate
 
 PREVIEW_ROWS = 10
 STEPS = ("raw", "staged", "warehouse", "portal")
@@ -157,9 +159,6 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                     description=f"Great Expectations: standar Satu Data {newest.ref}. Gagal = karantina.")
     def meets_standard(context: dg.AssetCheckExecutionContext, staged: ParsedBatch, regions: pd.DataFrame,
                        edition_changes: pd.DataFrame, data_induk: dict, state: StateResource) -> dg.AssetCheckResult:
-        # Great Expectations takes ~4 s to import: loaded by the first check that runs, not by every process
-        # that loads the definitions (the UI, the daemon, a run with nothing new).
-        from pipelines.validation import validate
         regency, dataset = (found := delivery(context)).regency, found.dataset
         standard = found.standard
         code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
@@ -167,12 +166,14 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
         outcome = validate(staged.path, standard, code_lists, references=data_induk.get(regency.slug, {}),
                            period=dataset.period)
         personal = scan(staged.path, standard, district_codes(regions))
+        missing = [str(gap) for gap in gaps(staged.path, standard, dataset.period)]
         edition = load_reference_config()["kemendagri_regions"]["edition"]
         checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))
         issues = staged.issues + checked + personal
         metadata = {"regency": regency.name, "standard": standard.ref, "rules": len(outcome.rules),
                     "failed_rules": sum(not r["success"] for r in outcome.rules), "issues": len(issues),
-                    "personal_data_findings": len(personal), "results": dg.MetadataValue.json(outcome.rules)}
+                    "personal_data_findings": len(personal), "results": dg.MetadataValue.json(outcome.rules),
+                    "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in missing) or "-")}
         if not issues:
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         with disk_full_named():

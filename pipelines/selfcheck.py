@@ -17,6 +17,7 @@ import yaml
 
 from pipelines.catalogue import Regency, load_reference_config, load_regencies
 from pipelines.findings import Skipped
+from pipelines.coverage import gaps
 from pipelines.issues import Issue, drop_consequences
 from pipelines.parsing import parse_file
 from pipelines.privacy import district_codes, scan
@@ -51,7 +52,7 @@ class SelfCheck:
     rows: int
     issues: list[Issue]
     scope: Scope = Scope()
-    notes: list[str] = field(default_factory=list)   # what was not checked, and why
+    notes: list[str] = field(default_factory=list)   # what was not checked and why; days or months missing
     skipped: list[Skipped] = field(default_factory=list)   # rows that are not data: titles, totals, notes, ...
 
     @property
@@ -186,6 +187,7 @@ def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> Self
                        period=dataset.period if dataset else None)
     issues = batch.issues + drop_consequences(batch.issues, _explain_retired(outcome.issues, cache, regions))
     issues += scan(batch.path, standard, district_codes(regions))
+    notes += [str(gap) for gap in gaps(batch.path, standard, dataset.period if dataset else None)]
     return SelfCheck(path.name, standard.ref, batch.rows, issues, scope, notes, batch.skipped)
 
 
