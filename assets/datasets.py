@@ -17,7 +17,7 @@ from assets.partitions import MonthsConfig, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
-from pipelines.catalogue import Dataset, Regency, load_reference_config
+from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
 from pipelines.coverage import gaps
 from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
@@ -174,6 +174,11 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                     "failed_rules": sum(not r["success"] for r in outcome.rules), "issues": len(issues),
                     "personal_data_findings": len(personal), "results": dg.MetadataValue.json(outcome.rules),
                     "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in missing) or "-")}
+        if personal:  # the raw bytes hold it too: locked now, deleted when the catalogue's retention ends
+            until = state.archive().mark_personal(regency.slug, dataset.name, staged.files,
+                                                  sorted({f"{i.code}: {i.column}" for i in personal}),
+                                                  load_pipeline_config()["personal_data"]["raw_retention_days"])
+            metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
         if not issues:
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         with disk_full_named():

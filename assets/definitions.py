@@ -16,6 +16,7 @@ from assets.province import province_assets
 from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
                               standard_code_lists)
 from assets.resources import PortalsResource, StateResource, WarehouseResource
+from assets.retention import retention_definitions
 from assets.scorecard import scorecard_definitions
 from assets.workflow import approve_dataset
 from pipelines import settings
@@ -74,7 +75,7 @@ def build_definitions() -> dg.Definitions:
             "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
                                        token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries),
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries), retention_definitions(),
                                 dg.Definitions(executor=_executor()))
 
 

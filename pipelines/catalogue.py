@@ -232,8 +232,13 @@ class _Portal(_Strict):
     site: _Site | None = None
 
 
+class _PersonalData(_Strict):
+    raw_retention_days: int = Field(90, ge=1)
+
+
 class _Pipeline(_Strict):
     retry: _Retry
+    personal_data: _PersonalData = _PersonalData()
 
 
 _PORTALS = TypeAdapter(dict[str, _Portal])

@@ -120,6 +120,10 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
             ("harga_pasar_susulan.csv", 5, "nama_pasar")} <= found
     assert check.metadata["personal_data_findings"].value == 1
     assert any(Path(f["raw_path"]).read_bytes() == bad.encode() for f in report["files"])
+    # The raw bytes hold the phone number too: locked to the pipeline's user, due for deletion.
+    [raw_copy] = [Path(f["raw_path"]) for f in report["files"] if f["name"] == "harga_pasar_susulan.csv"]
+    assert raw_copy.stat().st_mode & 0o777 == 0o400
+    assert check.metadata["raw_personal_data"].value.startswith("dikunci, dihapus setelah / locked, deleted after ")
     # Nothing of the failed batch went further, not even its valid row.
     assert len(warehouse.read_published(engine, STANDARD, "64.09")) == len(stored)
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
