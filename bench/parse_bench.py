@@ -11,15 +11,17 @@ the whole process, "extra" the peak above what it held before reading (interpret
     .venv/bin/python bench/parse_bench.py --gb 1 [--chunk-rows 200000]
 
 The generated files are kept in --workdir (default: the system temp folder) and reused by the next run.
-`--gb N` writes a ~N GB agency CSV (valid rows, unique keys) into a new temporary folder, runs the pipeline's
-steps on it in one child process (parse -> staged Parquet, validate, personal-data scan, warehouse merge into a
-DuckDB file), printing time and peak RSS after each step, beside the anchor `pandas.read_csv` reading the same
-file in chunks of the same size; then deletes the folder.
+`--gb N` writes a ~N GB agency CSV (valid rows, unique keys) into a new temporary folder, serves it on loopback
+(`python -m http.server`, stopped by its process id) and runs the pipeline's steps on it in one child process
+(pulled by the URL source into the raw archive as a stream, parse -> staged Parquet, validate, personal-data
+scan, warehouse merge into a DuckDB file), printing time and peak RSS after each step, beside the anchor
+`pandas.read_csv` reading the same file in chunks of the same size; then deletes the folder.
 """
 
 import argparse
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import tempfile
@@ -130,9 +132,9 @@ def generate_big(path: Path, gigabytes: float) -> int:
     return rows
 
 
-def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None) -> dict:
-    """Child process: parse -> validate -> personal-data scan -> warehouse merge of one big CSV (a DuckDB file
-    beside it, or the warehouse at `warehouse_url`)."""
+def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None, url: str) -> dict:
+    """Child process: pull (URL source -> raw archive) -> parse -> validate -> personal-data scan -> warehouse
+    merge of one big CSV served at `url` (a DuckDB file beside it, or the warehouse at `warehouse_url`)."""
     from datetime import date
 
     import pandas as pd
@@ -141,9 +143,10 @@ def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None) -> dict:
     from pipelines import warehouse
     from pipelines.parsing import parse_file
     from pipelines.privacy import scan
+    from pipelines.raw import RawArchive
+    from pipelines.sources import url as url_source
     from pipelines.validation import validate
     std = standard()
-    raw = _raw_streamed(path)
     steps = {}
 
     def step(name, work):
@@ -163,6 +166,13 @@ def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None) -> dict:
             rows += len(chunk)
         return rows
     anchor_rows = step("pandas.read_csv chunked (anchor)", anchor)
+    archive, memo = RawArchive(path.parent / "raw"), path.parent / "memo"
+    memo.mkdir()
+    pulled = step("pull (URL source) -> raw archive", lambda: [
+        archive.store("bench", "harga-pasar", d.name, d.data, d.origin) for d in url_source.pull({"url": url}, memo)])
+    if not pulled:
+        return {"rows": 0, "anchor_rows": anchor_rows, "issues": 0, "inserted": 0, "parquet_mb": 0, "steps": steps}
+    raw = pulled[0]
     folder = path.parent / "staged"
     batch = step("parse -> staged Parquet", lambda: parse_file(raw, std, AGENCY_COLUMNS, folder=folder,
                                                                chunk_rows=chunk_rows))
@@ -178,14 +188,19 @@ def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None) -> dict:
             "parquet_mb": batch.path.stat().st_size / 1e6, "steps": steps}
 
 
-def _raw_streamed(path: Path):
-    """RawFile of a big file, hashed a block at a time (read_bytes would hold it whole)."""
-    from pipelines.raw import RawFile
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return RawFile(path.name, digest.hexdigest(), path.stat().st_size, str(path), str(path), "bench")
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(100):   # bounded: 10 s
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the loopback file server on port {port} did not start")
 
 
 def main_gb(gigabytes: float, chunk_rows: int, warehouse_url: str | None) -> None:
@@ -194,9 +209,18 @@ def main_gb(gigabytes: float, chunk_rows: int, warehouse_url: str | None) -> Non
         print(f"writing {path} (~{gigabytes} GB) ...", flush=True)
         rows = generate_big(path, gigabytes)
         print(f"CSV {path.stat().st_size / 1e9:.2f} GB, {rows:,} rows, chunk {chunk_rows:,} rows", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--child", "pipeline", str(path), "--chunk-rows",
-                               str(chunk_rows)] + (["--warehouse-url", warehouse_url] if warehouse_url else []),
-                              capture_output=True, text=True, cwd=ROOT)
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                   "--directory", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(port)
+            done = subprocess.run([sys.executable, __file__, "--child", "pipeline", str(path), "--chunk-rows",
+                                   str(chunk_rows), "--url", f"http://127.0.0.1:{port}/{path.name}"]
+                                  + (["--warehouse-url", warehouse_url] if warehouse_url else []),
+                                  capture_output=True, text=True, cwd=ROOT)
+        finally:
+            server.terminate()   # the server this bench started, by its process id
+            server.wait(timeout=30)
         if done.returncode:
             print("\n".join(line for line in done.stderr.splitlines() if "Error" in line)[-3000:])
             raise SystemExit(done.returncode)
@@ -221,12 +245,13 @@ def main() -> None:
     parser.add_argument("--warehouse-url", help="with --gb: merge into this warehouse (e.g. the project's "
                         "PostgreSQL, `bash scripts/postgres.sh url bench_gb`) instead of a DuckDB file")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from pipelines.parsing import CHUNK_ROWS
     chunk_rows = args.chunk_rows or CHUNK_ROWS
     if args.child:
         kind, path = args.child[0], Path(args.child[1])
-        figures = (pipeline(path, chunk_rows, args.warehouse_url) if kind == "pipeline"
+        figures = (pipeline(path, chunk_rows, args.warehouse_url, args.url) if kind == "pipeline"
                    else measure(kind, path, chunk_rows))
         print(json.dumps(figures))
         return
