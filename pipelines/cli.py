@@ -8,6 +8,8 @@
     satudata validate kiriman.csv --schema draf/schemas/harga-pangan/1.0.0.yaml --regency 32.73
     satudata describe contoh.xlsx [contoh2.csv ...] --name harga-pangan --out draf
     satudata portal setup [--regency ppu] [--new-token]     (the portal administrator, with a sysadmin token)
+    satudata permintaan daftar [--status diterima] [--tahun 2026]            (the public's data requests)
+    satudata permintaan jawab 12 --status dipenuhi --dataset ppu-harga-pasar  (or --status ditolak --alasan ...)
 
 Each command imports what it needs when it runs: the self-check must start fast (target 1.5 s), and the
 portal client (ckanapi, requests) would cost it more than the check itself.
@@ -72,7 +74,26 @@ def main(argv: list[str] | None = None) -> int:
                                                      "written; default: $SATUDATA_STATE/portal/publishers.env")
     setup.add_argument("--admin-token-env", default="CKAN_API_TOKEN",
                        help="variabel yang memuat token sysadmin / the variable holding the sysadmin's token")
+    portal_options = argparse.ArgumentParser(add_help=False)
+    portal_options.add_argument("--portal", default=os.environ.get("SATUDATA_PORTAL", "local"),
+                                help="portal di catalogue/portals.yaml / a portal of catalogue/portals.yaml")
+    portal_options.add_argument("--token-env", default="", help="variabel yang memuat token walidata; bawaan: "
+                                "api_token_env portal / the variable holding the walidata's token; default: "
+                                "the portal's api_token_env")
+    r = area.add_parser("permintaan", help="permintaan data dari publik / the public's data requests")
+    r_action = r.add_subparsers(dest="action", required=True)
+    listing = r_action.add_parser("daftar", parents=[portal_options], help="daftar permintaan / list the requests")
+    listing.add_argument("--status", choices=("diterima", "diproses", "dipenuhi", "ditolak"))
+    listing.add_argument("--tahun", type=int, help="tahun permintaan / the year of the request")
+    reply = r_action.add_parser("jawab", parents=[portal_options], help="jawab permintaan / answer a request")
+    reply.add_argument("number", type=int, help="nomor permintaan / the request's number")
+    reply.add_argument("--status", required=True, choices=("diproses", "dipenuhi", "ditolak"))
+    reply.add_argument("--dataset", default="", help="dataset yang memenuhinya (dipenuhi) / the dataset that "
+                                                     "fulfils it")
+    reply.add_argument("--alasan", default="", help="alasan penolakan (ditolak) / why it is refused")
     args = parser.parse_args(argv)
+    if args.area == "permintaan":
+        return _permintaan(args)
     if args.area == "portal":
         return _portal_setup(args)
     if args.area == "validate":
@@ -149,6 +170,23 @@ def _portal_setup(args) -> int:
         print(error, file=sys.stderr)
         return 2
     print("\n".join(report.lines))
+    return 0
+
+
+def _permintaan(args) -> int:
+    from pipelines import datarequests
+    from pipelines.publish import PublishError
+    try:
+        portal = datarequests.portal(args.portal, args.token_env)
+        if args.action == "daftar":
+            print(datarequests.table(datarequests.list_requests(portal, args.status or "", args.tahun)))
+            return 0
+        answered = datarequests.answer(portal, args.number, args.status, args.dataset, args.alasan)
+    except (CatalogueError, PublishError, datarequests.RequestError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{answered['id']}: {answered['status']} {answered['dataset_url'] or answered['reason'] or ''} "
+          f"({answered['url']})")
     return 0
 
 

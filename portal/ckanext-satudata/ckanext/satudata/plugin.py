@@ -11,6 +11,8 @@
   configuration (``identity.py``), templates of its own (``templates/``), CKAN's strings that its ``id`` catalogue
   leaves in English and this extension's own (``translations_id.yaml``), and visits and
   downloads per dataset and resource (``counts.py``, on CKAN's core ``tracking`` plugin).
+- Data requests (``/permintaan``): anyone asks for a dataset, the walidata answers, tracked to the answer
+  (``datarequests.py``; the ``satudata_datarequest_*`` actions).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from ckan.lib.navl.dictization_functions import StopOnError, missing
 
-from ckanext.satudata import counts, identity
+from ckanext.satudata import counts, datarequests, identity
 from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
 
@@ -67,6 +69,8 @@ def compiled_translations(storage: str) -> str:
 class SatuDataPlugin(p.SingletonPlugin):
     p.implements(p.IValidators)
     p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IConfigurable)
     p.implements(p.IBlueprint)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.IConfigurer)
@@ -82,6 +86,9 @@ class SatuDataPlugin(p.SingletonPlugin):
             config["ckan.site_description"] = site["tagline"]["id"]
             if site["logo"]:
                 config["ckan.site_logo"] = "/satudata/logo"
+
+    def configure(self, config):
+        datarequests.create_table()
 
     def get_helpers(self):
         return {"satudata_site": lambda: identity.SITE, "satudata_text": identity.text,
@@ -105,10 +112,13 @@ class SatuDataPlugin(p.SingletonPlugin):
         return {"satudata_required": satudata_required}
 
     def get_actions(self):
-        return {"satudata_datastore_load": datastore_load}
+        return {"satudata_datastore_load": datastore_load, **datarequests.ACTIONS}
+
+    def get_auth_functions(self):
+        return datarequests.AUTH
 
     def get_blueprint(self):
-        return [unduh, identity.identitas]
+        return [unduh, identity.identitas, datarequests.permintaan]
 
     def before_resource_show(self, resource_dict):
         if resource_dict.get("url_type") == "datastore":
