@@ -94,7 +94,7 @@ def explain_retired(issues: list, changes: pd.DataFrame, edition: str) -> list:
     explained = []
     for issue in issues:
         if issue.rule == "expect_column_values_to_be_in_set" and issue.value in retired:
-            issue = replace(issue, rule="kode wilayah dihapus",
+            issue = replace(issue, rule="kode wilayah dihapus", code="retired-region-code",
                             pesan=f"kode wilayah edisi lama ({retired[issue.value]}), tidak berlaku di {edition}",
                             message=f"region code of an earlier edition ({retired[issue.value]}), "
                                     f"retired in {edition}")

@@ -50,6 +50,24 @@ MESSAGES = {
     "expect_column_pair_values_to_be_in_set": ("pasangan nilai tidak ada dalam Data Induk",
                                                "value pair is not in the master data"),
 }
+# The finding's code (README: "Self-check findings: the codes"), by the rule's own name (meta "rule") or else its
+# expectation type.
+RULE_CODES = {
+    "expect_column_values_to_not_be_null": "required-value-missing",
+    "expect_column_values_to_be_in_set": "not-in-code-list",
+    "expect_column_values_to_match_regex": "format-mismatch",
+    "expect_column_values_to_be_between": "outside-range",
+    "expect_compound_columns_to_be_unique": "duplicate-key",
+    "expect_column_values_to_be_unique": "duplicate-key",
+    "expect_column_values_to_be_of_type": "column-type",
+    "expect_column_pair_values_to_be_in_set": "master-data-mismatch",
+    "no_future": "future-date",
+    "reported_period": "outside-reported-period",
+    "catalogue_period": "outside-reported-period",
+    "sum_of": "total-mismatch",
+    "master_data": "not-in-master-data",
+    "master_data_pair": "master-data-mismatch",
+}
 # Rules that GX expresses with a general expectation (meta "rule"): their own messages.
 RULE_MESSAGES = {
     "no_future": ("tanggal berada di masa depan", "date lies in the future"),
@@ -208,15 +226,17 @@ def _message(rule: Rule) -> tuple[str, str]:
 def _issues(result: _RuleResult) -> list[Issue]:
     kind = result.rule.type
     pesan, message = _message(result.rule)
+    code = RULE_CODES.get(result.rule.meta.get("rule"), RULE_CODES.get(kind, "rule-not-met"))
     source_columns = _columns(result.rule)
     column = ",".join(source_columns)
     if not result.rows:  # table-level results (e.g. a column's type) name the column only
         observed = result.observed
-        return [Issue("", None, column, None if observed is None else str(observed), kind, pesan, message)]
+        return [Issue("", None, column, None if observed is None else str(observed), kind, pesan, message, code)]
     found = []
     for row in result.rows[:MAX_ISSUES_PER_RULE]:
         value = "|".join(str(row.get(c)) for c in source_columns if c in row) or None
-        found.append(Issue(str(row["_source_file"]), int(row["_source_row"]), column, value, kind, pesan, message))
+        found.append(Issue(str(row["_source_file"]), int(row["_source_row"]), column, value, kind, pesan, message,
+                           code))
     return found
 
 
