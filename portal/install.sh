@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 EXTS=(ckanext-satudata ckanext-satudata_nosolr)
 STAMP="$VENV/.satudata-installed"
 want="$(cd "$PORTAL" && find requirements.txt "${EXTS[@]}" -type f \
-    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' -o -name '*.yaml' \) \
+    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' -o -name '*.yaml' -o -name '*.ttl' \) \
     | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
 if [[ -x $VENV/bin/ckan && -f $STAMP && "$(cat "$STAMP")" == "$want" ]]; then
     exit 0

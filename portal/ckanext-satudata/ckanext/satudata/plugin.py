@@ -26,7 +26,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from ckan.lib.navl.dictization_functions import StopOnError, missing
 
-from ckanext.satudata import counts, datarequests, identity
+from ckanext.satudata import counts, datarequests, identity, schemes
 from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
 
@@ -118,7 +118,7 @@ class SatuDataPlugin(p.SingletonPlugin):
         return datarequests.AUTH
 
     def get_blueprint(self):
-        return [unduh, identity.identitas, datarequests.permintaan]
+        return [unduh, identity.identitas, datarequests.permintaan, schemes.skema]
 
     def before_resource_show(self, resource_dict):
         if resource_dict.get("url_type") == "datastore":
