@@ -13,6 +13,7 @@ from assets.datasets import STEPS, Delivery, asset_key
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from pipelines import settings
 from pipelines.alerts import Alert, load_config, send
+from pipelines.daftar_data import release_deadlines
 from pipelines.freshness import dataset_lateness
 from pipelines.raw import RawArchive
 from pipelines.sources.file_drop import deliverable_files
@@ -42,7 +43,8 @@ def cron_of(delivery: Delivery) -> str | None:
 def _last_new_delivery(delivery: Delivery) -> tuple[str, bool]:
     """When the dataset last brought something new (or `never`), and whether it is late now."""
     manifest = RawArchive(settings.state_dir() / "raw").manifest(delivery.regency.slug, delivery.dataset.name)
-    last, late = dataset_lateness(manifest, delivery.standard.metadata["frekuensi"], delivery.dataset.grace_hours)
+    last, late = dataset_lateness(manifest, delivery.standard.metadata["frekuensi"], delivery.dataset.grace_hours,
+                                  release_deadlines(delivery.regency, delivery.dataset.name))
     return (last.isoformat() if last else "never"), late is not None and late > timedelta(0)
 
 

@@ -19,6 +19,7 @@ from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
 from pipelines.coverage import gaps
+from pipelines.daftar_data import release_deadlines
 from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
 from pipelines.issues import drop_consequences
@@ -126,10 +127,13 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
     def on_time(context: dg.AssetCheckExecutionContext, state: StateResource) -> dg.AssetCheckResult:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         frequency = found.standard.metadata["frekuensi"]
+        schedule = release_deadlines(regency, dataset.name)
         last, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name), frequency,
-                                      dataset.grace_hours)
+                                      dataset.grace_hours, schedule)
         metadata = {"agency": dataset.agency.name, "dataset": dataset.name, "regency": regency.name,
-                    "frequency": frequency, "last_new_delivery": last.isoformat() if last else "belum pernah / never"}
+                    "frequency": frequency, "last_new_delivery": last.isoformat() if last else "belum pernah / never",
+                    "due_by": "jadwal rilis Daftar Data / the Daftar Data's release schedule" if schedule
+                    else "frekuensi / the frequency"}
         if late is None or late <= timedelta(0):
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         metadata["late_by"] = describe(late)

@@ -9,6 +9,7 @@ import logging
 import dagster as dg
 
 from assets.automation import ALERT_SENSORS, file_drop_sensor, late_agency_sensor, schedules
+from assets.daftar_data import daftar_data_definitions
 from assets.datasets import Delivery, standard_definitions
 from assets.dead_runs import runs_without_a_process
 from assets.partitions import province_partitions, regency_partitions
@@ -75,7 +76,8 @@ def build_definitions() -> dg.Definitions:
             "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
                                        token_envs={name: p.api_token_env for name, p in portals.items()}),
         })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries), retention_definitions(),
+    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries),
+                                daftar_data_definitions(regencies, deliveries), retention_definitions(),
                                 dg.Definitions(executor=_executor()))
 
 

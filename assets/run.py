@@ -4,8 +4,9 @@ afterwards, and print what a walidata needs to know: per regency, asset and chec
     python -m assets.run
 
 One run of the main job per regency partition (its datasets, every month their deliveries hold), then one
-run per province whose regencies merged something, as the schedules and sensors would. A dataset whose drop
-folder holds the files last published is left out, and a regency with nothing else starts no run."""
+run per province whose regencies merged something, as the schedules and sensors would, and one run of the
+Daftar Data's statuses when the catalogue holds a Daftar Data. A dataset whose drop folder holds the files last
+published is left out, and a regency with nothing else starts no run."""
 
 import logging
 import sys
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from assets.automation import regency_run
+from assets.daftar_data import JOB as DAFTAR_DATA_JOB
 from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
-from pipelines import settings, sources
+from pipelines import daftar_data, settings, sources
 from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.disk import disk_full
 from pipelines.province import members
@@ -88,6 +90,11 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
             done.results.append(defs.resolve_job_def(PROVINCE_JOB).execute_in_process(
                 instance=instance, raise_on_error=False, partition_key=province.slug, run_config=run_config,
                 tags={"province": province.slug}, asset_selection=[asset_key(s, "provinsi") for s in standards]))
+    # The Daftar Data's statuses follow what the runs above did; when nothing ran, nothing moved (a due date
+    # passing is the nightly schedule's: daftar_data_harian).
+    if done.results and any((settings.catalogue_dir() / daftar_data.FOLDER).glob("*.yaml")):
+        done.results.append(defs.resolve_job_def(DAFTAR_DATA_JOB).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config))
     return done
 
 
@@ -121,7 +128,7 @@ def _run_and_report() -> int:
 
 def _report(result: dg.ExecuteInProcessResult) -> str:
     run = result.dagster_run
-    where = run.tags.get("regency") or run.tags.get("province") or "?"
+    where = run.tags.get("regency") or run.tags.get("province") or run.job_name
     lines = [f"\n{where}: run {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}"]
     for event in result.get_asset_check_evaluations():
         status = "lulus / passed" if event.passed else "GAGAL / FAILED"
@@ -162,6 +169,8 @@ def _summary(step: str, meta: dict) -> str:
     if step == "warehouse":
         return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
                 f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}")
+    if "published" in value:   # the Daftar Data: one dataset per regency and year
+        return ": " + ", ".join(value["published"].values())
     if step in ("portal", "provinsi") and "url" in value:
         sent = f", baris dikirim / rows sent {value['rows_sent']}, dihapus / deleted {value['rows_deleted']}" \
             if value.get("changed") and "rows_sent" in value else ""

@@ -16,6 +16,7 @@ from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
+from pipelines.daftar_data import release_deadlines
 from pipelines.freshness import dataset_lateness
 from pipelines.privacy import district_codes
 from pipelines.publish import publish
@@ -80,7 +81,8 @@ def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: li
                                   asset_partitions=[regency.slug]), limit=1).records
         meta = latest[0].asset_materialization.metadata if latest else {}
         _, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name),
-                                   dataset_standard.metadata["frekuensi"], dataset.grace_hours)
+                                   dataset_standard.metadata["frekuensi"], dataset.grace_hours,
+                                   release_deadlines(regency, dataset.name))
         mine = [b for b in quarantined if b["regency"] == regency.slug and b["dataset"] == dataset.name]
         statuses.append(DatasetStatus(
             agency=dataset.agency.slug, dataset=dataset.name,

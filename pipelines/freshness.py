@@ -1,4 +1,5 @@
-"""Is an agency late? Each dataset's frequency (from its standard) says how often something new should
+"""Is an agency late? The release schedule of the regency's Daftar Data (pipelines/daftar_data.py) says when
+each period is due, else the dataset's frequency (from its standard) says how often something new should
 arrive; the raw archive's manifest says when new content last did."""
 
 import json
@@ -32,6 +33,20 @@ def lateness(last: datetime | None, frequency: str, grace: timedelta, now: datet
     return now - (last + EXPECTED_EVERY[frequency] + grace)
 
 
+def schedule_lateness(last: datetime | None, schedule: list[tuple[datetime, datetime]],
+                      now: datetime | None = None) -> timedelta | None:
+    """How late the first release of a schedule not yet met is (zero or less: on time); None when every release
+    is met. Each release is (when its period's last day begins, when its due date is over): new content
+    arriving from its period's last day on meets it."""
+    now = now or datetime.now(timezone.utc)
+    unmet = [due for closes, due in schedule if last is None or last < closes]
+    if not unmet:
+        return None
+    if last is None and min(unmet) <= now:
+        return timedelta.max  # never delivered, and already due
+    return now - min(unmet)
+
+
 def describe(late: timedelta) -> str:
     if late == timedelta.max:
         return "belum pernah mengirim / never delivered"
@@ -40,7 +55,12 @@ def describe(late: timedelta) -> str:
         f"terlambat {hours / 24:.0f} hari / {hours / 24:.0f} days late"
 
 
-def dataset_lateness(manifest: Path, frequency: str, grace_hours: float) -> tuple[datetime | None, timedelta | None]:
-    """When a dataset's last new content arrived, and how late the next delivery is (see `lateness`)."""
+def dataset_lateness(manifest: Path, frequency: str, grace_hours: float,
+                     schedule: list[tuple[datetime, datetime]] | None = None
+                     ) -> tuple[datetime | None, timedelta | None]:
+    """When a dataset's last new content arrived, and how late the next delivery is: against its release
+    schedule when the Daftar Data gives one (`schedule_lateness`), else its frequency (`lateness`)."""
     last = last_new_delivery(manifest)
+    if schedule:
+        return last, schedule_lateness(last, schedule)
     return last, lateness(last, frequency, timedelta(hours=grace_hours))

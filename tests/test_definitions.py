@@ -58,10 +58,12 @@ def test_the_graph_does_not_grow_with_regencies(tmp_path, monkeypatch):
         (catalogue / f"r{n}.yaml").write_text(yaml.safe_dump(copy))
     monkeypatch.setenv("SATUDATA_CATALOGUE", str(catalogue))
     defs = build_definitions()
-    # chain, reference, scorecard, raw retention
-    assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 4 + 5 + 1 + 1
+    # chain, reference, scorecard, raw retention, Daftar Data
+    assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 4 + 5 + 1 + 1 + 1
     assert len(defs.resolve_job_def("satudata_job").partitions_def.get_partition_keys()) == 21
-    assert [s.name for s in defs.schedules] == ["kepatuhan_opd_harian", "retensi_data_pribadi_harian"]   # file drops: sensors only
+    # file drops: sensors only
+    assert [s.name for s in defs.schedules] == ["kepatuhan_opd_harian", "daftar_data_harian",
+                                                "retensi_data_pribadi_harian"]
     assert [s.name for s in defs.sensors if not isinstance(s, dg.RunStatusSensorDefinition)] == \
         ["berkas_masuk", "opd_terlambat", "runs_without_a_process"]
 
