@@ -78,7 +78,7 @@ def gaps(rows: pd.DataFrame | Path, standard: Standard, fallback: Period | None 
         return []
     today = today or date.today()
     column = '"' + standard.period_field.replace('"', '""') + '"'
-    connection = duckdb.connect(config=settings.duckdb_config())
+    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
     try:
         connection.register("batch", rows if isinstance(rows, pd.DataFrame) else connection.read_parquet(str(rows)))
         present: dict[str, set[date]] = {}

@@ -94,7 +94,7 @@ def scan(rows: pd.DataFrame | Path, standard: Standard, district_codes: set[str]
     issues = []
     checks = _checks(district_codes)
     # One connection for every column: opening one costs ~30 ms, which a one-row self-check pays per field.
-    connection = duckdb.connect(config=settings.duckdb_config())
+    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
     try:
         connection.register("batch", rows if isinstance(rows, pd.DataFrame) else connection.read_parquet(str(rows)))
         present = set(connection.sql("SELECT * FROM batch LIMIT 0").columns)

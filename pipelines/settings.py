@@ -37,11 +37,17 @@ def executor() -> str:
     return os.environ.get("SATUDATA_EXECUTOR", "")
 
 
-def duckdb_config() -> dict:
+# The batch checks' default cap: a check of a 2 GB delivery (29 M rows: the key's uniqueness is a hash
+# aggregate) took 2.9 GB uncapped, and spilling past 1 GB keeps it within the 1.5 GB a worker is given.
+CHECK_MEMORY = "1GB"
+
+
+def duckdb_config(default: str | None = None) -> dict:
     """DuckDB settings for the pipeline's own connections (the batch checks and a DuckDB warehouse):
-    `SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps DuckDB's memory, and past it work spills to a folder in the
-    state. Unset, DuckDB may take up to 80% of the machine's memory."""
-    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY")
+    `SATUDATA_DUCKDB_MEMORY` (e.g. `1GB`) caps DuckDB's memory, else `default` (the checks: CHECK_MEMORY),
+    and past it work spills to a folder in the state. With neither, DuckDB may take up to 80% of the
+    machine's memory."""
+    limit = os.environ.get("SATUDATA_DUCKDB_MEMORY") or default
     if not limit:
         return {}
     return {"memory_limit": limit, "temp_directory": str(state_dir() / "duckdb-spill")}

@@ -527,7 +527,7 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list[Rule]) -> list[_
     predicates: dict[int, str] = {}
     params: dict = {}
     ctes: list[str] = []
-    connection = duckdb.connect(config=settings.duckdb_config())
+    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
     try:
         for n, rule in enumerate(expectations):
             if rule.type == "expect_column_values_to_be_of_type":
