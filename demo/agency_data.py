@@ -87,6 +87,16 @@ def district(regency: str, name: str) -> Area:
     return found
 
 
+# Where each regency's points are drawn: around its centre (WGS84), inside the regency's land.
+CENTRES = {PPU: (-1.2, 116.7), PASER: (-1.9, 116.2), LUTRA: (-2.5, 120.3)}
+
+
+def spot(regency: str, rng: random.Random, spread: float = 0.12) -> tuple[float, float]:
+    """A point's latitude and longitude near the regency's centre, to 6 decimals (about 10 cm)."""
+    lat, lon = CENTRES[regency]
+    return round(lat + rng.uniform(-spread, spread), 6), round(lon + rng.uniform(-spread, spread), 6)
+
+
 def _short(text: str) -> str:
     return text.title().replace("Dan", "dan")
 
@@ -262,12 +272,13 @@ SEASON = {1: 1.2, 2: 0.8, 3: 1.3, 4: 1.5, 5: 1.0, 6: 1.4, 7: 1.5, 8: 1.0, 9: 0.8
 
 
 def tourism_rows(regency: str, destinations: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
+    rng, where = random.Random(seed), random.Random(f"{seed}-lokasi")   # coordinates leave the rest as it was
     places = villages(regency)
     digits = regency.replace(".", "")
     rows = []
     for number in range(1, destinations + 1):
         village = rng.choice(places)
+        lat, lon = spot(regency, where)
         pattern, kind = rng.choice(DESTINATION_KINDS)
         name = pattern.format(_short(village.name))
         base, foreign = rng.randint(200, 9000), rng.choice([0, 0, 0.002, 0.01, 0.03])
@@ -276,14 +287,16 @@ def tourism_rows(regency: str, destinations: int, seed: int) -> list[dict]:
             abroad = int(domestic * foreign * rng.uniform(0, 2))
             rows.append({"bulan": month.isoformat(), "kode_kecamatan": village.code[:8],
                          "kode_destinasi": f"DW-{digits}-{number:03d}", "nama_destinasi": name,
-                         "jenis": kind, "wisnus": domestic, "wisman": abroad, "jumlah": domestic + abroad})
+                         "jenis": kind, "wisnus": domestic, "wisman": abroad, "jumlah": domestic + abroad,
+                         "lintang": lat, "bujur": lon})
     return rows
 
 
 TOURISM_FIELDS = [{"id": "bulan", "type": "date"}, {"id": "kode_kecamatan", "type": "text"},
                   {"id": "kode_destinasi", "type": "text"}, {"id": "nama_destinasi", "type": "text"},
                   {"id": "jenis", "type": "text"}, {"id": "wisnus", "type": "int"}, {"id": "wisman", "type": "int"},
-                  {"id": "jumlah", "type": "int"}]
+                  {"id": "jumlah", "type": "int"}, {"id": "lintang", "type": "float8"},
+                  {"id": "bujur", "type": "float8"}]
 # The province portals' registers: dataset -> (organisation, title, {resource name: rows}).
 TOURISM_REGISTERS = {
     "kaltim-register-kunjungan-wisata": (
@@ -305,12 +318,13 @@ WIFI_PLACES = [("Taman {}", "Taman"), ("Ruang Terbuka Hijau {}", "Ruang Terbuka 
 
 
 def wifi_rows(regency: str, points: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
+    rng, where = random.Random(seed), random.Random(f"{seed}-lokasi")   # coordinates leave the rest as it was
     places = villages(regency)
     digits = regency.replace(".", "")
     rows = []
     for number in range(1, points + 1):
         village = rng.choice(places)
+        lat, lon = spot(regency, where)
         pattern, kind = rng.choice(WIFI_PLACES)
         bandwidth = rng.choice([20, 30, 50, 50, 100])
         popular = rng.uniform(0.2, 1.0) * (2.5 if kind in ("Taman", "Ruang Terbuka Publik") else 1)
@@ -322,7 +336,7 @@ def wifi_rows(regency: str, points: int, seed: int) -> list[dict]:
             rows.append({"bulan": month, "kode_titik": f"WF-{digits}-{number:03d}",
                          "nama_lokasi": pattern.format(_short(village.name)), "jenis_lokasi": kind,
                          "kode_kecamatan": village.code[:8], "bandwidth_mbps": bandwidth,
-                         "jumlah_pengguna": users, "status": status})
+                         "jumlah_pengguna": users, "status": status, "lintang": lat, "bujur": lon})
     return rows
 
 
@@ -330,10 +344,11 @@ def wifi_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Bulan", "Kode Titik", "Nama Lokasi", "Jenis Lokasi", "Kode Kecamatan", "Bandwidth (Mbps)",
-                     "Jumlah Pengguna", "Status"])
+                     "Jumlah Pengguna", "Status", "Lintang", "Bujur"])
     for r in rows:
         writer.writerow([r["bulan"].strftime("%d/%m/%Y"), r["kode_titik"], r["nama_lokasi"], r["jenis_lokasi"],
-                         r["kode_kecamatan"], r["bandwidth_mbps"], id_number(r["jumlah_pengguna"]), r["status"]])
+                         r["kode_kecamatan"], r["bandwidth_mbps"], id_number(r["jumlah_pengguna"]), r["status"],
+                         id_number(r["lintang"], 6), id_number(r["bujur"], 6)])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -364,12 +379,19 @@ def service_rows(regency: str, seed: int) -> list[dict]:
 
 # --- Luwu Utara BPBD: river early warning telemetry (hourly, JSON API with an API key) ---------------------
 
-STATIONS = [("PDA-7322-01", "Pos Duga Air Masamba Hulu", "Sungai Masamba", "Masamba", 120, (250, 330, 400)),
-            ("PDA-7322-02", "Pos Duga Air Jembatan Masamba", "Sungai Masamba", "Masamba", 150, (280, 360, 440)),
-            ("PDA-7322-03", "Pos Duga Air Rongkong", "Sungai Rongkong", "Sabbang", 180, (320, 400, 480)),
-            ("PDA-7322-04", "Pos Duga Air Radda", "Sungai Radda", "Baebunta", 90, (200, 260, 320)),
-            ("PDA-7322-05", "Pos Duga Air Baliase", "Sungai Baliase", "Mappedeceng", 140, (260, 340, 420)),
-            ("PDA-7322-06", "Pos Duga Air Muara Rongkong", "Sungai Rongkong", "Malangke", 210, (330, 390, 450))]
+# code, name, river, district, base level (cm), alert levels (Waspada, Siaga, Awas), latitude, longitude
+STATIONS = [("PDA-7322-01", "Pos Duga Air Masamba Hulu", "Sungai Masamba", "Masamba", 120, (250, 330, 400),
+             -2.498511, 120.331842),
+            ("PDA-7322-02", "Pos Duga Air Jembatan Masamba", "Sungai Masamba", "Masamba", 150, (280, 360, 440),
+             -2.553207, 120.325114),
+            ("PDA-7322-03", "Pos Duga Air Rongkong", "Sungai Rongkong", "Sabbang", 180, (320, 400, 480),
+             -2.621934, 120.197603),
+            ("PDA-7322-04", "Pos Duga Air Radda", "Sungai Radda", "Baebunta", 90, (200, 260, 320),
+             -2.587416, 120.268925),
+            ("PDA-7322-05", "Pos Duga Air Baliase", "Sungai Baliase", "Mappedeceng", 140, (260, 340, 420),
+             -2.655873, 120.402361),
+            ("PDA-7322-06", "Pos Duga Air Muara Rongkong", "Sungai Rongkong", "Malangke", 210, (330, 390, 450),
+             -2.812640, 120.298417)]
 RIVER_FIRST_DAY, RIVER_DAYS = date(2026, 9, 1), 61
 
 
@@ -379,7 +401,7 @@ def river_rows(seed: int = 7322) -> list[dict]:
     # Rain events over the catchment: start hour and strength, shared by all stations (with delays).
     storms = [(rng.randrange(hours), rng.uniform(60, 320)) for _ in range(14)]
     rows = []
-    for code, name, river, district_name, base, (alert, standby, danger) in STATIONS:
+    for code, name, river, district_name, base, (alert, standby, danger), lat, lon in STATIONS:
         area = district(LUTRA, district_name)
         delay = rng.randint(0, 6)
         for hour in range(hours):
@@ -395,7 +417,7 @@ def river_rows(seed: int = 7322) -> list[dict]:
                                                          else "Waspada" if level >= alert else "Normal")
             rows.append({"tanggal": when.date().isoformat(), "jam": when.hour, "kode_pos": code, "nama_pos": name,
                          "sungai": river, "kode_kecamatan": area.code, "tma_cm": None if missing else level,
-                         "status": status})
+                         "status": status, "lintang": lat, "bujur": lon})
     rows.sort(key=lambda r: (r["tanggal"], r["jam"], r["kode_pos"]))
     return rows
 

@@ -54,6 +54,7 @@ from pipelines.catalogue import Dataset, Regency
 from pipelines.metadata import data_dictionary, datastore_fields, package_fields, package_name, provenance_fields
 from pipelines.privacy import scan
 from pipelines.standard import Standard
+from pipelines.views import View, declared
 from pipelines.warehouse import ChangeSet
 
 HASH_KEY = "satudata_content_sha256"
@@ -70,6 +71,7 @@ XLSX_MAX_ROWS = 1_048_575             # Excel's sheet limit, less the header row
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIMEOUT_ENV = "SATUDATA_PORTAL_TIMEOUT"  # seconds to wait for one answer, for every portal of the process
 DEFAULT_TIMEOUT_S = 300.0
+TABLE_VIEW = View("datatables_view", "Tabel / Table", {})   # CKAN's own, after the standard's views
 
 
 @dataclass
@@ -282,7 +284,8 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def content_hash(package: dict, fields: list[dict], standard: Standard, downloads: tuple[str, ...]) -> str:
     """The metadata's fingerprint: a change of it (a new period end, a new standard version) republishes the
     metadata even when no row changed."""
-    return hashlib.sha256(json.dumps([PROFILE, package, fields, list(standard.primary_key), list(downloads)],
+    views = [dataclasses.asdict(v) for v in declared(standard)]
+    return hashlib.sha256(json.dumps([PROFILE, package, fields, list(standard.primary_key), list(downloads), views],
                                      sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -370,6 +373,29 @@ def _table_resource(portal: Portal, package: dict, name: str, fields: list[dict]
     created = _call(portal, "load", "datastore_create", fields=fields, force=True, resource={"package_id": package["id"], "name": name, "format": "CSV",
                                           "mimetype": "text/csv", "description": notes})
     return {"id": created["resource_id"], "name": name}
+
+
+def _ensure_views(portal: Portal, resource_id: str, standard: Standard) -> None:
+    """The table's views: the charts and maps its standard declares (`satudata.tampilan`) first, so the resource
+    page opens on them, then CKAN's table. Created or corrected by type, each where the portal has its plugin;
+    views added by hand stay, after these."""
+    available = set(portal.status.get("extensions", []))
+    wanted = [v for v in (*declared(standard), TABLE_VIEW) if v.view_type in available]
+    if not wanted:
+        return
+    existing = portal.read("resource_view_list", id=resource_id)
+    kept = []
+    for view in wanted:
+        found = next((v for v in existing if v["view_type"] == view.view_type and v["id"] not in kept), None)
+        fields = {"resource_id": resource_id, "view_type": view.view_type, "title": view.title, **view.config}
+        if found is None:
+            found = _call(portal, "views", "resource_view_create", **fields)
+        elif any(found.get(k) != v for k, v in fields.items()):
+            found = _call(portal, "views", "resource_view_update", id=found["id"], **fields)
+        kept.append(found["id"])
+    order = kept + [v["id"] for v in existing if v["id"] not in kept]
+    if [v["id"] for v in existing] != order:
+        _call(portal, "views", "resource_view_reorder", id=resource_id, order=order)
 
 
 def _check_table(portal: Portal, resource_id: str, fields: list[dict], rows: int) -> None:
@@ -484,6 +510,10 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         notes += (f" Tabel {total:,} baris melebihi batas Excel ({XLSX_MAX_ROWS + 1:,} baris): tanpa XLSX, "
                   f"gunakan CSV / the table exceeds Excel's row limit: no XLSX, use the CSV.")
     resource = _table_resource(portal, current, name, fields, notes)
+    if current.get("standar_data") not in (None, standard.ref) and resource.get("datastore_active"):
+        # A new version of the standard may add fields (wifi-publik 1.1.0: the coordinates): datastore_create
+        # on the filled table adds the columns it lacks and touches no row.
+        _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, force=True)
     if change.versions != held or change.whole:
         if change.whole:
             safe = safe_frame(change.upserts, standard)
@@ -493,6 +523,7 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         else:
             _load_changes(portal, resource["id"], standard, safe_frame(change.upserts, standard),
                           safe_frame(change.deletes, standard), change.versions, result)
+    _ensure_views(portal, resource["id"], standard)
     resources = portal.read("package_show", id=current["id"])["resources"]
     xlsx = f"{dataset.name}.xlsx"
     if "xlsx" in downloads and total <= XLSX_MAX_ROWS:

@@ -8,6 +8,7 @@ import pandas as pd
 import yaml
 
 from pipelines.settings import schemas_dir
+from pipelines.views import views
 
 FIELD_TYPES = {"string", "integer", "number", "date", "datetime", "boolean"}
 # Code lists the pipeline can resolve from reference data (Kode Referensi).
@@ -175,6 +176,10 @@ def parse_standard(doc: dict, where: str) -> Standard:
             raise SchemaError(f"{where}: primary key {personal_key} is personal data and could not be published")
         by_name = {f.name: f for f in fields}
         _check_sums(by_name, where)
+        try:
+            views(meta.get("tampilan"), {f.name: f.type for f in fields if not f.personal})
+        except ValueError as error:
+            raise SchemaError(f"{where}: satudata.tampilan: {error}") from None
         return Standard(name=doc["name"], version=str(doc["version"]), title=doc["title"],
                         description=doc.get("description", ""), fields=fields, primary_key=primary_key,
                         missing_values=tuple(table.get("missingValues", [""])), metadata=meta,

@@ -2,6 +2,7 @@
 # Installs CKAN 2.12.0 with ckanext-scheming, ckanext-dcat and ckanext-xloader (exact pins in
 # requirements.txt) and the project's two extensions (ckanext-satudata: the Satu
 # Data profile; ckanext-satudata_nosolr: Solr-less search) into portal/.venv,
+# with the chart and map views' JavaScript libraries from npm (js_vendor.sh),
 # plus the Debian packages CKAN needs. Skips everything when the stamp matches (a hash of requirements.txt
 # and the extension's files). Safe to run with no stdin.
 set -euo pipefail
@@ -10,7 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 EXTS=(ckanext-satudata ckanext-satudata_nosolr)
 STAMP="$VENV/.satudata-installed"
 want="$(cd "$PORTAL" && find requirements.txt "${EXTS[@]}" -type f \
-    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' -o -name '*.yaml' -o -name '*.ttl' \) \
+    \( -name '*.py' -o -name '*.toml' -o -name '*.txt' -o -name '*.html' -o -name '*.yaml' -o -name '*.js' \
+       -o -name '*.css' -o -name '*.ttl' \) \
     | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
 if [[ -x $VENV/bin/ckan && -f $STAMP && "$(cat "$STAMP")" == "$want" ]]; then
     exit 0
@@ -29,6 +31,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v gcc >/dev/null || need+=(gcc)
 command -v psql >/dev/null || need+=(postgresql-client-15)
 command -v curl >/dev/null || need+=(curl)                         # start.sh health checks
+command -v npm >/dev/null || need+=(npm)                           # the views' JavaScript (js_vendor.sh)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx)   # the cache on the public port
 ldconfig -p | grep -q libmagic.so.1 || need+=(libmagic1)   # python-magic
 if ((${#need[@]})); then
     plog "apt-get install ${need[*]}"
@@ -48,6 +52,9 @@ plog "pip install ckan (log: $VENV/pip.log)"
     tmp="$(mktemp -d)"
     for ext in "${EXTS[@]}"; do
         cp -r "$PORTAL/$ext" "$tmp/$ext"
+        if [[ -f $tmp/$ext/js-packages.txt ]]; then   # the views' JavaScript libraries, from npm
+            bash "$PORTAL/js_vendor.sh" "$tmp/$ext/js-packages.txt" "$tmp/$ext/ckanext/satudata/public/satudata-vendor"
+        fi
         "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$tmp/$ext"
     done
     rm -rf "$tmp"

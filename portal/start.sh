@@ -126,7 +126,7 @@ ckan.locale_default = id
 ckan.locales_offered = id en
 ckanext.satudata.identity = $IDENTITY
 # tracking: CKAN's core visit and download counts, shown on the dataset page by ckanext-satudata.
-ckan.plugins = satudata_pgsearch scheming_datasets dcat structured_data datastore satudata xloader datatables_view tracking
+ckan.plugins = satudata_pgsearch scheming_datasets dcat structured_data datastore satudata xloader datatables_view satudata_chart satudata_map tracking
 scheming.dataset_schemas = ckanext.satudata:schema.yaml
 scheming.presets = ckanext.scheming:presets.json
 scheming.dataset_fallback = false
