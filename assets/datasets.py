@@ -16,7 +16,7 @@ from assets.keys import key
 from assets.partitions import MonthsConfig, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
-from pipelines import approval, sources, warehouse
+from pipelines import approval, sources, unpivot, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
 from pipelines.coverage import gaps
 from pipelines.daftar_data import release_deadlines
@@ -140,13 +140,16 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
     @dg.asset(key=asset_key(name, "staged"), group_name=group, kinds={"parquet"}, automation_condition=follow,
-              partitions_def=regencies, ins={"files": dg.AssetIn(key=asset_key(name, "raw"))},
+              partitions_def=regencies, ins={"files": dg.AssetIn(key=asset_key(name, "raw")),
+                                             "regions": dg.AssetIn(key=REGIONS_KEY)},
               description=f"Baris bertipe menurut standar {newest.ref} / rows typed by the standard.")
-    def staged(context: dg.AssetExecutionContext, files: list[RawFile], state: StateResource) -> ParsedBatch:
+    def staged(context: dg.AssetExecutionContext, files: list[RawFile], regions: pd.DataFrame,
+               state: StateResource) -> ParsedBatch:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         with disk_full_named():
             batch = parse_files(files, found.standard, dataset.columns, dataset.source.options,
-                                folder=state.staged_root / regency.slug / dataset.name)
+                                folder=state.staged_root / regency.slug / dataset.name,
+                                districts=unpivot.districts(regions, regency.code))
         context.add_output_metadata({
             "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
             # What was not data (titles, notes, totals, signatures): told, never silently dropped.

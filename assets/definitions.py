@@ -22,6 +22,7 @@ from assets.scorecard import scorecard_definitions
 from assets.workflow import approve_dataset
 from pipelines import settings
 from pipelines.catalogue import Regency, load_catalogue, load_portals
+from pipelines.indicators import for_dataset
 from pipelines.standard import load_standard
 
 MAIN_JOB = "satudata_job"
@@ -31,7 +32,7 @@ PROVINCE_JOB = "provinsi_job"
 def deliveries_of(regencies: list[Regency]) -> list[Delivery]:
     """Every regency's datasets with their standards, each standard file read once."""
     standards = {ref: load_standard(ref) for ref in sorted({d.schema for r in regencies for d in r.datasets})}
-    return [Delivery(r, d, standards[d.schema]) for r in regencies for d in r.datasets]
+    return [Delivery(r, d, for_dataset(standards[d.schema], d)) for r in regencies for d in r.datasets]
 
 
 def build_definitions() -> dg.Definitions:

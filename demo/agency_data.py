@@ -445,5 +445,7 @@ def json_bytes(document: object) -> bytes:
 
 if __name__ == "__main__":
     # Rewrites the committed file drops: python demo/agency_data.py demo/drops
-    for written in write_waste_drops(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "demo" / "drops")):
+    from indicators import write_indicator_drops  # demo/indicators.py: the OPD's wide indicator sheets
+    drops = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "demo" / "drops")
+    for written in write_waste_drops(drops) + write_indicator_drops(drops):
         print(written, written.stat().st_size)

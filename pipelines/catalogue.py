@@ -16,6 +16,9 @@ from pipelines.period import Period, period_of
 from pipelines.settings import PROJECT_ROOT, catalogue_dir
 
 SHARED_FILES = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
+# The generic indicator standard: every dataset of it is its own indicator (its `indikator:` block), so a
+# regency delivers it many times (pipelines/indicators.py).
+INDICATOR_STANDARD = "indikator"
 
 
 class CatalogueError(ValueError):
@@ -59,6 +62,7 @@ class Dataset:
     needs_approval: bool = False  # first publication of each standard version waits for a walidata
     period: Period | None = None  # reported period of files whose names state none (e.g. `2025`, `TW1 2025`)
     retry: dict = field(default_factory=dict)  # Dagster step retries: pipeline.yaml defaults, per dataset override
+    indicator: dict | None = None  # `indikator:` of a dataset of the generic indicator standard
 
 
 @dataclass(frozen=True)
@@ -143,10 +147,15 @@ class _Agency(_Strict):
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3   # a delivery larger than this is refused unless its source allows more
 
 
+class _Unpivot(_Strict):
+    columns: Literal["years", "districts"]   # what a wide sheet's columns are (pipelines/unpivot.py)
+
+
 class _Source(BaseModel):
     model_config = ConfigDict(extra="allow")   # each kind has its own options, checked by its connector
     kind: str
     max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, strict=True)   # the size cap of one delivery, in bytes
+    unpivot: _Unpivot | None = None   # the delivery is a wide sheet; read by the parser, not the connector
 
 
 class _Retry(_Strict):
@@ -161,6 +170,16 @@ class _RetryOverride(_Strict):
     backoff: Backoff | None = None
 
 
+class _Indicator(_Strict):
+    nama: str
+    satuan: str
+    definisi: str
+    sumber: str = ""   # when the sheet has neither a `Sumber` column nor a `Sumber:` note
+    sektor: str = ""
+    pilar: Literal["governance", "society", "branding", "environment", "economy", "living"] | None = None
+    frekuensi: Literal["Harian", "Mingguan", "Bulanan", "Triwulanan", "Semesteran", "Tahunan", "Ad-hoc"] | None = None
+
+
 class _Dataset(_Strict):
     name: str
     schema_: str = Field(alias="schema")   # `schema` would shadow a BaseModel attribute
@@ -172,6 +191,7 @@ class _Dataset(_Strict):
     needs_approval: bool = False
     period: Annotated[Period | None, BeforeValidator(_period)] = None
     retry: _RetryOverride = _RetryOverride()
+    indikator: _Indicator | None = None
 
 
 class _RegencyBlock(_Strict):
@@ -320,6 +340,15 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
         names.add(d.name)
         # The warehouse keeps one table per standard and regency, so one dataset delivers each standard.
         standard = d.schema_.split("/")[0]
+        if (standard == INDICATOR_STANDARD) != (d.indikator is not None):
+            problems.append((("datasets", i, "indikator"),
+                             f"wajib untuk standar {INDICATOR_STANDARD}, dan hanya untuknya / required for the "
+                             f"standard {INDICATOR_STANDARD}, and only for it"))
+        if d.source.unpivot and standard != INDICATOR_STANDARD:
+            problems.append((("datasets", i, "source", "unpivot"), f"hanya untuk standar {INDICATOR_STANDARD} / "
+                                                                    f"only for the standard {INDICATOR_STANDARD}"))
+        if standard == INDICATOR_STANDARD:   # each indicator has its own table: the name is its key
+            standard = f"{standard}:{d.name}"
         if standard in standards:
             problems.append((("datasets", i, "schema"), f"standar {standard} sudah dikirim dataset lain / "
                                                         f"already delivered by another dataset"))
@@ -333,11 +362,14 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
     datasets = []
     for d in doc.datasets:
         options = {**d.source.model_extra, "max_bytes": d.source.max_bytes}
+        if d.source.unpivot:
+            options["unpivot"] = d.source.unpivot.model_dump()
         if "path" in options:
             options["path"] = str((PROJECT_ROOT / options["path"]).resolve())
         datasets.append(Dataset(d.name, d.schema_, agencies[d.agency], Source(d.source.kind, options),
                                 d.columns, d.schedule, d.grace_hours, d.needs_approval, d.period,
-                                {**retry_defaults, **d.retry.model_dump(exclude_none=True)}))
+                                {**retry_defaults, **d.retry.model_dump(exclude_none=True)},
+                                d.indikator.model_dump(exclude_none=True) if d.indikator else None))
     region = doc.regency
     return Regency(region.code, region.slug, region.name, doc.walidata, doc.portal, region.timezone,
                    tuple(agencies.values()), tuple(datasets), doc.walidata_contact, doc.api_token_env)

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--regency", default="", help="kabupaten: slug katalog atau kode Kemendagri; kosong: seluruh "
                                                     "Indonesia / catalogue slug or Kemendagri code, e.g. ppu, 35.29; "
                                                     "none: all of Indonesia")
+    check.add_argument("--dataset", default="", help="entri katalog kabupaten itu, bila standarnya dipakai beberapa "
+                                                     "dataset (indikator) / the regency's catalogue entry, when "
+                                                     "several datasets use the standard (indikator)")
     draft = area.add_parser("describe", help="draf standar dan entri katalog dari berkas contoh / draft a standard "
                                              "and a catalogue entry from sample files")
     draft.add_argument("files", type=Path, nargs="+", help="berkas contoh dari OPD / the agency's sample files")
@@ -123,7 +126,8 @@ def _validate(args) -> int:
         print(f"berkas tidak ada / no such file: {args.file}", file=sys.stderr)
         return 2
     try:
-        result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference")
+        result = selfcheck.check_file(args.file, args.schema, args.regency, settings.state_dir() / "reference",
+                                      args.dataset)
     except (SchemaError, ReferenceError, CatalogueError, selfcheck.RegencyError) as error:  # not the file's fault
         print(error, file=sys.stderr)
         return 2

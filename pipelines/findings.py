@@ -63,6 +63,10 @@ ERRORS = {
     "out-of-range": Code(
         TYPE, "nilai di luar jangkauan {type_id}; periksa angka yang terketik (mis. {example})",
         "value is out of range for {type_en}; check the typed figure (e.g. {example})"),
+    "unknown-district": Code(
+        STRUCTURE, "nama kecamatan tidak dikenal di tabel wilayah Kemendagri kabupaten ini; tulis seperti salah satu "
+        "dari: {districts}",
+        "unknown district name: not in the regency's Kemendagri region table; write it as one of: {districts}"),
     "personal-data": Code(PERSONAL, "{what_id} (data pribadi)", "{what_en} (personal data)"),
     "personal-data-dropped-column": Code(
         PERSONAL, "kolom ini tidak dipakai standar tetapi memuat data pribadi ({what_id}: {count} nilai, mulai baris "

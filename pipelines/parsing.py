@@ -31,6 +31,7 @@ from pipelines.privacy import CANDIDATE, dropped_path
 from pipelines.raw import RawFile
 from pipelines.settings import private_folder, state_dir
 from pipelines.standard import Standard
+from pipelines.unpivot import Shape, shape_of
 
 LINEAGE_COLUMNS = ["_source_file", "_source_sha256", "_source_row"]
 _HEADER_SCAN_ROWS = 20
@@ -739,7 +740,7 @@ def _tables(raw: RawFile, kind: str, known: set[str], options: dict | None) -> t
 
 
 def _parse_chunks(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None,
-                  chunk_rows: int) -> Iterator[_Piece]:
+                  chunk_rows: int, districts: pd.DataFrame | None = None) -> Iterator[_Piece]:
     """One file as typed chunks with their findings and skipped rows. A CSV's head decides the header; its
     body is read in chunks. `options` is the catalogue's `source` block; `sheet` (a name, or a position from
     1) picks a sheet, otherwise every sheet whose header matches the standard best is read (a workbook with
@@ -767,23 +768,33 @@ def _parse_chunks(raw: RawFile, standard: Standard, columns: dict[str, str], opt
     for header, table in chosen:
         # rows of several sheets are told apart by the sheet's name beside the file's
         source = raw if len(chosen) == 1 else replace(raw, name=f"{raw.name} [{table.sheet}]")
-        yield from _parse_table(source, table, header, head, mapping, standard, chunk_rows)
+        yield from _parse_table(source, table, header, head, mapping, standard, chunk_rows,
+                                shape_of(standard, options, districts))
 
 
 def _parse_table(raw: RawFile, table: Table, header: int, head: _Csv | None, mapping: dict[str, str],
-                 standard: Standard, chunk_rows: int) -> Iterator[_Piece]:
-    """One table (a CSV, a sheet, a JSON document) whose header is at position `header`."""
+                 standard: Standard, chunk_rows: int, shape: Shape | None = None) -> Iterator[_Piece]:
+    """One table (a CSV, a sheet, a JSON document) whose header is at position `header`; `shape`: an
+    indicator's sheet, wide or long (pipelines/unpivot.py)."""
     first, last = _header_block(table, header, mapping)
     block = _merged_across(table, first, last)
     layout = _layout(block, _block_names(block, mapping), standard)
     header_row = int(table.cells.index[header]) + 1 or None  # JSON has no header row
-    yield _Piece(issues=_missing_columns(layout.names, raw, standard, header_row)
-                 + _duplicates(raw, layout, header_row), skipped=_above_header(table, first, raw))
+    filled = shape.provided(layout.names, raw) if shape else []
+    yield _Piece(issues=_missing_columns(layout.names + filled, raw, standard, header_row)
+                 + _duplicates(raw, layout, header_row)
+                 + (shape.header_issues(layout.names, layout.labels, raw, header_row) if shape else []),
+                 skipped=_above_header(table, first, raw))
     body = _csv_body(raw, head, last + 1, chunk_rows) if head else [table.cells.iloc[last + 1:]]
     try:
         for chunk in body:
             rows, skipped = _split_body(chunk, layout, raw)
-            frame, issues = _typed(rows, layout, raw, standard)
+            if shape:   # each slice typed as rows of its own; values right of the table checked once
+                frame, issues = shape.typed(chunk, rows, layout.names, layout.labels, raw, lambda part: _typed(
+                    part, replace(layout, names=list(part.columns), width=part.shape[1]), raw, standard))
+                issues += _unheaded_values(rows, layout, raw)
+            else:
+                frame, issues = _typed(rows, layout, raw, standard)
             yield _Piece(frame, issues, skipped, _dropped_candidates(rows, layout, raw))
     except pd.errors.ParserError as error:  # a malformed line further down; the rows before it stay staged
         yield _Piece(issues=[_csv_refusal(raw, error, head.head.cells.shape[1]).issue])
@@ -862,9 +873,11 @@ class _Writer:
 
 
 def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str], options: dict | None = None,
-                *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> ParsedBatch:
+                *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS,
+                districts: pd.DataFrame | None = None) -> ParsedBatch:
     """Parse the files of one batch into one staged Parquet file in `folder` (default: the state folder's
-    `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept."""
+    `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept. `districts`: the
+    regency's (unpivot.districts), for indicator sheets that name districts instead of their codes."""
     folder = private_folder(folder or state_dir() / "staged")
     path = _staged_path(folder, raws, standard, columns, options)
     partial = path.with_suffix(f".{os.getpid()}.partial")  # readers never see a half-written file
@@ -874,7 +887,7 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
     try:
         with _Writer(partial, _parquet_schema(standard)) as writer:
             for raw in raws:
-                for piece in _parse_chunks(raw, standard, columns, options, chunk_rows):
+                for piece in _parse_chunks(raw, standard, columns, options, chunk_rows, districts):
                     issues += piece.issues
                     skipped = merge_skipped(skipped, piece.skipped)
                     rows += writer.write(piece)
@@ -895,5 +908,6 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
 
 
 def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None = None,
-               *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS) -> ParsedBatch:
-    return parse_files([raw], standard, columns, options, folder=folder, chunk_rows=chunk_rows)
+               *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS,
+               districts: pd.DataFrame | None = None) -> ParsedBatch:
+    return parse_files([raw], standard, columns, options, folder=folder, chunk_rows=chunk_rows, districts=districts)

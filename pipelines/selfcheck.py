@@ -5,6 +5,7 @@ Any OPD in Indonesia can use it: the standard is a `name/version` of the schemas
 path (a draft from `satudata describe`), and the regency a catalogue slug, a Kemendagri code (`35.29`, also
 outside the catalogue) or none (region codes are then checked against the whole Kemendagri table)."""
 
+import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass, field, replace
@@ -15,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipelines.catalogue import Regency, load_reference_config, load_regencies
+from pipelines.catalogue import Dataset, Regency, load_reference_config, load_regencies
 from pipelines.findings import Skipped
+from pipelines.indicators import for_dataset
 from pipelines.coverage import gaps
 from pipelines.issues import Issue, drop_consequences
 from pipelines.parsing import parse_file
@@ -26,6 +28,7 @@ from pipelines.reference import (CODE_LIST_LEVEL, codes_within, edition_changes,
                                  load_regions, master_list_path)
 from pipelines.settings import catalogue_dir
 from pipelines.standard import MASTER_DATA, SchemaError, Standard, load_standard, parse_standard
+from pipelines.unpivot import districts
 from pipelines.validation import validate
 
 
@@ -168,21 +171,44 @@ def _raw(path: Path) -> RawFile:
                    datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def check_file(path: Path, standard_ref: str, regency: str, cache: Path) -> SelfCheck:
+def catalogue_entry(path: Path, standard: Standard, scope: Scope, name: str = "") -> Dataset | None:
+    """The regency's catalogue entry the file is checked as: the one named (`--dataset`), else the one
+    delivering the standard; of several (indicators), the one whose file patterns match the file's name."""
+    if scope.entry is None:
+        if name:
+            raise RegencyError(f"--dataset {name!r} perlu --regency dari katalog / needs a catalogue --regency")
+        return None
+    entries = [d for d in scope.entry.datasets if d.schema == standard.ref and name in ("", d.name)]
+    if name and not entries:
+        raise RegencyError(f"{scope.entry.slug} tidak punya dataset {name!r} dengan standar {standard.ref} / has no "
+                           f"dataset {name!r} of standard {standard.ref}")
+    matching = [d for d in entries if any(fnmatch.fnmatch(path.name, p) for p in d.source.options.get("patterns", []))]
+    if len(entries) > 1 and len(matching) != 1:
+        raise RegencyError(f"{len(entries)} dataset {scope.entry.slug} memakai {standard.ref}; sebutkan salah satu "
+                           f"dengan --dataset / {len(entries)} datasets use it; name one with --dataset: "
+                           + ", ".join(d.name for d in entries))
+    return (matching if len(entries) > 1 else entries or [None])[0]
+
+
+def check_file(path: Path, standard_ref: str, regency: str, cache: Path, dataset_name: str = "") -> SelfCheck:
     """Check one agency file against a standard (`name/version` or a standard file's path). `regency` is a
     catalogue slug (ppu), a Kemendagri code (64.09, inside the catalogue or not) or empty: region codes must
     lie inside it (empty: any code of the Kemendagri table). The regency's catalogue entry for the standard
     lends its column names and its reported period (for file names that state none); without one, the
-    headers of every catalogue entry of the standard are known."""
+    headers of every catalogue entry of the standard are known. An indicator's entry (`dataset_name`, or found
+    by its file patterns) also lends its indicator, unit and wide-sheet shape."""
     standard = load_standard_file(standard_ref)
     regencies = load_regencies()
     regions = load_regions_cached(cache)
     scope = scope_of(regency, regencies, regions)
-    dataset = next((d for d in scope.entry.datasets if d.schema == standard.ref), None) if scope.entry else None
+    dataset = catalogue_entry(path, standard, scope, dataset_name)
+    standard = for_dataset(standard, dataset) if dataset else standard
     notes: list[str] = []
     references = _master_lists(standard, scope, regencies, regions, notes)
     checked_standard = standard if references is not None else replace(standard, foreign_keys=())
-    batch = parse_file(_raw(path), standard, dataset.columns if dataset else _known_headers(standard, regencies))
+    batch = parse_file(_raw(path), standard, dataset.columns if dataset else _known_headers(standard, regencies),
+                       dataset.source.options if dataset else None,
+                       districts=districts(regions, scope.code) if scope.code else None)
     outcome = validate(batch.path, checked_standard, _code_lists(standard, scope, regions), references=references,
                        period=dataset.period if dataset else None)
     issues = batch.issues + drop_consequences(batch.issues, _explain_retired(outcome.issues, cache, regions))

@@ -62,10 +62,11 @@ class Standard:
     metadata: dict
     foreign_keys: tuple[ForeignKey, ...] = ()
     period_field: str | None = None  # the date field the reported period of a delivery applies to
+    generic: str = ""  # instantiated for one dataset (pipelines/indicators.py): the generic standard's name
 
     @property
     def ref(self) -> str:
-        return f"{self.name}/{self.version}"
+        return f"{self.generic or self.name}/{self.version}"
 
     @property
     def field_names(self) -> list[str]:
