@@ -4,9 +4,9 @@ afterwards, and print what a walidata needs to know: per regency, asset and chec
     python -m assets.run
 
 One run of the main job per regency partition (its datasets, every month their deliveries hold), then one
-run per province whose regencies merged something, as the schedules and sensors would, and one run of the
-Daftar Data's statuses when the catalogue holds a Daftar Data. A dataset whose drop folder holds the files last
-published is left out, and a regency with nothing else starts no run."""
+run per province whose regencies merged something, as the schedules and sensors would, and, when the
+catalogue holds a Daftar Data, one run of its statuses and one of the compliance scorecard. A dataset whose
+drop folder holds the files last published is left out, and a regency with nothing else starts no run."""
 
 import logging
 import sys
@@ -19,6 +19,7 @@ from assets.daftar_data import JOB as DAFTAR_DATA_JOB
 from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
+from assets.scorecard import JOB as SCORECARD_JOB
 from pipelines import daftar_data, settings, sources
 from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.disk import disk_full
@@ -90,11 +91,12 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
             done.results.append(defs.resolve_job_def(PROVINCE_JOB).execute_in_process(
                 instance=instance, raise_on_error=False, partition_key=province.slug, run_config=run_config,
                 tags={"province": province.slug}, asset_selection=[asset_key(s, "provinsi") for s in standards]))
-    # The Daftar Data's statuses follow what the runs above did; when nothing ran, nothing moved (a due date
-    # passing is the nightly schedule's: daftar_data_harian).
+    # The Daftar Data's statuses and the scorecard the Forum reads follow what the runs above did; when nothing
+    # ran, nothing moved (a due date passing is the nightly schedules': daftar_data_harian, kepatuhan_opd_harian).
     if done.results and any((settings.catalogue_dir() / daftar_data.FOLDER).glob("*.yaml")):
-        done.results.append(defs.resolve_job_def(DAFTAR_DATA_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config))
+        for forum_job in (DAFTAR_DATA_JOB, SCORECARD_JOB):
+            done.results.append(defs.resolve_job_def(forum_job).execute_in_process(
+                instance=instance, raise_on_error=False, run_config=run_config))
     return done
 
 

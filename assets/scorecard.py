@@ -2,30 +2,36 @@
 per regency (`<regency>-kepatuhan-opd`) so the Forum Satu Data sees who delivers. One run covers every regency
 of the code location: a scorecard is cheap to compute, and one run a day instead of one per regency keeps a
 national evening at one run. It reads what the pipeline already records: the Dagster instance (published or
-not), the raw manifests (on time), the warehouse load log and the quarantine."""
+not), the raw manifests (on time), the warehouse load log and the quarantine; where the regency keeps a Daftar
+Data, each entry's status of the day (as `assets/daftar_data.py` derives it) and its publications against the
+release schedule. `python -m assets.run` also runs it after the Daftar Data's statuses, when the catalogue
+holds a Daftar Data."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
 
+from assets.daftar_data import events_of
 from assets.datasets import Delivery, asset_key
 from assets.keys import key
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
-from pipelines.daftar_data import release_deadlines
+from pipelines.daftar_data import daftar_data_of, entry_status, release_deadlines
 from pipelines.freshness import dataset_lateness
 from pipelines.privacy import district_codes
 from pipelines.publish import publish
 from pipelines.quarantine import list_batches
-from pipelines.scorecard import DatasetStatus, scorecard, walidata_agency
+from pipelines.scorecard import (DatasetStatus, EntryStanding, current_daftar, release_record, scorecard,
+                                 walidata_agency)
 from pipelines.standard import load_standard
 
 GROUP = "kepatuhan"
-STANDARD_REF = "kepatuhan-opd/1.0.0"
+STANDARD_REF = "kepatuhan-opd/1.1.0"
+PAGE = 100   # materialization records read at a time
 JOB = "kepatuhan_opd_job"
 
 
@@ -74,6 +80,9 @@ def _published_as(regency: Regency) -> Dataset:
 
 def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: list[Delivery], engine,
                   state: StateResource, quarantined: list[dict]) -> pd.DataFrame:
+    moment = datetime.now(timezone.utc)
+    zone = ZoneInfo(regency.timezone)
+    day = moment.astimezone(zone).date()
     statuses = []
     for dataset, dataset_standard in ((d.dataset, d.standard) for d in deliveries):
         latest = instance.fetch_materializations(
@@ -91,4 +100,31 @@ def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: li
             merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
             quarantined_batches=frozenset(b["batch"] for b in mine),
             open_quarantines=sum(b["decision"] == "open" for b in mine)))
-    return scorecard(regency, statuses, datetime.now(ZoneInfo(regency.timezone)).date())
+    daftar = current_daftar(daftar_data_of(regency), day)
+    if daftar is None:
+        return scorecard(regency, statuses, day)
+    by_name = {d.dataset.name: d for d in deliveries}
+    batches = {s.dataset: s for s in statuses}
+    standings = []
+    for entry in daftar.entries:
+        delivery, batch = by_name[entry.dataset], batches[entry.dataset]
+        events = events_of(instance, delivery, engine, state, moment)
+        on_schedule, missed = release_record(entry, _published_days(instance, delivery, zone), day)
+        standings.append(EntryStanding(
+            agency=entry.agency, status=entry_status(entry, events, moment, zone).status, on_schedule=on_schedule,
+            missed=missed, first_try=bool(batch.merged_batches) and not batch.quarantined_batches))
+    return scorecard(regency, statuses, day, daftar, standings)
+
+
+def _published_days(instance: dg.DagsterInstance, delivery: Delivery, zone: ZoneInfo) -> list[date]:
+    """The days (on the regency's clock) the portal step published the regency's dataset."""
+    records_filter = dg.AssetRecordsFilter(asset_key=asset_key(delivery.standard.name, "portal"),
+                                           asset_partitions=[delivery.regency.slug])
+    days, cursor = set(), None
+    while True:
+        found = instance.fetch_materializations(records_filter, limit=PAGE, cursor=cursor)
+        days |= {datetime.fromtimestamp(r.timestamp, zone).date() for r in found.records
+                 if r.asset_materialization.metadata["publication_status"].value == "published"}
+        if not found.has_more:
+            return sorted(days)
+        cursor = found.cursor

@@ -10,6 +10,7 @@
     satudata portal setup [--regency ppu] [--new-token]     (the portal administrator, with a sysadmin token)
     satudata permintaan daftar [--status diterima] [--tahun 2026]            (the public's data requests)
     satudata permintaan jawab 12 --status dipenuhi --dataset ppu-harga-pasar  (or --status ditolak --alasan ...)
+    satudata epss --regency ppu [--tahun 2026] [--out bukti-epss.xlsx]      (evidence for BPS's EPSS)
 
 Each command imports what it needs when it runs: the self-check must start fast (target 1.5 s), and the
 portal client (ckanapi, requests) would cost it more than the check itself.
@@ -94,7 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     reply.add_argument("--dataset", default="", help="dataset yang memenuhinya (dipenuhi) / the dataset that "
                                                      "fulfils it")
     reply.add_argument("--alasan", default="", help="alasan penolakan (ditolak) / why it is refused")
+    epss = area.add_parser("epss", help="bukti dukung EPSS dari Daftar Data dan portal / EPSS evidence from the "
+                                        "Daftar Data and the portal")
+    epss.add_argument("--regency", required=True, help="slug katalog / catalogue slug, e.g. ppu")
+    epss.add_argument("--tahun", type=int, help="tahun Daftar Data; bawaan: tahun ini / the Daftar Data's year; "
+                                                "default: this year")
+    epss.add_argument("--out", type=Path, help="berkas .xlsx atau .csv; tanpa ini: tabel di layar / an .xlsx or "
+                                               ".csv file; without it: a table on screen")
     args = parser.parse_args(argv)
+    if args.area == "epss":
+        return _epss(args)
     if args.area == "permintaan":
         return _permintaan(args)
     if args.area == "portal":
@@ -191,6 +201,36 @@ def _permintaan(args) -> int:
         return 2
     print(f"{answered['id']}: {answered['status']} {answered['dataset_url'] or answered['reason'] or ''} "
           f"({answered['url']})")
+    return 0
+
+
+def _epss(args) -> int:
+    """Exit 2 when the regency, its Daftar Data of the year or the portal is not there, or --out is neither
+    .xlsx nor .csv."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipelines import epss
+    from pipelines.daftar_data import daftar_data_of
+    from pipelines.publish import Portal, PublishError
+    if args.out and args.out.suffix.lower() not in epss.FORMATS:
+        print(f"{args.out.name}: tulis .xlsx atau .csv / write .xlsx or .csv", file=sys.stderr)
+        return 2
+    try:
+        regency = next((r for r in load_regencies() if r.slug == args.regency), None)
+        if regency is None:
+            raise CatalogueError(f"tidak ada di katalog / not in the catalogue: {args.regency}")
+        year = args.tahun or datetime.now(ZoneInfo(regency.timezone)).year
+        daftar = next((d for d in daftar_data_of(regency) if d.year == year), None)
+        if daftar is None:
+            raise CatalogueError(f"{regency.slug}: tidak ada Daftar Data {year} / no Daftar Data for {year}")
+        frame = epss.table(epss.evidence(Portal(load_portals()[regency.portal].url, None), daftar))
+    except (CatalogueError, PublishError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.out:
+        epss.write(frame, args.out)
+    print(f"{args.out}: {len(frame)} angka / figures" if args.out else epss.text(frame))
     return 0
 
 

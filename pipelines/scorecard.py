@@ -1,5 +1,7 @@
 """The compliance scorecard of agencies (OPD) for the Forum Satu Data: per agency, how many datasets it
-owes, how many are published, on time, valid on first delivery, and quarantines still open."""
+owes, how many are published, on time, valid on first delivery, and quarantines still open; and, where the
+regency keeps a Daftar Data for the year, its entries by status and by release schedule (standard
+`kepatuhan-opd/1.1.0`)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -7,6 +9,12 @@ from datetime import date
 import pandas as pd
 
 from pipelines.catalogue import Agency, Regency
+from pipelines.daftar_data import DaftarData, Entry
+
+# The columns 1.1.0 adds, from the Daftar Data.
+DAFTAR_COLUMNS = ("tahun_daftar_data", "entri_daftar_data", "entri_terbit", "entri_tepat_jadwal",
+                  "entri_dikembalikan", "entri_terlambat", "entri_lolos_pertama", "rilis_tepat_jadwal",
+                  "rilis_lewat_tenggat")
 
 
 @dataclass(frozen=True)
@@ -20,13 +28,38 @@ class DatasetStatus:
     open_quarantines: int = 0
 
 
+@dataclass(frozen=True)
+class EntryStanding:
+    """One Daftar Data entry as the scorecard counts it."""
+    agency: str
+    status: str              # its status of the day (a key of daftar_data.STATUSES)
+    on_schedule: int         # releases published between their period's last day and their due date
+    missed: int              # releases whose due date is over without such a publication
+    first_try: bool          # delivered, and no batch of it was ever quarantined
+
+
 def walidata_agency(regency: Regency) -> Agency:
     """The organisation that publishes a regency's scorecard: its walidata, not one of the agencies it scores."""
     return Agency(slug=f"walidata-{regency.slug}", name=regency.walidata, contact=regency.walidata_contact,
                   description=f"Walidata {regency.name}: pengumpul, pemeriksa dan penerbit data.")
 
 
-def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date) -> pd.DataFrame:
+def current_daftar(lists: list[DaftarData], day: date) -> DaftarData | None:
+    """The Daftar Data the scorecard of `day` follows: the year's, else the latest before it (in January,
+    December's release of last year's list is still due)."""
+    return max((d for d in lists if d.year <= day.year), key=lambda d: d.year, default=None)
+
+
+def release_record(entry: Entry, published_on: list[date], day: date) -> tuple[int, int]:
+    """(releases published on schedule, releases missed): a release is published on schedule by a publication
+    made from its period's last day to its due date (the rule of `daftar_data.entry_status`), and missed once
+    its due date is over without one."""
+    met = [r for r in entry.release_schedule if any(r.period.end <= d <= r.due for d in published_on)]
+    return len(met), sum(r.due < day and r not in met for r in entry.release_schedule)
+
+
+def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date, daftar: DaftarData | None = None,
+              standings: list[EntryStanding] = ()) -> pd.DataFrame:
     rows = []
     for agency in regency.agencies:
         mine = [s for s in statuses if s.agency == agency.slug]
@@ -37,8 +70,26 @@ def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date) -> pd.
                      "dataset_terbit": sum(s.published for s in mine),
                      "dataset_tepat_waktu": sum(s.on_time for s in mine), "jumlah_batch": len(batches),
                      "persen_lolos_pertama": round(100 * len(clean) / len(batches), 1) if batches else None,
-                     "karantina_terbuka": sum(s.open_quarantines for s in mine)})
+                     "karantina_terbuka": sum(s.open_quarantines for s in mine),
+                     **_daftar_columns(daftar, [s for s in standings if s.agency == agency.slug])})
     frame = pd.DataFrame(rows)
+    counts = dict.fromkeys(("jumlah_dataset", "dataset_terbit", "dataset_tepat_waktu", "jumlah_batch",
+                            "karantina_terbuka", *DAFTAR_COLUMNS), "Int64")
     return frame.astype({"tanggal": "datetime64[us]", "kode_wilayah": "str", "kode_opd": "str", "nama_opd": "str",
-                         "jumlah_dataset": "Int64", "dataset_terbit": "Int64", "dataset_tepat_waktu": "Int64",
-                         "jumlah_batch": "Int64", "persen_lolos_pertama": "Float64", "karantina_terbuka": "Int64"})
+                         "persen_lolos_pertama": "Float64", **counts})
+
+
+
+def _daftar_columns(daftar: DaftarData | None, entries: list[EntryStanding]) -> dict:
+    """The agency's Daftar Data columns; empty where the regency keeps no Daftar Data (not zero: nothing owed
+    is not the same as no list)."""
+    if daftar is None:
+        return dict.fromkeys(DAFTAR_COLUMNS)
+    return {"tahun_daftar_data": daftar.year, "entri_daftar_data": len(entries),
+            "entri_terbit": sum(e.status == "terbit" for e in entries),
+            "entri_tepat_jadwal": sum(e.on_schedule > 0 and not e.missed for e in entries),
+            "entri_dikembalikan": sum(e.status == "dikembalikan" for e in entries),
+            "entri_terlambat": sum(e.status == "terlambat" for e in entries),
+            "entri_lolos_pertama": sum(e.first_try for e in entries),
+            "rilis_tepat_jadwal": sum(e.on_schedule for e in entries),
+            "rilis_lewat_tenggat": sum(e.missed for e in entries)}

@@ -150,6 +150,7 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     yield {"slug": slug, "drop": drop, "ckan": ckan, "package": package, "due": due, "regency": found,
            "engine": warehouse.create_engine(warehouse_url)}
     purge(ckan, [("dataset_purge", package), ("dataset_purge", f"{slug}-harga-pasar"),
+                 ("dataset_purge", f"{slug}-kepatuhan-opd"),   # the scorecard, published by the same pass
                  ("organization_purge", f"disdag-{slug}"), ("organization_purge", f"walidata-{slug}")])
 
 
