@@ -16,7 +16,7 @@ from assets.keys import key
 from assets.partitions import MonthsConfig, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
-from pipelines import approval, sources, unpivot, warehouse
+from pipelines import approval, sources, unpivot, validation_report, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
 from pipelines.coverage import gaps
 from pipelines.daftar_data import release_deadlines
@@ -187,6 +187,7 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                                                   load_pipeline_config()["personal_data"]["raw_retention_days"])
             metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
         if not issues:
+            validation_report.write(staged.path, standard.ref, staged.files, staged.rows, outcome.rules, 0)
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         with disk_full_named():
             folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
@@ -196,6 +197,8 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                      "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
         if decision.get("decision") == "release":  # a walidata let exactly these bytes through
             metadata["released_by"] = f"{decision['by']} ({decision['at']}): {decision['reason']}"
+            validation_report.write(staged.path, standard.ref, staged.files, staged.rows, outcome.rules, len(issues),
+                                    released_by=metadata["released_by"])
             return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
         return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
@@ -256,7 +259,8 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
                       "validation_status": "Dirilis walidata" if released else "Lolos"}
         try:
             result = publish(portals.client(regency.portal, regency.api_token_env), regency, dataset, standard,
-                             table, provenance, district_codes(regions), downloads=ALL_DOWNLOADS)
+                             table, provenance, district_codes(regions), downloads=ALL_DOWNLOADS,
+                             validation=validation_report.read(batch.path))
         except Exception as error:
             retry_or_fail(context, dataset, error)
         sources.settle(state.memo(regency.slug, dataset.name))   # published: the source may move on

@@ -50,6 +50,7 @@ import ckanapi
 import pandas as pd
 import requests
 
+from pipelines import validation_report
 from pipelines.catalogue import Dataset, Regency
 from pipelines.metadata import data_dictionary, datastore_fields, package_fields, package_name, provenance_fields
 from pipelines.privacy import scan
@@ -470,10 +471,12 @@ def _held(package: dict | None, table: dict | None) -> dict:
 
 def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standard, table: "Table | pd.DataFrame",
             provenance: dict[str, str], district_codes: set[str],
-            downloads: tuple[str, ...] = DOWNLOADS) -> PublishResult:
+            downloads: tuple[str, ...] = DOWNLOADS, validation: dict | None = None) -> PublishResult:
     """Bring the portal's copy of the dataset up to the table (a `Table`, or a computed DataFrame). Provenance
     (run id, raw checksum, validation time/status) is recorded when something is published, but does not by
-    itself make a change. The personal-data guard runs again here, on exactly the rows that would be sent."""
+    itself make a change; nor does `validation`, the check's report (pipelines/validation_report.py), published
+    beside the table with the change it came with. The personal-data guard runs again here, on exactly the rows
+    that would be sent."""
     if isinstance(table, pd.DataFrame):
         table = FrameTable(table, standard)
     package_id = package_name(regency, dataset)
@@ -534,6 +537,14 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     if "dictionary" in downloads:
         _upload(portal, current["id"], resources, f"{dataset.name}-kamus-data.csv", data_dictionary(standard),
                 "CSV", "text/csv", f"Kamus data (data dictionary) dari standar {standard.ref}")
+    if validation:
+        described = (f"Laporan validasi: diperiksa terhadap standar {validation['standard']} pada "
+                     f"{validation['checked_at']}, {validation['result']} / the validation report")
+        _upload(portal, current["id"], resources, f"{dataset.name}-laporan-validasi.html",
+                validation_report.render_html(validation, f"Laporan validasi / validation report: {package_id}"),
+                "HTML", "text/html", described)
+        _upload(portal, current["id"], resources, f"{dataset.name}-laporan-validasi.json",
+                json.dumps(validation, indent=2, ensure_ascii=False).encode(), "JSON", "application/json", described)
     stamp = {HASH_KEY: digest, VERSION_KEY: json.dumps(change.versions, sort_keys=True), **provenance_fields(
         {"validated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
          "validation_status": "Lolos", **provenance})}

@@ -78,7 +78,8 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert (extras["periode_awal"], extras["periode_akhir"]) == ("2026-10-01", "2026-10-28")
     assert package["organization"]["name"] == f"disdag-{regency['slug']}"
     assert sorted(r["name"] for r in package["resources"]) == \
-        ["harga-pasar-kamus-data.csv", "harga-pasar.csv", "harga-pasar.xlsx"]
+        ["harga-pasar-kamus-data.csv", "harga-pasar-laporan-validasi.html", "harga-pasar-laporan-validasi.json",
+         "harga-pasar.csv", "harga-pasar.xlsx"]
     [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     assert resource["datastore_active"]
 
@@ -95,6 +96,10 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     downloaded = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=30).content), dtype=str)
     pd.testing.assert_frame_equal(downloaded.sort_values(list(STANDARD.primary_key))
                                   .reset_index(drop=True), expected.astype(str))
+    # Beside the table, its validation report: the standard version, when, the verdict, every rule.
+    [report] = [r for r in package["resources"] if r["name"] == "harga-pasar-laporan-validasi.html"]
+    page = requests.get(report["url"], timeout=30).text
+    assert STANDARD.ref in page and "lolos / passed" in page and "not-in-master-data" in page
 
     # The same files again: nothing new costs nothing (no run at all: no parse, no check, no merge, no portal
     # call), and the summary says so.
