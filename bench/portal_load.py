@@ -4,10 +4,13 @@
 
 Publishes a market-price table (the pipeline's own `publish`; dataset `benchload-harga-pasar`, purged at the
 start and the end), starts `ckan run` (the development server, threaded, as the portal ran before gunicorn)
-with the same ckan.ini on another loopback port, and then, for each server and for 1 and 16 clients, sends
-each kind of request for a bounded time (every client stops by itself after --seconds): the dataset page,
-`package_search`, a DataStore query and the table's CSV download. One line each: requests/s, p50, p95 and
-errors. The development server is stopped by its pid at the end."""
+with the same ckan.ini on another loopback port (the portal's + 1), and then, for each server and for 1 and 16
+clients, sends each kind of request for a bounded time (every client stops by itself after --seconds): the
+dataset page, `package_search`, a DataStore query and the table's CSV download. One line each: requests/s, p50,
+p95 and errors. The portal's figures are through its public port, nginx's cache in front of gunicorn
+(portal/nginx.conf). Then the price of that cache: the dataset's title is changed through the API and the
+anonymous page is read every second until it shows the new title (target: within 60 s). The development server
+is stopped by its pid at the end."""
 
 import argparse
 import os
@@ -34,7 +37,6 @@ from pipelines.publish import ALL_DOWNLOADS, Portal, publish  # noqa: E402
 
 SLUG = "benchload"
 PACKAGE = f"{SLUG}-harga-pasar"
-DEV_PORT = 5056
 MAX_REQUESTS_PER_CLIENT = 10_000   # a second bound beside the time
 
 
@@ -66,15 +68,15 @@ def purge(url: str, token: str) -> None:
             pass
 
 
-def start_dev_server(log: Path) -> subprocess.Popen:
+def start_dev_server(port: int, log: Path) -> subprocess.Popen:
     ini = settings.state_dir() / "portal" / "ckan.ini"
     server = subprocess.Popen([str(ROOT / "portal" / ".venv" / "bin" / "ckan"), "-c", str(ini), "run", "-H",
-                               "127.0.0.1", "-p", str(DEV_PORT), "--disable-reloader", "--threaded"],
+                               "127.0.0.1", "-p", str(port), "--disable-reloader", "--threaded"],
                               stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                               start_new_session=True)
     for _ in range(240):
         try:
-            if requests.get(f"http://127.0.0.1:{DEV_PORT}/api/3/action/status_show", timeout=5).ok:
+            if requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok:
                 return server
         except requests.RequestException:
             pass
@@ -124,6 +126,21 @@ def hammer(url: str, clients: int, seconds: float) -> dict:
     return {"rate": len(times) / elapsed, "p50": cuts[9] * 1000, "p95": cuts[18] * 1000, "errors": len(errors)}
 
 
+def seconds_until_visible(url: str, token: str) -> float:
+    """Seconds from a title change through the API until the anonymous dataset page shows it."""
+    page = f"{url}/dataset/{PACKAGE}"
+    before = requests.get(page, timeout=60)
+    title = f"Harga pasar (diubah {time.strftime('%H:%M:%S')})"
+    ckanapi.RemoteCKAN(url, apikey=token).action.package_patch(id=PACKAGE, title=title)
+    changed = time.monotonic()
+    while title not in requests.get(page, timeout=60).text:
+        if time.monotonic() - changed > 120:
+            return float("inf")
+        time.sleep(1)
+    print(f"\nthe page before the change: {before.headers.get('X-Cache-Status', 'not through the cache')}")
+    return time.monotonic() - changed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -135,14 +152,17 @@ def main() -> None:
     dev = None
     try:
         resource = published_table(url, token, args.rows, workdir)
-        dev = start_dev_server(workdir / "dev-server.log")
+        dev_port = int(url.rsplit(":", 1)[1]) + 1
+        dev = start_dev_server(dev_port, workdir / "dev-server.log")
         paths = {"dataset page": f"/dataset/{PACKAGE}",
                  "package_search": "/api/3/action/package_search?q=harga&rows=20",
                  "DataStore query": f"/api/3/action/datastore_search?resource_id={resource}&limit=100"
                                     f"&filters=%7B%22komoditas%22%3A%22Beras%20Medium%22%7D",
                  f"CSV download ({args.rows:,} rows)": f"/satudata/unduh/{resource}.csv"}
-        servers = {"development server (ckan run)": f"http://127.0.0.1:{DEV_PORT}", "portal (gunicorn)": url}
-        print(f"{args.seconds:.0f} s per line, anonymous GETs on loopback; machine: {os.cpu_count()} cores")
+        portal = "portal (nginx cache + gunicorn)"
+        servers = {"development server (ckan run)": f"http://127.0.0.1:{dev_port}", portal: url}
+        print(f"{args.seconds:.0f} s per line, anonymous GETs on loopback; machine: {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f} at the start")
         print("| request | clients | server | requests/s | p50 ms | p95 ms | errors |")
         print("|---|---:|---|---:|---:|---:|---:|")
         figures = {}
@@ -156,9 +176,10 @@ def main() -> None:
         print("\nportal / development server, 16 clients (targets: dataset page >= 10x with p95 <= 300 ms, "
               "package_search and DataStore query >= 2x, 0 errors):")
         for name in paths:
-            ratio = figures[name, 16, "portal (gunicorn)"]["rate"] / figures[name, 16,
-                                                                               "development server (ckan run)"]["rate"]
-            print(f"  {name}: {ratio:.1f}x, p95 {figures[name, 16, 'portal (gunicorn)']['p95']:.0f} ms")
+            ratio = figures[name, 16, portal]["rate"] / figures[name, 16, "development server (ckan run)"]["rate"]
+            print(f"  {name}: {ratio:.1f}x, p95 {figures[name, 16, portal]['p95']:.0f} ms")
+        print(f"the new title on the anonymous page after {seconds_until_visible(url, token):.0f} s (target: <= 60 s); "
+              f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         if dev is not None:
             stop(dev)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local CKAN 2.12 portal: PostgreSQL (scripts/postgres.sh), Redis,
-# CKAN under gunicorn (portal/wsgi.py) and `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
+# CKAN under gunicorn (portal/wsgi.py) behind nginx's cache (portal/nginx.conf) on the public port and
+# `ckan jobs worker`, all on 127.0.0.1. Idempotent: a second call
 # while everything runs returns at once. Everything it makes lives in
 # $STATE/portal; $STATE/portal/env holds CKAN_URL and the sysadmin's CKAN_API_TOKEN, for
 # `satudata portal setup` (which makes the pipeline's own, editor tokens) and the tests' fixtures.
@@ -15,8 +16,8 @@ SETUPLOG="$PSTATE/setup.log"   # output of the one-off ckan commands
 status_ok() { curl -fsS -m 5 "$CKAN_URL/api/3/action/status_show" >/dev/null 2>&1; }
 
 # Fast path: everything already up.
-if pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && pid_alive "$PSTATE/worker.pid" "ckan.ini jobs worker" \
-        && [[ -s $ENVFILE ]] && status_ok; then
+if pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && pid_alive "$PSTATE/nginx.pid" "$NGINX_MATCH" \
+        && pid_alive "$PSTATE/worker.pid" "ckan.ini jobs worker" && [[ -s $ENVFILE ]] && status_ok; then
     echo "$CKAN_URL"
     exit 0
 fi
@@ -121,6 +122,11 @@ ckan.datastore.sqlalchemy.max_overflow = 2
 # 46 s for 1,000,000 rows (bench/README.md, Publishing).
 ckan.datastore.default_fts_index_method = gin
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0
+# Cache-Control: public, max-age=20 on what anonymous visitors get (private for the signed-in): a browser keeps
+# a page 20 s at most, after nginx kept it 30 s and one refresh at most (portal/nginx.conf): a change shows
+# within 60 s.
+ckan.cache_enabled = true
+ckan.cache_expires = 20
 # Bahasa Indonesia first (pages without a language prefix), English at /en/...
 ckan.locale_default = id
 ckan.locales_offered = id en
@@ -199,8 +205,15 @@ launch() {  # launch NAME MATCH CMD...: background process with pidfile and log
     setsid "$@" </dev/null >>"$PSTATE/$name.log" 2>&1 9>&- &
     echo $! >"$PSTATE/$name.pid"
 }
-if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" && (exec 3<>"/dev/tcp/127.0.0.1/$CKAN_PORT") 2>/dev/null; then
+port_taken() {  # port_taken NAME MATCH PORT: someone else listens on PORT
+    ! pid_alive "$PSTATE/$1.pid" "$2" && (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null
+}
+((APP_PORT <= 65535)) || { plog "SATUDATA_CKAN_PORT must be at most 55535 (gunicorn takes it + 10000)"; exit 1; }
+if port_taken nginx "$NGINX_MATCH" "$CKAN_PORT"; then
     plog "port $CKAN_PORT is taken by another process (set SATUDATA_CKAN_PORT)"; exit 1
+fi
+if port_taken ckan "$SERVER_MATCH" "$APP_PORT"; then
+    plog "port $APP_PORT (gunicorn's: SATUDATA_CKAN_PORT + 10000) is taken by another process"; exit 1
 fi
 # gunicorn, as CKAN's deployment guide runs it behind a WSGI server: processes, one request each (one slow
 # request or sixteen downloads no longer hold the one interpreter of `ckan run`; CKAN's DataStore search is
@@ -208,17 +221,30 @@ fi
 # Each worker builds the app after the fork (no --preload), so none shares a database connection made before
 # it. A worker that cannot boot (a broken plugin) stops the server, its error in ckan.log.
 launch ckan "$SERVER_MATCH" env CKAN_INI="$INI" "$VENV/bin/gunicorn" --chdir "$PORTAL" \
-    --bind "127.0.0.1:$CKAN_PORT" --workers "${SATUDATA_CKAN_WORKERS:-8}" --worker-class sync \
+    --bind "127.0.0.1:$APP_PORT" --workers "${SATUDATA_CKAN_WORKERS:-8}" --worker-class sync \
     --timeout 300 --graceful-timeout 10 wsgi:application
 launch worker "ckan.ini jobs worker" "$CKAN" -c "$INI" jobs worker
+# nginx on the public port, its config from the template; its cache emptied at each start so that a page or
+# static file of the previous version is never served.
+if ! pid_alive "$PSTATE/nginx.pid" "$NGINX_MATCH"; then
+    rm -rf "$PSTATE/nginx/cache"
+    mkdir -p "$PSTATE/nginx"
+    sed -e "s|@PSTATE@|$PSTATE|g" -e "s|@PORT@|$CKAN_PORT|g" -e "s|@APP_PORT@|$APP_PORT|g" \
+        -e "s|@USER@|$(id -un) $(id -gn)|g" "$PORTAL/nginx.conf" >"$NGINX_CONF"
+    NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+    "$NGINX" -t -q -c "$NGINX_CONF" -e "$PSTATE/nginx.log" || { tail -n 5 "$PSTATE/nginx.log" >&2; exit 1; }
+    launch nginx "$NGINX_MATCH" "$NGINX" -c "$NGINX_CONF" -e "$PSTATE/nginx.log"
+fi
 
 if [[ ! -s $TOKENFILE ]]; then new_token; fi
 
 for i in $(seq 120); do
     status_ok && break
-    if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" || ((i == 120)); then
-        plog "CKAN did not come up; last lines of $PSTATE/ckan.log:"
+    if ! pid_alive "$PSTATE/ckan.pid" "$SERVER_MATCH" || ! pid_alive "$PSTATE/nginx.pid" "$NGINX_MATCH" \
+            || ((i == 120)); then
+        plog "CKAN did not come up; last lines of $PSTATE/ckan.log and $PSTATE/nginx.log:"
         tail -n 40 "$PSTATE/ckan.log" >&2
+        tail -n 5 "$PSTATE/nginx.log" >&2
         exit 1
     fi
     sleep 0.5

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what portal/start.sh started (the web server, the jobs worker, Redis), only by
+# Stops what portal/start.sh started (nginx, the web server, the jobs worker, Redis), only by
 # pidfile. With --all also stops the project's PostgreSQL cluster.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -24,8 +24,10 @@ stop_group() {
     done
 }
 
-# The worker deregisters itself in Redis on shutdown: Redis goes last.
-stop_group "$PSTATE/worker.pid|ckan.ini jobs worker|jobs worker" "$PSTATE/ckan.pid|$SERVER_MATCH|web server"
+# The worker deregisters itself in Redis on shutdown: Redis goes last. The web server is matched on any port:
+# one started before gunicorn moved behind nginx stops too.
+stop_group "$PSTATE/nginx.pid|$NGINX_MATCH|nginx" "$PSTATE/worker.pid|ckan.ini jobs worker|jobs worker" \
+    "$PSTATE/ckan.pid|gunicorn --chdir $PORTAL --bind 127.0.0.1:|web server"
 stop_group "$REDIS_DIR/redis.pid|redis-server|redis"
 rm -f "$PSTATE/env"   # no portal to talk to; start.sh writes it again
 if [[ ${1:-} == --all ]]; then

@@ -14,7 +14,7 @@ import hashlib
 import logging
 
 import sqlalchemy as sa
-from flask import request
+from flask import g, request
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -65,7 +65,17 @@ COUNT = sa.text("""
 
 
 def counts(package: dict) -> dict:
-    """{'visits': visits of the dataset's page, 'downloads': {resource id: downloads}, 'downloaded': their sum}."""
+    """{'visits': visits of the dataset's page, 'downloads': {resource id: downloads}, 'downloaded': their sum}.
+
+    The dataset page asks once for the dataset and once per resource: one query per dataset and request, the
+    answer kept on Flask's ``g`` (which lives as long as the request)."""
+    done = g.setdefault("satudata_counts", {})
+    if package["id"] not in done:
+        done[package["id"]] = _count(package)
+    return done[package["id"]]
+
+
+def _count(package: dict) -> dict:
     name = package["name"]
     # The tracking script records a page in another language with its prefix (/en/dataset/...).
     locales = tk.config.get("ckan.locales_offered") or []

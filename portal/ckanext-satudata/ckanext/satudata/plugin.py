@@ -26,7 +26,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from ckan.lib.navl.dictization_functions import StopOnError, missing
 
-from ckanext.satudata import counts, datarequests, identity, schemes
+from ckanext.satudata import counts, datarequests, identity, schemes, signed_in
 from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
 
@@ -97,6 +97,7 @@ class SatuDataPlugin(p.SingletonPlugin):
 
     def make_middleware(self, app, config):
         app.after_request(counts.record_download)
+        app.after_request(signed_in.mark)   # for the cache in front of the portal (portal/nginx.conf)
         return app
 
     def i18n_directory(self):
