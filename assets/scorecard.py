@@ -10,6 +10,7 @@ holds a Daftar Data."""
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import ckanapi
 import dagster as dg
 import pandas as pd
 
@@ -22,8 +23,9 @@ from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
 from pipelines.daftar_data import daftar_data_of, entry_status, release_deadlines
 from pipelines.freshness import dataset_lateness
+from pipelines.metadata import package_name
 from pipelines.privacy import district_codes
-from pipelines.publish import publish
+from pipelines.publish import Portal, PublishError, publish
 from pipelines.quarantine import list_batches
 from pipelines.scorecard import (DatasetStatus, EntryStanding, current_daftar, release_record, scorecard,
                                  walidata_agency)
@@ -51,10 +53,11 @@ def scorecard_definitions(regencies: list[Regency], deliveries: list[Delivery]) 
             # One portal down must not keep the other regencies' scorecards from the Forum.
             try:
                 mine = [d for d in deliveries if d.regency.slug == regency.slug]
-                frame = _scorecard_of(context.instance, regency, mine, engine, state, quarantined)
-                result = publish(portals.client(regency.portal, regency.api_token_env), regency,
-                                 _published_as(regency), standard, frame, {"run_id": context.run_id},
-                                 district_codes(regions))
+                portal = portals.client(regency.portal, regency.api_token_env)
+                frame = _scorecard_of(context.instance, regency, mine, engine, state, quarantined,
+                                      {d.dataset.name: _counts(portal, regency, d.dataset) for d in mine})
+                result = publish(portal, regency, _published_as(regency), standard, frame,
+                                 {"run_id": context.run_id}, district_codes(regions))
                 published[regency.slug] = result.url
             except Exception as error:  # noqa: BLE001 - reported per regency below, then the step fails
                 failed[regency.slug] = str(error).splitlines()[0]
@@ -78,8 +81,17 @@ def _published_as(regency: Regency) -> Dataset:
                    source=Source("computed", {}))
 
 
+def _counts(portal: Portal, regency: Regency, dataset: Dataset) -> dict:
+    """The dataset's visits and downloads on its portal (none for a dataset not published there yet, or a portal
+    without the project's extension)."""
+    try:
+        return portal.find("satudata_counts_show", id=package_name(regency, dataset)) or {}
+    except (PublishError, ckanapi.CKANAPIError):   # down, or an action it does not know: no counts, still a scorecard
+        return {}
+
+
 def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: list[Delivery], engine,
-                  state: StateResource, quarantined: list[dict]) -> pd.DataFrame:
+                  state: StateResource, quarantined: list[dict], counts: dict[str, dict]) -> pd.DataFrame:
     moment = datetime.now(timezone.utc)
     zone = ZoneInfo(regency.timezone)
     day = moment.astimezone(zone).date()
@@ -99,7 +111,8 @@ def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: li
             on_time=late is None or late <= timedelta(0),
             merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
             quarantined_batches=frozenset(b["batch"] for b in mine),
-            open_quarantines=sum(b["decision"] == "open" for b in mine)))
+            open_quarantines=sum(b["decision"] == "open" for b in mine),
+            visits=counts.get(dataset.name, {}).get("visits"), downloads=counts.get(dataset.name, {}).get("downloaded")))
     daftar = current_daftar(daftar_data_of(regency), day)
     if daftar is None:
         return scorecard(regency, statuses, day)

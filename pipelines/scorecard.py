@@ -26,6 +26,8 @@ class DatasetStatus:
     merged_batches: frozenset = field(default_factory=frozenset)       # batches that reached the warehouse
     quarantined_batches: frozenset = field(default_factory=frozenset)  # batches that were ever quarantined
     open_quarantines: int = 0
+    visits: int | None = None      # of the dataset's page, as the portal counts them (None: not on a portal)
+    downloads: int | None = None   # of its files
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,11 @@ def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date, daftar
                      "dataset_tepat_waktu": sum(s.on_time for s in mine), "jumlah_batch": len(batches),
                      "persen_lolos_pertama": round(100 * len(clean) / len(batches), 1) if batches else None,
                      "karantina_terbuka": sum(s.open_quarantines for s in mine),
+                     "kunjungan": sum(s.visits or 0 for s in mine), "unduhan": sum(s.downloads or 0 for s in mine),
                      **_daftar_columns(daftar, [s for s in standings if s.agency == agency.slug])})
     frame = pd.DataFrame(rows)
     counts = dict.fromkeys(("jumlah_dataset", "dataset_terbit", "dataset_tepat_waktu", "jumlah_batch",
-                            "karantina_terbuka", *DAFTAR_COLUMNS), "Int64")
+                            "karantina_terbuka", "kunjungan", "unduhan", *DAFTAR_COLUMNS), "Int64")
     return frame.astype({"tanggal": "datetime64[us]", "kode_wilayah": "str", "kode_opd": "str", "nama_opd": "str",
                          "persen_lolos_pertama": "Float64", **counts})
 

@@ -14,6 +14,7 @@ import ckanapi
 import dagster as dg
 import pandas as pd
 import pytest
+import requests
 import yaml
 
 from pipelines import epss, settings
@@ -128,6 +129,10 @@ def test_the_scorecard_follows_the_daftar_data_through_real_runs_and_the_epss_ex
             (f"disdag-{regency['slug']}", regency["year"], 1, 1, 0, 0, 1)
         assert (row["rilis_tepat_jadwal"], row["rilis_lewat_tenggat"], row["entri_tepat_jadwal"]) == (1, 1, 0)
         assert (row["jumlah_dataset"], row["dataset_terbit"], row["karantina_terbuka"]) == (1, 1, 0)
+        assert (row["kunjungan"], row["unduhan"]) == (0, 0)   # the pipeline's own reads are not the public's
+        prices = regency["ckan"].action.package_show(id=f"{regency['slug']}-harga-pasar")
+        [table] = [r for r in prices["resources"] if r.get("datastore_active")]
+        assert requests.get(table["url"], timeout=60).ok       # someone downloads the table
         package = regency["ckan"].action.package_show(id=f"{regency['slug']}-kepatuhan-opd")
         assert (package["standar_data"], package["organization"]["name"], package["private"]) == \
             ("kepatuhan-opd/1.1.0", f"walidata-{regency['slug']}", False)
@@ -149,6 +154,7 @@ def test_the_scorecard_follows_the_daftar_data_through_real_runs_and_the_epss_ex
         assert entry["status"] == "dikembalikan"
         assert (row["entri_terbit"], row["entri_dikembalikan"], row["entri_lolos_pertama"], row["karantina_terbuka"],
                 row["rilis_tepat_jadwal"], row["rilis_lewat_tenggat"]) == (0, 1, 0, 1, 1, 1)
+        assert row["unduhan"] == 1   # the download above, as the dataset's page counts it
         figures = exported(regency, tmp_path, "epss.csv")
         assert figures["Entri berstatus terbit di Daftar Data"] == (0, 1)
 

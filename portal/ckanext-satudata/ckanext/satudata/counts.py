@@ -85,3 +85,11 @@ def _count(package: dict) -> dict:
     downloads = {rid: found.get(url, 0) for rid, url in files.items()}
     return {"visits": sum(found.get(page, 0) for page in pages), "downloads": downloads,
             "downloaded": sum(downloads.values())}
+
+
+@tk.side_effect_free
+def counts_show(context, data_dict):
+    """``satudata_counts_show``: a dataset's visits and downloads as its page shows them (`counts`), for the
+    compliance scorecard. Whoever may see the dataset may see its counts."""
+    package = tk.get_action("package_show")(context, {"id": tk.get_or_bust(data_dict, "id")})
+    return _count(package)

@@ -113,7 +113,8 @@ class SatuDataPlugin(p.SingletonPlugin):
         return {"satudata_required": satudata_required}
 
     def get_actions(self):
-        return {"satudata_datastore_load": datastore_load, **datarequests.ACTIONS}
+        return {"satudata_datastore_load": datastore_load, "satudata_counts_show": counts.counts_show,
+                **datarequests.ACTIONS}
 
     def get_auth_functions(self):
         return datarequests.AUTH
