@@ -175,6 +175,8 @@ class _Indicator(_Strict):
     satuan: str
     definisi: str
     sumber: str = ""   # when the sheet has neither a `Sumber` column nor a `Sumber:` note
+    rumus: str | None = None          # BPS MS-Ind (pipelines/metadata_statistik.py): how it is computed
+    interpretasi: str | None = None   # and how to read it
     sektor: str = ""
     pilar: Literal["governance", "society", "branding", "environment", "economy", "living"] | None = None
     frekuensi: Literal["Harian", "Mingguan", "Bulanan", "Triwulanan", "Semesteran", "Tahunan", "Ad-hoc"] | None = None

@@ -50,7 +50,7 @@ import ckanapi
 import pandas as pd
 import requests
 
-from pipelines import validation_report
+from pipelines import metadata_statistik, validation_report
 from pipelines.catalogue import Dataset, Regency
 from pipelines.metadata import data_dictionary, datastore_fields, package_fields, package_name, provenance_fields
 from pipelines.privacy import scan
@@ -537,6 +537,8 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     if "dictionary" in downloads:
         _upload(portal, current["id"], resources, f"{dataset.name}-kamus-data.csv", data_dictionary(standard),
                 "CSV", "text/csv", f"Kamus data (data dictionary) dari standar {standard.ref}")
+        for download in metadata_statistik.downloads(standard, dataset, regency, result.url):   # BPS MS-Keg/Var/Ind
+            _upload(portal, current["id"], resources, *download)
     if validation:
         described = (f"Laporan validasi: diperiksa terhadap standar {validation['standard']} pada "
                      f"{validation['checked_at']}, {validation['result']} / the validation report")

@@ -20,6 +20,12 @@ LEVELS = {"Provinsi", "Kabupaten", "Kecamatan", "Desa/Kelurahan"}
 # list in catalogue/data-induk/<regency>-<list>.csv (see pipelines/reference.py).
 MASTER_DATA = {"data-induk-pasar": ("kode_pasar", "nama_pasar", "kode_kecamatan")}
 NUMERIC_TYPES = {"integer", "number"}
+# The keys a `satudata:` block may hold; any other is a typo and refused. The last ones of each set are BPS
+# metadata statistik that nothing else derives (pipelines/metadata_statistik.py).
+STANDARD_KEYS = {"sektor", "pilar", "frekuensi", "tingkat_penyajian", "klasifikasi", "lisensi", "satuan", "tags",
+                 "tampilan", "period_field", "ambang_penyamaran",
+                 "tujuan", "metode", "rekomendasi_statistik", "rumus", "interpretasi", "disagregasi"}
+FIELD_KEYS = {"code_list", "personal", "sum_of", "satuan", "aturan_validasi", "konsep", "definisi", "alias"}
 
 
 class SchemaError(ValueError):
@@ -92,6 +98,7 @@ def _field(raw: dict, where: str) -> Field:
         raise SchemaError(f"{where}: field {name!r} has unknown type {ftype!r} (known: {sorted(FIELD_TYPES)})")
     constraints = raw.get("constraints", {})
     extra = dict(raw.get("satudata", {}))
+    _check_keys(f"{where}: field {name!r}: satudata", extra, FIELD_KEYS)
     code_list = extra.pop("code_list", None)
     personal = bool(extra.pop("personal", False))
     sum_of = extra.pop("sum_of", ())
@@ -105,6 +112,12 @@ def _field(raw: dict, where: str) -> Field:
                  pattern=constraints.get("pattern"), minimum=constraints.get("minimum"),
                  maximum=constraints.get("maximum"), code_list=code_list, personal=personal,
                  sum_of=tuple(sum_of), metadata=extra)
+
+
+def _check_keys(where: str, block: dict, known: set) -> None:
+    unknown = sorted(set(block) - known)
+    if unknown:
+        raise SchemaError(f"{where}: unknown keys {unknown} (known: {sorted(known)})")
 
 
 def _check_choice(where: str, key: str, value, allowed: set) -> None:
@@ -162,6 +175,7 @@ def parse_standard(doc: dict, where: str) -> Standard:
         table = doc["schema"]
         fields = tuple(_field(f, where) for f in table["fields"])
         meta = doc["satudata"]
+        _check_keys(f"{where}: satudata", meta, STANDARD_KEYS)
         _check_choice(where, "frekuensi", meta.get("frekuensi"), FREQUENCIES)
         _check_choice(where, "klasifikasi", meta.get("klasifikasi"), CLASSIFICATIONS)
         _check_choice(where, "tingkat_penyajian", meta.get("tingkat_penyajian"), LEVELS)

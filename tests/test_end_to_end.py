@@ -79,7 +79,8 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert package["organization"]["name"] == f"disdag-{regency['slug']}"
     assert sorted(r["name"] for r in package["resources"]) == \
         ["harga-pasar-kamus-data.csv", "harga-pasar-laporan-validasi.html", "harga-pasar-laporan-validasi.json",
-         "harga-pasar.csv", "harga-pasar.xlsx"]
+         "harga-pasar-metadata-statistik.json", "harga-pasar-metadata-statistik.xlsx", "harga-pasar.csv",
+         "harga-pasar.xlsx"]
     [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     assert resource["datastore_active"]
 
@@ -166,7 +167,7 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert portal_metadata(released)["changed"] is True
     package = regency["ckan"].action.package_show(id=regency["package"])
     names = [r["name"] for r in package["resources"]]
-    assert len(names) == len(set(names)) == 3    # replaced in place, never twice
+    assert len(names) == len(set(names)) == 7    # replaced in place, never twice
     assert package["satudata_run_id"] == released.run_id
     assert package["status_validasi"] == "Dirilis walidata"
     assert package["satudata_raw_sha256"] == " ".join(
@@ -196,7 +197,7 @@ def test_first_publication_waits_for_a_walidata(regency):
 
     published = run_main_job()
     assert portal_metadata(published)["publication_status"] == "published"
-    assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 3
+    assert regency["ckan"].action.package_show(id=regency["package"])["num_resources"] == 7
 
 
 def test_compliance_scorecard_is_published_for_the_forum(regency, portal_env):

@@ -29,6 +29,7 @@ from ckan.lib.navl.dictization_functions import StopOnError, missing
 from ckanext.satudata import counts, datarequests, identity, schemes, signed_in
 from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
+from ckanext.satudata.metadata_statistik import section as metadata_statistik_section
 
 I18N_DOMAIN = "ckanext-satudata"
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}   # each in its own language
@@ -93,6 +94,7 @@ class SatuDataPlugin(p.SingletonPlugin):
     def get_helpers(self):
         return {"satudata_site": lambda: identity.SITE, "satudata_text": identity.text,
                 "satudata_counts": counts.counts,
+                "satudata_metadata_statistik": metadata_statistik_section,
                 "satudata_language_name": lambda locale: LANGUAGE_NAMES.get(locale.short_name, locale.display_name)}
 
     def make_middleware(self, app, config):
