@@ -24,6 +24,7 @@ from pipelines.catalogue import Dataset, Regency, Source
 from pipelines.daftar_data import daftar_data_of, entry_status, release_deadlines
 from pipelines.freshness import dataset_lateness
 from pipelines.metadata import package_name
+from pipelines.metadata_statistik import missing
 from pipelines.privacy import district_codes
 from pipelines.publish import Portal, PublishError, publish
 from pipelines.quarantine import list_batches
@@ -112,7 +113,8 @@ def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: li
             merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
             quarantined_batches=frozenset(b["batch"] for b in mine),
             open_quarantines=sum(b["decision"] == "open" for b in mine),
-            visits=counts.get(dataset.name, {}).get("visits"), downloads=counts.get(dataset.name, {}).get("downloaded")))
+            visits=counts.get(dataset.name, {}).get("visits"), downloads=counts.get(dataset.name, {}).get("downloaded"),
+            metadata_gaps=tuple(missing(dataset_standard, dataset, regency))))
     daftar = current_daftar(daftar_data_of(regency), day)
     if daftar is None:
         return scorecard(regency, statuses, day)

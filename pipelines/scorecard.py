@@ -28,6 +28,7 @@ class DatasetStatus:
     open_quarantines: int = 0
     visits: int | None = None      # of the dataset's page, as the portal counts them (None: not on a portal)
     downloads: int | None = None   # of its files
+    metadata_gaps: tuple[str, ...] = ()   # what BPS's metadata statistik lacks (metadata_statistik.missing)
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,14 @@ def scorecard(regency: Regency, statuses: list[DatasetStatus], day: date, daftar
                      "persen_lolos_pertama": round(100 * len(clean) / len(batches), 1) if batches else None,
                      "karantina_terbuka": sum(s.open_quarantines for s in mine),
                      "kunjungan": sum(s.visits or 0 for s in mine), "unduhan": sum(s.downloads or 0 for s in mine),
+                     "metadata_lengkap": sum(not s.metadata_gaps for s in mine),
+                     "metadata_kurang": "; ".join(f"{s.dataset}: {gap}" for s in mine for gap in s.metadata_gaps),
                      **_daftar_columns(daftar, [s for s in standings if s.agency == agency.slug])})
     frame = pd.DataFrame(rows)
     counts = dict.fromkeys(("jumlah_dataset", "dataset_terbit", "dataset_tepat_waktu", "jumlah_batch",
-                            "karantina_terbuka", "kunjungan", "unduhan", *DAFTAR_COLUMNS), "Int64")
+                            "karantina_terbuka", "kunjungan", "unduhan", "metadata_lengkap", *DAFTAR_COLUMNS), "Int64")
     return frame.astype({"tanggal": "datetime64[us]", "kode_wilayah": "str", "kode_opd": "str", "nama_opd": "str",
+                         "metadata_kurang": "str",
                          "persen_lolos_pertama": "Float64", **counts})
 
 

@@ -57,6 +57,16 @@ def test_without_a_daftar_data_the_new_columns_are_empty_not_zero():
     assert all(pd.isna(row[column]) for column in DAFTAR_COLUMNS)
 
 
+def test_a_dataset_with_incomplete_metadata_statistik_is_named_with_what_it_lacks():
+    regency = Regency(slug="x", name="Kabupaten X", code="64.09", timezone="Asia/Makassar", walidata="W",
+                      walidata_contact="w@example.go.id", portal="local",
+                      agencies=(Agency(slug="dlh-x", name="DLH", contact="d@example.go.id"),), datasets=())
+    gap = "MS-Keg: metode pengumpulan data belum diisi / no data collection method"
+    [row] = scorecard(regency, [DatasetStatus("dlh-x", "bank-sampah", True, True, metadata_gaps=(gap,)),
+                                DatasetStatus("dlh-x", "wifi-publik", True, True)], date(2026, 12, 1)).to_dict("records")
+    assert (row["metadata_lengkap"], row["metadata_kurang"]) == (1, f"bank-sampah: {gap}")
+
+
 @pytest.fixture
 def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     """A market-price catalogue of its own (unique slug) whose Daftar Data owes last month's prices by five
@@ -130,6 +140,7 @@ def test_the_scorecard_follows_the_daftar_data_through_real_runs_and_the_epss_ex
         assert (row["rilis_tepat_jadwal"], row["rilis_lewat_tenggat"], row["entri_tepat_jadwal"]) == (1, 1, 0)
         assert (row["jumlah_dataset"], row["dataset_terbit"], row["karantina_terbuka"]) == (1, 1, 0)
         assert (row["kunjungan"], row["unduhan"]) == (0, 0)   # the pipeline's own reads are not the public's
+        assert row["metadata_lengkap"] == 1 and not row["metadata_kurang"]   # harga-pasar's standard is complete
         prices = regency["ckan"].action.package_show(id=f"{regency['slug']}-harga-pasar")
         [table] = [r for r in prices["resources"] if r.get("datastore_active")]
         assert requests.get(table["url"], timeout=60).ok       # someone downloads the table
