@@ -603,7 +603,11 @@ def _source_files(rows: pd.DataFrame | Path) -> list[str]:
         return rows["_source_file"].unique().tolist() if "_source_file" in rows.columns else []
     if "_source_file" not in pq.read_schema(rows).names:
         return []
-    return pq.read_table(rows, columns=["_source_file"]).column(0).unique().to_pylist()
+    # A row group at a time: the whole column of a 29 M-row batch would take a gigabyte to list a few names.
+    found: dict[str, None] = {}
+    for piece in pq.ParquetFile(rows).iter_batches(columns=["_source_file"]):
+        found.update(dict.fromkeys(piece.column(0).unique().to_pylist()))
+    return list(found)
 
 
 def validate(rows: pd.DataFrame | Path, standard: Standard, code_lists: dict[str, list[str]],
