@@ -513,10 +513,12 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
         notes += (f" Tabel {total:,} baris melebihi batas Excel ({XLSX_MAX_ROWS + 1:,} baris): tanpa XLSX, "
                   f"gunakan CSV / the table exceeds Excel's row limit: no XLSX, use the CSV.")
     resource = _table_resource(portal, current, name, fields, notes)
-    if current.get("standar_data") not in (None, standard.ref) and resource.get("datastore_active"):
-        # A new version of the standard may add fields (wifi-publik 1.1.0: the coordinates): datastore_create
-        # on the filled table adds the columns it lacks and touches no row.
-        _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, force=True)
+    if resource.get("datastore_active") and current.get(HASH_KEY) != digest:
+        # The standard's fields may have grown (a new version: wifi-publik 1.1.0's coordinates): datastore_create
+        # on the filled table adds the columns it lacks and touches no row. Asked only when the metadata changed.
+        held_fields = {f["id"] for f in portal.read("datastore_info", id=resource["id"])["fields"]}
+        if {f["id"] for f in fields} - held_fields:
+            _call(portal, "load", "datastore_create", resource_id=resource["id"], fields=fields, force=True)
     if change.versions != held or change.whole:
         if change.whole:
             safe = safe_frame(change.upserts, standard)
