@@ -2,8 +2,10 @@
 that start.sh writes (CKAN_INI)."""
 import fcntl
 import os
+import time
 from logging.config import fileConfig
 
+import sqlalchemy
 from ckan.cli import CKANConfigLoader
 from ckan.config.middleware import make_app
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,9 +14,26 @@ config_path = os.environ["CKAN_INI"]
 fileConfig(config_path, disable_existing_loggers=False)   # keep gunicorn's: a worker's boot error is logged
 # Workers build the app one at a time: CKAN's start-up (plugins configuring themselves against the databases)
 # is written for one process, and a worker failing to boot stops the whole server. The first worker up serves.
+config = CKANConfigLoader(config_path).get_config()
+
+
+def _database_up(url: str, seconds: int = 120) -> None:
+    """Wait (bounded) for the portal's database: a worker that cannot connect while it builds the app fails to
+    boot, and gunicorn then stops the whole server. A database restarting is waited for; one that stays down
+    still fails the boot, after `seconds`."""
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    for _ in range(seconds):
+        try:
+            with engine.connect():
+                return
+        except sqlalchemy.exc.OperationalError:
+            time.sleep(1)
+
+
 with open(config_path + ".boot.lock", "w") as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
-    application = make_app(CKANConfigLoader(config_path).get_config())
+    _database_up(config["sqlalchemy.url"])
+    application = make_app(config)
 # Behind nginx (portal/nginx.conf) every request comes from 127.0.0.1: the visitor's address, which the visit and
 # download counts key on, is the one nginx adds to X-Forwarded-For. Gunicorn listens on 127.0.0.1 only.
 application = ProxyFix(application, x_for=1)
