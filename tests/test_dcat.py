@@ -146,13 +146,15 @@ def test_the_whole_feed_conforms_to_dcat_ap_3(published):
             URIRef(f"{EU}data-theme/ECON")} == themes
     assert (ours, DCTERMS.conformsTo, URIRef(f"{url}/satudata/standar/harga-pasar/1.0.0")) in catalogue
     formats = {str(catalogue.value(d, DCTERMS["format"])) for d in catalogue.objects(ours, DCAT.distribution)}
-    assert formats == {f"{EU}file-type/CSV", f"{EU}file-type/XLSX"}
+    assert formats == {f"{EU}file-type/CSV", f"{EU}file-type/XLSX", f"{EU}file-type/JSON"}   # JSON: metadata statistik
     media_types = {str(catalogue.value(d, DCAT.mediaType)) for d in catalogue.objects(ours, DCAT.distribution)}
     assert media_types == {"https://www.iana.org/assignments/media-types/text/csv",
+                           "https://www.iana.org/assignments/media-types/application/json",
                            "https://www.iana.org/assignments/media-types/application/"
                            "vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-    [checksum] = [c for d in catalogue.objects(ours, DCAT.distribution) for c in catalogue.objects(d, SPDX.checksum)]
-    assert catalogue.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_md5
+    # the uploaded files (data dictionary, metadata statistik) carry CKAN's MD5 hash, each with its algorithm
+    checksums = [c for d in catalogue.objects(ours, DCAT.distribution) for c in catalogue.objects(d, SPDX.checksum)]
+    assert checksums and all(catalogue.value(c, SPDX.algorithm) == SPDX.checksumAlgorithm_md5 for c in checksums)
     sizes = [s for d in catalogue.objects(ours, DCAT.distribution) for s in catalogue.objects(d, DCAT.byteSize)]
     assert sizes and all(s.datatype == XSD.nonNegativeInteger and s.toPython() > 0 for s in sizes)
 

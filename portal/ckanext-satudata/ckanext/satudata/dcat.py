@@ -214,7 +214,8 @@ class SatuDataProfile(RDFProfile):
             if locale in LANGUAGES:
                 self._vocabulary_value(catalog_ref, DCT.language, "language", LANGUAGES[locale],
                                        DCT.LinguisticSystem)
-        publisher = BNode()
+        # A named node, not a blank one: a harvester reading the catalogue page by page merges one publisher.
+        publisher = URIRef(f"{str(catalog_ref).rstrip('/')}/#penerbit")
         g.add((catalog_ref, DCT.publisher, publisher))
         g.add((publisher, RDF.type, FOAF.Agent))
         g.add((publisher, FOAF.name, Literal(tk.config.get("ckan.site_title"))))
