@@ -45,6 +45,18 @@ def cache_status(response: requests.Response) -> str:
     return response.headers["X-Cache-Status"]
 
 
+def read_again_once_kept(portal_env, path) -> requests.Response:
+    """The next read of a page just read. nginx files its kept copy when CKAN's answer is complete, which can be a
+    moment after the reader got the last byte: a read in that moment also goes to CKAN (a MISS), so up to three
+    reads, a quarter of a second apart, may be needed for the HIT."""
+    for _ in range(3):
+        response = get(portal_env, path)
+        if cache_status(response) == "HIT":
+            break
+        time.sleep(0.25)
+    return response
+
+
 def test_anonymous_reads_are_served_from_the_cache_the_second_time(portal_env, dataset):
     paths = [f"/dataset/{dataset['name']}", f"/en/dataset/{dataset['name']}",
              f"/api/3/action/package_show?id={dataset['name']}",
@@ -52,7 +64,7 @@ def test_anonymous_reads_are_served_from_the_cache_the_second_time(portal_env, d
              f"/api/3/action/datastore_search?resource_id={dataset['resource']}"]
     for path in paths:
         first = get(portal_env, path)
-        second = get(portal_env, path)
+        second = read_again_once_kept(portal_env, path)
         assert (cache_status(first), cache_status(second)) == ("MISS", "HIT"), path
         assert second.content == first.content
     # Static files: kept, and sent with long cache headers.
