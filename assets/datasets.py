@@ -81,10 +81,39 @@ def disk_full_named():
         raise
 
 
-def standard_definitions(name: str, deliveries: dict[str, Delivery],
-                         regencies: dg.StaticPartitionsDefinition) -> dg.Definitions:
-    """The chain of one standard (`name`, e.g. harga-pasar); `deliveries` by regency slug."""
-    newest = max((d.standard for d in deliveries.values()), key=lambda s: tuple(map(int, s.version.split("."))))
+def chain_definitions(chains: dict[str, dict[str, Delivery]],
+                      regencies: dg.StaticPartitionsDefinition) -> dg.Definitions:
+    """The chains of standards that share their steps' code: `chains` by standard name (e.g. harga-pasar, or
+    indikator-jumlah-penduduk), each with its deliveries by regency slug. The first chain is built from the
+    decorators below; the others are copies of it under their own keys, group and step names, which costs a
+    fraction of decorating again: the long tail of indicators, one chain each, stays cheap to load. A step
+    finds its delivery from its own asset key and partition."""
+    by_group = {name.replace("-", "_"): found for name, found in chains.items()}
+    first, *others = sorted(chains)
+    built = _chain(first, by_group, regencies)
+    copies = [_copy(definition, first, name) for name in others for definition in built]
+    return dg.Definitions(assets=[d for d in built + copies if not isinstance(d, dg.AssetChecksDefinition)],
+                          asset_checks=[d for d in built + copies if isinstance(d, dg.AssetChecksDefinition)])
+
+
+def _copy(definition: dg.AssetsDefinition, first: str, name: str) -> dg.AssetsDefinition:
+    """A step of the first chain made the same step of chain `name`. Its op is renamed too: Dagster would
+    number steps sharing one op in a job, at a cost growing with the square of their number."""
+    group = name.replace("-", "_")
+    renamed = definition.with_attributes(
+        asset_key_replacements={asset_key(first, step): asset_key(name, step) for step in STEPS})
+    if not isinstance(renamed, dg.AssetChecksDefinition):
+        renamed = renamed.map_asset_specs(lambda spec: spec.replace_attributes(group_name=group))
+    op = renamed.node_def
+    return type(renamed).dagster_internal_init(**{
+        **renamed.get_attributes_dict(),
+        "node_def": op.with_replaced_properties(name=op.name.replace(first.replace("-", "_"), group, 1))})
+
+
+def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.StaticPartitionsDefinition) -> list:
+    """The steps of one standard (`name`), as the decorators build them."""
+    newest = max((d.standard for d in by_group[name.replace("-", "_")].values()),
+                 key=lambda s: tuple(map(int, s.version.split("."))))
     group = name.replace("-", "_")
     # Declarative automation: when a steward re-runs one step of a regency, the steps after it follow for
     # that regency; never past a failed blocking check (quarantine), and not merely because shared
@@ -93,10 +122,12 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
               & dg.AutomationCondition.all_deps_blocking_checks_passed())
 
     def delivery(context) -> Delivery:
-        found = deliveries.get(context.partition_key)
+        asset = (context.check_specs[0].asset_key if isinstance(context, dg.AssetCheckExecutionContext)
+                 else context.asset_key)
+        found = by_group.get(asset.path[-2], {}).get(context.partition_key)
         if found is None:
-            raise dg.Failure(f"{context.partition_key} tidak mengirim {name} menurut katalognya / does not deliver "
-                             f"{name} according to its catalogue", allow_retries=False)
+            raise dg.Failure(f"{context.partition_key} tidak mengirim {asset.path[-2]} menurut katalognya / does "
+                             f"not deliver {asset.path[-2]} according to its catalogue", allow_retries=False)
         return found
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
@@ -270,4 +301,4 @@ def standard_definitions(name: str, deliveries: dict[str, Delivery],
             "rows_deleted": result.rows_deleted, "versions": dg.MetadataValue.json(result.versions),
             "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
 
-    return dg.Definitions(assets=[raw, staged, warehouse_table, portal_dataset], asset_checks=[meets_standard, on_time])
+    return [raw, staged, warehouse_table, portal_dataset, meets_standard, on_time]

@@ -1,5 +1,6 @@
 """The Dagster code location. Its graph grows with the standards, not with regencies x datasets: per standard
-one chain of assets partitioned by regency (assets/datasets.py), one province publication per standard
+(and per indicator of the generic indicator standard) one chain of assets partitioned by regency
+(assets/datasets.py), one province publication per standard
 partitioned by province, one compliance scorecard for every regency, and the shared reference data.
 Schedules follow (cron, time zone) pairs and one sensor watches every file-drop folder (assets/automation.py).
 Resources come from the environment (see README: configuration)."""
@@ -10,7 +11,7 @@ import dagster as dg
 
 from assets.automation import ALERT_SENSORS, file_drop_sensor, late_agency_sensor, schedules
 from assets.daftar_data import daftar_data_definitions
-from assets.datasets import Delivery, standard_definitions
+from assets.datasets import Delivery, chain_definitions
 from assets.dead_runs import runs_without_a_process
 from assets.partitions import province_partitions, regency_partitions
 from assets.province import province_assets
@@ -45,10 +46,14 @@ def build_definitions() -> dg.Definitions:
     portals = load_portals()
     deliveries = deliveries_of(regencies)
     by_regency = regency_partitions(regencies)
-    per_standard: dict[str, dict[str, Delivery]] = {}
+    # Chains by the standard whose steps they share: a hand-built standard's own, or the generic indicator
+    # standard's for each of its indicators.
+    shared: dict[str, dict[str, dict[str, Delivery]]] = {}
     for delivery in deliveries:
-        per_standard.setdefault(delivery.standard.name, {})[delivery.regency.slug] = delivery
-    chains = [standard_definitions(name, found, by_regency) for name, found in sorted(per_standard.items())]
+        standard = delivery.standard
+        shared.setdefault(standard.generic or standard.name, {}).setdefault(standard.name, {})[
+            delivery.regency.slug] = delivery
+    chains = [chain_definitions(found, by_regency) for _, found in sorted(shared.items())]
     provinces = [p.province for p in portals.values() if p.province]
     by_province = province_partitions(provinces)
     province_publications = province_assets(provinces, deliveries, by_province)

@@ -2,7 +2,7 @@
 prices and 299 generic indicators, each delivered to a drop folder) against the same regency with 7 entries,
 both measured in the same run, each in fresh processes as a walidata's machine runs them:
 
-- definitions: `build_definitions()` with the main job resolved (what the UI, the daemon and every run load);
+- definitions: the code location's `defs` with the main job resolved (what the UI, the daemon and every run load);
 - nothing new: `python -m assets.run` when every drop folder holds the files last published (their source
   memos are written as a publication leaves them, so no portal is needed: nothing new makes no portal call).
 
@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"definitions": 10.0, "nothing new": 30.0}
 # PPU's districts, as a wide sheet of an indicator names them (a column per year).
 DISTRICTS = ["Babulu", "Waru", "Penajam", "Sepaku"]
-LOAD_DEFINITIONS = ("from assets.definitions import MAIN_JOB, build_definitions; "
-                    "build_definitions().resolve_job_def(MAIN_JOB)")
+# What the code server, the daemon and every run load (workspace.yaml: assets.definitions:defs).
+LOAD_DEFINITIONS = "from assets.definitions import MAIN_JOB, defs; defs.resolve_job_def(MAIN_JOB)"
 
 
 def catalogue(folder: Path, entries: int, agencies: int) -> dict[str, str]:
