@@ -32,6 +32,15 @@ AGENCIES = {
 }
 
 
+# The Daftar Data's other statuses, as a new user sees them after `make demo`: in every regency the farmers'
+# groups were owed for 2025 and never sent (terlambat), the health workers are not due yet (direncanakan), and
+# the uninhabitable-houses sheet was copied from the neighbouring regency's form, one district not the
+# regency's own, so the walidata returns it with the reasons (dikembalikan).
+NOT_SENT = ("kelompok-tani", "tenaga-kesehatan")
+RETURNED = "rumah-tidak-layak-huni"
+NEIGHBOUR_DISTRICT = {PPU: "Long Ikis", PASER: "Sepaku", LUTRA: "Malili"}   # of Paser, PPU, Luwu Timur
+
+
 @dataclass(frozen=True)
 class Indicator:
     name: str              # the dataset's name; its files are <name with _>_*.xlsx
@@ -184,6 +193,8 @@ def sheet_rows(indicator: Indicator, regency: str) -> list[list]:
             values = [_value(indicator, rng, weight * w, step) for w in weights]
             body.append([n + 1, label, *values, round(sum(values), indicator.decimals)])
         total = ["", "Jumlah", *(round(sum(r[2 + c] for r in body), indicator.decimals) for c in range(len(areas) + 1))]
+    if indicator.name == RETURNED:
+        body[-1][1] = NEIGHBOUR_DISTRICT[regency]
     numbers = [f"({n + 1})" for n in range(len(header))]
     rows = [header, numbers, *body]
     if indicator.satuan not in ("persen",):   # a total of percentages means nothing; offices leave it out
@@ -213,6 +224,8 @@ def write_indicator_drops(root: Path) -> list[Path]:
     written = []
     for regency, (slug, _, _) in REGENCIES.items():
         for indicator in INDICATORS:
+            if indicator.name in NOT_SENT:
+                continue
             path = root / slug / "indikator" / file_name(indicator)
             write_xlsx(path, sheet_rows(indicator, regency))
             written.append(path)
