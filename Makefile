@@ -13,7 +13,7 @@ PORTAL_ENV := set -a && . $(STATE)/portal/env && set +a
 # writes them to publishers.env), never the sysadmin's.
 PUBLISH_ENV := $(PORTAL_ENV) && unset CKAN_API_TOKEN && set -a && . $(STATE)/portal/publishers.env && set +a
 
-.PHONY: demo demo-sources demo-stop test setup portal portal-setup ui stop clean
+.PHONY: demo demo-sources demo-stop test test-fast lint setup portal portal-setup ui stop clean
 
 # The demo agencies' sources (demo/): an agency web server on 127.0.0.1 for the URL and API sources, the 112
 # apps' SQLite databases and the province portals' DataStore registers. The API tokens below are DEMO-ONLY
@@ -58,9 +58,16 @@ demo-stop:  ## Stop the demo agency server (by its pidfile)
 		rm -f $(DEMO_PID); echo "Demo agency server stopped"; \
 	fi
 
-test: setup $(DAGSTER_HOME)/dagster.yaml  ## Run the whole test suite against a real CKAN, PostgreSQL, DuckDB and Dagster
+test: setup lint $(DAGSTER_HOME)/dagster.yaml  ## Lint, then run the whole test suite against a real CKAN, PostgreSQL, DuckDB and Dagster
 	bash scripts/chromium.sh
 	$(PY) -m pytest
+
+test-fast: setup  ## The tests that start no server (no PostgreSQL, CKAN, Redis or Chromium): about a minute
+	$(PY) -m pytest -q -m "not servers"
+
+lint: setup  ## ruff: lint and format check (pyproject.toml); `$(VENV)/bin/ruff format .` formats
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 setup: $(VENV)/.installed  ## Install the pipeline's Python environment (pinned by requirements.lock)
 

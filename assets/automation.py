@@ -19,8 +19,14 @@ from pipelines.raw import RawArchive
 from pipelines.sources.file_drop import deliverable_files
 
 # Deliveries are expected in the morning, so runs start at 07:00 local time.
-CRON_BY_FREQUENCY = {"Harian": "0 7 * * *", "Mingguan": "0 7 * * 1", "Bulanan": "0 7 1 * *",
-                     "Triwulanan": "0 7 1 1,4,7,10 *", "Semesteran": "0 7 1 1,7 *", "Tahunan": "0 7 1 1 *"}
+CRON_BY_FREQUENCY = {
+    "Harian": "0 7 * * *",
+    "Mingguan": "0 7 * * 1",
+    "Bulanan": "0 7 1 * *",
+    "Triwulanan": "0 7 1 1,4,7,10 *",
+    "Semesteran": "0 7 1 1,7 *",
+    "Tahunan": "0 7 1 1 *",
+}
 ZONE_NAMES = {"Asia/Jakarta": "wib", "Asia/Makassar": "wita", "Asia/Jayapura": "wit"}
 CHECK_FOR_LATE = "tepat_waktu"
 CHECK_FOR_QUARANTINE = "memenuhi_standar"
@@ -31,8 +37,12 @@ REFERENCE_KEYS = (REGIONS_KEY, EDITION_CHANGES_KEY, DATA_INDUK_KEY, DIMENSIONS_K
 def regency_run(slug: str, deliveries: list[Delivery], run_key: str | None = None) -> dg.RunRequest:
     """One run of the main job for one regency's partition, over the chains of the datasets given."""
     keys = [asset_key(d.standard.name, step) for d in deliveries for step in STEPS]
-    return dg.RunRequest(run_key=run_key, partition_key=slug, asset_selection=[*keys, *REFERENCE_KEYS],
-                         tags={"regency": slug, "datasets": ",".join(sorted(d.dataset.name for d in deliveries))})
+    return dg.RunRequest(
+        run_key=run_key,
+        partition_key=slug,
+        asset_selection=[*keys, *REFERENCE_KEYS],
+        tags={"regency": slug, "datasets": ",".join(sorted(d.dataset.name for d in deliveries))},
+    )
 
 
 def cron_of(delivery: Delivery) -> str | None:
@@ -43,8 +53,12 @@ def cron_of(delivery: Delivery) -> str | None:
 def _last_new_delivery(delivery: Delivery) -> tuple[str, bool]:
     """When the dataset last brought something new (or `never`), and whether it is late now."""
     manifest = RawArchive(settings.state_dir() / "raw").manifest(delivery.regency.slug, delivery.dataset.name)
-    last, late = dataset_lateness(manifest, delivery.standard.metadata["frekuensi"], delivery.dataset.grace_hours,
-                                  release_deadlines(delivery.regency, delivery.dataset.name))
+    last, late = dataset_lateness(
+        manifest,
+        delivery.standard.metadata["frekuensi"],
+        delivery.dataset.grace_hours,
+        release_deadlines(delivery.regency, delivery.dataset.name),
+    )
     return (last.isoformat() if last else "never"), late is not None and late > timedelta(0)
 
 
@@ -78,11 +92,15 @@ def _schedule(cron: str, zone: str, members: list[Delivery], job: dg.JobDefiniti
         for slug, found in sorted(by_regency.items()):
             yield regency_run(slug, found, run_key=slug)
 
-    return dg.ScheduleDefinition(name=_schedule_name(cron, zone), job=job, cron_schedule=cron,
-                                 execution_timezone=zone, execution_fn=requests,
-                                 default_status=dg.DefaultScheduleStatus.RUNNING,
-                                 description=f"{cron} ({zone}): {len(by_regency)} kabupaten/kota, "
-                                             f"{len(members)} dataset")
+    return dg.ScheduleDefinition(
+        name=_schedule_name(cron, zone),
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=zone,
+        execution_fn=requests,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"{cron} ({zone}): {len(by_regency)} kabupaten/kota, {len(members)} dataset",
+    )
 
 
 def _drop_signature(options: dict) -> str:
@@ -101,10 +119,14 @@ def file_drop_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.Se
     files that looked the same on two ticks in a row (so a file still being uploaded is not read half-written)."""
     drops = [d for d in deliveries if d.source_kind == "file_drop"]
 
-    @dg.sensor(name="berkas_masuk", job=job, minimum_interval_seconds=60,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description=f"Folder unggahan OPD ({len(drops)} dataset): berkas baru atau berubah / new or "
-                           f"changed files in the agencies' drop folders.")
+    @dg.sensor(
+        name="berkas_masuk",
+        job=job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Folder unggahan OPD ({len(drops)} dataset): berkas baru atau berubah / new or "
+        f"changed files in the agencies' drop folders.",
+    )
     def berkas_masuk(context: dg.SensorEvaluationContext):
         cursor = json.loads(context.cursor or "{}")
         ready: dict[str, list[Delivery]] = defaultdict(list)
@@ -123,9 +145,17 @@ def file_drop_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.Se
         context.update_cursor(json.dumps(cursor, sort_keys=True))
         if not ready:
             return dg.SkipReason("tidak ada berkas baru yang sudah lengkap / no new settled files")
-        return [regency_run(slug, found, run_key=f"{slug}:" + hashlib.sha256(json.dumps(
-                    [cursor[f"{slug}/{d.dataset.name}"] for d in found]).encode()).hexdigest()[:16])
-                for slug, found in sorted(ready.items())]
+        return [
+            regency_run(
+                slug,
+                found,
+                run_key=f"{slug}:"
+                + hashlib.sha256(json.dumps([cursor[f"{slug}/{d.dataset.name}"] for d in found]).encode()).hexdigest()[
+                    :16
+                ],
+            )
+            for slug, found in sorted(ready.items())
+        ]
 
     return berkas_masuk
 
@@ -135,10 +165,14 @@ def late_agency_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.
     is alerted, as for any run), not one a day: the cursor remembers which lateness was already reported."""
     drops = [d for d in deliveries if d.source_kind == "file_drop" and not d.dataset.schedule]
 
-    @dg.sensor(name="opd_terlambat", job=job, minimum_interval_seconds=3600,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description=f"OPD yang terlambat mengirim ({len(drops)} dataset unggahan) / agencies whose file "
-                           f"drops are late.")
+    @dg.sensor(
+        name="opd_terlambat",
+        job=job,
+        minimum_interval_seconds=3600,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"OPD yang terlambat mengirim ({len(drops)} dataset unggahan) / agencies whose file "
+        f"drops are late.",
+    )
     def opd_terlambat(context: dg.SensorEvaluationContext):
         reported = json.loads(context.cursor or "{}")
         late: dict[str, list[Delivery]] = defaultdict(list)
@@ -153,9 +187,15 @@ def late_agency_sensor(deliveries: list[Delivery], job: dg.JobDefinition) -> dg.
         context.update_cursor(json.dumps(reported, sort_keys=True))
         if not late:
             return dg.SkipReason("tidak ada OPD yang baru terlambat / no agency newly late")
-        return [regency_run(slug, found, run_key=f"{slug}:terlambat:" + ",".join(
-                    f"{d.dataset.name}@{reported[f'{slug}/{d.dataset.name}']}" for d in found))
-                for slug, found in sorted(late.items())]
+        return [
+            regency_run(
+                slug,
+                found,
+                run_key=f"{slug}:terlambat:"
+                + ",".join(f"{d.dataset.name}@{reported[f'{slug}/{d.dataset.name}']}" for d in found),
+            )
+            for slug, found in sorted(late.items())
+        ]
 
     return opd_terlambat
 
@@ -164,9 +204,14 @@ def alerts_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, failure: st
     """What a walidata must hear about one finished run: its failure, quarantined batches, late agencies."""
     alerts = []
     if failure is not None:
-        alerts.append(Alert("run_failed", f"Run gagal / run failed: {run.job_name}",
-                            f"Run {run.run_id} dari job {run.job_name} gagal.\n\n{failure}",
-                            {"run_id": run.run_id, "job": run.job_name}))
+        alerts.append(
+            Alert(
+                "run_failed",
+                f"Run gagal / run failed: {run.job_name}",
+                f"Run {run.run_id} dari job {run.job_name} gagal.\n\n{failure}",
+                {"run_id": run.run_id, "job": run.job_name},
+            )
+        )
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.dagster_event.event_specific_data
         if evaluation.passed:
@@ -174,19 +219,41 @@ def alerts_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, failure: st
         meta = {k: v.value for k, v in evaluation.metadata.items()}
         target = evaluation.asset_key.to_user_string()
         if evaluation.check_name == CHECK_FOR_LATE:
-            alerts.append(Alert("late", f"{meta['agency']} terlambat / is late: {meta['dataset']} ({meta['late_by']})",
-                                f"{meta['agency']} ({meta['regency']}) belum mengirim {meta['dataset']} "
-                                f"({meta['frequency']}); kiriman baru terakhir: {meta['last_new_delivery']}. "
-                                f"{meta['late_by']}.", {"run_id": run.run_id, "asset": target, **meta}))
+            alerts.append(
+                Alert(
+                    "late",
+                    f"{meta['agency']} terlambat / is late: {meta['dataset']} ({meta['late_by']})",
+                    f"{meta['agency']} ({meta['regency']}) belum mengirim {meta['dataset']} "
+                    f"({meta['frequency']}); kiriman baru terakhir: {meta['last_new_delivery']}. "
+                    f"{meta['late_by']}.",
+                    {"run_id": run.run_id, "asset": target, **meta},
+                )
+            )
         elif evaluation.check_name == CHECK_FOR_QUARANTINE:
-            alerts.append(Alert("quarantined", f"Data dikarantina / batch quarantined: {target}",
-                                f"{meta.get('issues')} temuan / findings. Laporan / report: "
-                                f"{meta.get('quarantine_report')}\n\n{meta.get('examples', '')}",
-                                {"run_id": run.run_id, "asset": target, "batch": meta.get("batch"),
-                                 "issues": meta.get("issues"), "report": str(meta.get("quarantine_report"))}))
+            alerts.append(
+                Alert(
+                    "quarantined",
+                    f"Data dikarantina / batch quarantined: {target}",
+                    f"{meta.get('issues')} temuan / findings. Laporan / report: "
+                    f"{meta.get('quarantine_report')}\n\n{meta.get('examples', '')}",
+                    {
+                        "run_id": run.run_id,
+                        "asset": target,
+                        "batch": meta.get("batch"),
+                        "issues": meta.get("issues"),
+                        "report": str(meta.get("quarantine_report")),
+                    },
+                )
+            )
         else:
-            alerts.append(Alert("check_failed", f"Pemeriksaan gagal / check failed: {target}:{evaluation.check_name}",
-                                json.dumps(meta, default=str, indent=2), {"run_id": run.run_id, "asset": target}))
+            alerts.append(
+                Alert(
+                    "check_failed",
+                    f"Pemeriksaan gagal / check failed: {target}:{evaluation.check_name}",
+                    json.dumps(meta, default=str, indent=2),
+                    {"run_id": run.run_id, "asset": target},
+                )
+            )
     return alerts
 
 
@@ -203,11 +270,11 @@ def alert_on_failed_run(context: dg.RunFailureSensorContext):
     _deliver(context, context.failure_event.message or "")
 
 
-@dg.run_status_sensor(name="alert_on_finished_run", run_status=dg.DagsterRunStatus.SUCCESS,
-                      default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.run_status_sensor(
+    name="alert_on_finished_run", run_status=dg.DagsterRunStatus.SUCCESS, default_status=dg.DefaultSensorStatus.RUNNING
+)
 def alert_on_finished_run(context: dg.RunStatusSensorContext):
     _deliver(context, None)
 
 
 ALERT_SENSORS = [alert_on_failed_run, alert_on_finished_run]
-

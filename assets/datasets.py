@@ -18,19 +18,17 @@ from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, unpivot, validation_report, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
-from pipelines.coverage import gaps
+from pipelines.check import check_batch
 from pipelines.daftar_data import release_deadlines
 from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
-from pipelines.issues import drop_consequences
 from pipelines.parsing import ParsedBatch, parse_files
-from pipelines.privacy import district_codes, scan
+from pipelines.privacy import district_codes
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, publish
-from pipelines.quarantine import batch_id, decision_for, quarantine
+from pipelines.quarantine import batch_id, quarantine, standing
 from pipelines.raw import RawFile
 from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import Standard
-from pipelines.validation import validate
 
 PREVIEW_ROWS = 10
 STEPS = ("raw", "staged", "warehouse", "portal")
@@ -41,6 +39,7 @@ warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec
 @dataclass(frozen=True)
 class Delivery:
     """One regency's catalogue entry for a standard: who delivers it, from where, published on which portal."""
+
     regency: Regency
     dataset: Dataset
     standard: Standard
@@ -65,7 +64,7 @@ def retry_or_fail(context, dataset: Dataset, error: Exception) -> NoReturn:
     if isinstance(error, PersonalDataError) or getattr(error, "permanent", False):
         raise dg.Failure(str(error), allow_retries=False) from error
     retry = dataset.retry
-    wait = retry["delay_seconds"] * (2 ** context.retry_number if retry["backoff"] == "exponential" else 1)
+    wait = retry["delay_seconds"] * (2**context.retry_number if retry["backoff"] == "exponential" else 1)
     raise dg.RetryRequested(max_retries=retry["max_retries"], seconds_to_wait=wait) from error
 
 
@@ -81,8 +80,9 @@ def disk_full_named():
         raise
 
 
-def chain_definitions(chains: dict[str, dict[str, Delivery]],
-                      regencies: dg.StaticPartitionsDefinition) -> dg.Definitions:
+def chain_definitions(
+    chains: dict[str, dict[str, Delivery]], regencies: dg.StaticPartitionsDefinition
+) -> dg.Definitions:
     """The chains of standards that share their steps' code: `chains` by standard name (e.g. harga-pasar, or
     indikator-jumlah-penduduk), each with its deliveries by regency slug. The first chain is built from the
     decorators below; the others are copies of it under their own keys, group and step names, which costs a
@@ -92,8 +92,10 @@ def chain_definitions(chains: dict[str, dict[str, Delivery]],
     first, *others = sorted(chains)
     built = _chain(first, by_group, regencies)
     copies = [_copy(definition, first, name) for name in others for definition in built]
-    return dg.Definitions(assets=[d for d in built + copies if not isinstance(d, dg.AssetChecksDefinition)],
-                          asset_checks=[d for d in built + copies if isinstance(d, dg.AssetChecksDefinition)])
+    return dg.Definitions(
+        assets=[d for d in built + copies if not isinstance(d, dg.AssetChecksDefinition)],
+        asset_checks=[d for d in built + copies if isinstance(d, dg.AssetChecksDefinition)],
+    )
 
 
 def _copy(definition: dg.AssetsDefinition, first: str, name: str) -> dg.AssetsDefinition:
@@ -101,204 +103,363 @@ def _copy(definition: dg.AssetsDefinition, first: str, name: str) -> dg.AssetsDe
     number steps sharing one op in a job, at a cost growing with the square of their number."""
     group = name.replace("-", "_")
     renamed = definition.with_attributes(
-        asset_key_replacements={asset_key(first, step): asset_key(name, step) for step in STEPS})
+        asset_key_replacements={asset_key(first, step): asset_key(name, step) for step in STEPS}
+    )
     if not isinstance(renamed, dg.AssetChecksDefinition):
         renamed = renamed.map_asset_specs(lambda spec: spec.replace_attributes(group_name=group))
     op = renamed.node_def
-    return type(renamed).dagster_internal_init(**{
-        **renamed.get_attributes_dict(),
-        "node_def": op.with_replaced_properties(name=op.name.replace(first.replace("-", "_"), group, 1))})
+    return type(renamed).dagster_internal_init(
+        **{
+            **renamed.get_attributes_dict(),
+            "node_def": op.with_replaced_properties(name=op.name.replace(first.replace("-", "_"), group, 1)),
+        }
+    )
 
 
 def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.StaticPartitionsDefinition) -> list:
     """The steps of one standard (`name`), as the decorators build them."""
-    newest = max((d.standard for d in by_group[name.replace("-", "_")].values()),
-                 key=lambda s: tuple(map(int, s.version.split("."))))
+    newest = max(
+        (d.standard for d in by_group[name.replace("-", "_")].values()),
+        key=lambda s: tuple(map(int, s.version.split("."))),
+    )
     group = name.replace("-", "_")
     # Declarative automation: when a steward re-runs one step of a regency, the steps after it follow for
     # that regency; never past a failed blocking check (quarantine), and not merely because shared
     # reference data was refreshed.
-    follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
-              & dg.AutomationCondition.all_deps_blocking_checks_passed())
+    follow = (
+        dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
+        & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    )
 
     def delivery(context) -> Delivery:
-        asset = (context.check_specs[0].asset_key if isinstance(context, dg.AssetCheckExecutionContext)
-                 else context.asset_key)
+        asset = (
+            context.check_specs[0].asset_key
+            if isinstance(context, dg.AssetCheckExecutionContext)
+            else context.asset_key
+        )
         found = by_group.get(asset.path[-2], {}).get(context.partition_key)
         if found is None:
-            raise dg.Failure(f"{context.partition_key} tidak mengirim {asset.path[-2]} menurut katalognya / does "
-                             f"not deliver {asset.path[-2]} according to its catalogue", allow_retries=False)
+            raise dg.Failure(
+                f"{context.partition_key} tidak mengirim {asset.path[-2]} menurut katalognya / does "
+                f"not deliver {asset.path[-2]} according to its catalogue",
+                allow_retries=False,
+            )
         return found
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
     # no output, and the steps after it are skipped instead of failing.
-    @dg.asset(key=asset_key(name, "raw"), group_name=group, kinds={"file"}, output_required=False,
-              partitions_def=regencies, pool="agency_sources",
-              description=f"Berkas asli dari OPD, diarsipkan apa adanya (sha256) / the agency's files as sent.")
+    @dg.asset(
+        key=asset_key(name, "raw"),
+        group_name=group,
+        kinds={"file"},
+        output_required=False,
+        partitions_def=regencies,
+        pool="agency_sources",
+        description="Berkas asli dari OPD, diarsipkan apa adanya (sha256) / the agency's files as sent.",
+    )
     def raw(context: dg.AssetExecutionContext, state: StateResource):
         regency, dataset = (found := delivery(context)).regency, found.dataset
         archive = state.archive()
         memo = state.memo(regency.slug, dataset.name)
         try:
-            files = [archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
-                     for d in sources.pull(dataset.source, memo)]
+            files = [
+                archive.store(regency.slug, dataset.name, d.name, d.data, d.origin)
+                for d in sources.pull(dataset.source, memo)
+            ]
         except Exception as error:
             retry_or_fail(context, dataset, error)
         if not files or sources.unchanged(memo, [(f.name, f.sha256) for f in files]):
-            context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} "
-                             f"({dataset.source.kind})")
+            context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} ({dataset.source.kind})")
             return
-        yield dg.Output(files, metadata={"agency": dataset.agency.name, "files": dg.MetadataValue.json(
-            [f.name for f in files]), "bytes": sum(f.size for f in files),
-            "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files})})
+        yield dg.Output(
+            files,
+            metadata={
+                "agency": dataset.agency.name,
+                "files": dg.MetadataValue.json([f.name for f in files]),
+                "bytes": sum(f.size for f in files),
+                "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files}),
+            },
+        )
 
-    @dg.asset_check(asset=raw, name="tepat_waktu", partitions_def=regencies,
-                    description=f"Kiriman {newest.metadata['frekuensi'].lower()} dari OPD tiba tepat waktu / the "
-                                f"agency delivers on time.")
+    @dg.asset_check(
+        asset=raw,
+        name="tepat_waktu",
+        partitions_def=regencies,
+        description="Kiriman OPD tiba tepat waktu menurut jadwal rilis Daftar Data, atau frekuensinya / the agency "
+        "delivers by the Daftar Data's release schedule, or by its frequency.",
+    )
     def on_time(context: dg.AssetCheckExecutionContext, state: StateResource) -> dg.AssetCheckResult:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         frequency = found.standard.metadata["frekuensi"]
         schedule = release_deadlines(regency, dataset.name)
-        last, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name), frequency,
-                                      dataset.grace_hours, schedule)
-        metadata = {"agency": dataset.agency.name, "dataset": dataset.name, "regency": regency.name,
-                    "frequency": frequency, "last_new_delivery": last.isoformat() if last else "belum pernah / never",
-                    "due_by": "jadwal rilis Daftar Data / the Daftar Data's release schedule" if schedule
-                    else "frekuensi / the frequency"}
+        last, late = dataset_lateness(
+            state.archive().manifest(regency.slug, dataset.name), frequency, dataset.grace_hours, schedule
+        )
+        metadata = {
+            "agency": dataset.agency.name,
+            "dataset": dataset.name,
+            "regency": regency.name,
+            "frequency": frequency,
+            "last_new_delivery": last.isoformat() if last else "belum pernah / never",
+            "due_by": "jadwal rilis Daftar Data / the Daftar Data's release schedule"
+            if schedule
+            else "frekuensi / the frequency",
+        }
         if late is None or late <= timedelta(0):
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         metadata["late_by"] = describe(late)
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
-    @dg.asset(key=asset_key(name, "staged"), group_name=group, kinds={"parquet"}, automation_condition=follow,
-              partitions_def=regencies, ins={"files": dg.AssetIn(key=asset_key(name, "raw")),
-                                             "regions": dg.AssetIn(key=REGIONS_KEY)},
-              description=f"Baris bertipe menurut standar {newest.ref} / rows typed by the standard.")
-    def staged(context: dg.AssetExecutionContext, files: list[RawFile], regions: pd.DataFrame,
-               state: StateResource) -> ParsedBatch:
+    @dg.asset(
+        key=asset_key(name, "staged"),
+        group_name=group,
+        kinds={"parquet"},
+        automation_condition=follow,
+        partitions_def=regencies,
+        ins={"files": dg.AssetIn(key=asset_key(name, "raw")), "regions": dg.AssetIn(key=REGIONS_KEY)},
+        description=f"Baris bertipe menurut standar {newest.ref} / rows typed by the standard.",
+    )
+    def staged(
+        context: dg.AssetExecutionContext, files: list[RawFile], regions: pd.DataFrame, state: StateResource
+    ) -> ParsedBatch:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         with disk_full_named():
-            batch = parse_files(files, found.standard, dataset.columns, dataset.source.options,
-                                folder=state.staged_root / regency.slug / dataset.name,
-                                districts=unpivot.districts(regions, regency.code))
-        context.add_output_metadata({
-            "dagster/row_count": batch.rows, "parse_issues": len(batch.issues),
-            # What was not data (titles, notes, totals, signatures): told, never silently dropped.
-            "skipped_rows": sum(s.last_row - s.row + 1 for s in batch.skipped),
-            "skipped": dg.MetadataValue.md("\n".join(f"- {s}" for s in batch.skipped[:PREVIEW_ROWS]) or "-"),
-            "staged_file": dg.MetadataValue.path(str(batch.path)),
-            "preview": dg.MetadataValue.md(batch.head(PREVIEW_ROWS).to_markdown(index=False))})
+            batch = parse_files(
+                files,
+                found.standard,
+                dataset.columns,
+                dataset.source.options,
+                folder=state.staged_root / regency.slug / dataset.name,
+                districts=unpivot.districts(regions, regency.code),
+            )
+        context.add_output_metadata(
+            {
+                "dagster/row_count": batch.rows,
+                "parse_issues": len(batch.issues),
+                # What was not data (titles, notes, totals, signatures): told, never silently dropped.
+                "skipped_rows": sum(s.last_row - s.row + 1 for s in batch.skipped),
+                "skipped": dg.MetadataValue.md("\n".join(f"- {s}" for s in batch.skipped[:PREVIEW_ROWS]) or "-"),
+                "staged_file": dg.MetadataValue.path(str(batch.path)),
+                "preview": dg.MetadataValue.md(batch.head(PREVIEW_ROWS).to_markdown(index=False)),
+            }
+        )
         return batch
 
-    @dg.asset_check(asset=staged, name="memenuhi_standar", blocking=True, partitions_def=regencies,
-                    additional_ins={"regions": dg.AssetIn(key=REGIONS_KEY),
-                                    "edition_changes": dg.AssetIn(key=EDITION_CHANGES_KEY),
-                                    "data_induk": dg.AssetIn(key=DATA_INDUK_KEY)},
-                    description=f"Great Expectations: standar Satu Data {newest.ref}. Gagal = karantina.")
-    def meets_standard(context: dg.AssetCheckExecutionContext, staged: ParsedBatch, regions: pd.DataFrame,
-                       edition_changes: pd.DataFrame, data_induk: dict, state: StateResource) -> dg.AssetCheckResult:
+    @dg.asset_check(
+        asset=staged,
+        name="memenuhi_standar",
+        blocking=True,
+        partitions_def=regencies,
+        additional_ins={
+            "regions": dg.AssetIn(key=REGIONS_KEY),
+            "edition_changes": dg.AssetIn(key=EDITION_CHANGES_KEY),
+            "data_induk": dg.AssetIn(key=DATA_INDUK_KEY),
+        },
+        description=f"Great Expectations: standar Satu Data {newest.ref}. Gagal = karantina.",
+    )
+    def meets_standard(
+        context: dg.AssetCheckExecutionContext,
+        staged: ParsedBatch,
+        regions: pd.DataFrame,
+        edition_changes: pd.DataFrame,
+        data_induk: dict,
+        state: StateResource,
+    ) -> dg.AssetCheckResult:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         standard = found.standard
-        code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code)
-                      for f in standard.fields if f.code_list}
-        outcome = validate(staged.path, standard, code_lists, references=data_induk.get(regency.slug, {}),
-                           period=dataset.period)
-        personal = scan(staged.path, standard, district_codes(regions))
-        missing = [str(gap) for gap in gaps(staged.path, standard, dataset.period)]
+        code_lists = {
+            f.code_list: codes_within(regions, f.code_list, regency.code) for f in standard.fields if f.code_list
+        }
         edition = load_reference_config()["kemendagri_regions"]["edition"]
-        checked = drop_consequences(staged.issues, explain_retired(outcome.issues, edition_changes, edition))
-        issues = staged.issues + checked + personal
-        metadata = {"regency": regency.name, "standard": standard.ref, "rules": len(outcome.rules),
-                    "failed_rules": sum(not r["success"] for r in outcome.rules), "issues": len(issues),
-                    "personal_data_findings": len(personal), "results": dg.MetadataValue.json(outcome.rules),
-                    "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in missing) or "-")}
+        checked = check_batch(
+            staged.path,
+            staged.issues,
+            standard,
+            code_lists,
+            district_codes(regions),
+            references=data_induk.get(regency.slug, {}),
+            period=dataset.period,
+            explain=lambda found: explain_retired(found, edition_changes, edition),
+        )
+        outcome, issues, personal = checked.outcome, checked.issues, checked.personal
+        metadata = {
+            "regency": regency.name,
+            "standard": standard.ref,
+            "rules": len(outcome.rules),
+            "failed_rules": sum(not r["success"] for r in outcome.rules),
+            "issues": len(issues),
+            "personal_data_findings": len(personal),
+            "results": dg.MetadataValue.json(outcome.rules),
+            "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in checked.missing_periods) or "-"),
+        }
         if personal:  # the raw bytes hold it too: locked now, deleted when the catalogue's retention ends
-            until = state.archive().mark_personal(regency.slug, dataset.name, staged.files,
-                                                  sorted({f"{i.code}: {i.column}" for i in personal}),
-                                                  load_pipeline_config()["personal_data"]["raw_retention_days"])
+            until = state.archive().mark_personal(
+                regency.slug,
+                dataset.name,
+                staged.files,
+                sorted({f"{i.code}: {i.column}" for i in personal}),
+                load_pipeline_config()["personal_data"]["raw_retention_days"],
+            )
             metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
         if not issues:
             validation_report.write(staged.path, standard.ref, staged.files, staged.rows, outcome.rules, 0)
             return dg.AssetCheckResult(passed=True, metadata=metadata)
         with disk_full_named():
-            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues,
-                                outcome.rules)
-        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, folder.name) or {}
-        metadata |= {"batch": folder.name, "quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
-                     "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20]))}
-        if decision.get("decision") == "release":  # a walidata let exactly these bytes through
-            metadata["released_by"] = f"{decision['by']} ({decision['at']}): {decision['reason']}"
-            validation_report.write(staged.path, standard.ref, staged.files, staged.rows, outcome.rules, len(issues),
-                                    released_by=metadata["released_by"])
+            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues, outcome.rules)
+        held = standing(state.quarantine_root, regency.slug, dataset.name, folder.name)
+        metadata |= {
+            "batch": folder.name,
+            "quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
+            "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20])),
+        }
+        if held.released_by:  # a walidata let exactly these bytes through
+            metadata["released_by"] = held.released_by
+            validation_report.write(
+                staged.path,
+                standard.ref,
+                staged.files,
+                staged.rows,
+                outcome.rules,
+                len(issues),
+                released_by=metadata["released_by"],
+            )
             return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
         return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
 
-    @dg.asset(key=asset_key(name, "warehouse"), group_name=group, kinds={"sql"}, automation_condition=follow,
-              partitions_def=regencies, ins={"batch": dg.AssetIn(key=asset_key(name, "staged"))},
-              deps=[DIMENSIONS_KEY],
-              description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris / merged "
-                          "into the warehouse by natural key, with lineage per row.")
-    def warehouse_table(context: dg.AssetExecutionContext, config: MonthsConfig, batch: ParsedBatch,
-                        warehouse_db: WarehouseResource, state: StateResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=asset_key(name, "warehouse"),
+        group_name=group,
+        kinds={"sql"},
+        automation_condition=follow,
+        partitions_def=regencies,
+        ins={"batch": dg.AssetIn(key=asset_key(name, "staged"))},
+        deps=[DIMENSIONS_KEY],
+        description="Digabung ke gudang data menurut kunci alami (upsert), dengan silsilah per baris / merged "
+        "into the warehouse by natural key, with lineage per row.",
+    )
+    def warehouse_table(
+        context: dg.AssetExecutionContext,
+        config: MonthsConfig,
+        batch: ParsedBatch,
+        warehouse_db: WarehouseResource,
+        state: StateResource,
+    ) -> dg.MaterializeResult:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         standard = found.standard
         # A run of this step alone (a month's backfill) does not re-run the standard check, so a batch the
         # check quarantined is refused here unless a walidata released it.
         batch_name = batch_id(batch.files)
-        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, batch_name) or {}
-        held = (state.quarantine_root / regency.slug / dataset.name / batch_name).exists()
-        if held and decision.get("decision") != "release":
-            raise dg.Failure(f"{regency.slug}/{dataset.name}: batch {batch_name} dikarantina, tidak digabung; perbaiki "
-                             f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
-                             f"release it first.", allow_retries=False)
+        if standing(state.quarantine_root, regency.slug, dataset.name, batch_name).blocked:
+            raise dg.Failure(
+                f"{regency.slug}/{dataset.name}: batch {batch_name} dikarantina, tidak digabung; perbaiki "
+                f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
+                f"release it first.",
+                allow_retries=False,
+            )
         start, end = config.bounds()
         if (start or end) and not standard.period_field:
-            raise dg.Failure(f"{standard.ref} tidak berperiode; jalankan tanpa `bulan` / has no period; run it "
-                             f"without `bulan`", allow_retries=False)
+            raise dg.Failure(
+                f"{standard.ref} tidak berperiode; jalankan tanpa `bulan` / has no period; run it without `bulan`",
+                allow_retries=False,
+            )
         rows = within(batch.path, standard.period_field, start, end) if standard.period_field else batch.path
         with disk_full_named():
-            merged = warehouse.merge(warehouse_db.engine(), standard, rows, regency.code, batch_name,
-                                     context.run_id, agency=dataset.agency.slug, complete=dataset.source.complete)
+            merged = warehouse.merge(
+                warehouse_db.engine(),
+                standard,
+                rows,
+                regency.code,
+                batch_name,
+                context.run_id,
+                agency=dataset.agency.slug,
+                complete=dataset.source.complete,
+            )
         count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
-        return dg.MaterializeResult(metadata={"rows": count, "inserted": merged.inserted, "months": config.bulan
-                                              or "semua / all", "updated": merged.updated,
-                                              "unchanged": merged.unchanged, "deleted": merged.deleted,
-                                              "version": merged.version, "table": warehouse.table_name(standard)})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": count,
+                "inserted": merged.inserted,
+                "months": config.bulan or "semua / all",
+                "updated": merged.updated,
+                "unchanged": merged.unchanged,
+                "deleted": merged.deleted,
+                "version": merged.version,
+                "table": warehouse.table_name(standard),
+            }
+        )
 
-    @dg.asset(key=asset_key(name, "portal"), group_name=group, kinds={"ckan"}, pool="ckan_portal",
-              automation_condition=follow, partitions_def=regencies, deps=[warehouse_table],
-              ins={"regions": dg.AssetIn(key=REGIONS_KEY), "batch": dg.AssetIn(key=asset_key(name, "staged"))},
-              description="Diterbitkan ke portal CKAN kabupaten dengan metadata Satu Data dan tabel DataStore / "
-                          "published to the regency's portal with Satu Data metadata and a DataStore table.")
-    def portal_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, batch: ParsedBatch,
-                       warehouse_db: WarehouseResource, portals: PortalsResource,
-                       state: StateResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=asset_key(name, "portal"),
+        group_name=group,
+        kinds={"ckan"},
+        pool="ckan_portal",
+        automation_condition=follow,
+        partitions_def=regencies,
+        deps=[warehouse_table],
+        ins={"regions": dg.AssetIn(key=REGIONS_KEY), "batch": dg.AssetIn(key=asset_key(name, "staged"))},
+        description="Diterbitkan ke portal CKAN kabupaten dengan metadata Satu Data dan tabel DataStore / "
+        "published to the regency's portal with Satu Data metadata and a DataStore table.",
+    )
+    def portal_dataset(
+        context: dg.AssetExecutionContext,
+        regions: pd.DataFrame,
+        batch: ParsedBatch,
+        warehouse_db: WarehouseResource,
+        portals: PortalsResource,
+        state: StateResource,
+    ) -> dg.MaterializeResult:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         standard = found.standard
         if dataset.needs_approval:
             decided = approval.status(state.approvals_root, regency.slug, dataset.name, standard.ref)
             if decided != "approved":
-                context.log.warning(f"{regency.slug}/{dataset.name}: {decided}, menunggu persetujuan walidata / "
-                                    f"waiting for a walidata's approval of {standard.ref}")
-                return dg.MaterializeResult(metadata={"publication_status": decided, "changed": False,
-                                                      "api_writes": 0, "standard": standard.ref})
+                context.log.warning(
+                    f"{regency.slug}/{dataset.name}: {decided}, menunggu persetujuan walidata / "
+                    f"waiting for a walidata's approval of {standard.ref}"
+                )
+                return dg.MaterializeResult(
+                    metadata={
+                        "publication_status": decided,
+                        "changed": False,
+                        "api_writes": 0,
+                        "standard": standard.ref,
+                    }
+                )
         # What the portal lacks of the warehouse is read from the warehouse's versions, not from the batch.
         table = warehouse.PublishedTable(warehouse_db.engine(), standard, regency.code)
-        decision = decision_for(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files)) or {}
-        released = decision.get("decision") == "release"
-        provenance = {"run_id": context.run_id, "raw_sha256": " ".join(f.sha256 for f in batch.files),
-                      "validation_status": "Dirilis walidata" if released else "Lolos"}
+        released = standing(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files)).released_by
+        provenance = {
+            "run_id": context.run_id,
+            "raw_sha256": " ".join(f.sha256 for f in batch.files),
+            "validation_status": "Dirilis walidata" if released else "Lolos",
+        }
         try:
-            result = publish(portals.client(regency.portal, regency.api_token_env), regency, dataset, standard,
-                             table, provenance, district_codes(regions), downloads=ALL_DOWNLOADS,
-                             validation=validation_report.read(batch.path))
+            result = publish(
+                portals.client(regency.portal, regency.api_token_env),
+                regency,
+                dataset,
+                standard,
+                table,
+                provenance,
+                district_codes(regions),
+                downloads=ALL_DOWNLOADS,
+                validation=validation_report.read(batch.path),
+            )
         except Exception as error:
             retry_or_fail(context, dataset, error)
-        sources.settle(state.memo(regency.slug, dataset.name))   # published: the source may move on
-        return dg.MaterializeResult(metadata={
-            "publication_status": "published", "url": dg.MetadataValue.url(result.url),
-            "changed": result.changed, "load_path": result.load_path, "rows_sent": result.rows_sent,
-            "rows_deleted": result.rows_deleted, "versions": dg.MetadataValue.json(result.versions),
-            "api_writes": len(result.writes), "write_actions": dg.MetadataValue.json(sorted(set(result.writes)))})
+        sources.settle(state.memo(regency.slug, dataset.name))  # published: the source may move on
+        return dg.MaterializeResult(
+            metadata={
+                "publication_status": "published",
+                "url": dg.MetadataValue.url(result.url),
+                "changed": result.changed,
+                "load_path": result.load_path,
+                "rows_sent": result.rows_sent,
+                "rows_deleted": result.rows_deleted,
+                "versions": dg.MetadataValue.json(result.versions),
+                "api_writes": len(result.writes),
+                "write_actions": dg.MetadataValue.json(sorted(set(result.writes))),
+            }
+        )
 
     return [raw, staged, warehouse_table, portal_dataset, meets_standard, on_time]

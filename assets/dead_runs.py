@@ -8,17 +8,19 @@ import os
 
 import dagster as dg
 
-MESSAGE = ("Proses run berhenti tanpa melapor (dimatikan, kehabisan memori atau disk penuh); tidak ada yang "
-           "setengah terbit: jalankan ulang / the run's process ended without reporting (killed, out of memory or "
-           "a full disk); nothing is half-published: run it again")
+MESSAGE = (
+    "Proses run berhenti tanpa melapor (dimatikan, kehabisan memori atau disk penuh); tidak ada yang "
+    "setengah terbit: jalankan ulang / the run's process ended without reporting (killed, out of memory or "
+    "a full disk); nothing is half-published: run it again"
+)
 
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)   # signal 0: only asks whether the process exists
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:   # exists, under another user
+    except PermissionError:  # exists, under another user
         return True
     return True
 
@@ -37,9 +39,16 @@ def mark_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return dead
 
 
-@dg.sensor(name="runs_without_a_process", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Run yang prosesnya mati ditandai gagal / runs whose process died are marked failed.")
+@dg.sensor(
+    name="runs_without_a_process",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Run yang prosesnya mati ditandai gagal / runs whose process died are marked failed.",
+)
 def runs_without_a_process(context: dg.SensorEvaluationContext):
     dead = mark_dead_runs(context.instance)
-    return dg.SkipReason(f"{len(dead)} run ditandai gagal / marked failed: {', '.join(dead)}" if dead
-                         else "semua run yang berjalan masih hidup / every started run is alive")
+    return dg.SkipReason(
+        f"{len(dead)} run ditandai gagal / marked failed: {', '.join(dead)}"
+        if dead
+        else "semua run yang berjalan masih hidup / every started run is alive"
+    )

@@ -15,8 +15,13 @@ from assets.datasets import Delivery, chain_definitions
 from assets.dead_runs import runs_without_a_process
 from assets.partitions import province_partitions, regency_partitions
 from assets.province import province_assets
-from assets.reference import (conformed_dimensions, data_induk, kemendagri_edition_changes, kemendagri_regions,
-                              standard_code_lists)
+from assets.reference import (
+    conformed_dimensions,
+    data_induk,
+    kemendagri_edition_changes,
+    kemendagri_regions,
+    standard_code_lists,
+)
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from assets.retention import retention_definitions
 from assets.scorecard import scorecard_definitions
@@ -52,7 +57,8 @@ def build_definitions() -> dg.Definitions:
     for delivery in deliveries:
         standard = delivery.standard
         shared.setdefault(standard.generic or standard.name, {}).setdefault(standard.name, {})[
-            delivery.regency.slug] = delivery
+            delivery.regency.slug
+        ] = delivery
     chains = [chain_definitions(found, by_regency) for _, found in sorted(shared.items())]
     provinces = [p.province for p in portals.values() if p.province]
     by_province = province_partitions(provinces)
@@ -60,31 +66,56 @@ def build_definitions() -> dg.Definitions:
 
     chain_keys = [key for defs in chains for assets in defs.assets for key in assets.keys]
     main_job = dg.define_asset_job(
-        MAIN_JOB, partitions_def=by_regency,
+        MAIN_JOB,
+        partitions_def=by_regency,
         selection=dg.AssetSelection.assets(*chain_keys) | dg.AssetSelection.groups("reference"),
         description="Tarik, periksa, gabung, terbitkan satu kabupaten/kota / pull, check, merge, publish a regency"
-                    + "".join(f"\n\nKatalog tidak dimuat / catalogue not loaded: {e}" for e in catalogue.errors))
+        + "".join(f"\n\nKatalog tidak dimuat / catalogue not loaded: {e}" for e in catalogue.errors),
+    )
     jobs = [main_job, approve_dataset]
     if province_publications:
-        jobs.append(dg.define_asset_job(PROVINCE_JOB, partitions_def=by_province,
-                                        selection=dg.AssetSelection.assets(*province_publications),
-                                        description="Terbitkan data terpadu provinsi / publish a province's data"))
+        jobs.append(
+            dg.define_asset_job(
+                PROVINCE_JOB,
+                partitions_def=by_province,
+                selection=dg.AssetSelection.assets(*province_publications),
+                description="Terbitkan data terpadu provinsi / publish a province's data",
+            )
+        )
     core = dg.Definitions(
-        assets=[kemendagri_regions, kemendagri_edition_changes, conformed_dimensions, standard_code_lists, data_induk,
-                *province_publications],
+        assets=[
+            kemendagri_regions,
+            kemendagri_edition_changes,
+            conformed_dimensions,
+            standard_code_lists,
+            data_induk,
+            *province_publications,
+        ],
         jobs=jobs,
         schedules=schedules(deliveries, main_job),
-        sensors=[file_drop_sensor(deliveries, main_job), late_agency_sensor(deliveries, main_job), *ALERT_SENSORS,
-                 runs_without_a_process],
+        sensors=[
+            file_drop_sensor(deliveries, main_job),
+            late_agency_sensor(deliveries, main_job),
+            *ALERT_SENSORS,
+            runs_without_a_process,
+        ],
         resources={
             "state": StateResource(root=str(settings.state_dir())),
             "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
-            "portals": PortalsResource(urls={name: p.url for name, p in portals.items()},
-                                       token_envs={name: p.api_token_env for name, p in portals.items()}),
-        })
-    return dg.Definitions.merge(core, *chains, scorecard_definitions(regencies, deliveries),
-                                daftar_data_definitions(regencies, deliveries), retention_definitions(),
-                                dg.Definitions(executor=_executor()))
+            "portals": PortalsResource(
+                urls={name: p.url for name, p in portals.items()},
+                token_envs={name: p.api_token_env for name, p in portals.items()},
+            ),
+        },
+    )
+    return dg.Definitions.merge(
+        core,
+        *chains,
+        scorecard_definitions(regencies, deliveries),
+        daftar_data_definitions(regencies, deliveries),
+        retention_definitions(),
+        dg.Definitions(executor=_executor()),
+    )
 
 
 def _executor() -> dg.ExecutorDefinition | None:
@@ -92,6 +123,7 @@ def _executor() -> dg.ExecutorDefinition | None:
     run config: deploy/celery.yaml)."""
     if settings.executor() == "celery":
         from dagster_celery import celery_executor
+
         return celery_executor
     return None
 

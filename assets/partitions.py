@@ -25,6 +25,7 @@ def province_partitions(provinces: list[Province]) -> dg.StaticPartitionsDefinit
 class MonthsConfig(dg.Config):
     """Which months of the stored batch a run merges: empty for all of them (a regular run), `2026-10` for
     one month, `2026-09..2026-10` for a range (a backfill)."""
+
     bulan: str = ""
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
@@ -36,8 +37,11 @@ class MonthsConfig(dg.Config):
             start = datetime.strptime(first.strip(), "%Y-%m")
             end = datetime.strptime((last or first).strip(), "%Y-%m")
         except ValueError:
-            raise dg.Failure(f"bulan {self.bulan!r} bukan bulan seperti 2026-10 atau 2026-09..2026-10 / is not a "
-                             f"month such as 2026-10 or a range such as 2026-09..2026-10", allow_retries=False)
+            raise dg.Failure(
+                f"bulan {self.bulan!r} bukan bulan seperti 2026-10 atau 2026-09..2026-10 / is not a "
+                f"month such as 2026-10 or a range such as 2026-09..2026-10",
+                allow_retries=False,
+            )
         return start, end.replace(year=end.year + end.month // 12, month=end.month % 12 + 1)
 
 

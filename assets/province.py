@@ -16,10 +16,11 @@ from pipelines.publish import ALL_DOWNLOADS, publish
 from pipelines.standard import Standard
 
 
-def province_assets(provinces: list[Province], deliveries: list[Delivery],
-                    partitions: dg.StaticPartitionsDefinition) -> list[dg.AssetsDefinition]:
+def province_assets(
+    provinces: list[Province], deliveries: list[Delivery], partitions: dg.StaticPartitionsDefinition
+) -> list[dg.AssetsDefinition]:
     """One asset per standard that a member regency of some province target delivers."""
-    by_standard: dict[str, dict[str, Standard]] = {}   # standard name -> province slug -> newest version
+    by_standard: dict[str, dict[str, Standard]] = {}  # standard name -> province slug -> newest version
     regency_to_province: dict[str, dict[str, str]] = {}  # standard name -> regency slug -> province slug
     for province in provinces:
         regencies = {r.slug for r in members(province, [d.regency for d in deliveries])}
@@ -30,37 +31,61 @@ def province_assets(provinces: list[Province], deliveries: list[Delivery],
                 by_standard[name][province.slug] = delivery.standard
             regency_to_province.setdefault(name, {})[delivery.regency.slug] = province.slug
     targets = {p.slug: p for p in provinces}
-    return [_asset(name, targets, standards, regency_to_province[name], partitions)
-            for name, standards in sorted(by_standard.items())]
+    return [
+        _asset(name, targets, standards, regency_to_province[name], partitions)
+        for name, standards in sorted(by_standard.items())
+    ]
 
 
 def _retry_policy() -> dg.RetryPolicy:
     """The portal down or failing: retried as catalogue/pipeline.yaml says for every step."""
     retry = load_pipeline_config()["retry"]
-    return dg.RetryPolicy(max_retries=retry["max_retries"], delay=retry["delay_seconds"],
-                          backoff=dg.Backoff[retry["backoff"].upper()], jitter=dg.Jitter.PLUS_MINUS)
+    return dg.RetryPolicy(
+        max_retries=retry["max_retries"],
+        delay=retry["delay_seconds"],
+        backoff=dg.Backoff[retry["backoff"].upper()],
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
 
 
 def _version(standard: Standard) -> tuple[int, ...]:
     return tuple(int(part) for part in standard.version.split("."))
 
 
-def _asset(name: str, targets: dict[str, Province], standards: dict[str, Standard], regency_to_province: dict,
-           partitions: dg.StaticPartitionsDefinition) -> dg.AssetsDefinition:
+def _asset(
+    name: str,
+    targets: dict[str, Province],
+    standards: dict[str, Standard],
+    regency_to_province: dict,
+    partitions: dg.StaticPartitionsDefinition,
+) -> dg.AssetsDefinition:
     # Each province partition reads the warehouse partitions of its own member regencies; a province run
     # follows when any of them merged (declarative automation), or when `assets.run` saw one merge.
-    merged = dg.AssetDep(asset_key(name, "warehouse"),
-                         partition_mapping=dg.StaticPartitionMapping(regency_to_province))
-    follow = (dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
-              & dg.AutomationCondition.all_deps_blocking_checks_passed())
+    merged = dg.AssetDep(asset_key(name, "warehouse"), partition_mapping=dg.StaticPartitionMapping(regency_to_province))
+    follow = (
+        dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
+        & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    )
 
-    @dg.asset(key=asset_key(name, "provinsi"), group_name="provinsi", kinds={"ckan"}, partitions_def=partitions,
-              deps=[merged], ins={"regions": dg.AssetIn(key=REGIONS_KEY)}, automation_condition=follow,
-              pool="ckan_portal", retry_policy=_retry_policy(),
-              description=f"{name}: data terpadu semua kabupaten/kota provinsi, diterbitkan ke portal provinsi / "
-                          f"every member regency's rows, published to the province's portal.")
-    def province_dataset(context: dg.AssetExecutionContext, regions: pd.DataFrame, warehouse_db: WarehouseResource,
-                         portals: PortalsResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=asset_key(name, "provinsi"),
+        group_name="provinsi",
+        kinds={"ckan"},
+        partitions_def=partitions,
+        deps=[merged],
+        ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+        automation_condition=follow,
+        pool="ckan_portal",
+        retry_policy=_retry_policy(),
+        description=f"{name}: data terpadu semua kabupaten/kota provinsi, diterbitkan ke portal provinsi / "
+        f"every member regency's rows, published to the province's portal.",
+    )
+    def province_dataset(
+        context: dg.AssetExecutionContext,
+        regions: pd.DataFrame,
+        warehouse_db: WarehouseResource,
+        portals: PortalsResource,
+    ) -> dg.MaterializeResult:
         province = targets[context.partition_key]
         standard = standards.get(province.slug)
         engine = warehouse_db.engine()
@@ -69,12 +94,27 @@ def _asset(name: str, targets: dict[str, Province], standards: dict[str, Standar
             return dg.MaterializeResult(metadata={"publication_status": "kosong / empty", "rows_sent": 0})
         regency, dataset = publication(province, standard)
         table = warehouse.PublishedTable(engine, standard, province.code, with_regency=True)
-        result = publish(portals.client(regency.portal), regency, dataset, province_standard(standard),
-                         table, {"run_id": context.run_id}, district_codes(regions), downloads=ALL_DOWNLOADS)
-        return dg.MaterializeResult(metadata={
-            "publication_status": "published", "url": dg.MetadataValue.url(result.url),
-            "changed": result.changed, "rows_sent": result.rows_sent, "rows_deleted": result.rows_deleted,
-            "regencies": dg.MetadataValue.json(sorted(result.versions)),
-            "api_writes": len(result.writes), "load_path": result.load_path})
+        result = publish(
+            portals.client(regency.portal),
+            regency,
+            dataset,
+            province_standard(standard),
+            table,
+            {"run_id": context.run_id},
+            district_codes(regions),
+            downloads=ALL_DOWNLOADS,
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "publication_status": "published",
+                "url": dg.MetadataValue.url(result.url),
+                "changed": result.changed,
+                "rows_sent": result.rows_sent,
+                "rows_deleted": result.rows_deleted,
+                "regencies": dg.MetadataValue.json(sorted(result.versions)),
+                "api_writes": len(result.writes),
+                "load_path": result.load_path,
+            }
+        )
 
     return province_dataset

@@ -13,6 +13,7 @@ from pipelines.warehouse import create_engine
 
 class StateResource(dg.ConfigurableResource):
     """The folder that holds the raw archive, quarantine and reference cache."""
+
     root: str
 
     def archive(self) -> RawArchive:
@@ -40,18 +41,28 @@ class StateResource(dg.ConfigurableResource):
         return Path(self.root) / "reference"
 
 
+# One engine per process and URL: its connection pool serves every step of the process. Keyed by process too,
+# as a pool must not cross into a forked worker.
+_ENGINES: dict[tuple[int, str], sa.Engine] = {}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """Embedded DuckDB by default; a PostgreSQL URL (password from the environment) in production."""
+
     url: str
 
     def engine(self) -> sa.Engine:
-        return create_engine(self.url)
+        key = (os.getpid(), self.url)
+        if key not in _ENGINES:
+            _ENGINES[key] = create_engine(self.url)
+        return _ENGINES[key]
 
 
 class PortalsResource(dg.ConfigurableResource):
     """Every portal of catalogue/portals.yaml by name: each regency publishes to the one its catalogue names.
     Only the names of the token variables are configuration; a token is read from the environment when a
     step needs it, so it never shows in a run's configuration, a log or the UI."""
+
     urls: dict[str, str]
     token_envs: dict[str, str]
 

@@ -25,13 +25,16 @@ from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.disk import disk_full
 from pipelines.province import members
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The terminal gets the report below, step by step in a walidata's words; Dagster's own lines (a failed step's
+# traceback among them) stay in the run's log in the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
 class CatalogueRun:
     """The runs of one pass over the catalogue, read as one, and the datasets (by regency) whose drop folder
     held nothing new, for which no run started."""
+
     results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
     unchanged: dict[str, list[str]] = field(default_factory=dict)
 
@@ -62,12 +65,15 @@ class CatalogueRun:
     def only_quarantined(self) -> bool:
         """Whether every failed step is a standard check that held its batch back: the pipeline did its job
         (the batch waits for its agency or a walidata, with its report), nothing broke."""
-        return all(f.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
-                   for f in self.get_step_failure_events())
+        return all(
+            f.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
+            for f in self.get_step_failure_events()
+        )
 
 
-def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = None,
-                  run_config: dict | None = None) -> CatalogueRun:
+def run_catalogue(
+    instance: dg.DagsterInstance, defs: dg.Definitions | None = None, run_config: dict | None = None
+) -> CatalogueRun:
     defs = defs or build_definitions()
     regencies = load_catalogue().regencies
     deliveries = deliveries_of(regencies)
@@ -78,32 +84,53 @@ def run_catalogue(instance: dg.DagsterInstance, defs: dg.Definitions | None = No
         mine = [d for d in deliveries if d.regency.slug == regency.slug]
         # A drop folder with the files last published is nothing new, known without a run (as the file-drop
         # sensor knows it): only process start is paid for it, not a run's planning, events and steps.
-        unchanged = [d for d in mine
-                     if sources.delivered_already(d.dataset.source, memos / regency.slug / d.dataset.name)]
+        unchanged = [
+            d for d in mine if sources.delivered_already(d.dataset.source, memos / regency.slug / d.dataset.name)
+        ]
         if unchanged:
             done.unchanged[regency.slug] = [d.dataset.name for d in unchanged]
         mine = [d for d in mine if d not in unchanged]
         if not mine:
             continue
         request = regency_run(regency.slug, mine)
-        done.results.append(job.execute_in_process(
-            instance=instance, raise_on_error=False, partition_key=regency.slug, tags=request.tags,
-            asset_selection=list(request.asset_selection), run_config=run_config))
-    merged = {(e.asset_key.path[-2], e.partition) for e in done.get_asset_materialization_events()
-              if e.asset_key.path[-1] == "warehouse"}
+        done.results.append(
+            job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                partition_key=regency.slug,
+                tags=request.tags,
+                asset_selection=list(request.asset_selection),
+                run_config=run_config,
+            )
+        )
+    merged = {
+        (e.asset_key.path[-2], e.partition)
+        for e in done.get_asset_materialization_events()
+        if e.asset_key.path[-1] == "warehouse"
+    }
     for province in [p.province for p in load_portals().values() if p.province]:
         slugs = {r.slug for r in members(province, regencies)}
         standards = sorted({name for name, slug in merged if slug in slugs})
         if standards:
-            done.results.append(defs.resolve_job_def(PROVINCE_JOB).execute_in_process(
-                instance=instance, raise_on_error=False, partition_key=province.slug, run_config=run_config,
-                tags={"province": province.slug}, asset_selection=[asset_key(s, "provinsi") for s in standards]))
+            done.results.append(
+                defs.resolve_job_def(PROVINCE_JOB).execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    partition_key=province.slug,
+                    run_config=run_config,
+                    tags={"province": province.slug},
+                    asset_selection=[asset_key(s, "provinsi") for s in standards],
+                )
+            )
     # The Daftar Data's statuses and the scorecard the Forum reads follow what the runs above did; when nothing
     # ran, nothing moved (a due date passing is the nightly schedules': daftar_data_harian, kepatuhan_opd_harian).
     if done.results and any((settings.catalogue_dir() / daftar_data.FOLDER).glob("*.yaml")):
         for forum_job in (DAFTAR_DATA_JOB, SCORECARD_JOB):
-            done.results.append(defs.resolve_job_def(forum_job).execute_in_process(
-                instance=instance, raise_on_error=False, run_config=run_config))
+            done.results.append(
+                defs.resolve_job_def(forum_job).execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=run_config
+                )
+            )
     return done
 
 
@@ -123,9 +150,9 @@ def _run_and_report() -> int:
     # (equally skipped) steps after it "will proceed without gating": true, and nothing a walidata must act on.
     logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
     with dg.DagsterInstance.get() as instance:
-        for run_id in mark_dead_runs(instance):   # an earlier run killed mid-way must not show as running
+        for run_id in mark_dead_runs(instance):  # an earlier run killed mid-way must not show as running
             print(f"Run {run_id}: prosesnya mati, ditandai gagal / its process died, marked failed")
-        # Step logs stay in the instance for the UI; the terminal gets warnings and the summary below.
+        # Step logs stay in the instance for the UI; the terminal gets the summary below.
         done = run_catalogue(instance, run_config=QUIET)
     for slug, names in done.unchanged.items():
         print(f"\n{slug}: tidak ada kiriman baru, tanpa run / nothing new, no run: {', '.join(names)}")
@@ -134,9 +161,11 @@ def _run_and_report() -> int:
     if done.success:
         print(f"\nBERHASIL / SUCCESS: {len(done.results)} run")
     elif done.only_quarantined:
-        print(f"\nBERHASIL, DENGAN KARANTINA / SUCCESS, WITH QUARANTINE: {len(done.results)} run; kiriman yang "
-              f"tidak memenuhi standar ditahan dan dikembalikan ke OPD dengan laporannya (di atas) / deliveries that "
-              f"fail their standard are held and returned to their agency with the report named above")
+        print(
+            f"\nBERHASIL, DENGAN KARANTINA / SUCCESS, WITH QUARANTINE: {len(done.results)} run; kiriman yang "
+            f"tidak memenuhi standar ditahan dan dikembalikan ke OPD dengan laporannya (di atas) / deliveries that "
+            f"fail their standard are held and returned to their agency with the report named above"
+        )
     else:
         print(f"\nGAGAL / FAILED: {len(done.results)} run")
     return 0 if done.success or done.only_quarantined else 1
@@ -149,11 +178,13 @@ def _report(result: dg.ExecuteInProcessResult) -> str:
     for event in result.get_asset_check_evaluations():
         status = "lulus / passed" if event.passed else "GAGAL / FAILED"
         report = event.metadata.get("quarantine_report")
-        lines.append(f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
-                     + (f" -> karantina / quarantine: {report.value}" if report else ""))
+        lines.append(
+            f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
+            + (f" -> karantina / quarantine: {report.value}" if report else "")
+        )
     materialized = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
     for key, meta in materialized.items():
-        if key.path[-1] in ("raw", "staged", "warehouse", "portal", "provinsi"):   # not the shared reference steps
+        if key.path[-1] in ("raw", "staged", "warehouse", "portal", "provinsi"):  # not the shared reference steps
             lines.append(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
     failed_steps = {f.step_key for f in result.get_step_failure_events()}
     for key in run.asset_selection or ():
@@ -168,10 +199,11 @@ def _cause(error) -> str:
     """The step's own reason: Dagster's wrappers ("Exceeded max_retries of 3", "Error occurred while
     executing op") hide it in the error's cause or context."""
     while (error.cause or error.context) and (
-            "max_retries" in error.message or "Error occurred while executing" in error.message):
+        "max_retries" in error.message or "Error occurred while executing" in error.message
+    ):
         error = error.cause or error.context
     first = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "?"
-    qualified, _, message = first.partition(": ")   # "pipelines.sources.delivery.SourceError: ..." -> "..."
+    qualified, _, message = first.partition(": ")  # "pipelines.sources.delivery.SourceError: ..." -> "..."
     return message if error.cls_name and qualified.endswith(error.cls_name) and message else first
 
 
@@ -183,13 +215,18 @@ def _summary(step: str, meta: dict) -> str:
     if step == "staged":
         return f": {value['dagster/row_count']:,} baris / rows"
     if step == "warehouse":
-        return (f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
-                f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}")
-    if "published" in value:   # the Daftar Data: one dataset per regency and year
+        return (
+            f": baru / new {value['inserted']}, berubah / updated {value['updated']}, "
+            f"dihapus / deleted {value.get('deleted', 0)}, sama / unchanged {value['unchanged']}"
+        )
+    if "published" in value:  # the Daftar Data: one dataset per regency and year
         return ": " + ", ".join(value["published"].values())
     if step in ("portal", "provinsi") and "url" in value:
-        sent = f", baris dikirim / rows sent {value['rows_sent']}, dihapus / deleted {value['rows_deleted']}" \
-            if value.get("changed") and "rows_sent" in value else ""
+        sent = (
+            f", baris dikirim / rows sent {value['rows_sent']}, dihapus / deleted {value['rows_deleted']}"
+            if value.get("changed") and "rows_sent" in value
+            else ""
+        )
         return f": {value['url']} (berubah / changed: {value['changed']}{sent}, API writes: {value['api_writes']})"
     if step == "portal":
         return f": {value['publication_status']} (menunggu persetujuan / waiting for approval)"

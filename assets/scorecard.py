@@ -15,7 +15,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.daftar_data import events_of
+from assets.daily import daily
 from assets.datasets import Delivery, asset_key
+from assets.each_regency import publish_each
 from assets.keys import key
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
@@ -28,58 +30,75 @@ from pipelines.metadata_statistik import missing
 from pipelines.privacy import district_codes
 from pipelines.publish import Portal, PublishError, publish
 from pipelines.quarantine import list_batches
-from pipelines.scorecard import (DatasetStatus, EntryStanding, current_daftar, release_record, scorecard,
-                                 walidata_agency)
+from pipelines.scorecard import DatasetStatus, EntryStanding, current_daftar, release_record, scorecard, walidata_agency
 from pipelines.standard import load_standard
 
 GROUP = "kepatuhan"
 STANDARD_REF = "kepatuhan-opd/1.1.0"
-PAGE = 100   # materialization records read at a time
+PAGE = 100  # materialization records read at a time
 JOB = "kepatuhan_opd_job"
 
 
 def scorecard_definitions(regencies: list[Regency], deliveries: list[Delivery]) -> dg.Definitions:
     standard = load_standard(STANDARD_REF)
 
-    @dg.asset(key=key("kepatuhan_opd", "portal"), group_name=GROUP, kinds={"ckan"},
-              ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
-              description="Kepatuhan OPD setiap kabupaten/kota untuk Forum Satu Data / every regency's agencies' "
-                          "compliance scorecard.")
-    def compliance_scorecard(context: dg.AssetExecutionContext, regions: pd.DataFrame, state: StateResource,
-                             warehouse_db: WarehouseResource, portals: PortalsResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=key("kepatuhan_opd", "portal"),
+        group_name=GROUP,
+        kinds={"ckan"},
+        ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
+        description="Kepatuhan OPD setiap kabupaten/kota untuk Forum Satu Data / every regency's agencies' "
+        "compliance scorecard.",
+    )
+    def compliance_scorecard(
+        context: dg.AssetExecutionContext,
+        regions: pd.DataFrame,
+        state: StateResource,
+        warehouse_db: WarehouseResource,
+        portals: PortalsResource,
+    ) -> dg.MaterializeResult:
         engine = warehouse_db.engine()
         quarantined = list_batches(state.quarantine_root)
-        published, failed = {}, {}
-        for regency in regencies:
-            # One portal down must not keep the other regencies' scorecards from the Forum.
-            try:
-                mine = [d for d in deliveries if d.regency.slug == regency.slug]
-                portal = portals.client(regency.portal, regency.api_token_env)
-                frame = _scorecard_of(context.instance, regency, mine, engine, state, quarantined,
-                                      {d.dataset.name: _counts(portal, regency, d.dataset) for d in mine})
-                result = publish(portal, regency, _published_as(regency), standard, frame,
-                                 {"run_id": context.run_id}, district_codes(regions))
-                published[regency.slug] = result.url
-            except Exception as error:  # noqa: BLE001 - reported per regency below, then the step fails
-                failed[regency.slug] = str(error).splitlines()[0]
-        metadata = {"published": dg.MetadataValue.json(published), "failed": dg.MetadataValue.json(failed)}
-        if failed:
-            raise dg.Failure(f"Kepatuhan OPD tidak terbit untuk / scorecard not published for: "
-                             + "; ".join(f"{slug}: {why}" for slug, why in failed.items()), metadata=metadata)
-        return dg.MaterializeResult(metadata=metadata)
 
-    job = dg.define_asset_job(JOB, selection=[compliance_scorecard],
-                              description="Kepatuhan OPD semua kabupaten/kota / every agencies' compliance scorecard")
+        def publish_scorecard(regency: Regency) -> dict[str, str]:
+            mine = [d for d in deliveries if d.regency.slug == regency.slug]
+            portal = portals.client(regency.portal, regency.api_token_env)
+            frame = _scorecard_of(
+                context.instance,
+                regency,
+                mine,
+                engine,
+                state,
+                quarantined,
+                {d.dataset.name: _counts(portal, regency, d.dataset) for d in mine},
+            )
+            result = publish(
+                portal,
+                regency,
+                _published_as(regency),
+                standard,
+                frame,
+                {"run_id": context.run_id},
+                district_codes(regions),
+            )
+            return {regency.slug: result.url}
+
+        return publish_each(regencies, publish_scorecard, ("Kepatuhan OPD", "scorecard"))
+
     # Every evening, after the day's deliveries and runs (20:00 WIB is 21:00 WITA, 22:00 WIT).
-    schedule = dg.ScheduleDefinition(name="kepatuhan_opd_harian", job=job, cron_schedule="0 20 * * *",
-                                     execution_timezone="Asia/Jakarta",
-                                     default_status=dg.DefaultScheduleStatus.RUNNING)
-    return dg.Definitions(assets=[compliance_scorecard], jobs=[job], schedules=[schedule])
+    return daily(
+        compliance_scorecard,
+        JOB,
+        "Kepatuhan OPD semua kabupaten/kota / every agencies' compliance scorecard",
+        "kepatuhan_opd_harian",
+        "0 20 * * *",
+    )
 
 
 def _published_as(regency: Regency) -> Dataset:
-    return Dataset(name="kepatuhan-opd", schema=STANDARD_REF, agency=walidata_agency(regency),
-                   source=Source("computed", {}))
+    return Dataset(
+        name="kepatuhan-opd", schema=STANDARD_REF, agency=walidata_agency(regency), source=Source("computed", {})
+    )
 
 
 def _counts(portal: Portal, regency: Regency, dataset: Dataset) -> dict:
@@ -87,34 +106,52 @@ def _counts(portal: Portal, regency: Regency, dataset: Dataset) -> dict:
     without the project's extension)."""
     try:
         return portal.find("satudata_counts_show", id=package_name(regency, dataset)) or {}
-    except (PublishError, ckanapi.CKANAPIError):   # down, or an action it does not know: no counts, still a scorecard
+    except (PublishError, ckanapi.CKANAPIError):  # down, or an action it does not know: no counts, still a scorecard
         return {}
 
 
-def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: list[Delivery], engine,
-                  state: StateResource, quarantined: list[dict], counts: dict[str, dict]) -> pd.DataFrame:
+def _scorecard_of(
+    instance: dg.DagsterInstance,
+    regency: Regency,
+    deliveries: list[Delivery],
+    engine,
+    state: StateResource,
+    quarantined: list[dict],
+    counts: dict[str, dict],
+) -> pd.DataFrame:
     moment = datetime.now(timezone.utc)
     zone = ZoneInfo(regency.timezone)
     day = moment.astimezone(zone).date()
     statuses = []
     for dataset, dataset_standard in ((d.dataset, d.standard) for d in deliveries):
         latest = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=asset_key(dataset_standard.name, "portal"),
-                                  asset_partitions=[regency.slug]), limit=1).records
+            dg.AssetRecordsFilter(
+                asset_key=asset_key(dataset_standard.name, "portal"), asset_partitions=[regency.slug]
+            ),
+            limit=1,
+        ).records
         meta = latest[0].asset_materialization.metadata if latest else {}
-        _, late = dataset_lateness(state.archive().manifest(regency.slug, dataset.name),
-                                   dataset_standard.metadata["frekuensi"], dataset.grace_hours,
-                                   release_deadlines(regency, dataset.name))
+        _, late = dataset_lateness(
+            state.archive().manifest(regency.slug, dataset.name),
+            dataset_standard.metadata["frekuensi"],
+            dataset.grace_hours,
+            release_deadlines(regency, dataset.name),
+        )
         mine = [b for b in quarantined if b["regency"] == regency.slug and b["dataset"] == dataset.name]
-        statuses.append(DatasetStatus(
-            agency=dataset.agency.slug, dataset=dataset.name,
-            published=bool(meta) and meta["publication_status"].value == "published",
-            on_time=late is None or late <= timedelta(0),
-            merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
-            quarantined_batches=frozenset(b["batch"] for b in mine),
-            open_quarantines=sum(b["decision"] == "open" for b in mine),
-            visits=counts.get(dataset.name, {}).get("visits"), downloads=counts.get(dataset.name, {}).get("downloaded"),
-            metadata_gaps=tuple(missing(dataset_standard, dataset, regency))))
+        statuses.append(
+            DatasetStatus(
+                agency=dataset.agency.slug,
+                dataset=dataset.name,
+                published=bool(meta) and meta["publication_status"].value == "published",
+                on_time=late is None or late <= timedelta(0),
+                merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
+                quarantined_batches=frozenset(b["batch"] for b in mine),
+                open_quarantines=sum(b["decision"] == "open" for b in mine),
+                visits=counts.get(dataset.name, {}).get("visits"),
+                downloads=counts.get(dataset.name, {}).get("downloaded"),
+                metadata_gaps=tuple(missing(dataset_standard, dataset, regency)),
+            )
+        )
     daftar = current_daftar(daftar_data_of(regency), day)
     if daftar is None:
         return scorecard(regency, statuses, day)
@@ -125,21 +162,31 @@ def _scorecard_of(instance: dg.DagsterInstance, regency: Regency, deliveries: li
         delivery, batch = by_name[entry.dataset], batches[entry.dataset]
         events = events_of(instance, delivery, engine, state, moment)
         on_schedule, missed = release_record(entry, _published_days(instance, delivery, zone), day)
-        standings.append(EntryStanding(
-            agency=entry.agency, status=entry_status(entry, events, moment, zone).status, on_schedule=on_schedule,
-            missed=missed, first_try=bool(batch.merged_batches) and not batch.quarantined_batches))
+        standings.append(
+            EntryStanding(
+                agency=entry.agency,
+                status=entry_status(entry, events, moment, zone).status,
+                on_schedule=on_schedule,
+                missed=missed,
+                first_try=bool(batch.merged_batches) and not batch.quarantined_batches,
+            )
+        )
     return scorecard(regency, statuses, day, daftar, standings)
 
 
 def _published_days(instance: dg.DagsterInstance, delivery: Delivery, zone: ZoneInfo) -> list[date]:
     """The days (on the regency's clock) the portal step published the regency's dataset."""
-    records_filter = dg.AssetRecordsFilter(asset_key=asset_key(delivery.standard.name, "portal"),
-                                           asset_partitions=[delivery.regency.slug])
+    records_filter = dg.AssetRecordsFilter(
+        asset_key=asset_key(delivery.standard.name, "portal"), asset_partitions=[delivery.regency.slug]
+    )
     days, cursor = set(), None
     while True:
         found = instance.fetch_materializations(records_filter, limit=PAGE, cursor=cursor)
-        days |= {datetime.fromtimestamp(r.timestamp, zone).date() for r in found.records
-                 if r.asset_materialization.metadata["publication_status"].value == "published"}
+        days |= {
+            datetime.fromtimestamp(r.timestamp, zone).date()
+            for r in found.records
+            if r.asset_materialization.metadata["publication_status"].value == "published"
+        }
         if not found.has_more:
             return sorted(days)
         cursor = found.cursor

@@ -10,9 +10,9 @@ from pipelines.standard import load_standard
 
 
 class ApprovalConfig(dg.Config):
-    regency: str                 # e.g. ppu
-    dataset: str                 # e.g. harga-pasar
-    decision: str = "approved"   # approved | rejected
+    regency: str  # e.g. ppu
+    dataset: str  # e.g. harga-pasar
+    decision: str = "approved"  # approved | rejected
     by: str
     note: str = ""
 
@@ -21,8 +21,15 @@ class ApprovalConfig(dg.Config):
 def record_approval(context: dg.OpExecutionContext, config: ApprovalConfig, state: StateResource) -> None:
     regency = next(r for r in load_catalogue().regencies if r.slug == config.regency)
     dataset = next(d for d in regency.datasets if d.name == config.dataset)
-    entry = approval.record(state.approvals_root, regency.slug, dataset.name, load_standard(dataset.schema).ref,
-                            config.decision, config.by, config.note)
+    entry = approval.record(
+        state.approvals_root,
+        regency.slug,
+        dataset.name,
+        load_standard(dataset.schema).ref,
+        config.decision,
+        config.by,
+        config.note,
+    )
     context.log.info(f"{regency.slug}/{dataset.name}: {entry}")
 
 

@@ -47,48 +47,95 @@ def catalogue(folder: Path, entries: int, agencies: int) -> dict[str, str]:
     [market] = [d for d in doc["datasets"] if d["name"] == "harga-pasar"]
     market["source"]["path"] = str(drops / "harga-pasar")
     shutil.copytree(ROOT / "demo" / "drops" / "ppu" / "disdag", drops / "harga-pasar")
-    opd = [{"slug": f"opd-{n:02d}-ppu", "name": f"Perangkat Daerah {n:02d} Kabupaten Penajam Paser Utara",
-            "contact": f"opd{n:02d}@penajamkab.go.id"} for n in range(1, agencies + 1)]
+    opd = [
+        {
+            "slug": f"opd-{n:02d}-ppu",
+            "name": f"Perangkat Daerah {n:02d} Kabupaten Penajam Paser Utara",
+            "contact": f"opd{n:02d}@penajamkab.go.id",
+        }
+        for n in range(1, agencies + 1)
+    ]
     indicators = []
     (drops / "indikator").mkdir(parents=True)
     for n in range(1, entries):
         name = f"indikator-{n:03d}"
         sheet = drops / "indikator" / f"{name.replace('-', '_')}_2021_2024.csv"
-        rows = [f"Kecamatan;2021;2022;2023;2024"] + [f"{d};{n + i};{n + i + 1};{n + i + 2};{n + i + 3}"
-                                                     for i, d in enumerate(DISTRICTS)]
+        rows = ["Kecamatan;2021;2022;2023;2024"] + [
+            f"{d};{n + i};{n + i + 1};{n + i + 2};{n + i + 3}" for i, d in enumerate(DISTRICTS)
+        ]
         sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        indicators.append({
-            "name": name, "schema": "indikator/1.0.0", "agency": opd[n % agencies]["slug"],
-            "source": {"kind": "file_drop", "path": str(drops / "indikator"), "patterns": [sheet.name],
-                       "unpivot": {"columns": "years"}},
-            "columns": {"Kecamatan": "nama_wilayah"}, "grace_hours": 720,
-            "indikator": {"nama": f"Indikator {n:03d}", "satuan": "unit", "definisi": f"Indikator sektoral {n:03d}"}})
-    doc.update(agencies=[a for a in doc["agencies"] if a["slug"] == market["agency"]] + opd,
-               datasets=[market] + indicators)
+        indicators.append(
+            {
+                "name": name,
+                "schema": "indikator/1.0.0",
+                "agency": opd[n % agencies]["slug"],
+                "source": {
+                    "kind": "file_drop",
+                    "path": str(drops / "indikator"),
+                    "patterns": [sheet.name],
+                    "unpivot": {"columns": "years"},
+                },
+                "columns": {"Kecamatan": "nama_wilayah"},
+                "grace_hours": 720,
+                "indikator": {
+                    "nama": f"Indikator {n:03d}",
+                    "satuan": "unit",
+                    "definisi": f"Indikator sektoral {n:03d}",
+                },
+            }
+        )
+    doc.update(
+        agencies=[a for a in doc["agencies"] if a["slug"] == market["agency"]] + opd, datasets=[market] + indicators
+    )
     doc.pop("api_token_env", None)
     (cat / "ppu.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     (cat / "daftar-data").mkdir()
-    (cat / "daftar-data" / "ppu-2026.yaml").write_text(yaml.safe_dump({
-        "regency": "ppu", "year": 2026, "agreed_on": "2026-01-22",
-        "entries": [{"dataset": d["name"], "agency": d["agency"], "standard": d["schema"],
-                     "frequency": "Harian" if d is market else "Tahunan", "priority": d is market,
-                     "decision": f"BA Forum Satu Data Kab. PPU 2026, lampiran I no. {n}",
-                     "release_schedule": [{"period": "2026", "due": "2027-03-31"}]}
-                    for n, d in enumerate([market] + indicators, start=1)]}, sort_keys=False))
+    (cat / "daftar-data" / "ppu-2026.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "regency": "ppu",
+                "year": 2026,
+                "agreed_on": "2026-01-22",
+                "entries": [
+                    {
+                        "dataset": d["name"],
+                        "agency": d["agency"],
+                        "standard": d["schema"],
+                        "frequency": "Harian" if d is market else "Tahunan",
+                        "priority": d is market,
+                        "decision": f"BA Forum Satu Data Kab. PPU 2026, lampiran I no. {n}",
+                        "release_schedule": [{"period": "2026", "due": "2027-03-31"}],
+                    }
+                    for n, d in enumerate([market] + indicators, start=1)
+                ],
+            },
+            sort_keys=False,
+        )
+    )
     # What a publication leaves: each source's memo names the files it delivered.
     for d in [market] + indicators:
         memo = state / "sources" / "ppu" / d["name"]
         memo.mkdir(parents=True)
-        files = [p for pattern in d["source"].get("patterns", ["*.csv", "*.xlsx"])
-                 for p in Path(d["source"]["path"]).glob(pattern)]
-        (memo / "delivered.json").write_text(json.dumps({"files": sorted(
-            [p.name, hashlib.sha256(p.read_bytes()).hexdigest()] for p in files)}))
+        files = [
+            p
+            for pattern in d["source"].get("patterns", ["*.csv", "*.xlsx"])
+            for p in Path(d["source"]["path"]).glob(pattern)
+        ]
+        (memo / "delivered.json").write_text(
+            json.dumps({"files": sorted([p.name, hashlib.sha256(p.read_bytes()).hexdigest()] for p in files)})
+        )
     shutil.copytree(ROOT / ".state" / "reference", state / "reference", dirs_exist_ok=True)
     home = folder / "dagster"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return {**os.environ, "SATUDATA_CATALOGUE": str(cat), "SATUDATA_STATE": str(state), "DAGSTER_HOME": str(home),
-            "SATUDATA_WAREHOUSE_URL": f"duckdb:///{state / 'warehouse.duckdb'}", "GX_ANALYTICS_ENABLED": "false"}
+    return {
+        **os.environ,
+        "SATUDATA_CATALOGUE": str(cat),
+        "SATUDATA_STATE": str(state),
+        "DAGSTER_HOME": str(home),
+        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{state / 'warehouse.duckdb'}",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
 
 
 def timed(command: list[str], env: dict) -> float:
@@ -109,10 +156,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="satudata-daftar-") as folder:
-        cases = {f"{args.entries} entries": catalogue(Path(folder) / "big", args.entries, args.agencies),
-                 "7 entries (anchor)": catalogue(Path(folder) / "small", 7, 4)}
+        cases = {
+            f"{args.entries} entries": catalogue(Path(folder) / "big", args.entries, args.agencies),
+            "7 entries (anchor)": catalogue(Path(folder) / "small", 7, 4),
+        }
         results = {case: {"definitions": [], "nothing new": []} for case in cases}
-        for _ in range(args.repeat):   # interleaved, so the machine's load falls on every case alike
+        for _ in range(args.repeat):  # interleaved, so the machine's load falls on every case alike
             for case, env in cases.items():
                 results[case]["definitions"].append(timed([sys.executable, "-c", LOAD_DEFINITIONS], env))
                 results[case]["nothing new"].append(timed([sys.executable, "-m", "assets.run"], env))
@@ -121,8 +170,10 @@ def main() -> None:
         for figure, values in figures.items():
             target = TARGETS[figure] if not case.startswith("7") else None
             verdict = "" if target is None else ("met" if statistics.median(values) <= target else "NOT met")
-            print(f"{case:<22} {figure:<12} {statistics.median(values):>7.1f}s "
-                  f"{'' if target is None else f'<= {target:.0f}s':>8} {verdict}")
+            print(
+                f"{case:<22} {figure:<12} {statistics.median(values):>7.1f}s "
+                f"{'' if target is None else f'<= {target:.0f}s':>8} {verdict}"
+            )
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 

@@ -31,25 +31,28 @@ def market_prices(rows: int, seed: int = 7) -> pd.DataFrame:
     commodity = i % len(commodities)
     market_codes = np.array([f"PSR-{m:03d}" for m in range(MARKETS_PER_DAY)], dtype=object)
     market_names = np.array([f"Pasar {m:03d}" for m in range(MARKETS_PER_DAY)], dtype=object)
-    return pd.DataFrame({
-        "tanggal": (FIRST_DAY + pd.to_timedelta(i // per_day, unit="D")).astype("datetime64[us]"),
-        "kode_kecamatan": pd.Series(np.array(DISTRICTS, dtype=object)[market % len(DISTRICTS)], dtype="str"),
-        "kode_pasar": pd.Series(market_codes[market], dtype="str"),
-        "nama_pasar": pd.Series(market_names[market], dtype="str"),
-        "komoditas": pd.Series(commodities[commodity], dtype="str"),
-        "satuan": pd.Series(units[commodity % len(units)], dtype="str"),
-        "harga": pd.array(rng.integers(20, 3000, rows) * 50, dtype="Int64"),
-        "_source_file": pd.Series([SOURCE_FILE] * rows, dtype="str"),
-        "_source_sha256": pd.Series(["0" * 64] * rows, dtype="str"),
-        "_source_row": i + 2,
-    })
+    return pd.DataFrame(
+        {
+            "tanggal": (FIRST_DAY + pd.to_timedelta(i // per_day, unit="D")).astype("datetime64[us]"),
+            "kode_kecamatan": pd.Series(np.array(DISTRICTS, dtype=object)[market % len(DISTRICTS)], dtype="str"),
+            "kode_pasar": pd.Series(market_codes[market], dtype="str"),
+            "nama_pasar": pd.Series(market_names[market], dtype="str"),
+            "komoditas": pd.Series(commodities[commodity], dtype="str"),
+            "satuan": pd.Series(units[commodity % len(units)], dtype="str"),
+            "harga": pd.array(rng.integers(20, 3000, rows) * 50, dtype="Int64"),
+            "_source_file": pd.Series([SOURCE_FILE] * rows, dtype="str"),
+            "_source_sha256": pd.Series(["0" * 64] * rows, dtype="str"),
+            "_source_row": i + 2,
+        }
+    )
 
 
 def references() -> dict[str, pd.DataFrame]:
     """The Data Induk market list (the standard's foreign key) that the generated rows agree with."""
     markets = market_prices(MARKETS_PER_DAY * len(next(f for f in standard().fields if f.name == "komoditas").enum))
-    return {"data-induk-pasar": markets[["kode_pasar", "nama_pasar", "kode_kecamatan"]].drop_duplicates(
-        ignore_index=True)}
+    return {
+        "data-induk-pasar": markets[["kode_pasar", "nama_pasar", "kode_kecamatan"]].drop_duplicates(ignore_index=True)
+    }
 
 
 def broken(frame: pd.DataFrame, every: int = 50_000) -> pd.DataFrame:
@@ -57,16 +60,17 @@ def broken(frame: pd.DataFrame, every: int = 50_000) -> pd.DataFrame:
     bad = frame.copy()
     n = len(bad)
     at = lambda offset: np.arange(offset, n, every)  # noqa: E731
-    bad.loc[at(1), "kode_kecamatan"] = "64.03.01"          # real code, outside the regency (in_set)
-    bad.loc[at(2), "kode_kecamatan"] = "6409.01"           # in_set and regex
-    bad.loc[at(3), "komoditas"] = "Beras Super"            # enum
-    bad.loc[at(4), "harga"] = 0                            # between
-    bad.loc[at(5), "nama_pasar"] = None                    # not null
+    bad.loc[at(1), "kode_kecamatan"] = "64.03.01"  # real code, outside the regency (in_set)
+    bad.loc[at(2), "kode_kecamatan"] = "6409.01"  # in_set and regex
+    bad.loc[at(3), "komoditas"] = "Beras Super"  # enum
+    bad.loc[at(4), "harga"] = 0  # between
+    bad.loc[at(5), "nama_pasar"] = None  # not null
     bad.loc[at(6), "tanggal"] = pd.Timestamp("2099-01-01")  # future date
-    bad.loc[at(7), "kode_pasar"] = "psr 7"                 # regex
+    bad.loc[at(7), "kode_pasar"] = "psr 7"  # regex
     dup = at(8)
-    bad.loc[dup, ["tanggal", "kode_pasar", "komoditas"]] = bad.loc[dup - 1, ["tanggal", "kode_pasar",
-                                                                              "komoditas"]].to_numpy()
+    bad.loc[dup, ["tanggal", "kode_pasar", "komoditas"]] = bad.loc[
+        dup - 1, ["tanggal", "kode_pasar", "komoditas"]
+    ].to_numpy()
     return bad
 
 
@@ -80,5 +84,12 @@ def agency_csv(frame: pd.DataFrame) -> str:
 
 
 # How the agency's header names map onto the standard (the catalogue's `columns` block).
-AGENCY_COLUMNS = {"Tanggal": "tanggal", "Kode Kecamatan": "kode_kecamatan", "Kode Pasar": "kode_pasar",
-                  "Nama Pasar": "nama_pasar", "Komoditas": "komoditas", "Satuan": "satuan", "Harga": "harga"}
+AGENCY_COLUMNS = {
+    "Tanggal": "tanggal",
+    "Kode Kecamatan": "kode_kecamatan",
+    "Kode Pasar": "kode_pasar",
+    "Nama Pasar": "nama_pasar",
+    "Komoditas": "komoditas",
+    "Satuan": "satuan",
+    "Harga": "harga",
+}

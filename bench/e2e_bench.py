@@ -50,28 +50,57 @@ SLUG = "benche2e"
 DATASET = "harga-pasar"
 PACKAGE = f"{SLUG}-{DATASET}"
 SCRATCH_PACKAGE = f"{SLUG}-anchor-upsert"
-DROP_FILE = "harga_pasar_siharpa.csv"   # no period in the name: no reported-period rule applies
+DROP_FILE = "harga_pasar_siharpa.csv"  # no period in the name: no reported-period rule applies
 GNU_TIME = "/usr/bin/time"
 RUN_TIMEOUT_S = 1800
 TAIL_LINES = 40
 MB = 1 << 20
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Failure)(: |$)")
-TARGETS = {"first": 30.0, "one_percent": 10.0, "one_percent_steps": 2.0, "one_row": 8.0, "nothing_new": 5.0,
-           "peak_mb": 1.5 * 1024}
+TARGETS = {
+    "first": 30.0,
+    "one_percent": 10.0,
+    "one_percent_steps": 2.0,
+    "one_row": 8.0,
+    "nothing_new": 5.0,
+    "peak_mb": 1.5 * 1024,
+}
 # package_show keys the portal manages itself (or that would make the scratch copy look published).
-PORTAL_MANAGED = {"id", "name", "title", "owner_org", "organization", "private", "state", "resources", "groups", "tags",
-                  "num_resources", "num_tags", "metadata_created", "metadata_modified", "creator_user_id", "isopen",
-                  "license_title", "license_url", "relationships_as_subject", "relationships_as_object",
-                  "satudata_content_sha256"}
-RUNS = {"first": "(a) first publication", "nothing_new": "(b) same file again",
-        "one_percent": "(c) 1% of prices changed", "one_row": "(d) one price changed"}
+PORTAL_MANAGED = {
+    "id",
+    "name",
+    "title",
+    "owner_org",
+    "organization",
+    "private",
+    "state",
+    "resources",
+    "groups",
+    "tags",
+    "num_resources",
+    "num_tags",
+    "metadata_created",
+    "metadata_modified",
+    "creator_user_id",
+    "isopen",
+    "license_title",
+    "license_url",
+    "relationships_as_subject",
+    "relationships_as_object",
+    "satudata_content_sha256",
+}
+RUNS = {
+    "first": "(a) first publication",
+    "nothing_new": "(b) same file again",
+    "one_percent": "(c) 1% of prices changed",
+    "one_row": "(d) one price changed",
+}
 
 
 @dataclass
 class Step:
-    seconds: float | None   # None: never started (skipped)
+    seconds: float | None  # None: never started (skipped)
     status: str
-    retries: list[str] = field(default_factory=list)   # why each retry was needed
+    retries: list[str] = field(default_factory=list)  # why each retry was needed
 
 
 @dataclass
@@ -79,7 +108,7 @@ class Run:
     label: str
     wall: float
     peak_mb: float | None
-    returncode: int | None   # None: killed after RUN_TIMEOUT_S
+    returncode: int | None  # None: killed after RUN_TIMEOUT_S
     output: str
     steps: dict[str, Step] = field(default_factory=dict)
 
@@ -93,6 +122,7 @@ class Run:
 
 
 # --- setup ---------------------------------------------------------------------------------------------------
+
 
 def write_drop(frame: pd.DataFrame, drop: Path) -> None:
     """The agency file, written under a name the file drop skips until it is complete."""
@@ -115,7 +145,7 @@ def write_catalogue(folder: Path, drop: Path) -> None:
     harga = next(d for d in doc["datasets"] if d["name"] == DATASET)
     harga["source"] = {"kind": "file_drop", "path": str(drop), "patterns": ["*.csv"]}
     harga["columns"] = AGENCY_COLUMNS
-    doc.pop("api_token_env", None)   # the bench publishes with the portal's token (CKAN_API_TOKEN), not PPU's
+    doc.pop("api_token_env", None)  # the bench publishes with the portal's token (CKAN_API_TOKEN), not PPU's
     doc["regency"] |= {"code": "64.09", "slug": SLUG, "name": doc["regency"]["name"] + " (bench e2e)"}
     doc["agencies"] = [a for a in doc["agencies"] if a["slug"] == harga["agency"]]
     doc["datasets"] = [harga]
@@ -126,6 +156,7 @@ def fresh_state(workdir: Path, catalogue: Path) -> tuple[Path, Path]:
     """An empty SATUDATA_STATE (with the reference tarballs) and DAGSTER_HOME."""
     from pipelines.catalogue import load_reference_config
     from pipelines.reference import fetch_npm_tarball
+
     state, home = workdir / "state", workdir / "dagster"
     for folder in (state, home):
         shutil.rmtree(folder, ignore_errors=True)
@@ -143,6 +174,7 @@ def prepare_portal(url: str, token: str, catalogue: Path) -> None:
     from pipelines.catalogue import load_regencies
     from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
     from pipelines.publish import Portal
+
     admin = Portal(url, token)
     ensure_pillar_groups(admin)
     for agency in load_regencies(catalogue)[0].agencies:
@@ -158,12 +190,21 @@ def purge(ckan: ckanapi.RemoteCKAN, name: str) -> None:
 
 # --- runs ----------------------------------------------------------------------------------------------------
 
+
 def run_pipeline(label: str, env: dict, rss_file: Path) -> Run:
     """One `python -m assets.run` under GNU time, in its own process group (killed whole on a timeout)."""
     command = [GNU_TIME, "-f", "%M", "-o", str(rss_file), sys.executable, "-m", "assets.run"]
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = child.communicate(timeout=RUN_TIMEOUT_S)
         returncode = child.returncode
@@ -198,7 +239,7 @@ def step_times(instance, run: Run, seen: set[str]) -> None:
             ends[key], status[key] = entry.timestamp, kind.removeprefix("STEP_").lower()
         elif kind == "STEP_UP_FOR_RETRY":
             error = event.event_specific_data.error
-            error = error.cause or error if error else None   # the policy's own error wraps the step's
+            error = error.cause or error if error else None  # the policy's own error wraps the step's
             retries.setdefault(key, []).append(error.message.strip().splitlines()[0][:200] if error else "?")
         elif kind == "STEP_SKIPPED":
             status.setdefault(key, "skipped")
@@ -214,8 +255,9 @@ def report_run(run: Run) -> None:
     print(f"  {'step':<58} {'seconds':>8}  status")
     for name, step in run.steps.items():
         seconds = f"{step.seconds:8.2f}" if step.seconds is not None else f"{'-':>8}"
-        print(f"  {name:<58} {seconds}  {step.status}" + (f" after {len(step.retries)} retries" if step.retries
-                                                             else ""))
+        print(
+            f"  {name:<58} {seconds}  {step.status}" + (f" after {len(step.retries)} retries" if step.retries else "")
+        )
         for reason in dict.fromkeys(step.retries):
             print(f"    retried: {reason}")
     # The in-process executor runs the steps one after another; the rest is start-up and bookkeeping.
@@ -229,11 +271,14 @@ def report_run(run: Run) -> None:
         return
     errors = list(dict.fromkeys(line for line in lines if EXCEPTION_LINE.match(line)))
     print("  errors raised:\n" + "\n".join("    " + line[:300] for line in errors[-8:]))
-    print(f"  last {min(len(lines), TAIL_LINES)} lines of its output:\n"
-          + "\n".join("    " + line for line in lines[-TAIL_LINES:]))
+    print(
+        f"  last {min(len(lines), TAIL_LINES)} lines of its output:\n"
+        + "\n".join("    " + line for line in lines[-TAIL_LINES:])
+    )
 
 
 # --- checks and anchors --------------------------------------------------------------------------------------
+
 
 def published_table(ckan: ckanapi.RemoteCKAN) -> dict:
     package = ckan.action.package_show(id=PACKAGE)
@@ -248,13 +293,18 @@ def verify(ckan: ckanapi.RemoteCKAN, frame: pd.DataFrame, changed: np.ndarray) -
     sample = changed[np.linspace(0, len(changed) - 1, min(len(changed), 6)).astype(int)]
     wrong = []
     for row in frame.iloc[sample].itertuples(index=False):
-        filters = {"tanggal": row.tanggal.strftime("%Y-%m-%d"), "kode_pasar": row.kode_pasar,
-                   "komoditas": row.komoditas}
+        filters = {
+            "tanggal": row.tanggal.strftime("%Y-%m-%d"),
+            "kode_pasar": row.kode_pasar,
+            "komoditas": row.komoditas,
+        }
         found = ckan.action.datastore_search(resource_id=resource["id"], filters=filters)["records"]
         if [int(r["harga"]) for r in found] != [int(row.harga)]:
             wrong.append(f"{filters}: portal {[r['harga'] for r in found]}, expected {row.harga}")
-    findings.append(f"changed prices on the portal, {len(sample)} keys sampled: "
-                    + ("ok" if not wrong else "WRONG " + "; ".join(wrong)))
+    findings.append(
+        f"changed prices on the portal, {len(sample)} keys sampled: "
+        + ("ok" if not wrong else "WRONG " + "; ".join(wrong))
+    )
     return findings
 
 
@@ -265,14 +315,17 @@ def public_rows(frame: pd.DataFrame) -> pd.DataFrame:
 def copy_anchor(frame: pd.DataFrame, workdir: Path) -> float:
     """PostgreSQL's own bulk load of the same typed rows into a table with the same columns and key."""
     import psycopg
+
     csv_path = workdir / "copy_anchor.csv"
     public_rows(frame).to_csv(csv_path, index=False, header=False, date_format="%Y-%m-%d")
     url = postgres_url("bench_e2e")
     try:
         with psycopg.connect(url) as connection, connection.cursor() as cursor:
-            cursor.execute("CREATE TABLE harga_pasar (tanggal date NOT NULL, kode_kecamatan text, kode_pasar text "
-                           "NOT NULL, nama_pasar text, komoditas text NOT NULL, satuan text, harga bigint, "
-                           "PRIMARY KEY (tanggal, kode_pasar, komoditas))")
+            cursor.execute(
+                "CREATE TABLE harga_pasar (tanggal date NOT NULL, kode_kecamatan text, kode_pasar text "
+                "NOT NULL, nama_pasar text, komoditas text NOT NULL, satuan text, harga bigint, "
+                "PRIMARY KEY (tanggal, kode_pasar, komoditas))"
+            )
             connection.commit()
             start = time.perf_counter()
             with cursor.copy("COPY harga_pasar FROM STDIN (FORMAT csv)") as copy, csv_path.open("rb") as source:
@@ -288,25 +341,41 @@ def copy_anchor(frame: pd.DataFrame, workdir: Path) -> float:
 
 def postgres_url(name: str) -> str:
     """The project's cluster (the script creates the database); the bench's own environment, not the runs'."""
-    return subprocess.run(["bash", "scripts/postgres.sh", "url", name], cwd=ROOT, check=True, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL).stdout.strip()
+    return subprocess.run(
+        ["bash", "scripts/postgres.sh", "url", name],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout.strip()
 
 
 def upsert_anchor(ckan: ckanapi.RemoteCKAN, before: pd.DataFrame, after: pd.DataFrame) -> float:
     """One plain `datastore_upsert` of the changed rows into a scratch table that already holds their keys."""
     from pipelines.metadata import datastore_fields
     from pipelines.publish import records
+
     std = standard()
     # The published dataset's Satu Data metadata satisfies the portal's schema; the scratch copy stays private.
     published = ckan.action.package_show(id=PACKAGE)
     package = {k: v for k, v in published.items() if k not in PORTAL_MANAGED}
     purge(ckan, SCRATCH_PACKAGE)
-    scratch = ckan.action.package_create(**package, name=SCRATCH_PACKAGE, title=published["title"] + " (anchor)",
-                                         private=True, owner_org=published["owner_org"])
+    scratch = ckan.action.package_create(
+        **package,
+        name=SCRATCH_PACKAGE,
+        title=published["title"] + " (anchor)",
+        private=True,
+        owner_org=published["owner_org"],
+    )
     try:
         table = ckan.action.datastore_create(
-            resource={"package_id": scratch["id"], "name": "anchor.csv"}, fields=datastore_fields(std),
-            primary_key=list(std.primary_key), records=records(public_rows(before)), force=True)
+            resource={"package_id": scratch["id"], "name": "anchor.csv"},
+            fields=datastore_fields(std),
+            primary_key=list(std.primary_key),
+            records=records(public_rows(before)),
+            force=True,
+        )
         rows = records(public_rows(after))
         start = time.perf_counter()
         ckan.action.datastore_upsert(resource_id=table["resource_id"], records=rows, method="upsert", force=True)
@@ -320,8 +389,9 @@ def dump_anchor(ckan: ckanapi.RemoteCKAN, url: str, token: str) -> tuple[float, 
     resource = published_table(ckan)
     start = time.perf_counter()
     newlines, size, last = 0, 0, b"\n"
-    with requests.get(f"{url}/datastore/dump/{resource['id']}", headers={"Authorization": token}, stream=True,
-                      timeout=600) as response:
+    with requests.get(
+        f"{url}/datastore/dump/{resource['id']}", headers={"Authorization": token}, stream=True, timeout=600
+    ) as response:
         response.raise_for_status()
         for block in response.iter_content(1 << 20):
             newlines, size, last = newlines + block.count(b"\n"), size + len(block), block[-1:]
@@ -331,6 +401,7 @@ def dump_anchor(ckan: ckanapi.RemoteCKAN, url: str, token: str) -> tuple[float, 
 
 
 # --- main ----------------------------------------------------------------------------------------------------
+
 
 def attempt(what: str, work):
     """A failed anchor or check is reported and the bench goes on."""
@@ -359,10 +430,16 @@ def summary(runs: dict[str, Run], anchors: dict[str, float | None], rows: int, c
     print(f"\nSummary ({rows:,} rows; a failed run counts as not measured):")
     print(f"  {'figure':<44} {'value':>11}  {'target':<12} {'':<12} anchor")
     lines = [
-        ("first publication, wall", verdict(wall("first"), TARGETS["first"], "s"),
-         f"COPY of the same rows {copy:.1f} s" if copy else ""),
-        (f"1% change ({changed:,} rows), wall", verdict(wall("one_percent"), TARGETS["one_percent"], "s"),
-         f"datastore_upsert of the same rows {upsert:.1f} s" if upsert else ""),
+        (
+            "first publication, wall",
+            verdict(wall("first"), TARGETS["first"], "s"),
+            f"COPY of the same rows {copy:.1f} s" if copy else "",
+        ),
+        (
+            f"1% change ({changed:,} rows), wall",
+            verdict(wall("one_percent"), TARGETS["one_percent"], "s"),
+            f"datastore_upsert of the same rows {upsert:.1f} s" if upsert else "",
+        ),
         ("1% change, warehouse + portal steps", verdict(steps, TARGETS["one_percent_steps"], "s"), ""),
         ("one row changed, wall", verdict(wall("one_row"), TARGETS["one_row"], "s"), ""),
         ("nothing new, wall", verdict(wall("nothing_new"), TARGETS["nothing_new"], "s"), ""),
@@ -390,21 +467,24 @@ def main() -> None:
     drop.mkdir(parents=True)
     write_catalogue(catalogue, drop)
     state, home = fresh_state(workdir, catalogue)
-    env = {**os.environ, "SATUDATA_STATE": str(state), "SATUDATA_CATALOGUE": str(catalogue),
-           "DAGSTER_HOME": str(home)}
-    env.pop("SATUDATA_WAREHOUSE_URL", None)   # the fresh state's DuckDB, never someone's warehouse
-    os.environ["DAGSTER_HOME"] = str(home)    # the bench reads the runs' step events from the same instance
+    env = {**os.environ, "SATUDATA_STATE": str(state), "SATUDATA_CATALOGUE": str(catalogue), "DAGSTER_HOME": str(home)}
+    env.pop("SATUDATA_WAREHOUSE_URL", None)  # the fresh state's DuckDB, never someone's warehouse
+    os.environ["DAGSTER_HOME"] = str(home)  # the bench reads the runs' step events from the same instance
     import dagster as dg
+
     instance = dg.DagsterInstance.get()
 
     print(f"generating {args.rows:,} rows ...", flush=True)
     frame = market_prices(args.rows)
     original = frame.copy()
     every_100th = np.arange(0, args.rows, 100)
-    single = (args.rows // 2) | 1             # odd, so not one of the every-100th rows
+    single = (args.rows // 2) | 1  # odd, so not one of the every-100th rows
     write_drop(frame, drop)
-    print(f"drop file {drop / DROP_FILE}: {(drop / DROP_FILE).stat().st_size / 1e6:.1f} MB; portal {url}; "
-          f"state {state}; {os.cpu_count()} cores", flush=True)
+    print(
+        f"drop file {drop / DROP_FILE}: {(drop / DROP_FILE).stat().st_size / 1e6:.1f} MB; portal {url}; "
+        f"state {state}; {os.cpu_count()} cores",
+        flush=True,
+    )
     purge(ckan, PACKAGE)
     prepare_portal(url, token, catalogue)
 
@@ -430,18 +510,25 @@ def main() -> None:
         print("\nAnchors:")
         anchors["copy"] = attempt("COPY anchor", lambda: copy_anchor(frame, workdir))
         if anchors["copy"]:
-            print(f"  PostgreSQL COPY FROM STDIN, {args.rows:,} rows, typed keyed table: {anchors['copy']:.2f} s "
-                  f"({args.rows / anchors['copy']:,.0f} rows/s)")
-        anchors["upsert"] = attempt("datastore_upsert anchor", lambda: upsert_anchor(
-            ckan, original.iloc[every_100th], frame.iloc[every_100th]))
+            print(
+                f"  PostgreSQL COPY FROM STDIN, {args.rows:,} rows, typed keyed table: {anchors['copy']:.2f} s "
+                f"({args.rows / anchors['copy']:,.0f} rows/s)"
+            )
+        anchors["upsert"] = attempt(
+            "datastore_upsert anchor", lambda: upsert_anchor(ckan, original.iloc[every_100th], frame.iloc[every_100th])
+        )
         if anchors["upsert"]:
-            print(f"  datastore_upsert of the {len(every_100th):,} changed rows (one call, keys present): "
-                  f"{anchors['upsert']:.2f} s ({len(every_100th) / anchors['upsert']:,.0f} rows/s)")
+            print(
+                f"  datastore_upsert of the {len(every_100th):,} changed rows (one call, keys present): "
+                f"{anchors['upsert']:.2f} s ({len(every_100th) / anchors['upsert']:,.0f} rows/s)"
+            )
         dump = attempt("DataStore dump anchor", lambda: dump_anchor(ckan, url, token))
         if dump:
             seconds, rows, size = dump
-            print(f"  /datastore/dump CSV of the published table: {seconds:.2f} s, {size / 1e6:.1f} MB, "
-                  f"{rows:,} rows ({'ok' if rows == args.rows else f'expected {args.rows:,}'})")
+            print(
+                f"  /datastore/dump CSV of the published table: {seconds:.2f} s, {size / 1e6:.1f} MB, "
+                f"{rows:,} rows ({'ok' if rows == args.rows else f'expected {args.rows:,}'})"
+            )
         summary(runs, anchors, args.rows, len(every_100th))
     finally:
         if not args.keep:

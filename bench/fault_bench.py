@@ -37,8 +37,8 @@ from pipelines.publish import ALL_DOWNLOADS, Portal, publish  # noqa: E402
 
 SLUG = "benchfault"
 PACKAGE = f"{SLUG}-harga-pasar"
-PRICE_STEP = 1_000_000        # version k of the table holds every price + k * PRICE_STEP: a download is one version
-DOWNLOADS_PER_CLIENT = 200    # bounded: each client downloads until the publication ends (and once after), at most this
+PRICE_STEP = 1_000_000  # version k of the table holds every price + k * PRICE_STEP: a download is one version
+DOWNLOADS_PER_CLIENT = 200  # bounded: each client downloads until the publication ends (and once after), at most this
 
 
 def fault_cases() -> list[dict]:
@@ -47,10 +47,18 @@ def fault_cases() -> list[dict]:
         path = report.name
     env = {**os.environ, "SATUDATA_FAULT_REPORT": path}
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/faults"],
-                          cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    print(f"tests/faults: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else '?'} "
-          f"({time.monotonic() - began:.0f} s)")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/faults"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    print(
+        f"tests/faults: {done.stdout.strip().splitlines()[-1] if done.stdout.strip() else '?'} "
+        f"({time.monotonic() - began:.0f} s)"
+    )
     if done.returncode:
         print(done.stdout[-4000:])
     figures = [json.loads(line) for line in Path(path).read_text().splitlines()]
@@ -64,15 +72,25 @@ def print_cases(figures: list[dict]) -> None:
     for f in figures:
         print(f"| {f['case']} | {f['faults']} | {f['lost']} | {f['duplicated']} | {f['reruns']} | {f['public_saw']} |")
     lost, doubled = sum(f["lost"] for f in figures), sum(f["duplicated"] for f in figures)
-    print(f"\n{len(figures)} cases: rows lost {lost} (target 0), duplicated {doubled} (target 0), "
-          f"re-runs to converge at most {max((f['reruns'] for f in figures), default=0)} (target 1)")
+    print(
+        f"\n{len(figures)} cases: rows lost {lost} (target 0), duplicated {doubled} (target 0), "
+        f"re-runs to converge at most {max((f['reruns'] for f in figures), default=0)} (target 1)"
+    )
 
 
 def target(url: str, token: str):
     agency = Agency(f"disdag-{SLUG}", "Dinas Perdagangan (uji beban)", "Produsen data uji", "disdag@uji.go.id")
     dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
-    regency = Regency(code="64.09", slug=SLUG, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo",
-                      portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
+    regency = Regency(
+        code="64.09",
+        slug=SLUG,
+        name="Kabupaten Penajam Paser Utara",
+        walidata="Diskominfo",
+        portal="local",
+        timezone="Asia/Makassar",
+        agencies=(agency,),
+        datasets=(dataset,),
+    )
     return regency, dataset, lambda: Portal(url, token)
 
 
@@ -115,11 +133,26 @@ def load(rows: int, clients: int, workdir: Path) -> None:
     frame = market_prices(rows)
 
     def publish_version(k: int) -> float:
-        warehouse.merge(engine, std, frame.assign(harga=frame["harga"] + k * PRICE_STEP), regency.code, f"v{k}",
-                        "bench", complete=True)
+        warehouse.merge(
+            engine,
+            std,
+            frame.assign(harga=frame["harga"] + k * PRICE_STEP),
+            regency.code,
+            f"v{k}",
+            "bench",
+            complete=True,
+        )
         began = time.monotonic()
-        publish(portal(), regency, dataset, std, warehouse.PublishedTable(engine, std, regency.code),
-                {"run_id": f"bench-v{k}"}, DISTRICTS, downloads=ALL_DOWNLOADS)
+        publish(
+            portal(),
+            regency,
+            dataset,
+            std,
+            warehouse.PublishedTable(engine, std, regency.code),
+            {"run_id": f"bench-v{k}"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+        )
         return time.monotonic() - began
 
     # The organisation and pillar groups are the portal administrator's (`satudata portal setup`); the bench
@@ -129,9 +162,9 @@ def load(rows: int, clients: int, workdir: Path) -> None:
     ensure_organisation(admin_portal, dataset.agency)
     try:
         first = publish_version(1)
-        quiet = publish_version(2)   # a change of every row, nobody downloading
+        quiet = publish_version(2)  # a change of every row, nobody downloading
         [table] = [r for r in public.action.package_show(id=PACKAGE)["resources"] if r.get("datastore_active")]
-        dump_url = table["url"]      # the CSV the public downloads: the portal's rendering of one version
+        dump_url = table["url"]  # the CSV the public downloads: the portal's rendering of one version
         done, seen, errors, verdicts = threading.Event(), [], [], {}
 
         def client(n: int) -> None:
@@ -139,7 +172,7 @@ def load(rows: int, clients: int, workdir: Path) -> None:
                 last = done.is_set()
                 try:
                     path, digest = download(dump_url, workdir, f"client{n}-{i}.csv")
-                    if digest not in verdicts:   # read each distinct file once: the clients keep the CPU for load
+                    if digest not in verdicts:  # read each distinct file once: the clients keep the CPU for load
                         verdicts[digest] = one_version(path, rows)
                     seen.append(verdicts[digest])
                     path.unlink()
@@ -151,17 +184,21 @@ def load(rows: int, clients: int, workdir: Path) -> None:
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
         for thread in threads:
             thread.start()
-        time.sleep(1)                # the downloads are under way when the publication starts
+        time.sleep(1)  # the downloads are under way when the publication starts
         loaded = publish_version(3)
         done.set()
         for thread in threads:
             thread.join(timeout=1800)
         print(f"\nLoad, {rows:,} rows, the table's CSV (its resource URL) downloaded by {clients} loopback clients:")
-        print(f"  first publication {first:.1f} s; change of every row without load {quiet:.1f} s (anchor), "
-              f"with {clients} clients downloading {loaded:.1f} s ({loaded / quiet:.1f}x)")
+        print(
+            f"  first publication {first:.1f} s; change of every row without load {quiet:.1f} s (anchor), "
+            f"with {clients} clients downloading {loaded:.1f} s ({loaded / quiet:.1f}x)"
+        )
         tally = Counter(v or "incomplete or mixed" for v in seen)
-        print(f"  downloads: {len(seen)} answered, {len(errors)} refused; what they held: {dict(tally)} "
-              f"(target: every one complete, one version)")
+        print(
+            f"  downloads: {len(seen)} answered, {len(errors)} refused; what they held: {dict(tally)} "
+            f"(target: every one complete, one version)"
+        )
         for error in errors[:5]:
             print(f"    {error}")
     finally:

@@ -37,23 +37,39 @@ from pipelines.publish import ALL_DOWNLOADS, Portal, publish  # noqa: E402
 
 SLUG = "benchload"
 PACKAGE = f"{SLUG}-harga-pasar"
-MAX_REQUESTS_PER_CLIENT = 10_000   # a second bound beside the time
+MAX_REQUESTS_PER_CLIENT = 10_000  # a second bound beside the time
 
 
 def published_table(url: str, token: str, rows: int, workdir: Path) -> str:
     """The table published as the pipeline publishes it; its resource id."""
     agency = Agency(f"disdag-{SLUG}", "Dinas Perdagangan (uji beban portal)", "Produsen data uji", "disdag@uji.go.id")
     dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
-    regency = Regency(code="64.09", slug=SLUG, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo",
-                      portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
+    regency = Regency(
+        code="64.09",
+        slug=SLUG,
+        name="Kabupaten Penajam Paser Utara",
+        walidata="Diskominfo",
+        portal="local",
+        timezone="Asia/Makassar",
+        agencies=(agency,),
+        datasets=(dataset,),
+    )
     admin = Portal(url, token)
     ensure_pillar_groups(admin)
     ensure_organisation(admin, agency)
     std = standard()
     engine = warehouse.create_engine(f"duckdb:///{workdir / 'warehouse.duckdb'}")
     warehouse.merge(engine, std, market_prices(rows), regency.code, "b1", "bench", complete=True)
-    publish(admin, regency, dataset, std, warehouse.PublishedTable(engine, std, regency.code), {"run_id": "bench"},
-            DISTRICTS, downloads=ALL_DOWNLOADS)
+    publish(
+        admin,
+        regency,
+        dataset,
+        std,
+        warehouse.PublishedTable(engine, std, regency.code),
+        {"run_id": "bench"},
+        DISTRICTS,
+        downloads=ALL_DOWNLOADS,
+    )
     engine.dispose()
     package = ckanapi.RemoteCKAN(url).action.package_show(id=PACKAGE)
     return next(r["id"] for r in package["resources"] if r.get("datastore_active"))
@@ -70,10 +86,24 @@ def purge(url: str, token: str) -> None:
 
 def start_dev_server(port: int, log: Path) -> subprocess.Popen:
     ini = settings.state_dir() / "portal" / "ckan.ini"
-    server = subprocess.Popen([str(ROOT / "portal" / ".venv" / "bin" / "ckan"), "-c", str(ini), "run", "-H",
-                               "127.0.0.1", "-p", str(port), "--disable-reloader", "--threaded"],
-                              stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [
+            str(ROOT / "portal" / ".venv" / "bin" / "ckan"),
+            "-c",
+            str(ini),
+            "run",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--disable-reloader",
+            "--threaded",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     for _ in range(240):
         try:
             if requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok:
@@ -154,32 +184,43 @@ def main() -> None:
         resource = published_table(url, token, args.rows, workdir)
         dev_port = int(url.rsplit(":", 1)[1]) + 1
         dev = start_dev_server(dev_port, workdir / "dev-server.log")
-        paths = {"dataset page": f"/dataset/{PACKAGE}",
-                 "package_search": "/api/3/action/package_search?q=harga&rows=20",
-                 "DataStore query": f"/api/3/action/datastore_search?resource_id={resource}&limit=100"
-                                    f"&filters=%7B%22komoditas%22%3A%22Beras%20Medium%22%7D",
-                 f"CSV download ({args.rows:,} rows)": f"/satudata/unduh/{resource}.csv"}
+        paths = {
+            "dataset page": f"/dataset/{PACKAGE}",
+            "package_search": "/api/3/action/package_search?q=harga&rows=20",
+            "DataStore query": f"/api/3/action/datastore_search?resource_id={resource}&limit=100"
+            f"&filters=%7B%22komoditas%22%3A%22Beras%20Medium%22%7D",
+            f"CSV download ({args.rows:,} rows)": f"/satudata/unduh/{resource}.csv",
+        }
         portal = "portal (nginx cache + gunicorn)"
         servers = {"development server (ckan run)": f"http://127.0.0.1:{dev_port}", portal: url}
-        print(f"{args.seconds:.0f} s per line, anonymous GETs on loopback; machine: {os.cpu_count()} cores, "
-              f"load average {os.getloadavg()[0]:.1f} at the start")
+        print(
+            f"{args.seconds:.0f} s per line, anonymous GETs on loopback; machine: {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.1f} at the start"
+        )
         print("| request | clients | server | requests/s | p50 ms | p95 ms | errors |")
         print("|---|---:|---|---:|---:|---:|---:|")
         figures = {}
         for name, path in paths.items():
             for clients in (1, 16):
                 for server, base in servers.items():
-                    hammer(base + path, 1, 1.0)   # warm: caches, the first rendering of the CSV
+                    hammer(base + path, 1, 1.0)  # warm: caches, the first rendering of the CSV
                     f = figures[name, clients, server] = hammer(base + path, clients, args.seconds)
-                    print(f"| {name} | {clients} | {server} | {f['rate']:.1f} | {f['p50']:.0f} | {f['p95']:.0f} "
-                          f"| {f['errors']} |", flush=True)
-        print("\nportal / development server, 16 clients (targets: dataset page >= 10x with p95 <= 300 ms, "
-              "package_search and DataStore query >= 2x, 0 errors):")
+                    print(
+                        f"| {name} | {clients} | {server} | {f['rate']:.1f} | {f['p50']:.0f} | {f['p95']:.0f} "
+                        f"| {f['errors']} |",
+                        flush=True,
+                    )
+        print(
+            "\nportal / development server, 16 clients (targets: dataset page >= 10x with p95 <= 300 ms, "
+            "package_search and DataStore query >= 2x, 0 errors):"
+        )
         for name in paths:
             ratio = figures[name, 16, portal]["rate"] / figures[name, 16, "development server (ckan run)"]["rate"]
             print(f"  {name}: {ratio:.1f}x, p95 {figures[name, 16, portal]['p95']:.0f} ms")
-        print(f"the new title on the anonymous page after {seconds_until_visible(url, token):.0f} s (target: <= 60 s); "
-              f"load average {os.getloadavg()[0]:.1f} at the end")
+        print(
+            f"the new title on the anonymous page after {seconds_until_visible(url, token):.0f} s (target: <= 60 s); "
+            f"load average {os.getloadavg()[0]:.1f} at the end"
+        )
     finally:
         if dev is not None:
             stop(dev)

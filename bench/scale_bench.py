@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SIZES = (3, 30, 100, 514)
-DEMO = ("penajam-paser-utara.yaml", "paser.yaml", "luwu-utara.yaml")   # regency i copies DEMO[i % 3]
+DEMO = ("penajam-paser-utara.yaml", "paser.yaml", "luwu-utara.yaml")  # regency i copies DEMO[i % 3]
 SHARED = ("pipeline.yaml", "portals.yaml", "reference.yaml", "alerts.yaml")
 PATTERNS = ["*.csv", "*.xlsx"]
 # Province code -> clock: WIB unless listed. Papua Selatan (93) is on WIT like the other Papua provinces.
@@ -62,7 +62,7 @@ WITA = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
 WIT = {"81", "82", "91", "92", "93", "94", "95", "96", "97"}
 TARGETS = {"load_s": 10.0, "load_ratio": 3.0, "peak_rss_mb": 1024.0, "assets": 60, "tick_s": 60.0}
 TARGET_N = 514
-RESULT = "SCALE_BENCH_RESULT "   # prefix of the child's result lines (the last one holds every figure so far)
+RESULT = "SCALE_BENCH_RESULT "  # prefix of the child's result lines (the last one holds every figure so far)
 TAIL_LINES = 25
 
 
@@ -73,18 +73,20 @@ def timezone_of(code: str) -> str:
 
 # --- the generated catalogue ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Regions:
-    regencies: list[tuple[str, str]]                 # (code, name), the demo's three first
-    districts: dict[str, list[str]] = field(default_factory=dict)   # regency code -> its district codes
+    regencies: list[tuple[str, str]]  # (code, name), the demo's three first
+    districts: dict[str, list[str]] = field(default_factory=dict)  # regency code -> its district codes
     source: str = ""
-    cache: Path | None = None                        # the reference tarballs, copied into each state
+    cache: Path | None = None  # the reference tarballs, copied into each state
 
 
 def kemendagri_regions() -> Regions:
     """Every regency of the reference cache (the demo's first), or the demo's three and synthetic codes."""
     from pipelines.catalogue import load_reference_config
     from pipelines.settings import state_dir
+
     demo = []
     for name in DEMO:
         region = yaml.safe_load((ROOT / "catalogue" / name).read_text(encoding="utf-8"))["regency"]
@@ -93,16 +95,21 @@ def kemendagri_regions() -> Regions:
     config = load_reference_config(ROOT / "catalogue")
     current = config["kemendagri_regions"]
     tarball = cache / f"{current['npm_package']}-{current['version']}.tgz"
-    if tarball.exists():   # load_regions would fetch a missing tarball with npm: the bench never does
+    if tarball.exists():  # load_regions would fetch a missing tarball with npm: the bench never does
         try:
             from pipelines.reference import load_regions
+
             table = load_regions(config, cache)
             regencies = table[table["level"] == "kabupaten"].sort_values("code")
             districts = table[table["level"] == "kecamatan"].sort_values("code")
             demo_codes = {code for code, _ in demo}
             ordered = demo + [(c, n) for c, n in zip(regencies["code"], regencies["name"]) if c not in demo_codes]
-            return Regions(ordered, districts.groupby("parent_code")["code"].apply(list).to_dict(),
-                           f"{table.attrs['edition']}, {len(regencies)} regencies and cities, cache {cache}", cache)
+            return Regions(
+                ordered,
+                districts.groupby("parent_code")["code"].apply(list).to_dict(),
+                f"{table.attrs['edition']}, {len(regencies)} regencies and cities, cache {cache}",
+                cache,
+            )
         except Exception as error:  # noqa: BLE001 (a broken cache: synthetic codes, said so)
             print(f"reading the reference cache failed ({type(error).__name__}: {error}); synthetic codes")
     # Synthetic: provinces 20-25 (no real province; WIB), so no code meets a demo regency's.
@@ -124,11 +131,17 @@ def regency_document(template: dict, code: str, name: str, drops: Path) -> dict:
     doc = copy.deepcopy(template)
     doc["regency"] = {"code": code, "slug": slug, "name": name, "timezone": timezone_of(code)}
     doc["walidata"] = renamed(doc["walidata"])
-    doc["agencies"] = [{**a, "slug": agency_slug(a["slug"]), "name": renamed(a["name"]),
-                        **({"description": renamed(a["description"])} if "description" in a else {})}
-                       for a in doc["agencies"]]
+    doc["agencies"] = [
+        {
+            **a,
+            "slug": agency_slug(a["slug"]),
+            "name": renamed(a["name"]),
+            **({"description": renamed(a["description"])} if "description" in a else {}),
+        }
+        for a in doc["agencies"]
+    ]
     for dataset in doc["datasets"]:
-        dataset.pop("schedule", None)   # every dataset on its standard's frequency
+        dataset.pop("schedule", None)  # every dataset on its standard's frequency
         dataset["agency"] = agency_slug(dataset["agency"])
         folder = drops / slug / dataset["name"]
         folder.mkdir(parents=True)
@@ -149,7 +162,8 @@ def copy_master_lists(source: Path, target: Path, old_slug: str, new_slug: str, 
             for row in rows:
                 row["kode_kecamatan"] = moved[row["kode_kecamatan"]]
         with (target / f"{new_slug}-{path.name.removeprefix(old_slug + '-')}").open(
-                "w", encoding="utf-8", newline="") as handle:
+            "w", encoding="utf-8", newline=""
+        ) as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
@@ -166,11 +180,11 @@ def write_catalogue(folder: Path, drops: Path, n: int, regions: Regions) -> None
         template = templates[i % len(templates)]
         doc = regency_document(template, code, name, drops)
         slug = doc["regency"]["slug"]
-        (folder / f"{slug}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120),
-                                             encoding="utf-8")
+        (folder / f"{slug}.yaml").write_text(
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8"
+        )
         districts = regions.districts.get(code) or [f"{code}.{k:02d}" for k in range(1, 11)]
-        copy_master_lists(project / "data-induk", folder / "data-induk", template["regency"]["slug"], slug,
-                          districts)
+        copy_master_lists(project / "data-induk", folder / "data-induk", template["regency"]["slug"], slug, districts)
 
 
 def prepare(workdir: Path, n: int, regions: Regions, name: str = "") -> dict:
@@ -183,13 +197,19 @@ def prepare(workdir: Path, n: int, regions: Regions, name: str = "") -> dict:
         shutil.copytree(regions.cache, state / "reference")
     home.mkdir()
     (home / "dagster.yaml").write_text("")
-    env = {**os.environ, "SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_STATE": str(state),
-           "DAGSTER_HOME": str(home), "CKAN_API_TOKEN": "dummy"}
-    env.pop("SATUDATA_WAREHOUSE_URL", None)   # the fresh state's DuckDB, never someone's warehouse
+    env = {
+        **os.environ,
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_STATE": str(state),
+        "DAGSTER_HOME": str(home),
+        "CKAN_API_TOKEN": "dummy",
+    }
+    env.pop("SATUDATA_WAREHOUSE_URL", None)  # the fresh state's DuckDB, never someone's warehouse
     return env
 
 
 # --- the child: one fresh process per N ----------------------------------------------------------------------
+
 
 def child(automation: bool, import_only: bool) -> None:
     import resource
@@ -199,12 +219,12 @@ def child(automation: bool, import_only: bool) -> None:
     result: dict = {"errors": []}
 
     def emit() -> None:
-        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)   # KiB on Linux
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
         print(RESULT + json.dumps(result), flush=True)
 
     def error(what: str, exc: BaseException) -> None:
         text = " ".join(str(exc).split())
-        text = text if len(text) <= 400 else f"{text[:200]} ... {text[-200:]}"   # Dagster's reason is often last
+        text = text if len(text) <= 400 else f"{text[:200]} ... {text[-200:]}"  # Dagster's reason is often last
         result["errors"].append(f"{what}: {type(exc).__name__}: {text}")
 
     def count(key: str, work) -> None:
@@ -214,7 +234,8 @@ def child(automation: bool, import_only: bool) -> None:
             error(key, exc)
 
     start = time.perf_counter()
-    import assets.definitions as location   # builds `defs`
+    import assets.definitions as location  # builds `defs`
+
     defs = location.defs
     result["import_s"] = round(time.perf_counter() - start, 3)
     emit()
@@ -241,6 +262,7 @@ def child(automation: bool, import_only: bool) -> None:
     emit()
 
     import dagster as dg
+
     instance = dg.DagsterInstance.ephemeral()
     timings: list[tuple[float, str]] = []
     requests = {"schedule": 0, "sensor": 0, "sensor_first_tick": 0}
@@ -250,8 +272,9 @@ def child(automation: bool, import_only: bool) -> None:
         start = time.perf_counter()
         try:
             now = datetime.now(ZoneInfo(schedule.execution_timezone or "UTC"))
-            data = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=now,
-                                                                    repository_def=repository))
+            data = schedule.evaluate_tick(
+                dg.build_schedule_context(instance=instance, scheduled_execution_time=now, repository_def=repository)
+            )
             requests["schedule"] += len(data.run_requests or [])
             evaluated["schedule"] += 1
         except Exception as exc:  # noqa: BLE001
@@ -268,8 +291,9 @@ def child(automation: bool, import_only: bool) -> None:
         for tick in (1, 2):
             start = time.perf_counter()
             try:
-                context = dg.build_sensor_context(instance=instance, cursor=cursor, sensor_name=sensor.name,
-                                                  definitions=defs)
+                context = dg.build_sensor_context(
+                    instance=instance, cursor=cursor, sensor_name=sensor.name, definitions=defs
+                )
                 data = sensor.evaluate_tick(context)
                 cursor = data.cursor if data.cursor is not None else cursor
                 # The first tick sets the cursor (and reports datasets never delivered as late, once); the
@@ -306,12 +330,13 @@ def child(automation: bool, import_only: bool) -> None:
 
 # --- the parent ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Size:
     n: int
     generate_s: float
     wall_s: float = 0.0
-    status: str = "ok"            # ok | TIMED OUT | FAILED (exit N)
+    status: str = "ok"  # ok | TIMED OUT | FAILED (exit N)
     figures: dict = field(default_factory=dict)
     tail: list[str] = field(default_factory=list)
 
@@ -321,8 +346,16 @@ def measure(n: int, env: dict, timeout: float, generate_s: float, options: tuple
     command = [sys.executable, str(Path(__file__).resolve()), "--child", *options]
     size = Size(n, generate_s)
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = process.communicate(timeout=timeout)
         if process.returncode:
@@ -345,20 +378,33 @@ def shown(value, digits: int = 1) -> str:
 
 
 def table(sizes: list[Size]) -> None:
-    columns = [("regencies", lambda s: s.n), ("load s", lambda s: shown(s.figures.get("load_s"), 2)),
-               ("import s", lambda s: shown(s.figures.get("import_s"), 2)),
-               ("graph s", lambda s: shown(s.figures.get("graph_s"), 2)),
-               ("peak RSS MB", lambda s: s.figures.get("peak_rss_mb")), ("assets", lambda s: s.figures.get("assets")),
-               ("checks", lambda s: s.figures.get("checks")), ("jobs", lambda s: s.figures.get("jobs")),
-               ("schedules", lambda s: s.figures.get("schedules")), ("sensors", lambda s: s.figures.get("sensors")),
-               ("tick s", lambda s: shown(s.figures.get("tick_s"), 3)),
-               ("failed evals", lambda s: s.figures.get("failed_evaluations")),
-               ("run requests", lambda s: s.figures.get("tick_run_requests")),
-               ("sched/sensor", lambda s: None if "tick_run_requests" not in s.figures else
-                f"{s.figures['tick_schedule_run_requests']}/{s.figures['tick_sensor_run_requests']}"),
-               ("status", lambda s: s.status)]
-    rows = [[h for h, _ in columns]] + [[v if isinstance(v := get(s), str) else shown(v) for _, get in columns]
-                                        for s in sizes]
+    columns = [
+        ("regencies", lambda s: s.n),
+        ("load s", lambda s: shown(s.figures.get("load_s"), 2)),
+        ("import s", lambda s: shown(s.figures.get("import_s"), 2)),
+        ("graph s", lambda s: shown(s.figures.get("graph_s"), 2)),
+        ("peak RSS MB", lambda s: s.figures.get("peak_rss_mb")),
+        ("assets", lambda s: s.figures.get("assets")),
+        ("checks", lambda s: s.figures.get("checks")),
+        ("jobs", lambda s: s.figures.get("jobs")),
+        ("schedules", lambda s: s.figures.get("schedules")),
+        ("sensors", lambda s: s.figures.get("sensors")),
+        ("tick s", lambda s: shown(s.figures.get("tick_s"), 3)),
+        ("failed evals", lambda s: s.figures.get("failed_evaluations")),
+        ("run requests", lambda s: s.figures.get("tick_run_requests")),
+        (
+            "sched/sensor",
+            lambda s: (
+                None
+                if "tick_run_requests" not in s.figures
+                else f"{s.figures['tick_schedule_run_requests']}/{s.figures['tick_sensor_run_requests']}"
+            ),
+        ),
+        ("status", lambda s: s.status),
+    ]
+    rows = [[h for h, _ in columns]] + [
+        [v if isinstance(v := get(s), str) else shown(v) for _, get in columns] for s in sizes
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
     for n, row in enumerate(rows):
         print("  " + "  ".join(c.rjust(w) if i < len(row) - 1 else c for i, (c, w) in enumerate(zip(row, widths))))
@@ -376,37 +422,71 @@ def targets(sizes: list[Size]) -> None:
     where = f"N={top.n}" + ("" if top.n == TARGET_N else f"; the targets are for {TARGET_N}, not measured")
     print(f"\nTargets ({where}; a figure not measured is NOT MET):")
 
-    def line(label: str, value, target: float, unit: str, anchor_text: str = "", digits: int = 1,
-             complete: bool = True) -> None:
+    def line(
+        label: str, value, target: float, unit: str, anchor_text: str = "", digits: int = 1, complete: bool = True
+    ) -> None:
         met = "MET" if complete and value is not None and value <= target else "NOT MET"
-        print(f"  {label:<34} {shown(value, digits) + unit:>12}  {f'<= {target:g}{unit}':<11} {met:<8} "
-              f"{anchor_text}".rstrip())
+        print(
+            f"  {label:<34} {shown(value, digits) + unit:>12}  {f'<= {target:g}{unit}':<11} {met:<8} "
+            f"{anchor_text}".rstrip()
+        )
 
     figures = top.figures
     load, anchor_load = figures.get("load_s"), anchor.figures.get("load_s")
     ratio = load / anchor_load if load is not None and anchor_load else None
-    line(f"load at {top.n}", load, TARGETS["load_s"], " s",
-         f"import {shown(figures.get('import_s'), 2)} s + graph {shown(figures.get('graph_s'), 2)} s")
-    line(f"load at {top.n} / load at {anchor.n}", ratio, TARGETS["load_ratio"], "x",
-         f"anchor: load at {anchor.n} = {shown(anchor_load, 2)} s, this run"
-         + ("" if anchor.n == 3 else " (3 not measured: smallest N)"))
-    line(f"peak RSS at {top.n}", figures.get("peak_rss_mb"), TARGETS["peak_rss_mb"], " MB",
-         f"at N={anchor.n}: {shown(anchor.figures.get('peak_rss_mb'))} MB")
-    line(f"assets at {top.n}", figures.get("assets"), TARGETS["assets"], "",
-         f"at N={anchor.n}: {shown(anchor.figures.get('assets'))}")
+    line(
+        f"load at {top.n}",
+        load,
+        TARGETS["load_s"],
+        " s",
+        f"import {shown(figures.get('import_s'), 2)} s + graph {shown(figures.get('graph_s'), 2)} s",
+    )
+    line(
+        f"load at {top.n} / load at {anchor.n}",
+        ratio,
+        TARGETS["load_ratio"],
+        "x",
+        f"anchor: load at {anchor.n} = {shown(anchor_load, 2)} s, this run"
+        + ("" if anchor.n == 3 else " (3 not measured: smallest N)"),
+    )
+    line(
+        f"peak RSS at {top.n}",
+        figures.get("peak_rss_mb"),
+        TARGETS["peak_rss_mb"],
+        " MB",
+        f"at N={anchor.n}: {shown(anchor.figures.get('peak_rss_mb'))} MB",
+    )
+    line(
+        f"assets at {top.n}",
+        figures.get("assets"),
+        TARGETS["assets"],
+        "",
+        f"at N={anchor.n}: {shown(anchor.figures.get('assets'))}",
+    )
     failed = figures.get("failed_evaluations")
-    line(f"nothing-new tick at {top.n}", figures.get("tick_s"), TARGETS["tick_s"], " s",
-         ("(a tick with failed evaluations is NOT MET) " if failed else "") + f"at N={anchor.n}: {shown(anchor.figures.get('tick_s'), 3)} s; run requests at {top.n}: "
-         f"{shown(figures.get('tick_run_requests'))}; failed evaluations at {top.n}: "
-         f"{shown(failed)}", digits=3, complete=failed == 0)
+    line(
+        f"nothing-new tick at {top.n}",
+        figures.get("tick_s"),
+        TARGETS["tick_s"],
+        " s",
+        ("(a tick with failed evaluations is NOT MET) " if failed else "")
+        + f"at N={anchor.n}: {shown(anchor.figures.get('tick_s'), 3)} s; run requests at {top.n}: "
+        f"{shown(figures.get('tick_run_requests'))}; failed evaluations at {top.n}: "
+        f"{shown(failed)}",
+        digits=3,
+        complete=failed == 0,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="numbers of regencies, e.g. 3,30")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per size before its process is killed")
-    parser.add_argument("--automation", action="store_true",
-                        help="also time one evaluation of every automation condition (reported apart)")
+    parser.add_argument(
+        "--automation",
+        action="store_true",
+        help="also time one evaluation of every automation condition (reported apart)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (catalogues, states)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--import-only", action="store_true", help=argparse.SUPPRESS)
@@ -419,16 +499,20 @@ def main() -> None:
     if ns and ns[-1] > len(regions.regencies):
         raise SystemExit(f"at most {len(regions.regencies)} regencies")
     workdir = Path(tempfile.mkdtemp(prefix="satudata-scale-"))
-    print(f"regions: {regions.source}\nworkdir {workdir}; {os.cpu_count()} cores; Python {sys.version.split()[0]}",
-          flush=True)
+    print(
+        f"regions: {regions.source}\nworkdir {workdir}; {os.cpu_count()} cores; Python {sys.version.split()[0]}",
+        flush=True,
+    )
     sizes: list[Size] = []
     try:
         # Unmeasured: the first process to import Dagster and the project reads them from a cold disk cache,
         # which would slow the smallest size, the anchor of the load ratio.
         start = time.perf_counter()
         warmup = measure(ns[0], prepare(workdir, ns[0], regions, "warmup"), args.timeout, 0.0, ("--import-only",))
-        print(f"warm-up process (N={ns[0]}, not measured): {warmup.status}, {time.perf_counter() - start:.1f} s",
-              flush=True)
+        print(
+            f"warm-up process (N={ns[0]}, not measured): {warmup.status}, {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
         for n in ns:
             start = time.perf_counter()
             env = prepare(workdir, n, regions)
@@ -437,8 +521,11 @@ def main() -> None:
             size = measure(n, env, args.timeout, generate_s, ("--automation",) if args.automation else ())
             sizes.append(size)
             f = size.figures
-            print(f"  {size.status}, {size.wall_s:.1f} s wall: " + ", ".join(
-                f"{k} {v}" for k, v in f.items() if k not in ("errors", "slowest")), flush=True)
+            print(
+                f"  {size.status}, {size.wall_s:.1f} s wall: "
+                + ", ".join(f"{k} {v}" for k, v in f.items() if k not in ("errors", "slowest")),
+                flush=True,
+            )
             if f.get("slowest"):
                 print("  slowest evaluations: " + "; ".join(f["slowest"]))
             for problem in f.get("errors", [])[:10]:
@@ -447,13 +534,20 @@ def main() -> None:
                 print(f"  ... and {len(f['errors']) - 10} more errors")
             if size.status != "ok":
                 print("  last lines of its output:\n" + "\n".join(f"    {line}" for line in size.tail))
-        print(f"\nScale ({os.cpu_count()} cores; load = import + graph; tick = every schedule once and every sensor "
-              f"twice, nothing new; run requests = schedules/sensors):")
+        print(
+            f"\nScale ({os.cpu_count()} cores; load = import + graph; tick = every schedule once and every sensor "
+            f"twice, nothing new; run requests = schedules/sensors):"
+        )
         table(sizes)
         if any("automation_s" in s.figures for s in sizes):
-            print("\nDeclarative automation, one evaluation of every condition (not in tick s): " + "; ".join(
-                f"N={s.n}: {shown(s.figures.get('automation_s'), 2)} s, "
-                f"{shown(s.figures.get('automation_requested'))} requested" for s in sizes))
+            print(
+                "\nDeclarative automation, one evaluation of every condition (not in tick s): "
+                + "; ".join(
+                    f"N={s.n}: {shown(s.figures.get('automation_s'), 2)} s, "
+                    f"{shown(s.figures.get('automation_requested'))} requested"
+                    for s in sizes
+                )
+            )
         targets(sizes)
     finally:
         if args.keep:

@@ -2,7 +2,8 @@
 
 The rows come from one file whose name states its year (the reported-period rule) and name markets of a
 master list (the Data Induk foreign key). Three ways, same table, same run, printed as seconds per 1,000,000 rows:
-- ours:      `pipelines.validation.validate` (the standard's GX expectations from `rules`, evaluated as one DuckDB query);
+- ours:      `pipelines.validation.validate` (the standard's GX expectations from `rules`, evaluated as one DuckDB
+             query);
 - plain GX:  the same suite run by Great Expectations on pandas (`engine="gx"`);
 - DuckDB SQL: a hand-written DuckDB query doing the same checks (counts only, no issue rows): the anchor,
   what the engine costs without our translation and reporting.
@@ -30,11 +31,14 @@ PERIOD = ("2025-01-01", "2026-01-01")
 
 def plain_sql(frame, std, markets) -> dict[str, int]:
     """The same checks written by hand as one DuckDB query: failing-row counts per check."""
-    checks = [("tanggal in period", f"count(*) FILTER (WHERE tanggal < DATE '{PERIOD[0]}' "
-                                    f"OR tanggal >= DATE '{PERIOD[1]}')"),
-              ("kode_pasar in master list", "count(*) FILTER (WHERE kode_pasar NOT IN (SELECT kode_pasar FROM m))"),
-              ("market district as listed", "count(*) FILTER (WHERE (kode_pasar, kode_kecamatan) NOT IN "
-                                            "(SELECT (kode_pasar, kode_kecamatan) FROM m))")]
+    checks = [
+        ("tanggal in period", f"count(*) FILTER (WHERE tanggal < DATE '{PERIOD[0]}' OR tanggal >= DATE '{PERIOD[1]}')"),
+        ("kode_pasar in master list", "count(*) FILTER (WHERE kode_pasar NOT IN (SELECT kode_pasar FROM m))"),
+        (
+            "market district as listed",
+            "count(*) FILTER (WHERE (kode_pasar, kode_kecamatan) NOT IN (SELECT (kode_pasar, kode_kecamatan) FROM m))",
+        ),
+    ]
     for f in std.fields:
         col = f'"{f.name}"'
         if f.required:
@@ -44,11 +48,11 @@ def plain_sql(frame, std, markets) -> dict[str, int]:
             listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
             checks.append((f"{f.name} in set", f"count(*) FILTER (WHERE {col} NOT IN ({listed}))"))
         if f.pattern:
-            checks.append((f"{f.name} regex",
-                           f"count(*) FILTER (WHERE NOT regexp_matches({col}, '{f.pattern}'))"))
+            checks.append((f"{f.name} regex", f"count(*) FILTER (WHERE NOT regexp_matches({col}, '{f.pattern}'))"))
         if f.minimum is not None or f.maximum is not None:
-            checks.append((f"{f.name} between",
-                           f"count(*) FILTER (WHERE {col} NOT BETWEEN {f.minimum} AND {f.maximum})"))
+            checks.append(
+                (f"{f.name} between", f"count(*) FILTER (WHERE {col} NOT BETWEEN {f.minimum} AND {f.maximum})")
+            )
         if f.type == "date":
             checks.append((f"{f.name} not future", f"count(*) FILTER (WHERE {col} >= DATE '{TODAY}' + 1)"))
     key = ", ".join(f'"{k}"' for k in std.primary_key)
@@ -58,7 +62,8 @@ def plain_sql(frame, std, markets) -> dict[str, int]:
     row = connection.execute(
         f"SELECT {', '.join(sql for _, sql in checks)}, "
         f"(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM batch GROUP BY {key} HAVING count(*) > 1)) "
-        f"FROM batch").fetchone()
+        f"FROM batch"
+    ).fetchone()
     connection.close()
     return dict(zip([name for name, _ in checks] + ["key unique"], map(int, row)))
 
@@ -83,22 +88,36 @@ def main() -> None:
     bad = broken(valid)
     references = data_references()
     per_million = 1_000_000 / args.rows
-    print(f"validation of {args.rows:,} rows x {len(std.fields)} fields (standard {std.ref}); "
-          f"seconds per 1,000,000 rows, best of {args.repeat}")
+    print(
+        f"validation of {args.rows:,} rows x {len(std.fields)} fields (standard {std.ref}); "
+        f"seconds per 1,000,000 rows, best of {args.repeat}"
+    )
 
     rows = []
     for label, frame in (("valid", valid), ("broken", bad)):
-        seconds, outcome = timed(lambda f=frame: validate(f, std, CODE_LISTS, today=TODAY, references=references),
-                                 args.repeat)
+        seconds, outcome = timed(
+            lambda f=frame: validate(f, std, CODE_LISTS, today=TODAY, references=references), args.repeat
+        )
         failing = sum(r["unexpected_count"] for r in outcome.rules)
-        rows.append((f"ours (GX suite as one DuckDB query), {label}", seconds,
-                     f"{len(outcome.rules)} rules, {failing} failing cells, {len(outcome.issues)} issues"))
+        rows.append(
+            (
+                f"ours (GX suite as one DuckDB query), {label}",
+                seconds,
+                f"{len(outcome.rules)} rules, {failing} failing cells, {len(outcome.issues)} issues",
+            )
+        )
         seconds, counts = timed(lambda f=frame: plain_sql(f, std, references["data-induk-pasar"]), args.repeat)
-        rows.append((f"plain DuckDB SQL (counts only), {label}", seconds,
-                     f"{len(counts)} checks, {sum(counts.values())} failing cells"))
+        rows.append(
+            (
+                f"plain DuckDB SQL (counts only), {label}",
+                seconds,
+                f"{len(counts)} checks, {sum(counts.values())} failing cells",
+            )
+        )
     if not args.skip_gx:
-        seconds, outcome = timed(lambda: validate(valid, std, CODE_LISTS, today=TODAY, engine="gx",
-                                                  references=references), 1)
+        seconds, outcome = timed(
+            lambda: validate(valid, std, CODE_LISTS, today=TODAY, engine="gx", references=references), 1
+        )
         rows.append(("plain GX on pandas, valid", seconds, f"{len(outcome.rules)} rules, success={outcome.success}"))
     width = max(len(r[0]) for r in rows)
     for label, seconds, note in rows:

@@ -30,8 +30,14 @@ from bench.data import market_prices, standard  # noqa: E402
 from pipelines import warehouse  # noqa: E402
 
 REGENCY = "64.09"
-DUCK_TYPES = {sa.Text: "VARCHAR", sa.BigInteger: "BIGINT", sa.Float: "DOUBLE", sa.Date: "DATE",
-              sa.DateTime: "TIMESTAMP", sa.Boolean: "BOOLEAN"}
+DUCK_TYPES = {
+    sa.Text: "VARCHAR",
+    sa.BigInteger: "BIGINT",
+    sa.Float: "DOUBLE",
+    sa.Date: "DATE",
+    sa.DateTime: "TIMESTAMP",
+    sa.Boolean: "BOOLEAN",
+}
 
 
 def timed(run) -> tuple[float, object]:
@@ -42,8 +48,14 @@ def timed(run) -> tuple[float, object]:
 
 def table_csv(frame, path: Path, columns: list[str]) -> None:
     """The batch as the warehouse stores it (regency and lineage added), typed values as ISO text."""
-    full = frame.assign(**{warehouse.REGION_KEY: REGENCY, "_batch_id": "bench-raw", "_run_id": "bench",
-                           "_loaded_at": np.datetime64("2026-11-01T00:00:00", "us")})
+    full = frame.assign(
+        **{
+            warehouse.REGION_KEY: REGENCY,
+            "_batch_id": "bench-raw",
+            "_run_id": "bench",
+            "_loaded_at": np.datetime64("2026-11-01T00:00:00", "us"),
+        }
+    )
     for column in columns:  # any other warehouse column (e.g. the agency) gets an empty text
         if column not in full:
             full[column] = ""
@@ -55,17 +67,18 @@ def table_csv(frame, path: Path, columns: list[str]) -> None:
 
 def raw_load(engine: sa.Engine, std, csv_path: Path) -> float:
     """The engine's own bulk load of the same rows into a table with the warehouse's DDL and key."""
-    table = warehouse.fact_table(std, sa.MetaData()).to_metadata(sa.MetaData(), schema=None,
-                                                                              name="bench_raw_load")
+    table = warehouse.fact_table(std, sa.MetaData()).to_metadata(sa.MetaData(), schema=None, name="bench_raw_load")
     table.drop(engine, checkfirst=True)
     table.create(engine)
     start = time.perf_counter()
     with engine.begin() as connection:
         if engine.dialect.name == "duckdb":
             types = ", ".join(f"'{c.name}': '{DUCK_TYPES[type(c.type)]}'" for c in table.columns)
-            connection.exec_driver_sql(f"INSERT INTO bench_raw_load SELECT * FROM read_csv('{csv_path}', "
-                                       f"header = true, auto_detect = false, delim = ',', quote = '\"', "
-                                       f"columns = {{{types}}})")
+            connection.exec_driver_sql(
+                f"INSERT INTO bench_raw_load SELECT * FROM read_csv('{csv_path}', "
+                f"header = true, auto_detect = false, delim = ',', quote = '\"', "
+                f"columns = {{{types}}})"
+            )
         else:
             with connection.connection.driver_connection.cursor() as cursor, csv_path.open("rb") as source:
                 with cursor.copy("COPY bench_raw_load FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
@@ -96,8 +109,17 @@ def drop_postgres(url: str) -> None:
 
 def fresh_postgres(name: str) -> str:
     """An empty database on the project's cluster (the script starts the cluster if needed)."""
-    url = lambda: subprocess.run(["bash", "scripts/postgres.sh", "url", name], cwd=ROOT, check=True,  # noqa: E731
-                                 capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.strip()
+
+    def url() -> str:
+        return subprocess.run(
+            ["bash", "scripts/postgres.sh", "url", name],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        ).stdout.strip()
+
     drop_postgres(url())
     return url()
 
@@ -111,17 +133,20 @@ def run_engine(name: str, url: str, frame, csv_path: Path, to_sql_rows: int) -> 
     lines.append(("merge into an empty table", f"{seconds:6.2f} s  {rows / seconds:>10,.0f} rows/s  {result}"))
     raw_seconds = raw_load(engine, std, csv_path)
     raw_name = "read_csv" if name == "duckdb" else "COPY FROM STDIN"
-    lines.append((f"raw bulk load ({raw_name}, anchor)",
-                  f"{raw_seconds:6.2f} s  {rows / raw_seconds:>10,.0f} rows/s  "
-                  f"(merge takes {seconds / raw_seconds:.1f}x the raw load)"))
+    lines.append(
+        (
+            f"raw bulk load ({raw_name}, anchor)",
+            f"{raw_seconds:6.2f} s  {rows / raw_seconds:>10,.0f} rows/s  "
+            f"(merge takes {seconds / raw_seconds:.1f}x the raw load)",
+        )
+    )
     seconds, result = timed(lambda: warehouse.merge(engine, std, frame, REGENCY, "bench-2", "bench"))
     lines.append(("no-change re-run (merge)", f"{seconds:6.2f} s  {result}"))
     changed = frame.copy()
     picks = np.arange(0, rows, max(rows // 10_000, 1))[:10_000]
     changed.loc[picks, "harga"] = changed.loc[picks, "harga"] + 50
     # The agency's whole file again (a file drop: complete, so rows it lacks would be deleted).
-    seconds, result = timed(lambda: warehouse.merge(engine, std, changed, REGENCY, "bench-3", "bench",
-                                                    complete=True))
+    seconds, result = timed(lambda: warehouse.merge(engine, std, changed, REGENCY, "bench-3", "bench", complete=True))
     lines.append((f"whole batch re-sent, {len(picks):,} prices changed", f"{seconds:6.2f} s  {result}"))
     corrections = changed.iloc[picks].assign(harga=changed["harga"].iloc[picks] + 50)
     seconds, result = timed(lambda: warehouse.merge(engine, std, corrections, REGENCY, "bench-4", "bench"))
@@ -146,8 +171,10 @@ def main() -> None:
     columns = [c.name for c in warehouse.fact_table(std, sa.MetaData()).columns]
     csv_path = args.workdir / f"warehouse_{args.rows}.csv"
     seconds, _ = timed(lambda: table_csv(frame, csv_path, columns))
-    print(f"fact batch: {args.rows:,} rows of {std.ref} ({len(columns)} columns with regency and lineage); "
-          f"CSV for the raw loads {csv_path.stat().st_size / 1e6:.0f} MB, written in {seconds:.1f} s (not timed)")
+    print(
+        f"fact batch: {args.rows:,} rows of {std.ref} ({len(columns)} columns with regency and lineage); "
+        f"CSV for the raw loads {csv_path.stat().st_size / 1e6:.0f} MB, written in {seconds:.1f} s (not timed)"
+    )
     for name in args.engines.split(","):
         if name == "duckdb":
             db = args.workdir / "bench_wh.duckdb"

@@ -38,11 +38,14 @@ class Content:
 
     def __init__(self):
         self.files = {
-            "/diskominfo-ppu/wifi-publik.csv": (agency_data.wifi_csv(agency_data.wifi_rows(agency_data.PPU, 52, 64092)),
-                                                "text/csv; charset=utf-8"),
-            "/siharpa-paser/harga-harian.json": (agency_data.json_bytes(
-                {"sumber": "SIHARPA Kabupaten Paser", "data": agency_data.paser_price_rows()}),
-                "application/json"),
+            "/diskominfo-ppu/wifi-publik.csv": (
+                agency_data.wifi_csv(agency_data.wifi_rows(agency_data.PPU, 52, 64092)),
+                "text/csv; charset=utf-8",
+            ),
+            "/siharpa-paser/harga-harian.json": (
+                agency_data.json_bytes({"sumber": "SIHARPA Kabupaten Paser", "data": agency_data.paser_price_rows()}),
+                "application/json",
+            ),
         }
         self.services = agency_data.service_rows(agency_data.PPU, 64093)
         self.river = agency_data.river_rows()
@@ -95,7 +98,8 @@ def make_handler(content: Content, fail: tuple[str, ...], tokens: dict[str, str]
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED, "Cache-Control": "no-cache"}
                 if self.headers.get("If-None-Match") == etag or (
-                        "If-None-Match" not in self.headers and self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+                    "If-None-Match" not in self.headers and self.headers.get("If-Modified-Since") == LAST_MODIFIED
+                ):
                     return self._send(304, b"", content_type, headers)
                 return self._send(200, body, content_type, headers)
             if url.path == "/goppu/api/v1/rekap-layanan":
@@ -104,17 +108,17 @@ def make_handler(content: Content, fail: tuple[str, ...], tokens: dict[str, str]
                 page, size = _int(query, "page", 1), _int(query, "per_page", 100)
                 if page < 1 or not 1 <= size <= MAX_PAGE:
                     return self._json(400, {"error": "page >= 1, 1 <= per_page <= 1000"})
-                rows = content.services[(page - 1) * size:page * size]
-                return self._json(200, {"data": rows, "meta": {"page": page, "per_page": size,
-                                                               "total": len(content.services)}})
+                rows = content.services[(page - 1) * size : page * size]
+                return self._json(
+                    200, {"data": rows, "meta": {"page": page, "per_page": size, "total": len(content.services)}}
+                )
             if url.path == "/ews-lutra/api/v1/tma":
                 if not self._authorised("X-API-Key", tokens[LUTRA_TOKEN_ENV], bearer=False):
                     return self._json(401, {"error": "API key tidak valid / invalid API key"})
                 offset, limit = _int(query, "offset", 0), _int(query, "limit", 500)
                 if offset < 0 or not 1 <= limit <= MAX_PAGE:
                     return self._json(400, {"error": "offset >= 0, 1 <= limit <= 1000"})
-                return self._json(200, {"records": content.river[offset:offset + limit],
-                                        "total": len(content.river)})
+                return self._json(200, {"records": content.river[offset : offset + limit], "total": len(content.river)})
             return self._json(404, {"error": "tidak ada / not found"})
 
     return Handler

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from agency_data import LUTRA, PASER, PPU, districts
 from openpyxl import Workbook
 
-from agency_data import LUTRA, PASER, PPU, districts
-
 YEARS = (2021, 2022, 2023, 2024)
-REPORT_YEAR = 2024   # the year of the sheets that have districts as columns (in their file names)
+REPORT_YEAR = 2024  # the year of the sheets that have districts as columns (in their file names)
 # regency code -> (slug, short name in titles, where the head of office signs)
-REGENCIES = {PPU: ("ppu", "Kabupaten Penajam Paser Utara", "Penajam"),
-             PASER: ("paser", "Kabupaten Paser", "Tana Paser"),
-             LUTRA: ("lutra", "Kabupaten Luwu Utara", "Masamba")}
+REGENCIES = {
+    PPU: ("ppu", "Kabupaten Penajam Paser Utara", "Penajam"),
+    PASER: ("paser", "Kabupaten Paser", "Tana Paser"),
+    LUTRA: ("lutra", "Kabupaten Luwu Utara", "Masamba"),
+}
 # agency kind -> its name, without the regency
 AGENCIES = {
     "disdukcapil": "Dinas Kependudukan dan Pencatatan Sipil",
@@ -38,24 +39,24 @@ AGENCIES = {
 # regency's own, so the walidata returns it with the reasons (dikembalikan).
 NOT_SENT = ("kelompok-tani", "tenaga-kesehatan")
 RETURNED = "rumah-tidak-layak-huni"
-NEIGHBOUR_DISTRICT = {PPU: "Long Ikis", PASER: "Sepaku", LUTRA: "Malili"}   # of Paser, PPU, Luwu Timur
+NEIGHBOUR_DISTRICT = {PPU: "Long Ikis", PASER: "Sepaku", LUTRA: "Malili"}  # of Paser, PPU, Luwu Timur
 
 
 @dataclass(frozen=True)
 class Indicator:
-    name: str              # the dataset's name; its files are <name with _>_*.xlsx
-    agency: str            # a kind of AGENCIES
+    name: str  # the dataset's name; its files are <name with _>_*.xlsx
+    agency: str  # a kind of AGENCIES
     nama: str
     satuan: str
     definisi: str
     sektor: str
     pilar: str
-    base: float            # a district's typical value in the first year
-    growth: float = 0.0    # a year's relative change
+    base: float  # a district's typical value in the first year
+    growth: float = 0.0  # a year's relative change
     decimals: int = 0
-    columns: str = "years"           # or "districts"
-    rows: tuple[str, ...] = ()       # districts as columns: each row an indicator (a category) ...
-    row_header: str = ""             # ... under this header; without rows, each row is a year (`Tahun`)
+    columns: str = "years"  # or "districts"
+    rows: tuple[str, ...] = ()  # districts as columns: each row an indicator (a category) ...
+    row_header: str = ""  # ... under this header; without rows, each row is a year (`Tahun`)
 
     @property
     def stem(self) -> str:
@@ -63,79 +64,297 @@ class Indicator:
 
 
 INDICATORS = [
-    Indicator("penduduk-kecamatan", "disdukcapil", "Jumlah Penduduk", "jiwa",
-              "Penduduk terdaftar dalam database kependudukan (SIAK) pada akhir tahun", "Kependudukan", "society",
-              28000, 0.018),
-    Indicator("kepala-keluarga", "disdukcapil", "Jumlah Kepala Keluarga", "KK",
-              "Kartu keluarga terdaftar dalam database kependudukan pada akhir tahun", "Kependudukan", "society",
-              8200, 0.021),
-    Indicator("akta-kelahiran-anak", "disdukcapil", "Kepemilikan Akta Kelahiran Anak 0-17 Tahun", "persen",
-              "Anak usia 0-17 tahun yang memiliki akta kelahiran dibagi seluruh anak usia itu, dikali 100",
-              "Kependudukan", "society", 86, 0.02, 1),
-    Indicator("perekaman-ktp-el", "disdukcapil", "Perekaman KTP Elektronik", "persen",
-              "Penduduk wajib KTP yang sudah merekam KTP elektronik dibagi seluruh penduduk wajib KTP, dikali 100",
-              "Kependudukan", "governance", 91, 0.012, 1),
-    Indicator("produksi-padi", "distan", "Produksi Padi (Gabah Kering Giling)", "ton",
-              "Produksi padi sawah dan ladang dalam gabah kering giling selama setahun", "Pertanian", "economy",
-              6500, 0.03, 1),
-    Indicator("luas-panen-padi", "distan", "Luas Panen Padi", "hektare",
-              "Luas tanaman padi yang dipanen selama setahun", "Pertanian", "economy", 1400, 0.02, 1),
-    Indicator("produksi-jagung", "distan", "Produksi Jagung Pipilan Kering", "ton",
-              "Produksi jagung dalam pipilan kering selama setahun", "Pertanian", "economy", 900, 0.05, 1),
-    Indicator("populasi-sapi-potong", "distan", "Populasi Sapi Potong", "ekor",
-              "Sapi potong yang dipelihara peternak pada akhir tahun", "Peternakan", "economy", 2100, 0.04),
-    Indicator("jalan-kondisi-mantap", "dpupr", "Panjang Jalan Kabupaten Kondisi Mantap", "km",
-              "Panjang jalan kabupaten dalam kondisi baik dan sedang pada akhir tahun", "Pekerjaan Umum", "living",
-              48, 0.04, 2),
-    Indicator("rumah-tidak-layak-huni", "dpupr", "Rumah Tidak Layak Huni", "unit",
-              "Rumah yang tidak memenuhi syarat keselamatan bangunan, luas minimum dan kesehatan penghuni",
-              "Perumahan Rakyat", "living", 420, -0.07),
-    Indicator("keluarga-penerima-pkh", "dinsos", "Keluarga Penerima Manfaat PKH", "KK",
-              "Keluarga penerima bantuan sosial bersyarat Program Keluarga Harapan pada akhir tahun",
-              "Sosial", "society", 1150, -0.03),
-    Indicator("keluarga-dtks", "dinsos", "Persentase Keluarga dalam DTKS", "persen",
-              "Keluarga yang tercatat dalam Data Terpadu Kesejahteraan Sosial dibagi seluruh keluarga, dikali 100",
-              "Sosial", "society", 24, -0.04, 1),
-    Indicator("prevalensi-stunting", "dinkes", "Prevalensi Balita Stunting", "persen",
-              "Balita dengan tinggi badan menurut umur di bawah -2 SD dibagi balita yang diukur, dikali 100",
-              "Kesehatan", "living", 21, -0.09, 1),
-    Indicator("imunisasi-dasar-lengkap", "dinkes", "Cakupan Imunisasi Dasar Lengkap", "persen",
-              "Bayi yang mendapat imunisasi dasar lengkap dibagi seluruh bayi, dikali 100", "Kesehatan", "living",
-              84, 0.02, 1),
-    Indicator("persalinan-di-faskes", "dinkes", "Persalinan di Fasilitas Kesehatan", "persen",
-              "Persalinan yang ditolong tenaga kesehatan di fasilitas kesehatan dibagi seluruh persalinan, dikali 100",
-              "Kesehatan", "living", 88, 0.015, 1),
-    Indicator("apk-sd", "disdikbud", "Angka Partisipasi Kasar SD/MI", "persen",
-              "Murid SD/MI berapa pun umurnya dibagi penduduk usia 7-12 tahun, dikali 100", "Pendidikan", "society",
-              104, 0.0, 2),
-    Indicator("apm-smp", "disdikbud", "Angka Partisipasi Murni SMP/MTs", "persen",
-              "Murid SMP/MTs usia 13-15 tahun dibagi penduduk usia 13-15 tahun, dikali 100", "Pendidikan",
-              "society", 74, 0.015, 2),
-    Indicator("murid-sd", "disdikbud", "Jumlah Murid SD/MI", "orang",
-              "Murid SD dan MI negeri dan swasta pada awal tahun ajaran", "Pendidikan", "society", 3400, 0.012),
-    Indicator("fasilitas-kesehatan", "dinkes", "Jumlah Fasilitas Kesehatan", "unit",
-              "Fasilitas pelayanan kesehatan yang beroperasi pada akhir tahun, per jenis", "Kesehatan", "living",
-              6, columns="districts", row_header="Jenis Fasilitas Kesehatan",
-              rows=("Rumah Sakit", "Puskesmas", "Puskesmas Pembantu", "Posyandu", "Klinik Pratama")),
-    Indicator("sekolah-per-jenjang", "disdikbud", "Jumlah Sekolah", "unit",
-              "Satuan pendidikan negeri dan swasta yang aktif pada awal tahun ajaran, per jenjang", "Pendidikan",
-              "society", 9, columns="districts", row_header="Jenjang",
-              rows=("TK/RA", "SD/MI", "SMP/MTs", "SMA/SMK/MA")),
-    Indicator("panjang-jalan-kondisi", "dpupr", "Panjang Jalan Kabupaten", "km",
-              "Panjang jalan kabupaten pada akhir tahun, per kondisi permukaan", "Pekerjaan Umum", "living", 18,
-              decimals=2, columns="districts", row_header="Kondisi Jalan",
-              rows=("Baik", "Sedang", "Rusak Ringan", "Rusak Berat")),
-    Indicator("tenaga-kesehatan", "dinkes", "Jumlah Tenaga Kesehatan", "orang",
-              "Dokter, perawat, bidan dan tenaga kesehatan lain yang bertugas di fasilitas kesehatan pemerintah",
-              "Kesehatan", "living", 45, 0.05, columns="districts"),
-    Indicator("kelompok-tani", "distan", "Jumlah Kelompok Tani", "kelompok",
-              "Kelompok tani yang terdaftar di Sistem Informasi Manajemen Penyuluhan Pertanian", "Pertanian",
-              "economy", 38, 0.03, columns="districts"),
+    Indicator(
+        "penduduk-kecamatan",
+        "disdukcapil",
+        "Jumlah Penduduk",
+        "jiwa",
+        "Penduduk terdaftar dalam database kependudukan (SIAK) pada akhir tahun",
+        "Kependudukan",
+        "society",
+        28000,
+        0.018,
+    ),
+    Indicator(
+        "kepala-keluarga",
+        "disdukcapil",
+        "Jumlah Kepala Keluarga",
+        "KK",
+        "Kartu keluarga terdaftar dalam database kependudukan pada akhir tahun",
+        "Kependudukan",
+        "society",
+        8200,
+        0.021,
+    ),
+    Indicator(
+        "akta-kelahiran-anak",
+        "disdukcapil",
+        "Kepemilikan Akta Kelahiran Anak 0-17 Tahun",
+        "persen",
+        "Anak usia 0-17 tahun yang memiliki akta kelahiran dibagi seluruh anak usia itu, dikali 100",
+        "Kependudukan",
+        "society",
+        86,
+        0.02,
+        1,
+    ),
+    Indicator(
+        "perekaman-ktp-el",
+        "disdukcapil",
+        "Perekaman KTP Elektronik",
+        "persen",
+        "Penduduk wajib KTP yang sudah merekam KTP elektronik dibagi seluruh penduduk wajib KTP, dikali 100",
+        "Kependudukan",
+        "governance",
+        91,
+        0.012,
+        1,
+    ),
+    Indicator(
+        "produksi-padi",
+        "distan",
+        "Produksi Padi (Gabah Kering Giling)",
+        "ton",
+        "Produksi padi sawah dan ladang dalam gabah kering giling selama setahun",
+        "Pertanian",
+        "economy",
+        6500,
+        0.03,
+        1,
+    ),
+    Indicator(
+        "luas-panen-padi",
+        "distan",
+        "Luas Panen Padi",
+        "hektare",
+        "Luas tanaman padi yang dipanen selama setahun",
+        "Pertanian",
+        "economy",
+        1400,
+        0.02,
+        1,
+    ),
+    Indicator(
+        "produksi-jagung",
+        "distan",
+        "Produksi Jagung Pipilan Kering",
+        "ton",
+        "Produksi jagung dalam pipilan kering selama setahun",
+        "Pertanian",
+        "economy",
+        900,
+        0.05,
+        1,
+    ),
+    Indicator(
+        "populasi-sapi-potong",
+        "distan",
+        "Populasi Sapi Potong",
+        "ekor",
+        "Sapi potong yang dipelihara peternak pada akhir tahun",
+        "Peternakan",
+        "economy",
+        2100,
+        0.04,
+    ),
+    Indicator(
+        "jalan-kondisi-mantap",
+        "dpupr",
+        "Panjang Jalan Kabupaten Kondisi Mantap",
+        "km",
+        "Panjang jalan kabupaten dalam kondisi baik dan sedang pada akhir tahun",
+        "Pekerjaan Umum",
+        "living",
+        48,
+        0.04,
+        2,
+    ),
+    Indicator(
+        "rumah-tidak-layak-huni",
+        "dpupr",
+        "Rumah Tidak Layak Huni",
+        "unit",
+        "Rumah yang tidak memenuhi syarat keselamatan bangunan, luas minimum dan kesehatan penghuni",
+        "Perumahan Rakyat",
+        "living",
+        420,
+        -0.07,
+    ),
+    Indicator(
+        "keluarga-penerima-pkh",
+        "dinsos",
+        "Keluarga Penerima Manfaat PKH",
+        "KK",
+        "Keluarga penerima bantuan sosial bersyarat Program Keluarga Harapan pada akhir tahun",
+        "Sosial",
+        "society",
+        1150,
+        -0.03,
+    ),
+    Indicator(
+        "keluarga-dtks",
+        "dinsos",
+        "Persentase Keluarga dalam DTKS",
+        "persen",
+        "Keluarga yang tercatat dalam Data Terpadu Kesejahteraan Sosial dibagi seluruh keluarga, dikali 100",
+        "Sosial",
+        "society",
+        24,
+        -0.04,
+        1,
+    ),
+    Indicator(
+        "prevalensi-stunting",
+        "dinkes",
+        "Prevalensi Balita Stunting",
+        "persen",
+        "Balita dengan tinggi badan menurut umur di bawah -2 SD dibagi balita yang diukur, dikali 100",
+        "Kesehatan",
+        "living",
+        21,
+        -0.09,
+        1,
+    ),
+    Indicator(
+        "imunisasi-dasar-lengkap",
+        "dinkes",
+        "Cakupan Imunisasi Dasar Lengkap",
+        "persen",
+        "Bayi yang mendapat imunisasi dasar lengkap dibagi seluruh bayi, dikali 100",
+        "Kesehatan",
+        "living",
+        84,
+        0.02,
+        1,
+    ),
+    Indicator(
+        "persalinan-di-faskes",
+        "dinkes",
+        "Persalinan di Fasilitas Kesehatan",
+        "persen",
+        "Persalinan yang ditolong tenaga kesehatan di fasilitas kesehatan dibagi seluruh persalinan, dikali 100",
+        "Kesehatan",
+        "living",
+        88,
+        0.015,
+        1,
+    ),
+    Indicator(
+        "apk-sd",
+        "disdikbud",
+        "Angka Partisipasi Kasar SD/MI",
+        "persen",
+        "Murid SD/MI berapa pun umurnya dibagi penduduk usia 7-12 tahun, dikali 100",
+        "Pendidikan",
+        "society",
+        104,
+        0.0,
+        2,
+    ),
+    Indicator(
+        "apm-smp",
+        "disdikbud",
+        "Angka Partisipasi Murni SMP/MTs",
+        "persen",
+        "Murid SMP/MTs usia 13-15 tahun dibagi penduduk usia 13-15 tahun, dikali 100",
+        "Pendidikan",
+        "society",
+        74,
+        0.015,
+        2,
+    ),
+    Indicator(
+        "murid-sd",
+        "disdikbud",
+        "Jumlah Murid SD/MI",
+        "orang",
+        "Murid SD dan MI negeri dan swasta pada awal tahun ajaran",
+        "Pendidikan",
+        "society",
+        3400,
+        0.012,
+    ),
+    Indicator(
+        "fasilitas-kesehatan",
+        "dinkes",
+        "Jumlah Fasilitas Kesehatan",
+        "unit",
+        "Fasilitas pelayanan kesehatan yang beroperasi pada akhir tahun, per jenis",
+        "Kesehatan",
+        "living",
+        6,
+        columns="districts",
+        row_header="Jenis Fasilitas Kesehatan",
+        rows=("Rumah Sakit", "Puskesmas", "Puskesmas Pembantu", "Posyandu", "Klinik Pratama"),
+    ),
+    Indicator(
+        "sekolah-per-jenjang",
+        "disdikbud",
+        "Jumlah Sekolah",
+        "unit",
+        "Satuan pendidikan negeri dan swasta yang aktif pada awal tahun ajaran, per jenjang",
+        "Pendidikan",
+        "society",
+        9,
+        columns="districts",
+        row_header="Jenjang",
+        rows=("TK/RA", "SD/MI", "SMP/MTs", "SMA/SMK/MA"),
+    ),
+    Indicator(
+        "panjang-jalan-kondisi",
+        "dpupr",
+        "Panjang Jalan Kabupaten",
+        "km",
+        "Panjang jalan kabupaten pada akhir tahun, per kondisi permukaan",
+        "Pekerjaan Umum",
+        "living",
+        18,
+        decimals=2,
+        columns="districts",
+        row_header="Kondisi Jalan",
+        rows=("Baik", "Sedang", "Rusak Ringan", "Rusak Berat"),
+    ),
+    Indicator(
+        "tenaga-kesehatan",
+        "dinkes",
+        "Jumlah Tenaga Kesehatan",
+        "orang",
+        "Dokter, perawat, bidan dan tenaga kesehatan lain yang bertugas di fasilitas kesehatan pemerintah",
+        "Kesehatan",
+        "living",
+        45,
+        0.05,
+        columns="districts",
+    ),
+    Indicator(
+        "kelompok-tani",
+        "distan",
+        "Jumlah Kelompok Tani",
+        "kelompok",
+        "Kelompok tani yang terdaftar di Sistem Informasi Manajemen Penyuluhan Pertanian",
+        "Pertanian",
+        "economy",
+        38,
+        0.03,
+        columns="districts",
+    ),
 ]
 # Category weights of the district-column sheets, so a district has more Posyandu than hospitals.
-ROW_WEIGHTS = {"Rumah Sakit": 0.1, "Puskesmas": 0.25, "Puskesmas Pembantu": 0.7, "Posyandu": 4.5,
-               "Klinik Pratama": 0.4, "TK/RA": 1.2, "SD/MI": 1.6, "SMP/MTs": 0.6, "SMA/SMK/MA": 0.35,
-               "Baik": 1.4, "Sedang": 0.9, "Rusak Ringan": 0.6, "Rusak Berat": 0.4}
+ROW_WEIGHTS = {
+    "Rumah Sakit": 0.1,
+    "Puskesmas": 0.25,
+    "Puskesmas Pembantu": 0.7,
+    "Posyandu": 4.5,
+    "Klinik Pratama": 0.4,
+    "TK/RA": 1.2,
+    "SD/MI": 1.6,
+    "SMP/MTs": 0.6,
+    "SMA/SMK/MA": 0.35,
+    "Baik": 1.4,
+    "Sedang": 0.9,
+    "Rusak Ringan": 0.6,
+    "Rusak Berat": 0.4,
+}
 
 
 def agency_slug(kind: str, regency: str) -> str:
@@ -160,18 +379,29 @@ def _value(indicator: Indicator, rng: random.Random, weight: float, step: int) -
 
 def _title(indicator: Indicator, regency: str) -> list[list]:
     where = f"MENURUT KECAMATAN DI {REGENCIES[regency][1].upper()}"
-    period = f"TAHUN {YEARS[0]}-{YEARS[-1]}" if indicator.columns == "years" or not indicator.rows else \
-        f"TAHUN {REPORT_YEAR}"
+    period = (
+        f"TAHUN {YEARS[0]}-{YEARS[-1]}"
+        if indicator.columns == "years" or not indicator.rows
+        else f"TAHUN {REPORT_YEAR}"
+    )
     return [[f"{indicator.nama.upper()} ({indicator.satuan.upper()})"], [f"{where} {period}"], []]
 
 
 def _footer(indicator: Indicator, regency: str, width: int) -> list[list]:
     _, _, place = REGENCIES[regency]
     pad = [""] * max(width - 3, 1)
-    return [[], [f"Sumber: {agency_name(indicator.agency, regency)}"],
-            ["Catatan: angka tahun terakhir bersifat sementara"], [],
-            [*pad, f"{place}, 15 Januari {REPORT_YEAR + 1}"], [*pad, f"Kepala {AGENCIES[indicator.agency]}"], [], [],
-            [*pad, "Drs. H. Muhammad Ridwan, M.Si"], [*pad, "NIP. 19700512 199403 1 008"]]
+    return [
+        [],
+        [f"Sumber: {agency_name(indicator.agency, regency)}"],
+        ["Catatan: angka tahun terakhir bersifat sementara"],
+        [],
+        [*pad, f"{place}, 15 Januari {REPORT_YEAR + 1}"],
+        [*pad, f"Kepala {AGENCIES[indicator.agency]}"],
+        [],
+        [],
+        [*pad, "Drs. H. Muhammad Ridwan, M.Si"],
+        [*pad, "NIP. 19700512 199403 1 008"],
+    ]
 
 
 def sheet_rows(indicator: Indicator, regency: str) -> list[list]:
@@ -181,12 +411,15 @@ def sheet_rows(indicator: Indicator, regency: str) -> list[list]:
     weights = [rng.uniform(0.4, 1.6) for _ in areas]
     if indicator.columns == "years":
         header = ["No", "Kecamatan", *YEARS]
-        body = [[n + 1, _written(a.name, n), *(_value(indicator, rng, w, s) for s in range(len(YEARS)))]
-                for n, (a, w) in enumerate(zip(areas, weights))]
+        body = [
+            [n + 1, _written(a.name, n), *(_value(indicator, rng, w, s) for s in range(len(YEARS)))]
+            for n, (a, w) in enumerate(zip(areas, weights))
+        ]
         total = ["", "Jumlah", *(round(sum(r[2 + s] for r in body), indicator.decimals) for s in range(len(YEARS)))]
     else:
-        labels = [(row, ROW_WEIGHTS[row], 0) for row in indicator.rows] or \
-                 [(str(year), 1.0, s) for s, year in enumerate(YEARS)]
+        labels = [(row, ROW_WEIGHTS[row], 0) for row in indicator.rows] or [
+            (str(year), 1.0, s) for s, year in enumerate(YEARS)
+        ]
         header = ["No", indicator.row_header or "Tahun", *(_written(a.name, n) for n, a in enumerate(areas)), "Jumlah"]
         body = []
         for n, (label, weight, step) in enumerate(labels):
@@ -197,7 +430,7 @@ def sheet_rows(indicator: Indicator, regency: str) -> list[list]:
         body[-1][1] = NEIGHBOUR_DISTRICT[regency]
     numbers = [f"({n + 1})" for n in range(len(header))]
     rows = [header, numbers, *body]
-    if indicator.satuan not in ("persen",):   # a total of percentages means nothing; offices leave it out
+    if indicator.satuan not in ("persen",):  # a total of percentages means nothing; offices leave it out
         rows.append(total)
     return _title(indicator, regency) + rows + _footer(indicator, regency, len(header))
 
@@ -214,7 +447,7 @@ def write_xlsx(path: Path, rows: list[list]) -> None:
     for row in rows:
         sheet.append(row)
     book.properties.creator = "OPD"
-    book.properties.created = datetime(REPORT_YEAR + 1, 1, 15)   # fixed, as the other demo workbooks
+    book.properties.created = datetime(REPORT_YEAR + 1, 1, 15)  # fixed, as the other demo workbooks
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 

@@ -14,16 +14,42 @@ from pathlib import Path
 from openpyxl import Workbook
 
 DATA_INDUK = Path(__file__).resolve().parent.parent / "catalogue" / "data-induk"
-COMMODITIES = [("Beras Premium", "kg", 15500), ("Beras Medium", "kg", 13200), ("Gula Pasir", "kg", 18000),
-               ("Minyak Goreng Curah", "liter", 17500), ("Minyak Goreng Kemasan", "liter", 21000),
-               ("Tepung Terigu", "kg", 12500), ("Kedelai", "kg", 14000), ("Daging Sapi", "kg", 145000),
-               ("Daging Ayam Ras", "kg", 42000), ("Telur Ayam Ras", "kg", 30000),
-               ("Cabai Merah Keriting", "kg", 55000), ("Cabai Rawit Merah", "kg", 70000),
-               ("Bawang Merah", "kg", 38000), ("Bawang Putih", "kg", 36000), ("Ikan Bandeng", "kg", 40000),
-               ("Ikan Tongkol", "kg", 35000), ("Jagung Pipilan", "kg", 8000), ("Kacang Tanah", "kg", 32000),
-               ("Garam Halus", "kg", 10000), ("Susu Kental Manis", "kaleng", 12000)]
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-             "Oktober", "November", "Desember"]
+COMMODITIES = [
+    ("Beras Premium", "kg", 15500),
+    ("Beras Medium", "kg", 13200),
+    ("Gula Pasir", "kg", 18000),
+    ("Minyak Goreng Curah", "liter", 17500),
+    ("Minyak Goreng Kemasan", "liter", 21000),
+    ("Tepung Terigu", "kg", 12500),
+    ("Kedelai", "kg", 14000),
+    ("Daging Sapi", "kg", 145000),
+    ("Daging Ayam Ras", "kg", 42000),
+    ("Telur Ayam Ras", "kg", 30000),
+    ("Cabai Merah Keriting", "kg", 55000),
+    ("Cabai Rawit Merah", "kg", 70000),
+    ("Bawang Merah", "kg", 38000),
+    ("Bawang Putih", "kg", 36000),
+    ("Ikan Bandeng", "kg", 40000),
+    ("Ikan Tongkol", "kg", 35000),
+    ("Jagung Pipilan", "kg", 8000),
+    ("Kacang Tanah", "kg", 32000),
+    ("Garam Halus", "kg", 10000),
+    ("Susu Kental Manis", "kaleng", 12000),
+]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 HEADER = ["Tanggal", "Kode Kecamatan", "Kode Pasar", "Nama Pasar", "Komoditas", "Satuan", "Harga (Rp)"]
 
 

@@ -73,8 +73,12 @@ def _same(stored: list[dict] | None, wanted: list[dict]) -> bool:
 
 def readers(register: str) -> list[str]:
     """The publishing users of the regencies whose catalogue reads `register` as a source."""
-    return [USER_PREFIX + regency.slug for regency in load_regencies() for d in regency.datasets
-            if d.source.kind == "ckan" and d.source.options.get("dataset") == register]
+    return [
+        USER_PREFIX + regency.slug
+        for regency in load_regencies()
+        for d in regency.datasets
+        if d.source.kind == "ckan" and d.source.options.get("dataset") == register
+    ]
 
 
 def ensure_readers(portal: ckanapi.RemoteCKAN, org: dict, users: list[str]) -> list[str]:
@@ -84,8 +88,10 @@ def ensure_readers(portal: ckanapi.RemoteCKAN, org: dict, users: list[str]) -> l
         try:
             found = portal.action.user_show(id=user)
         except ckanapi.NotFound:
-            done.append(f"{user}: belum ada, jalankan `satudata portal setup` dulu / not there yet, run "
-                        f"`satudata portal setup` first")
+            done.append(
+                f"{user}: belum ada, jalankan `satudata portal setup` dulu / not there yet, run "
+                f"`satudata portal setup` first"
+            )
             continue
         if found["id"] not in members:
             portal.action.organization_member_create(id=org["id"], username=user, role="member")
@@ -102,17 +108,23 @@ def ensure_registers(url: str, token: str) -> list[str]:
             org = portal.action.organization_show(id=org_name)
         except ckanapi.NotFound:
             org = portal.action.organization_create(
-                name=org_name, title=org_title, description="Portal provinsi (sumber demo) / province (demo source)")
+                name=org_name, title=org_title, description="Portal provinsi (sumber demo) / province (demo source)"
+            )
             done.append(f"organisasi / organisation {org_name}: dibuat / created")
         try:
             package = portal.action.package_show(id=dataset)
         except ckanapi.NotFound:
             package = portal.action.package_create(
-                name=dataset, title=title, owner_org=org["id"], license_id="cc-by", private=True,
+                name=dataset,
+                title=title,
+                owner_org=org["id"],
+                license_id="cc-by",
+                private=True,
                 notes="Sumber demo: register kunjungan wisatawan yang dipelihara dinas pariwisata provinsi; "
-                      "dibaca pipeline kabupaten lewat DataStore. Demo source read by the regencies' pipelines.")
+                "dibaca pipeline kabupaten lewat DataStore. Demo source read by the regencies' pipelines.",
+            )
             done.append(f"dataset {dataset}: dibuat / created")
-        if not package.get("private"):   # made public by an earlier version of this script
+        if not package.get("private"):  # made public by an earlier version of this script
             package = portal.action.package_patch(id=package["id"], private=True)
             done.append(f"dataset {dataset}: privat / private")
         done += ensure_readers(portal, org, readers(dataset))
@@ -126,10 +138,21 @@ def ensure_registers(url: str, token: str) -> list[str]:
                 portal.action.datastore_delete(resource_id=existing["id"], force=True)
                 target = {"resource_id": existing["id"]}
             else:
-                target = {"resource": {"package_id": package["id"], "name": resource_name, "format": "CSV",
-                                       "description": f"Kunjungan wisatawan, kode wilayah {regency}"}}
-            portal.action.datastore_create(**target, fields=TOURISM_FIELDS, records=_records(rows),
-                                           primary_key=["kode_destinasi", "bulan"], force=True)
+                target = {
+                    "resource": {
+                        "package_id": package["id"],
+                        "name": resource_name,
+                        "format": "CSV",
+                        "description": f"Kunjungan wisatawan, kode wilayah {regency}",
+                    }
+                }
+            portal.action.datastore_create(
+                **target,
+                fields=TOURISM_FIELDS,
+                records=_records(rows),
+                primary_key=["kode_destinasi", "bulan"],
+                force=True,
+            )
             done.append(f"{dataset}/{resource_name}: {len(rows)} baris dimuat / rows loaded")
     return done
 

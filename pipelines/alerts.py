@@ -18,8 +18,8 @@ TIMEOUT_SECONDS = 10
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str        # run_failed | check_failed | quarantined | late
-    subject: str     # one line, Bahasa Indonesia / English
+    kind: str  # run_failed | check_failed | quarantined | late
+    subject: str  # one line, Bahasa Indonesia / English
     body: str
     details: dict = field(default_factory=dict)
 

@@ -13,12 +13,18 @@ def _log(root: Path, regency: str, dataset: str) -> Path:
     return Path(root) / regency / f"{dataset}.jsonl"
 
 
-def record(root: Path, regency: str, dataset: str, standard_ref: str, decision: str, steward: str,
-           note: str = "") -> dict:
+def record(
+    root: Path, regency: str, dataset: str, standard_ref: str, decision: str, steward: str, note: str = ""
+) -> dict:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}")
-    entry = {"standard": standard_ref, "decision": decision, "by": steward, "note": note,
-             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    entry = {
+        "standard": standard_ref,
+        "decision": decision,
+        "by": steward,
+        "note": note,
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     path = _log(root, regency, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as log:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from pipelines.period import Period, period_of
 from pipelines.settings import PROJECT_ROOT, catalogue_dir
+from pipelines.standard import Frequency
 
 SHARED_FILES = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
 # The generic indicator standard: every dataset of it is its own indicator (its `indikator:` block), so a
@@ -35,7 +36,7 @@ class Agency:
     name: str
     description: str = ""
     contact: str = ""
-    logo: str = ""   # the address of its logo image, shown on its organisation page
+    logo: str = ""  # the address of its logo image, shown on its organisation page
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ class Dataset:
     agency: Agency
     source: Source
     columns: dict[str, str] = field(default_factory=dict)
-    schedule: str | None = None   # cron; default from the standard's frequency
-    grace_hours: float = 6        # how long after the expected delivery an agency counts as late
+    schedule: str | None = None  # cron; default from the standard's frequency
+    grace_hours: float = 6  # how long after the expected delivery an agency counts as late
     needs_approval: bool = False  # first publication of each standard version waits for a walidata
     period: Period | None = None  # reported period of files whose names state none (e.g. `2025`, `TW1 2025`)
     retry: dict = field(default_factory=dict)  # Dagster step retries: pipeline.yaml defaults, per dataset override
@@ -76,13 +77,14 @@ class Regency:
     agencies: tuple[Agency, ...]
     datasets: tuple[Dataset, ...]
     walidata_contact: str = ""
-    api_token_env: str = ""   # the variable holding the regency's own publishing token; "" = its portal's
+    api_token_env: str = ""  # the variable holding the regency's own publishing token; "" = its portal's
 
 
 @dataclass(frozen=True)
 class Province:
     """A province publication target: it receives the integrated marts of its regencies as its own datasets."""
-    code: str            # Kemendagri province code, e.g. "64"; its regencies are those whose code starts "64."
+
+    code: str  # Kemendagri province code, e.g. "64"; its regencies are those whose code starts "64."
     slug: str
     name: str
     walidata: str
@@ -91,32 +93,35 @@ class Province:
 
 
 @dataclass(frozen=True)
-class Portal:
+class PortalConfig:
     name: str
-    url: str             # from the file, unless the variable named by `url_env` is set
+    url: str  # from the file, unless the variable named by `url_env` is set
     api_token_env: str
-    province: Province | None = None   # a regency portal when None
-    site: dict | None = None           # its public face on the portal (`site:`; see `portal_site`)
+    province: Province | None = None  # a regency portal when None
+    site: dict | None = None  # its public face on the portal (`site:`; see `portal_site`)
 
 
 @dataclass(frozen=True)
 class Catalogue:
     """Every regency file that loads, and one error per file that does not."""
+
     regencies: list[Regency]
     errors: list[CatalogueError]
 
 
 # --- the validation layer: one strict model per file ------------------------------------------------------
 
-Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]   # WIB, WITA, WIT
+Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]  # WIB, WITA, WIT
 Backoff = Literal["exponential", "linear"]
 
 
 def _env_name(value: Any) -> str:
     # Never echoed: what stands here by mistake may be the token itself.
     if not (isinstance(value, str) and re.fullmatch(r"[A-Z_][A-Z0-9_]*", value)):
-        raise ValueError("harus nama variabel lingkungan (A-Z, 0-9, _), bukan tokennya / must be the name of an "
-                         "environment variable (A-Z, 0-9, _), never the token itself")
+        raise ValueError(
+            "harus nama variabel lingkungan (A-Z, 0-9, _), bukan tokennya / must be the name of an "
+            "environment variable (A-Z, 0-9, _), never the token itself"
+        )
     return value
 
 
@@ -126,8 +131,9 @@ EnvName = Annotated[str, BeforeValidator(_env_name)]
 def _period(value: Any) -> Period:
     found = period_of(str(value))
     if found is None:
-        raise ValueError(f"periode {value!r} tidak dikenali / {value!r} is not a period "
-                         f"(e.g. 2026, 2026-10, TW1 2025, Oktober 2026)")
+        raise ValueError(
+            f"periode {value!r} tidak dikenali / {value!r} is not a period (e.g. 2026, 2026-10, TW1 2025, Oktober 2026)"
+        )
     return found
 
 
@@ -144,18 +150,18 @@ class _Agency(_Strict):
     logo: str = Field("", pattern=r"^(https?://\S+)?$")
 
 
-DEFAULT_MAX_BYTES = 2 * 1024 ** 3   # a delivery larger than this is refused unless its source allows more
+DEFAULT_MAX_BYTES = 2 * 1024**3  # a delivery larger than this is refused unless its source allows more
 
 
 class _Unpivot(_Strict):
-    columns: Literal["years", "districts"]   # what a wide sheet's columns are (pipelines/unpivot.py)
+    columns: Literal["years", "districts"]  # what a wide sheet's columns are (pipelines/unpivot.py)
 
 
 class _Source(BaseModel):
-    model_config = ConfigDict(extra="allow")   # each kind has its own options, checked by its connector
+    model_config = ConfigDict(extra="allow")  # each kind has its own options, checked by its connector
     kind: str
-    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, strict=True)   # the size cap of one delivery, in bytes
-    unpivot: _Unpivot | None = None   # the delivery is a wide sheet; read by the parser, not the connector
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, strict=True)  # the size cap of one delivery, in bytes
+    unpivot: _Unpivot | None = None  # the delivery is a wide sheet; read by the parser, not the connector
 
 
 class _Retry(_Strict):
@@ -174,17 +180,17 @@ class _Indicator(_Strict):
     nama: str
     satuan: str
     definisi: str
-    sumber: str = ""   # when the sheet has neither a `Sumber` column nor a `Sumber:` note
-    rumus: str | None = None          # BPS MS-Ind (pipelines/metadata_statistik.py): how it is computed
-    interpretasi: str | None = None   # and how to read it
+    sumber: str = ""  # when the sheet has neither a `Sumber` column nor a `Sumber:` note
+    rumus: str | None = None  # BPS MS-Ind (pipelines/metadata_statistik.py): how it is computed
+    interpretasi: str | None = None  # and how to read it
     sektor: str = ""
     pilar: Literal["governance", "society", "branding", "environment", "economy", "living"] | None = None
-    frekuensi: Literal["Harian", "Mingguan", "Bulanan", "Triwulanan", "Semesteran", "Tahunan", "Ad-hoc"] | None = None
+    frekuensi: Frequency | None = None
 
 
 class _Dataset(_Strict):
     name: str
-    schema_: str = Field(alias="schema")   # `schema` would shadow a BaseModel attribute
+    schema_: str = Field(alias="schema")  # `schema` would shadow a BaseModel attribute
     agency: str
     source: _Source
     columns: dict[str, str] = {}
@@ -197,8 +203,8 @@ class _Dataset(_Strict):
 
 
 class _RegencyBlock(_Strict):
-    code: str = Field(pattern=r"^\d{2}\.\d{2}$")   # Kemendagri, quoted: unquoted 64.10 would read as 64.1
-    slug: str = Field(pattern=r"^[a-z0-9_]+$")    # a Dagster partition key and part of portal names
+    code: str = Field(pattern=r"^\d{2}\.\d{2}$")  # Kemendagri, quoted: unquoted 64.10 would read as 64.1
+    slug: str = Field(pattern=r"^[a-z0-9_]+$")  # a Dagster partition key and part of portal names
     name: str
     timezone: Timezone = "Asia/Jakarta"
 
@@ -207,8 +213,8 @@ class _RegencyFile(_Strict):
     regency: _RegencyBlock
     walidata: str
     walidata_contact: str = ""
-    portal: str   # checked against portals.yaml by load_catalogue
-    api_token_env: EnvName = ""   # the regency's own publishing token, instead of its portal's
+    portal: str  # checked against portals.yaml by load_catalogue
+    api_token_env: EnvName = ""  # the regency's own publishing token, instead of its portal's
     agencies: list[_Agency] = []
     datasets: list[_Dataset] = []
 
@@ -222,13 +228,13 @@ class _Province(_Strict):
 
 
 class _Bilingual(_Strict):
-    id: str   # Bahasa Indonesia, what the portal shows first
+    id: str  # Bahasa Indonesia, what the portal shows first
     en: str
 
 
 class _Colours(_Strict):
-    primary: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")   # header, footer and buttons
-    accent: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")    # links and highlights
+    primary: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")  # header, footer and buttons
+    accent: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")  # links and highlights
 
 
 class _SiteContact(_Strict):
@@ -240,10 +246,10 @@ class _SiteContact(_Strict):
 class _Site(_Strict):
     title: str
     tagline: _Bilingual
-    about: _Bilingual      # Markdown
+    about: _Bilingual  # Markdown
     contact: _SiteContact
     colours: _Colours
-    logo: str = ""         # an SVG, PNG or JPEG file, relative to the catalogue folder
+    logo: str = ""  # an SVG, PNG or JPEG file, relative to the catalogue folder
 
 
 class _Portal(_Strict):
@@ -290,8 +296,10 @@ def _reason(error: dict) -> str:
 
 
 def _refuse(file: str, problems: list[tuple[tuple, str]]) -> CatalogueError:
-    return CatalogueError("\n".join(f"{file}: {_key_path(loc)}: {reason}" if loc else f"{file}: {reason}"
-                                    for loc, reason in problems), file)
+    return CatalogueError(
+        "\n".join(f"{file}: {_key_path(loc)}: {reason}" if loc else f"{file}: {reason}" for loc, reason in problems),
+        file,
+    )
 
 
 def _validated(validate, doc: Any, file: str):
@@ -309,11 +317,14 @@ def _read_yaml(path: Path) -> dict:
     except yaml.YAMLError as broken:
         mark = getattr(broken, "problem_mark", None)
         where = f"baris / line {mark.line + 1}: " if mark else ""
-        raise CatalogueError(f"{path.name}: {where}YAML tidak sah / invalid YAML: "
-                             f"{getattr(broken, 'problem', None) or broken}", path.name) from None
+        raise CatalogueError(
+            f"{path.name}: {where}YAML tidak sah / invalid YAML: {getattr(broken, 'problem', None) or broken}",
+            path.name,
+        ) from None
 
 
 # --- the loaders ------------------------------------------------------------------------------------------
+
 
 def load_pipeline_config(directory: Path | None = None) -> dict:
     """How the pipeline runs for every regency (`pipeline.yaml`: step retries, the first month of the
@@ -343,21 +354,34 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
         # The warehouse keeps one table per standard and regency, so one dataset delivers each standard.
         standard = d.schema_.split("/")[0]
         if (standard == INDICATOR_STANDARD) != (d.indikator is not None):
-            problems.append((("datasets", i, "indikator"),
-                             f"wajib untuk standar {INDICATOR_STANDARD}, dan hanya untuknya / required for the "
-                             f"standard {INDICATOR_STANDARD}, and only for it"))
+            problems.append(
+                (
+                    ("datasets", i, "indikator"),
+                    f"wajib untuk standar {INDICATOR_STANDARD}, dan hanya untuknya / required for the "
+                    f"standard {INDICATOR_STANDARD}, and only for it",
+                )
+            )
         if d.source.unpivot and standard != INDICATOR_STANDARD:
-            problems.append((("datasets", i, "source", "unpivot"), f"hanya untuk standar {INDICATOR_STANDARD} / "
-                                                                    f"only for the standard {INDICATOR_STANDARD}"))
-        if standard == INDICATOR_STANDARD:   # each indicator has its own table: the name is its key
+            problems.append(
+                (
+                    ("datasets", i, "source", "unpivot"),
+                    f"hanya untuk standar {INDICATOR_STANDARD} / only for the standard {INDICATOR_STANDARD}",
+                )
+            )
+        if standard == INDICATOR_STANDARD:  # each indicator has its own table: the name is its key
             standard = f"{standard}:{d.name}"
         if standard in standards:
-            problems.append((("datasets", i, "schema"), f"standar {standard} sudah dikirim dataset lain / "
-                                                        f"already delivered by another dataset"))
+            problems.append(
+                (
+                    ("datasets", i, "schema"),
+                    f"standar {standard} sudah dikirim dataset lain / already delivered by another dataset",
+                )
+            )
         standards.add(standard)
         if d.agency not in agencies:
-            problems.append((("datasets", i, "agency"),
-                             f"OPD tidak ada di `agencies` / agency {d.agency!r} is not in `agencies`"))
+            problems.append(
+                (("datasets", i, "agency"), f"OPD tidak ada di `agencies` / agency {d.agency!r} is not in `agencies`")
+            )
     if problems:
         raise _refuse(path.name, problems)
 
@@ -368,13 +392,34 @@ def _regency(path: Path, retry_defaults: dict) -> Regency:
             options["unpivot"] = d.source.unpivot.model_dump()
         if "path" in options:
             options["path"] = str((PROJECT_ROOT / options["path"]).resolve())
-        datasets.append(Dataset(d.name, d.schema_, agencies[d.agency], Source(d.source.kind, options),
-                                d.columns, d.schedule, d.grace_hours, d.needs_approval, d.period,
-                                {**retry_defaults, **d.retry.model_dump(exclude_none=True)},
-                                d.indikator.model_dump(exclude_none=True) if d.indikator else None))
+        datasets.append(
+            Dataset(
+                d.name,
+                d.schema_,
+                agencies[d.agency],
+                Source(d.source.kind, options),
+                d.columns,
+                d.schedule,
+                d.grace_hours,
+                d.needs_approval,
+                d.period,
+                {**retry_defaults, **d.retry.model_dump(exclude_none=True)},
+                d.indikator.model_dump(exclude_none=True) if d.indikator else None,
+            )
+        )
     region = doc.regency
-    return Regency(region.code, region.slug, region.name, doc.walidata, doc.portal, region.timezone,
-                   tuple(agencies.values()), tuple(datasets), doc.walidata_contact, doc.api_token_env)
+    return Regency(
+        region.code,
+        region.slug,
+        region.name,
+        doc.walidata,
+        doc.portal,
+        region.timezone,
+        tuple(agencies.values()),
+        tuple(datasets),
+        doc.walidata_contact,
+        doc.api_token_env,
+    )
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
@@ -384,19 +429,25 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     retry_defaults = load_pipeline_config(directory)["retry"]
     portals = load_portals(directory)
     regencies, errors = [], []
-    owners: dict[tuple[str, str], str] = {}   # (key, value) of regency.slug and regency.code -> file
+    owners: dict[tuple[str, str], str] = {}  # (key, value) of regency.slug and regency.code -> file
     for path in sorted(directory.glob("*.yaml")):
         if path.name in SHARED_FILES:
             continue
         try:
             regency = _regency(path, retry_defaults)
             keys = [("slug", regency.slug), ("code", regency.code)]
-            clashes = [(("regency", key), f"{key} {value!r} sudah dipakai oleh {owners[key, value]} / "
-                                          f"already used by {owners[key, value]}")
-                       for key, value in keys if (key, value) in owners]
+            clashes = [
+                (
+                    ("regency", key),
+                    f"{key} {value!r} sudah dipakai oleh {owners[key, value]} / already used by {owners[key, value]}",
+                )
+                for key, value in keys
+                if (key, value) in owners
+            ]
             if regency.portal not in portals:
-                clashes.append((("portal",), f"portal {regency.portal!r} tidak ada di portals.yaml / is not in "
-                                             f"portals.yaml"))
+                clashes.append(
+                    (("portal",), f"portal {regency.portal!r} tidak ada di portals.yaml / is not in portals.yaml")
+                )
             if clashes:
                 raise _refuse(path.name, clashes)
         except CatalogueError as error:
@@ -415,13 +466,20 @@ def load_regencies(directory: Path | None = None) -> list[Regency]:
     return catalogue.regencies
 
 
-def load_portals(directory: Path | None = None) -> dict[str, Portal]:
-    portals = _validated(_PORTALS.validate_python, _read_yaml((directory or catalogue_dir()) / "portals.yaml"),
-                         "portals.yaml")
-    return {name: Portal(name, os.environ.get(p.url_env, p.url).rstrip("/"), p.api_token_env,
-                         _province(name, p.province) if p.province else None,
-                         p.site.model_dump() if p.site else None)
-            for name, p in portals.items()}
+def load_portals(directory: Path | None = None) -> dict[str, PortalConfig]:
+    portals = _validated(
+        _PORTALS.validate_python, _read_yaml((directory or catalogue_dir()) / "portals.yaml"), "portals.yaml"
+    )
+    return {
+        name: PortalConfig(
+            name,
+            os.environ.get(p.url_env, p.url).rstrip("/"),
+            p.api_token_env,
+            _province(name, p.province) if p.province else None,
+            p.site.model_dump() if p.site else None,
+        )
+        for name, p in portals.items()
+    }
 
 
 LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
@@ -439,8 +497,16 @@ def portal_site(name: str, directory: Path | None = None) -> dict:
     if site.get("logo"):
         logo = (directory / site["logo"]).resolve()
         if not (logo.is_file() and logo.suffix.lower() in LOGO_TYPES):
-            raise _refuse("portals.yaml", [((name, "site", "logo"), f"berkas {site['logo']!r} tidak ada atau bukan "
-                                            f"SVG/PNG/JPEG / is missing or not an SVG, PNG or JPEG file")])
+            raise _refuse(
+                "portals.yaml",
+                [
+                    (
+                        (name, "site", "logo"),
+                        f"berkas {site['logo']!r} tidak ada atau bukan "
+                        f"SVG/PNG/JPEG / is missing or not an SVG, PNG or JPEG file",
+                    )
+                ],
+            )
         site["logo"] = str(logo)
     return site
 

@@ -13,6 +13,7 @@ import pandas as pd
 from pipelines import settings
 from pipelines.indonesian import MONTHS
 from pipelines.period import Period
+from pipelines.sql import ident
 from pipelines.standard import Standard
 from pipelines.validation import file_periods
 
@@ -25,14 +26,16 @@ UNITS = {"Harian": "day", "Bulanan": "month"}
 class Gap:
     file: str
     period: Period
-    missing: list[date]   # the first day of each missing unit
-    unit: str             # day / month
+    missing: list[date]  # the first day of each missing unit
+    unit: str  # day / month
 
     def __str__(self) -> str:
         unit_id, unit_en = ("tanggal", "days") if self.unit == "day" else ("bulan", "months")
-        return (f"{self.file}: periode {self.period} belum lengkap, tidak ada data untuk {unit_id} "
-                f"{_spans(self.missing, self.unit, _label_id, 's.d.')} / period {self.period} incomplete, no data "
-                f"for the {unit_en} {_spans(self.missing, self.unit, _label_en, 'to')}")
+        return (
+            f"{self.file}: periode {self.period} belum lengkap, tidak ada data untuk {unit_id} "
+            f"{_spans(self.missing, self.unit, _label_id, 's.d.')} / period {self.period} incomplete, no data "
+            f"for the {unit_en} {_spans(self.missing, self.unit, _label_en, 'to')}"
+        )
 
 
 def _label_id(day: date, unit: str) -> str:
@@ -56,8 +59,9 @@ def _spans(units: list[date], unit: str, label, joiner: str) -> str:
             spans[-1].append(day)
         else:
             spans.append([day])
-    return ", ".join(label(s[0], unit) if len(s) == 1 else f"{label(s[0], unit)} {joiner} {label(s[-1], unit)}"
-                     for s in spans)
+    return ", ".join(
+        label(s[0], unit) if len(s) == 1 else f"{label(s[0], unit)} {joiner} {label(s[-1], unit)}" for s in spans
+    )
 
 
 def _expected(period: Period, unit: str, today: date) -> list[date]:
@@ -69,21 +73,24 @@ def _expected(period: Period, unit: str, today: date) -> list[date]:
     return found
 
 
-def gaps(rows: pd.DataFrame | Path, standard: Standard, fallback: Period | None = None,
-         today: date | None = None) -> list[Gap]:
+def gaps(
+    rows: pd.DataFrame | Path, standard: Standard, fallback: Period | None = None, today: date | None = None
+) -> list[Gap]:
     """The missing days or months of each file of the batch in its reported period (its name's, else the
     catalogue's `fallback`); a file without rows is the parser's `no-data-rows` finding, not a gap."""
     unit = UNITS.get(str(standard.metadata.get("frekuensi")))
     if unit is None or standard.period_field is None:
         return []
     today = today or date.today()
-    column = '"' + standard.period_field.replace('"', '""') + '"'
+    column = ident(standard.period_field)
     connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
     try:
         connection.register("batch", rows if isinstance(rows, pd.DataFrame) else connection.read_parquet(str(rows)))
         present: dict[str, set[date]] = {}
-        for file, first in connection.sql(f"SELECT DISTINCT _source_file, CAST(date_trunc('{unit}', {column}) AS DATE) "
-                                          f"FROM batch WHERE {column} IS NOT NULL").fetchall():
+        for file, first in connection.sql(
+            f"SELECT DISTINCT _source_file, CAST(date_trunc('{unit}', {column}) AS DATE) "
+            f"FROM batch WHERE {column} IS NOT NULL"
+        ).fetchall():
             present.setdefault(file, set()).add(first)
     finally:
         connection.close()

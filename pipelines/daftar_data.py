@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -20,39 +20,45 @@ from pydantic import BeforeValidator, Field
 from pipelines.catalogue import Regency, _period, _read_yaml, _refuse, _Strict, _validated
 from pipelines.period import Period
 from pipelines.settings import catalogue_dir, schemas_dir
-from pipelines.standard import FREQUENCIES
+from pipelines.standard import Frequency
 
 FOLDER = "daftar-data"
 FILE_NAME = re.compile(r"^(?P<regency>[a-z0-9_]+)-(?P<year>\d{4})\.yaml$")
-Frequency = Literal[tuple(sorted(FREQUENCIES))]   # the Satu Data frequencies
 
 # The stages of an entry through the year, in Bahasa Indonesia with their English labels.
-STATUSES = {"direncanakan": "planned", "terkumpul": "collected", "diperiksa": "checked",
-            "dikembalikan": "returned to the agency", "terbit": "published", "terlambat": "late"}
-REASONS_SHOWN = 5   # findings of a quarantine report named in the published list; the report has them all
+STATUSES = {
+    "direncanakan": "planned",
+    "terkumpul": "collected",
+    "diperiksa": "checked",
+    "dikembalikan": "returned to the agency",
+    "terbit": "published",
+    "terlambat": "late",
+}
+REASONS_SHOWN = 5  # findings of a quarantine report named in the published list; the report has them all
 
 
 # --- the file -----------------------------------------------------------------------------------------------
 
+
 class _Release(_Strict):
-    period: Annotated[Period, BeforeValidator(_period)]   # e.g. 2026-10, TW1 2026, 2026
-    due: date                                             # the last day its data may reach the portal
+    period: Annotated[Period, BeforeValidator(_period)]  # e.g. 2026-10, TW1 2026, 2026
+    due: date  # the last day its data may reach the portal
 
 
 class _Entry(_Strict):
-    dataset: str                   # a dataset of the regency's catalogue
-    agency: str                    # its producer (OPD), as the catalogue names it
-    standard: str                  # name/version: the catalogue's standard, in the version the Forum agreed
+    dataset: str  # a dataset of the regency's catalogue
+    agency: str  # its producer (OPD), as the catalogue names it
+    standard: str  # name/version: the catalogue's standard, in the version the Forum agreed
     frequency: Frequency
-    priority: bool = False         # a priority dataset of the Forum
-    decision: str = Field(min_length=1)   # the Forum decision (berita acara, item) the entry came from
+    priority: bool = False  # a priority dataset of the Forum
+    decision: str = Field(min_length=1)  # the Forum decision (berita acara, item) the entry came from
     release_schedule: list[_Release] = []
 
 
 class _DaftarDataFile(_Strict):
     regency: str
     year: int = Field(ge=2000, le=2100)
-    agreed_on: date                # the Forum's meeting
+    agreed_on: date  # the Forum's meeting
     entries: list[_Entry] = Field(min_length=1)
 
 
@@ -92,8 +98,13 @@ def load_daftar_data(path: Path, regency: Regency) -> DaftarData:
     named = FILE_NAME.match(path.name)
     problems = []
     if doc.regency != regency.slug or not named or named["regency"] != regency.slug:
-        problems.append((("regency",), f"berkas ini untuk {regency.slug!r}, bernama <kabupaten>-<tahun>.yaml / this "
-                                       f"file must be {regency.slug}-<year>.yaml and name regency {regency.slug!r}"))
+        problems.append(
+            (
+                ("regency",),
+                f"berkas ini untuk {regency.slug!r}, bernama <kabupaten>-<tahun>.yaml / this "
+                f"file must be {regency.slug}-<year>.yaml and name regency {regency.slug!r}",
+            )
+        )
     if named and int(named["year"]) != doc.year:
         problems.append((("year",), f"nama berkas menyebut tahun {named['year']} / the file name says {named['year']}"))
     datasets = {d.name: d for d in regency.datasets}
@@ -105,37 +116,68 @@ def load_daftar_data(path: Path, regency: Regency) -> DaftarData:
         seen.add(entry.dataset)
         found = datasets.get(entry.dataset)
         if found is None:
-            problems.append(((*where, "dataset"), f"dataset {entry.dataset!r} tidak ada di katalog {regency.slug} / "
-                                                  f"is not in {regency.slug}'s catalogue"))
+            problems.append(
+                (
+                    (*where, "dataset"),
+                    f"dataset {entry.dataset!r} tidak ada di katalog {regency.slug} / "
+                    f"is not in {regency.slug}'s catalogue",
+                )
+            )
             continue
         # The Forum's list and the catalogue describe the same delivery: a difference is drift to settle.
         if entry.agency != found.agency.slug:
-            problems.append(((*where, "agency"), f"katalog menyebut produsen / the catalogue names the producer "
-                                                 f"{found.agency.slug!r}"))
+            problems.append(
+                (
+                    (*where, "agency"),
+                    f"katalog menyebut produsen / the catalogue names the producer {found.agency.slug!r}",
+                )
+            )
         # The version may differ: the Forum agreed one early in the year, the catalogue may have moved on since.
         if entry.standard.split("/")[0] != found.schema.split("/")[0]:
-            problems.append(((*where, "standard"), f"katalog mengirim standar lain / the catalogue delivers another "
-                                                   f"standard: {found.schema!r}"))
+            problems.append(
+                (
+                    (*where, "standard"),
+                    f"katalog mengirim standar lain / the catalogue delivers another standard: {found.schema!r}",
+                )
+            )
         elif not (schemas_dir() / f"{entry.standard}.yaml").is_file():
-            problems.append(((*where, "standard"), f"standar {entry.standard!r} tidak ada di schemas/ / is not a "
-                                                   f"standard in schemas/"))
+            problems.append(
+                (
+                    (*where, "standard"),
+                    f"standar {entry.standard!r} tidak ada di schemas/ / is not a standard in schemas/",
+                )
+            )
         periods = set()
         for j, release in enumerate(entry.release_schedule):
             at = (*where, "release_schedule", j)
             if release.period.start.year != doc.year or release.period.end.year != doc.year:
-                problems.append(((*at, "period"), f"periode {release.period} di luar tahun {doc.year} / is outside "
-                                                  f"the year {doc.year}"))
+                problems.append(
+                    (
+                        (*at, "period"),
+                        f"periode {release.period} di luar tahun {doc.year} / is outside the year {doc.year}",
+                    )
+                )
             if release.due < release.period.end:
-                problems.append(((*at, "due"), f"tenggat sebelum periode {release.period} berakhir / due before "
-                                               f"the period ends"))
+                problems.append(
+                    ((*at, "due"), f"tenggat sebelum periode {release.period} berakhir / due before the period ends")
+                )
             if release.period.label in periods:
                 problems.append(((*at, "period"), f"periode ganda / duplicate period {release.period}"))
             periods.add(release.period.label)
     if problems:
         raise _refuse(path.name, problems)
-    entries = tuple(Entry(e.dataset, e.agency, e.standard, e.frequency, e.priority, e.decision,
-                          tuple(Release(r.period, r.due) for r in sorted(e.release_schedule, key=lambda r: r.due)))
-                    for e in doc.entries)
+    entries = tuple(
+        Entry(
+            e.dataset,
+            e.agency,
+            e.standard,
+            e.frequency,
+            e.priority,
+            e.decision,
+            tuple(Release(r.period, r.due) for r in sorted(e.release_schedule, key=lambda r: r.due)),
+        )
+        for e in doc.entries
+    )
     return DaftarData(regency, doc.year, doc.agreed_on, entries)
 
 
@@ -162,19 +204,27 @@ def files_without_regency(regencies: list[Regency], directory: Path | None = Non
     """Daftar Data files that no loaded regency claims (a slug the catalogue lacks, or a regency file that does
     not load): named, not silently left out."""
     slugs = {r.slug for r in regencies}
-    return sorted(path.name for path in ((directory or catalogue_dir()) / FOLDER).glob("*.yaml")
-                  if path.name.rsplit("-", 1)[0] not in slugs)
+    return sorted(
+        path.name
+        for path in ((directory or catalogue_dir()) / FOLDER).glob("*.yaml")
+        if path.name.rsplit("-", 1)[0] not in slugs
+    )
 
 
-def release_deadlines(regency: Regency, dataset: str, directory: Path | None = None
-                      ) -> list[tuple[datetime, datetime]] | None:
+def release_deadlines(
+    regency: Regency, dataset: str, directory: Path | None = None
+) -> list[tuple[datetime, datetime]] | None:
     """The dataset's release schedule over every year's Daftar Data, as (when its period's last day begins,
     when its due date is over) on the regency's clock, for `freshness.schedule_lateness`; None when no Daftar Data
     gives it one."""
     zone = ZoneInfo(regency.timezone)
-    found = [(_day_start(r.period.end, zone), _day_start(r.due + timedelta(days=1), zone))
-             for daftar in daftar_data_of(regency, directory) for e in daftar.entries if e.dataset == dataset
-             for r in e.release_schedule]
+    found = [
+        (_day_start(r.period.end, zone), _day_start(r.due + timedelta(days=1), zone))
+        for daftar in daftar_data_of(regency, directory)
+        for e in daftar.entries
+        if e.dataset == dataset
+        for r in e.release_schedule
+    ]
     return sorted(found) or None
 
 
@@ -184,19 +234,21 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
 
 # --- the status of an entry -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Events:
     """What the pipeline recorded for an entry's dataset up to the moment asked about."""
-    delivered_at: datetime | None = None   # the last delivery with new content (its raw step)
-    checked: bool = False                  # that delivery passed the standard check and was merged
-    returned: tuple[str, ...] = ()         # else its quarantine report's findings, unless a walidata released it
-    published_at: datetime | None = None   # the last publication on the portal
+
+    delivered_at: datetime | None = None  # the last delivery with new content (its raw step)
+    checked: bool = False  # that delivery passed the standard check and was merged
+    returned: tuple[str, ...] = ()  # else its quarantine report's findings, unless a walidata released it
+    published_at: datetime | None = None  # the last publication on the portal
 
 
 @dataclass(frozen=True)
 class Status:
-    status: str                     # a key of STATUSES
-    release: Release | None         # the release the status is about: the first one overdue, else the next due
+    status: str  # a key of STATUSES
+    release: Release | None  # the release the status is about: the first one overdue, else the next due
     reasons: tuple[str, ...] = ()
 
 
@@ -215,8 +267,11 @@ def entry_status(entry: Entry, events: Events, moment: datetime, zone: ZoneInfo)
         stage = "terbit" if events.published_at else "direncanakan"
     reasons = events.returned if stage == "dikembalikan" else ()
     if overdue:
-        late = tuple(f"periode {r.period} lewat tenggat {r.due.isoformat()} tanpa terbit / period {r.period} "
-                     f"passed its due date {r.due.isoformat()} without publication" for r in overdue)
+        late = tuple(
+            f"periode {r.period} lewat tenggat {r.due.isoformat()} tanpa terbit / period {r.period} "
+            f"passed its due date {r.due.isoformat()} without publication"
+            for r in overdue
+        )
         return Status("terlambat", overdue[0], late + reasons)
     return Status(stage, open_releases[0] if open_releases else None, reasons)
 
@@ -226,18 +281,25 @@ def returned_reasons(issues: list[dict]) -> tuple[str, ...]:
     never the cell's value (it may be personal data the standard does not publish)."""
     shown = []
     for issue in issues[:REASONS_SHOWN]:
-        where = ", ".join(part for part in (issue["file"], issue["row"] and f"baris/row {issue['row']}",
-                                            issue["column"] and f"kolom/column {issue['column']}") if part)
+        where = ", ".join(
+            part
+            for part in (
+                issue["file"],
+                issue["row"] and f"baris/row {issue['row']}",
+                issue["column"] and f"kolom/column {issue['column']}",
+            )
+            if part
+        )
         shown.append(f"{where}: {issue['pesan']} / {issue['message']}")
     if len(issues) > REASONS_SHOWN:
         more = len(issues) - REASONS_SHOWN
-        shown.append(f"dan {more} temuan lain di laporan karantina / and {more} more findings in the quarantine "
-                     f"report")
+        shown.append(f"dan {more} temuan lain di laporan karantina / and {more} more findings in the quarantine report")
     return tuple(shown)
 
 
-def status_table(daftar: DaftarData, statuses: dict[str, Status], events: dict[str, Events],
-                 titles: dict[str, str]) -> pd.DataFrame:
+def status_table(
+    daftar: DaftarData, statuses: dict[str, Status], events: dict[str, Events], titles: dict[str, str]
+) -> pd.DataFrame:
     """The Daftar Data with each entry's status, as published (standard `daftar-data/1.0.0`); `statuses`,
     `events` and `titles` (the standard's title) by dataset."""
     regency = daftar.regency
@@ -246,18 +308,29 @@ def status_table(daftar: DaftarData, statuses: dict[str, Status], events: dict[s
     rows = []
     for entry in daftar.entries:
         found, happened = statuses[entry.dataset], events[entry.dataset]
-        rows.append({
-            "tahun": daftar.year, "tanggal_kesepakatan": pd.Timestamp(daftar.agreed_on), "kode_wilayah": regency.code,
-            "kode_dataset": entry.dataset, "judul_dataset": titles[entry.dataset], "kode_opd": entry.agency,
-            "nama_opd": agencies[entry.agency], "standar_data": entry.standard, "frekuensi": entry.frequency,
-            "prioritas": entry.priority, "keputusan_forum": entry.decision,
-            "jadwal_rilis": "; ".join(f"{r.period}: {r.due.isoformat()}" for r in entry.release_schedule),
-            "status": found.status, "status_en": STATUSES[found.status],
-            "periode": str(found.release.period) if found.release else None,
-            "tenggat": pd.Timestamp(found.release.due) if found.release else pd.NaT,
-            "alasan": "\n".join(found.reasons) or None,
-            "terakhir_dikirim": _day(happened.delivered_at, zone),
-            "terakhir_terbit": _day(happened.published_at, zone)})
+        rows.append(
+            {
+                "tahun": daftar.year,
+                "tanggal_kesepakatan": pd.Timestamp(daftar.agreed_on),
+                "kode_wilayah": regency.code,
+                "kode_dataset": entry.dataset,
+                "judul_dataset": titles[entry.dataset],
+                "kode_opd": entry.agency,
+                "nama_opd": agencies[entry.agency],
+                "standar_data": entry.standard,
+                "frekuensi": entry.frequency,
+                "prioritas": entry.priority,
+                "keputusan_forum": entry.decision,
+                "jadwal_rilis": "; ".join(f"{r.period}: {r.due.isoformat()}" for r in entry.release_schedule),
+                "status": found.status,
+                "status_en": STATUSES[found.status],
+                "periode": str(found.release.period) if found.release else None,
+                "tenggat": pd.Timestamp(found.release.due) if found.release else pd.NaT,
+                "alasan": "\n".join(found.reasons) or None,
+                "terakhir_dikirim": _day(happened.delivered_at, zone),
+                "terakhir_terbit": _day(happened.published_at, zone),
+            }
+        )
     days = ("tanggal_kesepakatan", "tenggat", "terakhir_dikirim", "terakhir_terbit")
     return pd.DataFrame(rows).astype({"tahun": "Int64", "prioritas": "boolean"} | dict.fromkeys(days, "datetime64[us]"))
 

@@ -36,39 +36,78 @@ MAX_KEY_FIELDS = 4
 # Units as agencies write them in headers -> (suffix of the field name, unit as the standard names it).
 # Rupiah adds no suffix: `Harga (Rp)` is `harga`, as in harga-pasar; `Berat (kg)` is `berat_kg`.
 UNITS = {
-    "rp": ("", "Rupiah"), "rupiah": ("", "Rupiah"), "ribu rp": ("ribu_rp", "ribu Rupiah"),
-    "rp ribu": ("ribu_rp", "ribu Rupiah"), "juta rp": ("juta_rp", "juta Rupiah"), "rp juta": ("juta_rp", "juta Rupiah"),
-    "kg": ("kg", "kilogram"), "gram": ("gram", "gram"), "gr": ("gram", "gram"), "ton": ("ton", "ton"),
-    "kuintal": ("kuintal", "kuintal"), "kw": ("kuintal", "kuintal"), "liter": ("liter", "liter"),
-    "ltr": ("liter", "liter"), "l": ("liter", "liter"), "m": ("m", "meter"), "cm": ("cm", "sentimeter"),
-    "mm": ("mm", "milimeter"), "km": ("km", "kilometer"), "m2": ("m2", "meter persegi"),
-    "m²": ("m2", "meter persegi"), "km2": ("km2", "kilometer persegi"), "km²": ("km2", "kilometer persegi"),
-    "ha": ("ha", "hektare"), "m3": ("m3", "meter kubik"), "m³": ("m3", "meter kubik"), "%": ("persen", "persen"),
-    "persen": ("persen", "persen"), "mbps": ("mbps", "Mbps"), "jiwa": ("jiwa", "jiwa"), "orang": ("orang", "orang"),
-    "kk": ("kk", "kepala keluarga"), "unit": ("unit", "unit"), "buah": ("buah", "buah"), "ekor": ("ekor", "ekor"),
-    "hari": ("hari", "hari"), "jam": ("jam", "jam"), "menit": ("menit", "menit"), "°c": ("celsius", "derajat Celsius"),
+    "rp": ("", "Rupiah"),
+    "rupiah": ("", "Rupiah"),
+    "ribu rp": ("ribu_rp", "ribu Rupiah"),
+    "rp ribu": ("ribu_rp", "ribu Rupiah"),
+    "juta rp": ("juta_rp", "juta Rupiah"),
+    "rp juta": ("juta_rp", "juta Rupiah"),
+    "kg": ("kg", "kilogram"),
+    "gram": ("gram", "gram"),
+    "gr": ("gram", "gram"),
+    "ton": ("ton", "ton"),
+    "kuintal": ("kuintal", "kuintal"),
+    "kw": ("kuintal", "kuintal"),
+    "liter": ("liter", "liter"),
+    "ltr": ("liter", "liter"),
+    "l": ("liter", "liter"),
+    "m": ("m", "meter"),
+    "cm": ("cm", "sentimeter"),
+    "mm": ("mm", "milimeter"),
+    "km": ("km", "kilometer"),
+    "m2": ("m2", "meter persegi"),
+    "m²": ("m2", "meter persegi"),
+    "km2": ("km2", "kilometer persegi"),
+    "km²": ("km2", "kilometer persegi"),
+    "ha": ("ha", "hektare"),
+    "m3": ("m3", "meter kubik"),
+    "m³": ("m3", "meter kubik"),
+    "%": ("persen", "persen"),
+    "persen": ("persen", "persen"),
+    "mbps": ("mbps", "Mbps"),
+    "jiwa": ("jiwa", "jiwa"),
+    "orang": ("orang", "orang"),
+    "kk": ("kk", "kepala keluarga"),
+    "unit": ("unit", "unit"),
+    "buah": ("buah", "buah"),
+    "ekor": ("ekor", "ekor"),
+    "hari": ("hari", "hari"),
+    "jam": ("jam", "jam"),
+    "menit": ("menit", "menit"),
+    "°c": ("celsius", "derajat Celsius"),
 }
 _UNIT_IN_HEADER = re.compile(r"^(?P<label>.*?)\s*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*$")
 _CURRENCY_VALUE = re.compile(r"(?i)^\s*rp\.?\s*\d")
 # Kemendagri notation per level; undotted codes are recognised too, but the standard's code lists are dotted.
-REGION_LEVELS = {"provinsi": r"\d{2}", "kabupaten": r"\d{2}\.\d{2}", "kecamatan": r"\d{2}\.\d{2}\.\d{2}",
-                 "desa": r"\d{2}\.\d{2}\.\d{2}\.\d{4}"}
+REGION_LEVELS = {
+    "provinsi": r"\d{2}",
+    "kabupaten": r"\d{2}\.\d{2}",
+    "kecamatan": r"\d{2}\.\d{2}\.\d{2}",
+    "desa": r"\d{2}\.\d{2}\.\d{2}\.\d{4}",
+}
 REGION_DIGITS = {"provinsi": 2, "kabupaten": 4, "kecamatan": 6, "desa": 10}
 # Share of a column's distinct codes that may be missing from the current edition (retired, mistyped) and it
 # still counts as a region-code column; the draft then names them and checks the pattern only.
 REGION_TOLERANCE = 0.1
-PRESENTATION = {"provinsi": "Provinsi", "kabupaten": "Kabupaten", "kecamatan": "Kecamatan",
-                "desa": "Desa/Kelurahan"}
+PRESENTATION = {"provinsi": "Provinsi", "kabupaten": "Kabupaten", "kecamatan": "Kecamatan", "desa": "Desa/Kelurahan"}
 # Undotted codes are digits any count or year could be (2021 is also Kemendagri 21.01): the header must say code.
 _REGION_HEADER = re.compile(r"kode|kd|id|wilayah|dagri|bps|prov|kab|kota|kec|desa|kel")
 _CODE_NAME = re.compile(r"^(kode|kd|id|no|nomor|nip|nik)(_|$)|_(kode|id)$")
 _ROW_NUMBER_NAMES = {"no", "no_urut", "nomor", "nomor_urut", "nourut"}
-_PERSONAL_NAME = re.compile(r"(^|_)(nik|no_kk|nomor_kk|telepon|telp|no_hp|nomor_hp|hp|ponsel|whatsapp|wa|email|"
-                            r"e_mail|surel|nama_pelapor|nama_korban|nama_pasien)(_|$)")
+_PERSONAL_NAME = re.compile(
+    r"(^|_)(nik|no_kk|nomor_kk|telepon|telp|no_hp|nomor_hp|hp|ponsel|whatsapp|wa|email|"
+    r"e_mail|surel|nama_pelapor|nama_korban|nama_pasien)(_|$)"
+)
 # The frequency a date column's typical gap (days) suggests.
-FREQUENCIES = ((1, "Harian"), (8, "Mingguan"), (31, "Bulanan"), (92, "Triwulanan"), (184, "Semesteran"),
-               (366, "Tahunan"))
-GRACE_HOURS = {"Harian": 6}   # else 240, as in the catalogue: periodic recaps arrive within ten days
+FREQUENCIES = (
+    (1, "Harian"),
+    (8, "Mingguan"),
+    (31, "Bulanan"),
+    (92, "Triwulanan"),
+    (184, "Semesteran"),
+    (366, "Tahunan"),
+)
+GRACE_HOURS = {"Harian": 6}  # else 240, as in the catalogue: periodic recaps arrive within ten days
 
 
 class DescribeError(ValueError):
@@ -78,11 +117,12 @@ class DescribeError(ValueError):
 @dataclass
 class Column:
     """What the samples say about one column."""
-    label: str                      # the header as the agency wrote it
-    name: str                       # the field name in snake_case
+
+    label: str  # the header as the agency wrote it
+    name: str  # the field name in snake_case
     type: str = "string"
     unit: str | None = None
-    region: dict | None = None      # {"level", "system": kemendagri|bps, "dotted", "unknown": codes not in the table}
+    region: dict | None = None  # {"level", "system": kemendagri|bps, "dotted", "unknown": codes not in the table}
     enum: list[str] | None = None
     required: bool = False
     minimum: int | None = None
@@ -94,15 +134,15 @@ class Column:
 @dataclass
 class Draft:
     name: str
-    samples: list[str]    # the sample files' names
-    standard: dict        # the schema document, as schemas/<name>/<version>.yaml holds it
-    entry: dict           # the catalogue entry (one item of a regency file's `datasets:`)
-    notes: list[str]      # what the walidata should look at first
+    samples: list[str]  # the sample files' names
+    standard: dict  # the schema document, as schemas/<name>/<version>.yaml holds it
+    entry: dict  # the catalogue entry (one item of a regency file's `datasets:`)
+    notes: list[str]  # what the walidata should look at first
 
 
 # --- reading the samples with the pipeline's parser --------------------------------------------------------
 
-HEADER_SCAN_ROWS = 20   # the header is looked for among the first rows, as the parser does
+HEADER_SCAN_ROWS = 20  # the header is looked for among the first rows, as the parser does
 
 
 def snake_case(label: str) -> str:
@@ -160,12 +200,17 @@ def _columns(raws: list[RawFile], notes: list[str]) -> list[Column]:
     """The columns every sample has (the pipeline needs each field in every file), named in snake_case with
     the unit a header states moved into the field's unit."""
     headers = [_header(raw) for raw in raws]
-    common = [label for label in dict.fromkeys(headers[0])
-              if all(_normal(label) in {_normal(x) for x in h} for h in headers[1:])]
+    common = [
+        label
+        for label in dict.fromkeys(headers[0])
+        if all(_normal(label) in {_normal(x) for x in h} for h in headers[1:])
+    ]
     partial = sorted({label for h in headers for label in h} - set(common), key=str.lower)
     if partial:
-        notes.append(f"kolom yang tidak ada di setiap contoh tidak dimasukkan / columns missing from some samples "
-                     f"were left out: {partial}")
+        notes.append(
+            f"kolom yang tidak ada di setiap contoh tidak dimasukkan / columns missing from some samples "
+            f"were left out: {partial}"
+        )
     columns, taken = [], set()
     for label in common:
         stem, unit = _split_unit(label)
@@ -209,18 +254,22 @@ def _read(raws: list[RawFile], columns: list[Column], folder: Path) -> pd.DataFr
         if not retyped:
             break
         for c in retyped:
-            c.notes.append(f"dibaca sebagai teks: sebagian nilai tidak terbaca sebagai {c.type} / read as text: "
-                           f"some values do not read as {c.type}")
+            c.notes.append(
+                f"dibaca sebagai teks: sebagian nilai tidak terbaca sebagai {c.type} / read as text: "
+                f"some values do not read as {c.type}"
+            )
             c.type = "string"
     if batch.issues:
-        raise DescribeError("contoh tidak dapat dibaca / the samples cannot be read:\n"
-                            + "\n".join(f"- {i}" for i in batch.issues[:20]))
+        raise DescribeError(
+            "contoh tidak dapat dibaca / the samples cannot be read:\n" + "\n".join(f"- {i}" for i in batch.issues[:20])
+        )
     if not batch.rows:
         raise DescribeError("contoh tidak berisi baris data / the samples hold no data rows")
     return batch.frame
 
 
 # --- what each column holds --------------------------------------------------------------------------------
+
 
 def _is_money(values: pd.Series, column: Column) -> bool:
     return column.unit == "Rupiah" or bool(values.str.match(_CURRENCY_VALUE).any())
@@ -229,8 +278,9 @@ def _is_money(values: pd.Series, column: Column) -> bool:
 def _type(values: pd.Series, name: str, money: bool) -> str:
     """The first type the pipeline's readers take every value as. Codes stay text: names such as `kode_*` or
     `id`, values with a leading zero (`0029`) and digit strings of 10 or more (NIK, long identifiers)."""
-    code_like = values.str.fullmatch(r"0\d+|\d{10,}").any() or (_CODE_NAME.search(name)
-                                                                and name not in _ROW_NUMBER_NAMES)
+    code_like = values.str.fullmatch(r"0\d+|\d{10,}").any() or (
+        _CODE_NAME.search(name) and name not in _ROW_NUMBER_NAMES
+    )
     if not code_like:
         for ftype in ("integer", "number"):
             if parsing.parse_numbers(values, integer=ftype == "integer", money=money).notna().all():
@@ -261,8 +311,11 @@ def _region(values: pd.Series, column: Column, codes: dict[str, set[str]]) -> di
         if level == "provinsi" and "prov" not in header:
             continue  # two digits alone are too common to be taken for a province without the header saying so
         dotted = values.str.fullmatch(pattern).all()
-        undotted = not dotted and bool(_REGION_HEADER.search(header)) and values.str.fullmatch(
-            r"\d{%d}" % REGION_DIGITS[level]).all()
+        undotted = (
+            not dotted
+            and bool(_REGION_HEADER.search(header))
+            and values.str.fullmatch(r"\d{%d}" % REGION_DIGITS[level]).all()
+        )
         if not (dotted or undotted):
             continue
         system = "bps" if "bps" in header else "kemendagri"
@@ -283,8 +336,10 @@ def _plain_name(name: str) -> str:
 
 def region_names(regions: pd.DataFrame) -> dict[str, set[str]]:
     """Each Kemendagri level's names, plain (see `_plain_name`)."""
-    return {level: {_plain_name(n) for n in regions.loc[regions["level"] == level, "name"].tolist()}
-            for level in ("kabupaten", "kecamatan", "desa")}
+    return {
+        level: {_plain_name(n) for n in regions.loc[regions["level"] == level, "name"].tolist()}
+        for level in ("kabupaten", "kecamatan", "desa")
+    }
 
 
 def _name_note(column: Column, text: pd.Series, names: dict[str, set[str]]) -> None:
@@ -295,8 +350,10 @@ def _name_note(column: Column, text: pd.Series, names: dict[str, set[str]]) -> N
     distinct = {_plain_name(v) for v in text.dropna().astype("str").unique()}
     for level, known in names.items():
         if len(distinct) > 1 and len(distinct - known) <= len(distinct) * REGION_TOLERANCE:
-            column.notes.append(f"nama {level} (Kemendagri); tambahkan kolom kode {level} Kemendagri / {level} "
-                                f"names: add the Kemendagri {level} code beside them")
+            column.notes.append(
+                f"nama {level} (Kemendagri); tambahkan kolom kode {level} Kemendagri / {level} "
+                f"names: add the Kemendagri {level} code beside them"
+            )
             return
 
 
@@ -306,8 +363,11 @@ def _code_pattern(values: pd.Series) -> str | None:
     chars = set("".join(values))
     if not all(c.isascii() and c.isprintable() for c in chars):
         return None
-    classes = "".join(cls for cls, test in (("A-Z", str.isupper), ("a-z", str.islower), ("0-9", str.isdigit))
-                      if any(test(c) for c in chars))
+    classes = "".join(
+        cls
+        for cls, test in (("A-Z", str.isupper), ("a-z", str.islower), ("0-9", str.isdigit))
+        if any(test(c) for c in chars)
+    )
     others = sorted(c for c in chars if not c.isalnum())
     # escaped only where a class needs it; `-` last, where it means itself (RE2 and Python read it alike)
     punctuation = "".join("\\" + c if c in "\\[]^" else c for c in others if c != "-")
@@ -353,27 +413,38 @@ def _constrain(column: Column, typed: pd.Series) -> None:
         distinct = sorted(present.unique())
         if _CODE_NAME.search(column.name) and column.name not in _ROW_NUMBER_NAMES:
             column.pattern = _code_pattern(present)
-        elif (len(distinct) <= MAX_CODES and 2 * len(distinct) <= len(present)
-              and present.str.len().max() <= MAX_CODE_LENGTH):
+        elif (
+            len(distinct) <= MAX_CODES
+            and 2 * len(distinct) <= len(present)
+            and present.str.len().max() <= MAX_CODE_LENGTH
+        ):
             column.enum = distinct
-            column.notes += [f"ejaan berbeda untuk nilai yang mungkin sama / spellings that may be one value: {g}"
-                             for g in _spellings(distinct)]
+            column.notes += [
+                f"ejaan berbeda untuk nilai yang mungkin sama / spellings that may be one value: {g}"
+                for g in _spellings(distinct)
+            ]
 
 
 def _region_constraints(column: Column) -> None:
     level, system, dotted = column.region["level"], column.region["system"], column.region["dotted"]
     column.pattern = f"^{REGION_LEVELS[level]}$" if dotted else f"^\\d{{{REGION_DIGITS[level]}}}$"
     if column.region["unknown"]:
-        column.notes.append(f"kode yang tidak ada di tabel Kemendagri 2025 (hanya pola yang diperiksa) / codes not in "
-                            f"the 2025 Kemendagri table (only the pattern is checked): {column.region['unknown'][:10]}")
+        column.notes.append(
+            f"kode yang tidak ada di tabel Kemendagri 2025 (hanya pola yang diperiksa) / codes not in "
+            f"the 2025 Kemendagri table (only the pattern is checked): {column.region['unknown'][:10]}"
+        )
     if system == "bps":
-        column.notes.append("kode BPS, bukan Kemendagri (BPS 6403 = Kutai Kartanegara, Kemendagri 64.03 = Berau): "
-                            "minta OPD memakai kode Kemendagri / BPS codes, not Kemendagri: ask the agency for "
-                            "Kemendagri codes")
+        column.notes.append(
+            "kode BPS, bukan Kemendagri (BPS 6403 = Kutai Kartanegara, Kemendagri 64.03 = Berau): "
+            "minta OPD memakai kode Kemendagri / BPS codes, not Kemendagri: ask the agency for "
+            "Kemendagri codes"
+        )
     elif not dotted:
-        column.notes.append("kode Kemendagri tanpa titik (atau kode BPS?); standar Satu Data memakai titik "
-                            "(64.09.01) / undotted Kemendagri codes (or BPS codes?); the Satu Data standard uses "
-                            "dots (64.09.01)")
+        column.notes.append(
+            "kode Kemendagri tanpa titik (atau kode BPS?); standar Satu Data memakai titik "
+            "(64.09.01) / undotted Kemendagri codes (or BPS codes?); the Satu Data standard uses "
+            "dots (64.09.01)"
+        )
 
 
 def _label_columns(typed: pd.DataFrame, columns: list[Column]) -> None:
@@ -381,8 +452,11 @@ def _label_columns(typed: pd.DataFrame, columns: list[Column]) -> None:
     refuse every new market: such a column gets none."""
     codes = [c.name for c in columns if c.pattern]
     for c in columns:
-        if c.enum and any(typed[[code, c.name]].drop_duplicates()[code].is_unique
-                          and typed[[code, c.name]].drop_duplicates()[c.name].is_unique for code in codes):
+        if c.enum and any(
+            typed[[code, c.name]].drop_duplicates()[code].is_unique
+            and typed[[code, c.name]].drop_duplicates()[c.name].is_unique
+            for code in codes
+        ):
             c.enum = None
             c.notes = [n for n in c.notes if not n.startswith("ejaan")]
 
@@ -392,19 +466,29 @@ def _personal(text: pd.DataFrame, columns: list[Column], regions: pd.DataFrame) 
     personal data: the standard marks them personal, so they are kept and never published. Only columns with
     a value the guard's own loose pattern picks are scanned (a wide sheet has dozens of columns)."""
     suspects = [c for c in columns if text[c.name].dropna().astype("str").str.contains(CANDIDATE).any()]
-    as_text = Standard("draf", VERSION, "draf", "", tuple(Field(c.name, "string", c.label) for c in suspects), (),
-                       tuple(MISSING_VALUES), {})
+    as_text = Standard(
+        "draf",
+        VERSION,
+        "draf",
+        "",
+        tuple(Field(c.name, "string", c.label) for c in suspects),
+        (),
+        tuple(MISSING_VALUES),
+        {},
+    )
     found = {i.column for i in scan(text, as_text, district_codes(regions))} if suspects else set()
     return found | {c.name for c in columns if _PERSONAL_NAME.search(c.name)}
 
 
 # --- the standard as a whole ------------------------------------------------------------------------------
 
+
 def _primary_key(typed: pd.DataFrame, columns: list[Column]) -> list[str]:
     """The fewest columns, in order of preference (dates, region codes, codes, code lists, other text), that
     are filled in and unique together in every row of the samples. A time series' key holds its first date:
     a sample of one month cannot show which columns stay unique across months. Numbers are measurements and
     row numbers (`No`) are not the data's identity, so neither is proposed."""
+
     def rank(c: Column) -> int:
         if c.type in ("date", "datetime"):
             return 0
@@ -413,9 +497,16 @@ def _primary_key(typed: pd.DataFrame, columns: list[Column]) -> list[str]:
         if c.pattern:
             return 2
         return 3 if c.enum else 4
-    candidates = [c.name for c in sorted(columns, key=rank)
-                  if c.required and not c.personal and c.type not in ("number", "boolean")
-                  and c.name not in _ROW_NUMBER_NAMES and (c.type != "integer" or c.name in ("tahun", "bulan"))]
+
+    candidates = [
+        c.name
+        for c in sorted(columns, key=rank)
+        if c.required
+        and not c.personal
+        and c.type not in ("number", "boolean")
+        and c.name not in _ROW_NUMBER_NAMES
+        and (c.type != "integer" or c.name in ("tahun", "bulan"))
+    ]
     dates = [c.name for c in columns if c.name in candidates and c.type in ("date", "datetime")]
     lead, rest = (dates[:1], [n for n in candidates if n != dates[0]]) if dates else ([], candidates)
     for size in range(0 if lead else 1, MAX_KEY_FIELDS + 1 - len(lead)):
@@ -456,8 +547,11 @@ def _field_doc(c: Column) -> dict:
     if c.region and c.region["system"] == "kemendagri" and c.region["dotted"] and not c.region["unknown"]:
         meta["code_list"] = f"kemendagri-{c.region['level']}"
     if c.region:
-        meta |= {"konsep": "Wilayah", "definisi": f"Kode {c.region['level']} "
-                 + ("menurut Kepmendagri 300.2.2-2430/2025" if c.region["system"] == "kemendagri" else "BPS")}
+        meta |= {
+            "konsep": "Wilayah",
+            "definisi": f"Kode {c.region['level']} "
+            + ("menurut Kepmendagri 300.2.2-2430/2025" if c.region["system"] == "kemendagri" else "BPS"),
+        }
     if c.unit:
         meta["satuan"] = c.unit
     if c.personal:
@@ -471,8 +565,10 @@ def describe(paths: list[Path], name: str, regions: pd.DataFrame) -> Draft:
     """Draft the standard `name/1.0.0` and its catalogue entry from sample files; `regions` is the Kemendagri
     table that region-code columns are recognised by."""
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
-        raise DescribeError(f"nama {name!r} harus huruf kecil, angka dan '-' (mis. harga-pangan) / the name must be "
-                            f"lower case letters, digits and '-' (e.g. harga-pangan)")
+        raise DescribeError(
+            f"nama {name!r} harus huruf kecil, angka dan '-' (mis. harga-pangan) / the name must be "
+            f"lower case letters, digits and '-' (e.g. harga-pangan)"
+        )
     missing = [str(p) for p in paths if not Path(p).is_file()]
     if missing:
         raise DescribeError(f"berkas tidak ada / no such file: {', '.join(missing)}")
@@ -482,18 +578,27 @@ def describe(paths: list[Path], name: str, regions: pd.DataFrame) -> Draft:
     typed = _learn(raws, columns, regions)
     key = _primary_key(typed, columns)
     if not key:
-        notes.append("tidak ada kolom yang bersama-sama unik; tentukan primaryKey / no columns are unique together: "
-                     "set primaryKey")
+        notes.append(
+            "tidak ada kolom yang bersama-sama unik; tentukan primaryKey / no columns are unique together: "
+            "set primaryKey"
+        )
     for c in columns:
         notes += [f"{c.name}: {n}" for n in c.notes]
         if c.personal:
             notes.append(f"{c.name}: data pribadi, tidak akan diterbitkan / personal data, never published")
     standard = _standard_doc(name, raws, columns, key, typed)
-    entry = {"name": name, "schema": f"{name}/{VERSION}", "agency": "opd-pengirim",
-             "source": {"kind": "file_drop", "path": f"drops/<kabupaten>/{name}",
-                        "patterns": sorted({f"*{Path(r.name).suffix.lower()}" for r in raws})},
-             "grace_hours": GRACE_HOURS.get(standard["satudata"]["frekuensi"], 240),
-             "columns": {c.label: c.name for c in columns}}
+    entry = {
+        "name": name,
+        "schema": f"{name}/{VERSION}",
+        "agency": "opd-pengirim",
+        "source": {
+            "kind": "file_drop",
+            "path": f"drops/<kabupaten>/{name}",
+            "patterns": sorted({f"*{Path(r.name).suffix.lower()}" for r in raws}),
+        },
+        "grace_hours": GRACE_HOURS.get(standard["satudata"]["frekuensi"], 240),
+        "columns": {c.label: c.name for c in columns},
+    }
     return Draft(name, [r.name for r in raws], standard, entry, notes)
 
 
@@ -501,11 +606,11 @@ def _learn(raws: list[RawFile], columns: list[Column], regions: pd.DataFrame) ->
     """Everything about the columns the samples show (types, units, region codes, constraints, personal
     data, region names); returns the samples' rows in the types proposed."""
     with tempfile.TemporaryDirectory() as folder:
-        text = _read(raws, columns, Path(folder))          # every column as text
+        text = _read(raws, columns, Path(folder))  # every column as text
         codes = region_codes(regions)
         for c in columns:
             _propose(c, text[c.name], codes)
-        typed = _read(raws, columns, Path(folder))         # as the pipeline reads the proposed types
+        typed = _read(raws, columns, Path(folder))  # as the pipeline reads the proposed types
     for c in columns:
         _constrain(c, typed[c.name])
     _label_columns(typed, columns)
@@ -514,25 +619,33 @@ def _learn(raws: list[RawFile], columns: list[Column], regions: pd.DataFrame) ->
     names = {level: known for level, known in region_names(regions).items() if level not in coded}
     for c in columns:
         c.personal = c.name in personal
-        c.enum = None if c.personal else c.enum   # a code list would print the personal values in the standard
+        c.enum = None if c.personal else c.enum  # a code list would print the personal values in the standard
         _name_note(c, text[c.name], names)
     return typed
 
 
-def _standard_doc(name: str, raws: list[RawFile], columns: list[Column], key: list[str], typed: pd.DataFrame
-                  ) -> dict:
+def _standard_doc(name: str, raws: list[RawFile], columns: list[Column], key: list[str], typed: pd.DataFrame) -> dict:
     """The schema document, as schemas/<name>/<version>.yaml holds it."""
     levels = [c.region["level"] for c in columns if c.region]
     level = max(levels, key=list(REGION_LEVELS).index) if levels else "kabupaten"
     units = list(dict.fromkeys(c.unit for c in columns if c.unit))
     files = ", ".join(r.name for r in raws)
     return {
-        "name": name, "version": VERSION, "title": name.replace("-", " ").title(),
+        "name": name,
+        "version": VERSION,
+        "title": name.replace("-", " ").title(),
         "description": f"Draf dari berkas contoh {files} ({len(typed)} baris), {date.today().isoformat()}. "
-                       f"Drafted from sample files {files} ({len(typed)} rows): review before use.",
-        "satudata": {"sektor": "", "pilar": "", "frekuensi": _frequency(typed, columns, key),
-                     "tingkat_penyajian": PRESENTATION[level], "klasifikasi": "Terbuka", "lisensi": "cc-by",
-                     "satuan": ", ".join(units), "tags": []},
+        f"Drafted from sample files {files} ({len(typed)} rows): review before use.",
+        "satudata": {
+            "sektor": "",
+            "pilar": "",
+            "frekuensi": _frequency(typed, columns, key),
+            "tingkat_penyajian": PRESENTATION[level],
+            "klasifikasi": "Terbuka",
+            "lisensi": "cc-by",
+            "satuan": ", ".join(units),
+            "tags": [],
+        },
         "schema": {"missingValues": MISSING_VALUES, "primaryKey": key, "fields": [_field_doc(c) for c in columns]},
     }
 
@@ -568,15 +681,19 @@ def write(draft: Draft, out: Path, live_catalogue: Path) -> tuple[Path, Path]:
     schema_path = out / "schemas" / draft.name / f"{VERSION}.yaml"
     entry_path = out / "catalogue" / f"{draft.name}.yaml"
     if entry_path.parent.resolve() == live_catalogue.resolve():
-        raise DescribeError(f"{entry_path.parent} adalah katalog yang dipakai pipeline; tulis draf ke folder lain / "
-                            f"is the pipeline's live catalogue; write the drafts to another folder")
+        raise DescribeError(
+            f"{entry_path.parent} adalah katalog yang dipakai pipeline; tulis draf ke folder lain / "
+            f"is the pipeline's live catalogue; write the drafts to another folder"
+        )
     existing = [str(p) for p in (schema_path, entry_path) if p.exists()]
     if existing:
         raise DescribeError(f"sudah ada, tidak ditimpa / already exists, not overwritten: {', '.join(existing)}")
     files = ", ".join(draft.samples)
     notes = "\n".join(f"# - {n}" for n in draft.notes) or "#   (tidak ada catatan / no notes)"
-    for path, head, doc in ((schema_path, _STANDARD_HEAD.format(files=files, notes=notes), draft.standard),
-                            (entry_path, _ENTRY_HEAD.format(ref=draft.entry["schema"]), {"datasets": [draft.entry]})):
+    for path, head, doc in (
+        (schema_path, _STANDARD_HEAD.format(files=files, notes=notes), draft.standard),
+        (entry_path, _ENTRY_HEAD.format(ref=draft.entry["schema"]), {"datasets": [draft.entry]}),
+    ):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
     return schema_path, entry_path

@@ -16,8 +16,11 @@ def disk_full(error: BaseException | None) -> str | None:
     """The full disk behind `error` (or behind its causes), explained for a walidata; None for other errors.
     pyarrow, DuckDB and SQLite (the local Dagster instance) say it in their message only, without an errno."""
     while error is not None:
-        if (isinstance(error, OSError) and error.errno in FULL) or any(m in str(error) for m in MESSAGES) or (
-                "disk I/O error" in str(error) and _free_bytes() < NEARLY_FULL):   # SQLite with no room for a journal
+        if (
+            (isinstance(error, OSError) and error.errno in FULL)
+            or any(m in str(error) for m in MESSAGES)
+            or ("disk I/O error" in str(error) and _free_bytes() < NEARLY_FULL)
+        ):  # SQLite with no room for a journal
             return _explain(getattr(error, "filename", None))
         error = error.__cause__ or error.__context__
     return None
@@ -38,6 +41,8 @@ def _explain(path: str | None) -> str:
     except OSError:
         room = ""
     where = f" saat menulis / writing {path}" if path else ""
-    return (f"disk penuh / disk full{where}: folder state {state}{room}. Kosongkan ruang disk itu lalu jalankan "
-            f"ulang; tidak ada yang diterbitkan setengah / free space on that disk, then run again; nothing was "
-            f"half-published")
+    return (
+        f"disk penuh / disk full{where}: folder state {state}{room}. Kosongkan ruang disk itu lalu jalankan "
+        f"ulang; tidak ada yang diterbitkan setengah / free space on that disk, then run again; nothing was "
+        f"half-published"
+    )

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pipelines.catalogue import INDICATOR_STANDARD, Dataset
 from pipelines.standard import Standard
 
-OVERRIDES = ("sektor", "pilar", "frekuensi")   # what an indicator may set differently from the generic standard
+OVERRIDES = ("sektor", "pilar", "frekuensi")  # what an indicator may set differently from the generic standard
 
 
 def for_dataset(standard: Standard, dataset: Dataset) -> Standard:
@@ -18,8 +18,17 @@ def for_dataset(standard: Standard, dataset: Dataset) -> Standard:
     if standard.name != INDICATOR_STANDARD or not dataset.indicator:
         return standard
     block = dataset.indicator
-    metadata = {**standard.metadata, **{key: block[key] for key in OVERRIDES if block.get(key)},
-                "satuan": block["satuan"], "indikator": block}
-    return replace(standard, name=f"{INDICATOR_STANDARD}-{dataset.name}", generic=standard.name,
-                   title=block["nama"], description=f"{block['definisi']} ({standard.title}, {standard.ref})",
-                   metadata=metadata)
+    metadata = {
+        **standard.metadata,
+        **{key: block[key] for key in OVERRIDES if block.get(key)},
+        "satuan": block["satuan"],
+        "indikator": block,
+    }
+    return replace(
+        standard,
+        name=f"{INDICATOR_STANDARD}-{dataset.name}",
+        generic=standard.name,
+        title=block["nama"],
+        description=f"{block['definisi']} ({standard.title}, {standard.ref})",
+        metadata=metadata,
+    )

@@ -26,6 +26,22 @@ MONTHS = {
 MONTH_WORDS = {word: number for number, words in MONTHS.items() for word in words}
 
 # Day names written before a date ("Senin, 5 Oktober 2026", "Jum'at 9 Okt 2026"): dropped before reading it.
-DAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "ahad",
-        "sen", "sel", "rab", "kam", "jum", "sab", "min")
+DAYS = (
+    "senin",
+    "selasa",
+    "rabu",
+    "kamis",
+    "jumat",
+    "jum'at",
+    "sabtu",
+    "minggu",
+    "ahad",
+    "sen",
+    "sel",
+    "rab",
+    "kam",
+    "jum",
+    "sab",
+    "min",
+)
 LEADING_DAY = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, DAYS), key=len, reverse=True)) + r")\b[\s,.]*")

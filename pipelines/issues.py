@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass
 @dataclass(frozen=True)
 class Issue:
     file: str
-    row: int | None        # 1-based row in the agency's file (the header row for column problems)
+    row: int | None  # 1-based row in the agency's file (the header row for column problems)
     column: str | None
     value: str | None
     rule: str
-    pesan: str             # Bahasa Indonesia
-    message: str           # English
-    code: str = ""         # its entry in pipelines/findings.py (empty for the standard's rules)
+    pesan: str  # Bahasa Indonesia
+    message: str  # English
+    code: str = ""  # its entry in pipelines/findings.py (empty for the standard's rules)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -8,14 +8,30 @@ import io
 from pipelines.catalogue import Dataset, Regency
 from pipelines.standard import Standard
 
-DATASTORE_TYPES = {"string": "text", "integer": "int8", "number": "numeric", "date": "date",
-                   "datetime": "timestamp", "boolean": "bool"}
+DATASTORE_TYPES = {
+    "string": "text",
+    "integer": "int8",
+    "number": "numeric",
+    "date": "date",
+    "datetime": "timestamp",
+    "boolean": "bool",
+}
 # The six smart-city pillars: one CKAN group each (name, title).
-PILLARS = {"governance": "Smart Governance", "society": "Smart Society", "branding": "Smart Branding",
-           "environment": "Smart Environment", "economy": "Smart Economy", "living": "Smart Living"}
+PILLARS = {
+    "governance": "Smart Governance",
+    "society": "Smart Society",
+    "branding": "Smart Branding",
+    "environment": "Smart Environment",
+    "economy": "Smart Economy",
+    "living": "Smart Living",
+}
 # Scheming fields that record where a publication came from; they never make a change by themselves.
-PROVENANCE = {"run_id": "satudata_run_id", "raw_sha256": "satudata_raw_sha256",
-              "validated_at": "terakhir_divalidasi", "validation_status": "status_validasi"}
+PROVENANCE = {
+    "run_id": "satudata_run_id",
+    "raw_sha256": "satudata_raw_sha256",
+    "validated_at": "terakhir_divalidasi",
+    "validation_status": "status_validasi",
+}
 
 
 def package_name(regency: Regency, dataset: Dataset) -> str:
@@ -73,23 +89,63 @@ def provenance_fields(provenance: dict[str, str]) -> dict:
 
 
 def datastore_fields(standard: Standard) -> list[dict]:
-    return [{"id": f.name, "type": DATASTORE_TYPES[f.type],
-             "info": {"label": f.title, "notes": f.metadata.get("definisi", ""),
-                      "type_override": DATASTORE_TYPES[f.type]}} for f in standard.public_fields]
+    return [
+        {
+            "id": f.name,
+            "type": DATASTORE_TYPES[f.type],
+            "info": {
+                "label": f.title,
+                "notes": f.metadata.get("definisi", ""),
+                "type_override": DATASTORE_TYPES[f.type],
+            },
+        }
+        for f in standard.public_fields
+    ]
 
 
 def data_dictionary(standard: Standard) -> bytes:
     """Kamus data: one row per published field, from the standard (UTF-8 CSV)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kolom", "judul", "tipe", "tipe_datastore", "kunci_utama", "wajib", "satuan", "konsep",
-                     "definisi", "domain_nilai", "pola", "minimum", "maksimum", "kode_referensi", "aturan_validasi",
-                     "standar_data"])
+    writer.writerow(
+        [
+            "kolom",
+            "judul",
+            "tipe",
+            "tipe_datastore",
+            "kunci_utama",
+            "wajib",
+            "satuan",
+            "konsep",
+            "definisi",
+            "domain_nilai",
+            "pola",
+            "minimum",
+            "maksimum",
+            "kode_referensi",
+            "aturan_validasi",
+            "standar_data",
+        ]
+    )
     for f in standard.public_fields:
-        writer.writerow([f.name, f.title, f.type, DATASTORE_TYPES[f.type], "ya" if f.name in standard.primary_key
-                         else "", "ya" if f.required else "", f.metadata.get("satuan", ""),
-                         f.metadata.get("konsep", ""), f.metadata.get("definisi", ""),
-                         " | ".join(map(str, f.enum)) if f.enum else "", f.pattern or "",
-                         "" if f.minimum is None else f.minimum, "" if f.maximum is None else f.maximum,
-                         f.code_list or "", f.metadata.get("aturan_validasi", ""), standard.ref])
+        writer.writerow(
+            [
+                f.name,
+                f.title,
+                f.type,
+                DATASTORE_TYPES[f.type],
+                "ya" if f.name in standard.primary_key else "",
+                "ya" if f.required else "",
+                f.metadata.get("satuan", ""),
+                f.metadata.get("konsep", ""),
+                f.metadata.get("definisi", ""),
+                " | ".join(map(str, f.enum)) if f.enum else "",
+                f.pattern or "",
+                "" if f.minimum is None else f.minimum,
+                "" if f.maximum is None else f.maximum,
+                f.code_list or "",
+                f.metadata.get("aturan_validasi", ""),
+                standard.ref,
+            ]
+        )
     return out.getvalue().encode("utf-8")

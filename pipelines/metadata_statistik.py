@@ -18,17 +18,48 @@ from pipelines.catalogue import Dataset, Regency
 from pipelines.standard import Field, Standard
 
 # INDAH's values for a field's type (MS-Var "Tipe Data").
-DATA_TYPES = {"string": "Karakter", "integer": "Numerik", "number": "Numerik", "date": "Tanggal",
-              "datetime": "Tanggal dan waktu", "boolean": "Boolean"}
+DATA_TYPES = {
+    "string": "Karakter",
+    "integer": "Numerik",
+    "number": "Numerik",
+    "date": "Tanggal",
+    "datetime": "Tanggal dan waktu",
+    "boolean": "Boolean",
+}
 # How the pipeline receives a source kind (MS-Keg "Sarana Pengumpulan Data").
-MEANS = {"file_drop": "Berkas tabel dari OPD (XLSX/CSV)", "url": "Berkas tabel pada alamat web OPD",
-         "api": "API aplikasi OPD", "database": "Basis data aplikasi OPD", "ckan": "Portal data (CKAN) OPD"}
-VAR_COLUMNS = ("Nama Variabel", "Alias", "Konsep", "Definisi", "Referensi Pemilihan", "Referensi Waktu",
-               "Tipe Data", "Satuan", "Klasifikasi Isian", "Aturan Validasi", "Kalimat Pertanyaan",
-               "Apakah Kolom Ini Dapat Diakses Umum?")
-IND_COLUMNS = ("Nama Indikator", "Konsep", "Definisi", "Interpretasi", "Metode/Rumus Penghitungan", "Satuan",
-               "Klasifikasi Penyajian", "Apakah Indikator Komposit?", "Level Estimasi",
-               "Apakah Dapat Diakses Umum?")
+MEANS = {
+    "file_drop": "Berkas tabel dari OPD (XLSX/CSV)",
+    "url": "Berkas tabel pada alamat web OPD",
+    "api": "API aplikasi OPD",
+    "database": "Basis data aplikasi OPD",
+    "ckan": "Portal data (CKAN) OPD",
+}
+VAR_COLUMNS = (
+    "Nama Variabel",
+    "Alias",
+    "Konsep",
+    "Definisi",
+    "Referensi Pemilihan",
+    "Referensi Waktu",
+    "Tipe Data",
+    "Satuan",
+    "Klasifikasi Isian",
+    "Aturan Validasi",
+    "Kalimat Pertanyaan",
+    "Apakah Kolom Ini Dapat Diakses Umum?",
+)
+IND_COLUMNS = (
+    "Nama Indikator",
+    "Konsep",
+    "Definisi",
+    "Interpretasi",
+    "Metode/Rumus Penghitungan",
+    "Satuan",
+    "Klasifikasi Penyajian",
+    "Apakah Indikator Komposit?",
+    "Level Estimasi",
+    "Apakah Dapat Diakses Umum?",
+)
 KEG_COLUMNS = ("Blok", "Atribut", "Isian")
 # The XLSX's timestamp: fixed, so the same metadata gives the same bytes.
 XLSX_CREATED = dt.datetime(2020, 1, 1)
@@ -73,12 +104,28 @@ def _rules(f: Field) -> str:
 def variables(standard: Standard) -> list[dict]:
     meta = standard.metadata
     when = meta["frekuensi"] + (f" (kolom {standard.period_field})" if standard.period_field else "")
-    return [dict(zip(VAR_COLUMNS, (
-        f.title, f.metadata.get("alias", f.name), f.metadata.get("konsep", ""), f.metadata.get("definisi", ""),
-        f"Standar Satu Data {standard.ref}", when, DATA_TYPES[f.type], f.metadata.get("satuan", ""),
-        _values(f, standard), _rules(f), "- (data administrasi, tanpa kuesioner)",
-        _yes(meta["klasifikasi"] == "Terbuka"))))
-        for f in standard.public_fields]
+    return [
+        dict(
+            zip(
+                VAR_COLUMNS,
+                (
+                    f.title,
+                    f.metadata.get("alias", f.name),
+                    f.metadata.get("konsep", ""),
+                    f.metadata.get("definisi", ""),
+                    f"Standar Satu Data {standard.ref}",
+                    when,
+                    DATA_TYPES[f.type],
+                    f.metadata.get("satuan", ""),
+                    _values(f, standard),
+                    _rules(f),
+                    "- (data administrasi, tanpa kuesioner)",
+                    _yes(meta["klasifikasi"] == "Terbuka"),
+                ),
+            )
+        )
+        for f in standard.public_fields
+    ]
 
 
 def _described(standard: Standard, key: str) -> str:
@@ -91,11 +138,25 @@ def indicators(standard: Standard) -> list[dict]:
     block, meta = standard.metadata.get("indikator"), standard.metadata
     if not block:
         return []
-    return [dict(zip(IND_COLUMNS, (
-        block["nama"], block["nama"], block["definisi"], _described(standard, "interpretasi"),
-        _described(standard, "rumus"),
-        block["satuan"], meta.get("disagregasi") or f"{meta['tingkat_penyajian']}; periode",
-        "Tidak", meta["tingkat_penyajian"], _yes(meta["klasifikasi"] == "Terbuka"))))]
+    return [
+        dict(
+            zip(
+                IND_COLUMNS,
+                (
+                    block["nama"],
+                    block["nama"],
+                    block["definisi"],
+                    _described(standard, "interpretasi"),
+                    _described(standard, "rumus"),
+                    block["satuan"],
+                    meta.get("disagregasi") or f"{meta['tingkat_penyajian']}; periode",
+                    "Tidak",
+                    meta["tingkat_penyajian"],
+                    _yes(meta["klasifikasi"] == "Terbuka"),
+                ),
+            )
+        )
+    ]
 
 
 def activity(standard: Standard, dataset: Dataset, regency: Regency, url: str) -> list[dict]:
@@ -112,15 +173,21 @@ def activity(standard: Standard, dataset: Dataset, regency: Regency, url: str) -
         ("II. Penanggung Jawab", "Kontak Penanggung Jawab", agency.contact),
         ("III. Perencanaan dan Persiapan", "Latar Belakang Kegiatan", standard.description),
         ("III. Perencanaan dan Persiapan", "Tujuan Kegiatan", meta.get("tujuan", "")),
-        ("IV. Desain Kegiatan", "Kegiatan Ini Dilakukan",
-         "Hanya sekali" if meta["frekuensi"] == "Ad-hoc" else "Berulang"),
+        (
+            "IV. Desain Kegiatan",
+            "Kegiatan Ini Dilakukan",
+            "Hanya sekali" if meta["frekuensi"] == "Ad-hoc" else "Berulang",
+        ),
         ("IV. Desain Kegiatan", "Frekuensi Penyelenggaraan", meta["frekuensi"]),
         ("IV. Desain Kegiatan", "Cakupan Wilayah Pengumpulan Data", f"{regency.name} ({regency.code})"),
         ("IV. Desain Kegiatan", "Metode Pengumpulan Data", meta.get("metode", "")),
         ("IV. Desain Kegiatan", "Sarana Pengumpulan Data", MEANS.get(dataset.source.kind, dataset.source.kind)),
         ("VII. Pengolahan dan Analisis", "Tingkat Penyajian Hasil Analisis", meta["tingkat_penyajian"]),
-        ("VIII. Diseminasi Hasil", "Produk Kegiatan yang Tersedia untuk Umum",
-         "Softcopy: tabel CSV, XLSX dan API" if meta["klasifikasi"] == "Terbuka" else "Tidak tersedia untuk umum"),
+        (
+            "VIII. Diseminasi Hasil",
+            "Produk Kegiatan yang Tersedia untuk Umum",
+            "Softcopy: tabel CSV, XLSX dan API" if meta["klasifikasi"] == "Terbuka" else "Tidak tersedia untuk umum",
+        ),
         ("VIII. Diseminasi Hasil", "Alamat Diseminasi", url),
         ("VIII. Diseminasi Hasil", "Standar Data", standard.ref),
     ]
@@ -131,32 +198,46 @@ def missing(standard: Standard, dataset: Dataset, regency: Regency) -> list[str]
     """What BPS's metadata statistik asks and neither the standard nor the catalogue holds, each "id / en".
     The hook for the compliance scorecard: an empty list is complete metadata."""
     meta, gaps = standard.metadata, []
-    for key, id_, en in (("tujuan", "tujuan kegiatan", "purpose of the activity"),
-                         ("metode", "metode pengumpulan data", "data collection method")):
+    for key, id_, en in (
+        ("tujuan", "tujuan kegiatan", "purpose of the activity"),
+        ("metode", "metode pengumpulan data", "data collection method"),
+    ):
         if not meta.get(key):
-            gaps.append(f"MS-Keg: {id_} belum diisi (satudata.{key} di standar {standard.ref}) / "
-                        f"no {en} (satudata.{key} in the standard)")
+            gaps.append(
+                f"MS-Keg: {id_} belum diisi (satudata.{key} di standar {standard.ref}) / "
+                f"no {en} (satudata.{key} in the standard)"
+            )
     if not dataset.agency.contact:
-        gaps.append(f"MS-Keg: kontak penanggung jawab belum diisi (contact OPD {dataset.agency.slug} di katalog) / "
-                    f"no contact of the agency in charge (the agency's contact in the catalogue)")
+        gaps.append(
+            f"MS-Keg: kontak penanggung jawab belum diisi (contact OPD {dataset.agency.slug} di katalog) / "
+            f"no contact of the agency in charge (the agency's contact in the catalogue)"
+        )
     for f in standard.public_fields:
         for key, en in (("konsep", "concept"), ("definisi", "definition")):
             if not f.metadata.get(key):
-                gaps.append(f"MS-Var {f.name}: {key} belum diisi (satudata.{key} kolom di standar {standard.ref}) / "
-                            f"no {en} (the field's satudata.{key} in the standard)")
+                gaps.append(
+                    f"MS-Var {f.name}: {key} belum diisi (satudata.{key} kolom di standar {standard.ref}) / "
+                    f"no {en} (the field's satudata.{key} in the standard)"
+                )
     for key, en in (("rumus", "formula"), ("interpretasi", "interpretation")) if meta.get("indikator") else ():
         if not _described(standard, key):
-            gaps.append(f"MS-Ind: {key} belum diisi (indikator.{key} entri {dataset.name} di katalog) / "
-                        f"no {en} (the entry's indikator.{key} in the catalogue)")
+            gaps.append(
+                f"MS-Ind: {key} belum diisi (indikator.{key} entri {dataset.name} di katalog) / "
+                f"no {en} (the entry's indikator.{key} in the catalogue)"
+            )
     return gaps
 
 
 def build(standard: Standard, dataset: Dataset, regency: Regency, url: str = "") -> dict:
     """The three metadata of a dataset as published at `url`, and what is missing. `standard` is the one the
     dataset is delivered by (an indicator's own: pipelines/indicators.py)."""
-    return {"standar_data": standard.ref, "ms_keg": activity(standard, dataset, regency, url),
-            "ms_var": variables(standard), "ms_ind": indicators(standard),
-            "belum_lengkap": missing(standard, dataset, regency)}
+    return {
+        "standar_data": standard.ref,
+        "ms_keg": activity(standard, dataset, regency, url),
+        "ms_var": variables(standard),
+        "ms_ind": indicators(standard),
+        "belum_lengkap": missing(standard, dataset, regency),
+    }
 
 
 def to_json(metadata: dict) -> bytes:
@@ -167,15 +248,21 @@ def to_xlsx(metadata: dict) -> bytes:
     """One sheet per MS type (MS-Keg, MS-Var, MS-Ind when there is one) and what is missing; text only, so no
     cell is ever read as a formula or a number."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     book.set_properties({"title": f"Metadata statistik {metadata['standar_data']}", "created": XLSX_CREATED})
     bold = book.add_format({"bold": True})
     sheets = [("MS-Keg", KEG_COLUMNS, metadata["ms_keg"]), ("MS-Var", VAR_COLUMNS, metadata["ms_var"])]
     if metadata["ms_ind"]:
         sheets.append(("MS-Ind", IND_COLUMNS, metadata["ms_ind"]))
-    sheets.append(("Belum lengkap", ("Belum lengkap / missing",),
-                   [{"Belum lengkap / missing": gap} for gap in metadata["belum_lengkap"]]))
+    sheets.append(
+        (
+            "Belum lengkap",
+            ("Belum lengkap / missing",),
+            [{"Belum lengkap / missing": gap} for gap in metadata["belum_lengkap"]],
+        )
+    )
     for title, columns, rows in sheets:
         sheet = book.add_worksheet(title)
         sheet.write_row(0, 0, columns, bold)
@@ -189,8 +276,17 @@ def to_xlsx(metadata: dict) -> bytes:
 def downloads(standard: Standard, dataset: Dataset, regency: Regency, url: str) -> list[tuple]:
     """The files published beside the table: (name, content, format, mimetype, description)."""
     metadata = build(standard, dataset, regency, url)
-    described = (f"Metadata statistik BPS (MS-Keg, MS-Var{', MS-Ind' if metadata['ms_ind'] else ''}) untuk "
-                 f"INDAH, dari standar {standard.ref} / BPS statistical metadata for INDAH")
-    return [(f"{dataset.name}-metadata-statistik.json", to_json(metadata), "JSON", "application/json", described),
-            (f"{dataset.name}-metadata-statistik.xlsx", to_xlsx(metadata), "XLSX",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", described)]
+    described = (
+        f"Metadata statistik BPS (MS-Keg, MS-Var{', MS-Ind' if metadata['ms_ind'] else ''}) untuk "
+        f"INDAH, dari standar {standard.ref} / BPS statistical metadata for INDAH"
+    )
+    return [
+        (f"{dataset.name}-metadata-statistik.json", to_json(metadata), "JSON", "application/json", described),
+        (
+            f"{dataset.name}-metadata-statistik.xlsx",
+            to_xlsx(metadata),
+            "XLSX",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            described,
+        ),
+    ]

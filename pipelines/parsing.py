@@ -41,13 +41,14 @@ JSON_RECORD_KEYS = ("data", "results", "records")
 # CSV bodies are read this many rows at a time: memory follows the chunk, not the file (~150 MB of text
 # cells and typed columns for 200,000 rows of 8 columns).
 CHUNK_ROWS = 200_000
-_HEAD_CHARS = 1 << 16   # enough text to find the delimiter and the header row among the first rows
-KEEP_STAGED = 20        # staged batches kept per folder: a later step re-run from an earlier run finds its file
+_HEAD_CHARS = 1 << 16  # enough text to find the delimiter and the header row among the first rows
+KEEP_STAGED = 20  # staged batches kept per folder: a later step re-run from an earlier run finds its file
 _TEXT_ENCODINGS = ("utf-8-sig", "cp1252")  # in this order; Latin-1 last because it accepts any byte
 
 
 class Refused(Exception):
     """A file (or part of it) that cannot be read as a table: carries its finding."""
+
     def __init__(self, issue: Issue):
         super().__init__(str(issue))
         self.issue = issue
@@ -59,6 +60,7 @@ class ParsedBatch:
     not data. The rows are staged in a Parquet file (written chunk by chunk), so what Dagster stores between
     steps is this small record; validation, the personal-data scan and the warehouse read the file in
     bounded memory."""
+
     path: Path
     rows: int
     issues: list[Issue] = field(default_factory=list)
@@ -78,6 +80,7 @@ class ParsedBatch:
 @dataclass
 class Table:
     """All cells of one CSV, JSON or sheet as text; frame index + 1 is the row number the agency sees."""
+
     cells: pd.DataFrame
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # ((r0, c0), (r1, c1))
     sheet: str | None = None
@@ -101,12 +104,15 @@ def column_letter(position: int) -> str:
 
 _MAGIC = [  # (first bytes, kind in Bahasa Indonesia, in English)
     (b"%PDF", "dokumen PDF", "a PDF document"),
-    (b"\x89PNG", "gambar (PNG)", "an image (PNG)"), (b"\xff\xd8\xff", "gambar (JPEG)", "an image (JPEG)"),
-    (b"GIF8", "gambar (GIF)", "an image (GIF)"), (b"II*\x00", "gambar (TIFF)", "an image (TIFF)"),
-    (b"Rar!", "arsip RAR", "a RAR archive"), (b"7z\xbc\xaf\x27\x1c", "arsip 7z", "a 7z archive"),
+    (b"\x89PNG", "gambar (PNG)", "an image (PNG)"),
+    (b"\xff\xd8\xff", "gambar (JPEG)", "an image (JPEG)"),
+    (b"GIF8", "gambar (GIF)", "an image (GIF)"),
+    (b"II*\x00", "gambar (TIFF)", "an image (TIFF)"),
+    (b"Rar!", "arsip RAR", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "arsip 7z", "a 7z archive"),
     (b"\x1f\x8b", "arsip gzip", "a gzip archive"),
 ]
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # Excel 97-2003 (.xls), also old Word files
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), also old Word files
 
 
 def _not_a_table(raw: RawFile, kind_id: str, kind_en: str) -> Refused:
@@ -149,7 +155,7 @@ def file_kind(raw: RawFile) -> str:
     for magic, kind_id, kind_en in _MAGIC:
         if head.startswith(magic):
             raise _not_a_table(raw, kind_id, kind_en)
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):   # a zip, or an empty one
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip, or an empty one
         return _zip_kind(raw)
     if head.startswith(_OLE2):
         return "excel"
@@ -202,8 +208,9 @@ def _decodes(path: Path, encoding: str, raw: RawFile) -> bool:
             for block in iter(lambda f=f: f.read(1 << 20), b""):
                 text = decoder.decode(block)
                 if _CONTROL.search(text):
-                    raise _encoding_error(raw, "berisi karakter kendali atau biner", "it holds control characters "
-                                          "or binary data")
+                    raise _encoding_error(
+                        raw, "berisi karakter kendali atau biner", "it holds control characters or binary data"
+                    )
                 if not encoding.startswith("utf") and _MOJIBAKE.search(text):
                     raise _encoding_error(raw, "campuran UTF-8 dan Windows-1252", "UTF-8 and Windows-1252 mixed")
         decoder.decode(b"", final=True)
@@ -225,11 +232,12 @@ def file_encoding(raw: RawFile) -> str:
     for encoding in candidates:
         if _decodes(path, encoding, raw):
             return encoding
-    _decodes(path, "latin-1", raw)   # accepts any byte; still refuses control characters
+    _decodes(path, "latin-1", raw)  # accepts any byte; still refuses control characters
     return "latin-1"
 
 
 # --- reading cells -----------------------------------------------------------------------------------------
+
 
 def number_text(value: object) -> str:
     """A typed value (Excel cell, JSON, database) as the text the Indonesian number reader reads back exactly:
@@ -264,12 +272,15 @@ def json_records(document: object) -> list | None:
 def _json_table(raw: RawFile, data: bytes) -> Table:
     try:
         document = json.loads(decode(data))
-    except (ValueError, RecursionError) as error:   # RecursionError: arrays nested beyond Python's stack
+    except (ValueError, RecursionError) as error:  # RecursionError: arrays nested beyond Python's stack
         raise Refused(finding("unreadable-file", raw.name, value=str(error)[:120])) from None
     records = json_records(document)
     if records is None or not all(isinstance(r, dict) for r in records):
-        raise _not_a_table(raw, "dokumen JSON tanpa daftar baris (list, atau data / results / records)",
-                           "a JSON document without a list of records (a list, or data / results / records)")
+        raise _not_a_table(
+            raw,
+            "dokumen JSON tanpa daftar baris (list, atau data / results / records)",
+            "a JSON document without a list of records (a list, or data / results / records)",
+        )
     keys = list(dict.fromkeys(k for record in records for k in record))
     rows = [keys] + [[number_text(r.get(k)) for k in keys] for r in records]
     # The header row gets index -1 so that record n (from 1) is reported as row n.
@@ -283,7 +294,7 @@ def _excel_tables(raw: RawFile, data: bytes, sheet: str | int | None) -> list[Ta
         raise Refused(finding("unreadable-file", raw.name, value=str(error)[:120])) from None
     names = book.sheet_names
     if isinstance(sheet, int):  # counted from 1, as agency staff count sheets
-        names = names[sheet - 1:sheet] if sheet >= 1 else []
+        names = names[sheet - 1 : sheet] if sheet >= 1 else []
     elif sheet is not None:
         names = [n for n in names if _normal(n) == _normal(sheet)]
     if not names:
@@ -307,8 +318,10 @@ def _delimiter(text: str, known: set[str]) -> str:
     """The delimiter that splits the header into the most known column names; the sniffer otherwise
     (a `;` file with decimal commas has as steady a comma count as a `,` file)."""
     head = text.splitlines()[:_HEADER_SCAN_ROWS]
-    scores = {d: max((sum(_normal(v) in known for v in row) for row in csv.reader(head, delimiter=d)), default=0)
-              for d in _DELIMITERS}
+    scores = {
+        d: max((sum(_normal(v) in known for v in row) for row in csv.reader(head, delimiter=d)), default=0)
+        for d in _DELIMITERS
+    }
     best = max(scores, key=scores.get)
     if scores[best]:
         return best
@@ -321,6 +334,7 @@ def _delimiter(text: str, known: set[str]) -> str:
 @dataclass
 class _Csv:
     """A CSV file's head (title rows and header, as cells) and how to read the rest."""
+
     head: Table
     encoding: str
     delimiter: str
@@ -349,9 +363,19 @@ def _csv_body(raw: RawFile, head: _Csv, start: int, chunk_rows: int) -> Iterator
     position in the file (blank lines count, a quoted line break does not: one record is one spreadsheet row),
     so index + 1 is the row number the agency sees."""
     width = head.head.cells.shape[1]
-    reader = pd.read_csv(raw.path, sep=head.delimiter, header=None, names=range(width), skiprows=start,
-                         dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=head.encoding,
-                         engine="c", chunksize=chunk_rows)
+    reader = pd.read_csv(
+        raw.path,
+        sep=head.delimiter,
+        header=None,
+        names=range(width),
+        skiprows=start,
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        encoding=head.encoding,
+        engine="c",
+        chunksize=chunk_rows,
+    )
     with reader:
         for chunk in reader:
             chunk.index += start
@@ -362,15 +386,17 @@ def _csv_refusal(raw: RawFile, error: pd.errors.ParserError, width: int) -> Refu
     """pandas' words for a broken line, as a finding on that line."""
     wider = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
     if wider:
-        return Refused(finding("too-many-columns", raw.name, int(wider[2]), column_letter(width),
-                               letter=column_letter(width)))
-    line = re.search(r"line (\d+)", str(error))          # pandas counts lines from 1, rows from 0
+        return Refused(
+            finding("too-many-columns", raw.name, int(wider[2]), column_letter(width), letter=column_letter(width))
+        )
+    line = re.search(r"line (\d+)", str(error))  # pandas counts lines from 1, rows from 0
     row = re.search(r"row (\d+)", str(error))
     number = int(line[1]) if line else int(row[1]) + 1 if row else None
     return Refused(finding("malformed-row", raw.name, number))
 
 
 # --- the header ----------------------------------------------------------------------------------------------
+
 
 def _find_header(cells: pd.DataFrame, known: set[str]) -> tuple[int, int]:
     """(position, score) of the row with the most known column names among the first rows."""
@@ -410,7 +436,8 @@ def _header_block(table: Table, header: int, mapping: dict[str, str]) -> tuple[i
         return first, last
 
     def named(a: int, b: int) -> int:
-        return len({n for n in _block_names(table.cells.iloc[a:b + 1], mapping) if n})
+        return len({n for n in _block_names(table.cells.iloc[a : b + 1], mapping) if n})
+
     if header + 1 < len(table.cells) and named(header, header + 1) > named(header, header):
         return header, header + 1
     if header > 0 and named(header - 1, header) > named(header, header):
@@ -420,12 +447,12 @@ def _header_block(table: Table, header: int, mapping: dict[str, str]) -> tuple[i
 
 def _merged_across(table: Table, first: int, last: int) -> pd.DataFrame:
     """The header block with each cell merged across columns carrying its label to every column."""
-    block = table.cells.iloc[first:last + 1].copy()
+    block = table.cells.iloc[first : last + 1].copy()
     labels = list(block.index)
     for (r0, c0), (r1, c1) in table.merged:
         for r in range(r0, r1 + 1):
             if r in labels and c0 < c1:
-                block.iloc[labels.index(r), c0:min(c1, block.shape[1] - 1) + 1] = table.cells.at[r0, c0]
+                block.iloc[labels.index(r), c0 : min(c1, block.shape[1] - 1) + 1] = table.cells.at[r0, c0]
     return block
 
 
@@ -433,12 +460,13 @@ def _merged_across(table: Table, first: int, last: int) -> pd.DataFrame:
 class _Layout:
     """What the header says about the body: the standard name of each column (None: not kept), their labels
     as the file writes them, and what the row classifier needs."""
+
     names: list[str | None]
     labels: list[str]
-    width: int                 # columns up to the last labelled one; a value further right has no header
-    header_texts: set[str]     # normalised labels of every header row, to spot the header repeated
-    identifying: list[int]     # positions of text and date fields: what a data row fills and a total leaves empty
-    first: int                 # position of the first labelled column, where a row begins
+    width: int  # columns up to the last labelled one; a value further right has no header
+    header_texts: set[str]  # normalised labels of every header row, to spot the header repeated
+    identifying: list[int]  # positions of text and date fields: what a data row fills and a total leaves empty
+    first: int  # position of the first labelled column, where a row begins
     in_signature: bool = False  # a signature block has begun: its lone lines (name, rank) are part of it
 
 
@@ -449,8 +477,14 @@ def _layout(block: pd.DataFrame, names: list[str | None], standard: Standard) ->
     kinds = {f.name: f.type for f in standard.fields}
     identifying = [c for c, n in enumerate(names) if n and kinds[n] in ("string", "date", "datetime")]
     texts = {_normal(v) for v in block.to_numpy().ravel() if _normal(v)}
-    return _Layout(names, [label or f"kolom {column_letter(c)}" for c, label in enumerate(labels)], width, texts,
-                   identifying, labelled[0] if labelled else 0)
+    return _Layout(
+        names,
+        [label or f"kolom {column_letter(c)}" for c, label in enumerate(labels)],
+        width,
+        texts,
+        identifying,
+        labelled[0] if labelled else 0,
+    )
 
 
 def _duplicates(raw: RawFile, layout: _Layout, header_row: int | None) -> list[Issue]:
@@ -458,8 +492,9 @@ def _duplicates(raw: RawFile, layout: _Layout, header_row: int | None) -> list[I
     for name in dict.fromkeys(n for n in layout.names if n):
         columns = [column_letter(c) for c, n in enumerate(layout.names) if n == name]
         if len(columns) > 1:
-            found.append(finding("duplicate-header", raw.name, header_row, name, field=name,
-                                 columns=", ".join(columns)))
+            found.append(
+                finding("duplicate-header", raw.name, header_row, name, field=name, columns=", ".join(columns))
+            )
     return found
 
 
@@ -470,7 +505,8 @@ _NOTE = re.compile(r"^(catatan|keterangan|ket\b|ket\.|sumber|nb\b|n\.b\.|note|\*
 _SIGNATURE = re.compile(
     r"^(nip\.?\s*[:.]?\s*\d[\d ]{7,}|(mengetahui|menyetujui|disetujui|diketahui|dibuat|diperiksa|disusun|kepala|"
     r"plt|plh|a\.\s?n\.?|an\.|sekretaris|kasi|kabid|kasubag|petugas|pembina|penata|pengatur|bupati|camat)\b)"
-    r"|^[a-z .'-]+,\s*(\d{1,2}\s+[a-z]+\.?\s+\d{4}|\d{1,2}[/-]\d{1,2}[/-]\d{4})$")
+    r"|^[a-z .'-]+,\s*(\d{1,2}\s+[a-z]+\.?\s+\d{4}|\d{1,2}[/-]\d{1,2}[/-]\d{4})$"
+)
 _PAGE = re.compile(r"^(hal(aman)?\.?|page)\s*\d+")
 _COLUMN_NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
 _NUMBER_LIKE = re.compile(r"^[\d.,\s()rp-]+$")
@@ -479,8 +515,11 @@ _NUMBER_LIKE = re.compile(r"^[\d.,\s()rp-]+$")
 def _is_column_numbers(filled: list[str]) -> bool:
     """(1) (2) (3) ... under the header, as Indonesian government tables number their columns."""
     numbers = [_COLUMN_NUMBER.match(v) for v in filled]
-    return len(filled) >= 3 and all(numbers) and [int(m[1]) for m in numbers] == list(
-        range(int(numbers[0][1]), int(numbers[0][1]) + len(filled)))
+    return (
+        len(filled) >= 3
+        and all(numbers)
+        and [int(m[1]) for m in numbers] == list(range(int(numbers[0][1]), int(numbers[0][1]) + len(filled)))
+    )
 
 
 def _skip_reason(cells: list[str], layout: _Layout) -> str | None:
@@ -492,7 +531,7 @@ def _skip_reason(cells: list[str], layout: _Layout) -> str | None:
         return "column-numbers"
     if any(_SUMMARY.match(c) for c in filled):
         named = sum(bool(cells[c]) and not _SUMMARY.match(cells[c]) for c in layout.identifying)
-        if named < max(1, len(layout.identifying) / 2):   # a total leaves what names a data row empty
+        if named < max(1, len(layout.identifying) / 2):  # a total leaves what names a data row empty
             return "total-row"
     if len(filled) > 2:
         return None
@@ -517,9 +556,12 @@ def _split_body(body: pd.DataFrame, layout: _Layout, raw: RawFile) -> tuple[pd.D
     the tests over every cell are vectorised (pyarrow's string kernels), so a million rows cost a second."""
     low = body.apply(lambda column: column.str.strip().str.lower())
     count = (low != "").sum(axis=1)
-    maybe = ((count <= 2) | (low.isin(layout.header_texts).sum(axis=1) >= 2)
-             | low.apply(lambda column: column.str.match(_SUMMARY.pattern)).any(axis=1)
-             | (low.apply(lambda column: column.str.len()) <= 4).all(axis=1))   # (1) (2) (3) ...
+    maybe = (
+        (count <= 2)
+        | (low.isin(layout.header_texts).sum(axis=1) >= 2)
+        | low.apply(lambda column: column.str.match(_SUMMARY.pattern)).any(axis=1)
+        | (low.apply(lambda column: column.str.len()) <= 4).all(axis=1)
+    )  # (1) (2) (3) ...
     reasons = pd.Series(None, index=body.index, dtype="object")
     reasons[count == 0] = "blank-row"
     for position in np.flatnonzero((maybe & (count > 0)).to_numpy()):
@@ -531,23 +573,29 @@ def _split_body(body: pd.DataFrame, layout: _Layout, raw: RawFile) -> tuple[pd.D
 def _above_header(table: Table, first: int, raw: RawFile) -> list[Skipped]:
     """The rows above the header: title, subtitle, blank."""
     above = table.cells.iloc[:first]
-    return merge_skipped([], [Skipped(raw.name, int(i) + 1, int(i) + 1,
-                                      "title-row" if any(_normal(v) for v in row) else "blank-row")
-                              for i, row in zip(above.index, above.to_numpy())])
+    return merge_skipped(
+        [],
+        [
+            Skipped(raw.name, int(i) + 1, int(i) + 1, "title-row" if any(_normal(v) for v in row) else "blank-row")
+            for i, row in zip(above.index, above.to_numpy())
+        ],
+    )
 
 
 # --- typing -------------------------------------------------------------------------------------------------
 
 # type -> (Bahasa Indonesia, English, how to write it) for the messages of type findings
-_TYPE_WORDS = {"integer": ("bilangan bulat", "a whole number", "15500 / 15.500"),
-               "number": ("angka", "a number", "12,5 / 1.234,5"),
-               "date": ("tanggal", "a date", "22/10/2026 / 22 Oktober 2026"),
-               "datetime": ("tanggal dan waktu", "a date and time", "22/10/2026 08.30"),
-               "boolean": ("ya/tidak", "yes/no", "Ya / Tidak")}
+_TYPE_WORDS = {
+    "integer": ("bilangan bulat", "a whole number", "15500 / 15.500"),
+    "number": ("angka", "a number", "12,5 / 1.234,5"),
+    "date": ("tanggal", "a date", "22/10/2026 / 22 Oktober 2026"),
+    "datetime": ("tanggal dan waktu", "a date and time", "22/10/2026 08.30"),
+    "boolean": ("ya/tidak", "yes/no", "Ya / Tidak"),
+}
 _MULTIPLIERS = {"rb": 1e3, "ribu": 1e3, "jt": 1e6, "juta": 1e6}
 # Whole numbers are read through float64, exact below 2**53; no count or price comes near, so from there a
 # typed figure is out of range rather than silently rounded.
-_EXACT_INTEGERS = 2.0 ** 53
+_EXACT_INTEGERS = 2.0**53
 
 
 def _read_numbers(values: pd.Series, integer: bool, money: bool) -> tuple[pd.Series, pd.Series]:
@@ -565,12 +613,12 @@ def _read_numbers(values: pd.Series, integer: bool, money: bool) -> tuple[pd.Ser
         suffix = text.str.extract(r"(?i)(rb|ribu|jt|juta)$")[0].str.lower()
         scale = suffix.map(_MULTIPLIERS).astype("float64").fillna(1.0)
         text = text.str.replace(r"(?i)(rb|ribu|jt|juta)$", "", regex=True)
-    dotted = text.str.fullmatch(r"-?[1-9]\d{0,2}(\.\d{3})+")                      # 1.234.567
-    indonesian = dotted | text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+")           # 1.234,56
+    dotted = text.str.fullmatch(r"-?[1-9]\d{0,2}(\.\d{3})+")  # 1.234.567
+    indonesian = dotted | text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+")  # 1.234,56
     english = text.str.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+") | text.str.fullmatch(r"-?[1-9]\d{0,2}(,\d{3}){2,}")
-    ambiguous = text.str.fullmatch(r"-?[1-9]\d{0,2},\d{3}") & integer                # 15,500
-    lone_comma = text.str.fullmatch(r"-?\d+,\d+") & ~ambiguous                       # 12,5
-    plain = text.str.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?") & ~dotted     # 12.5, 15500, 1e3
+    ambiguous = text.str.fullmatch(r"-?[1-9]\d{0,2},\d{3}") & integer  # 15,500
+    lone_comma = text.str.fullmatch(r"-?\d+,\d+") & ~ambiguous  # 12,5
+    plain = text.str.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?") & ~dotted  # 12.5, 15500, 1e3
     normal = pd.Series(np.nan, index=values.index, dtype="object")
     normal = normal.mask(plain, text)
     normal = normal.mask(indonesian, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
@@ -600,18 +648,28 @@ def parse_dates(values: pd.Series) -> pd.Series:
     day after the date is kept. Month spellings: pipelines/indonesian.py."""
     text = values.str.strip().str.lower().str.replace(LEADING_DAY, "", regex=True)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    parts = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?=$|[\st])")   # `20266` is no year
+    parts = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?=$|[\st])")  # `20266` is no year
     day_first = pd.to_datetime(
-        {"year": pd.to_numeric(parts[2], errors="coerce"), "month": pd.to_numeric(parts[1], errors="coerce"),
-         "day": pd.to_numeric(parts[0], errors="coerce")}, errors="coerce")
+        {
+            "year": pd.to_numeric(parts[2], errors="coerce"),
+            "month": pd.to_numeric(parts[1], errors="coerce"),
+            "day": pd.to_numeric(parts[0], errors="coerce"),
+        },
+        errors="coerce",
+    )
     result = result.fillna(day_first)
     named = text.str.extract(r"^(\d{1,2})[\s.-]*([a-z]+)\.?[\s.-]*(\d{4})\b")
     month = named[1].map(MONTH_WORDS)
-    worded = pd.to_datetime({"year": pd.to_numeric(named[2], errors="coerce"), "month": month,
-                             "day": pd.to_numeric(named[0], errors="coerce")}, errors="coerce")
+    worded = pd.to_datetime(
+        {
+            "year": pd.to_numeric(named[2], errors="coerce"),
+            "month": month,
+            "day": pd.to_numeric(named[0], errors="coerce"),
+        },
+        errors="coerce",
+    )
     result = result.fillna(worded)
-    iso = pd.to_datetime(text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?=$|[\st])")[0], format="%Y-%m-%d",
-                         errors="coerce")
+    iso = pd.to_datetime(text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?=$|[\st])")[0], format="%Y-%m-%d", errors="coerce")
     result = result.fillna(iso)
     clock = text.str.extract(r"[\st](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*$").apply(pd.to_numeric)
     seconds = (clock[0] * 3600 + clock[1] * 60 + clock[2].fillna(0)).where(clock[0].le(23) & clock[1].le(59))
@@ -631,9 +689,12 @@ def _convert(values: pd.Series, fld) -> tuple[pd.Series, pd.Series]:
     typed values and a finding code per value ("" when it reads)."""
     codes, distinct = pd.factorize(values)
     typed, problem = _convert_distinct(pd.Series(distinct, dtype="str"), fld)
-    return (pd.Series(typed.array.take(codes, allow_fill=True), index=values.index),
-            pd.Series(problem.to_numpy(dtype="object").take(codes) if len(distinct) else [], index=values.index,
-                      dtype="object").fillna(""))
+    return (
+        pd.Series(typed.array.take(codes, allow_fill=True), index=values.index),
+        pd.Series(
+            problem.to_numpy(dtype="object").take(codes) if len(distinct) else [], index=values.index, dtype="object"
+        ).fillna(""),
+    )
 
 
 def _convert_distinct(values: pd.Series, fld) -> tuple[pd.Series, pd.Series]:
@@ -644,15 +705,15 @@ def _convert_distinct(values: pd.Series, fld) -> tuple[pd.Series, pd.Series]:
         typed = typed.dt.normalize() if fld.type == "date" else typed
     elif fld.type == "boolean":
         lowered = values.str.strip().str.lower()
-        typed = lowered.map({"ya": True, "true": True, "1": True, "tidak": False, "false": False, "0": False})\
-            .astype("boolean")
+        typed = lowered.map({"ya": True, "true": True, "1": True, "tidak": False, "false": False, "0": False}).astype(
+            "boolean"
+        )
     else:
         return values.str.strip().astype("str"), pd.Series("", index=values.index, dtype="object")
     return typed, pd.Series(np.where(typed.isna(), "type-error", ""), index=values.index, dtype="object")
 
 
-def _typed(body: pd.DataFrame, layout: _Layout, raw: RawFile, standard: Standard
-           ) -> tuple[pd.DataFrame, list[Issue]]:
+def _typed(body: pd.DataFrame, layout: _Layout, raw: RawFile, standard: Standard) -> tuple[pd.DataFrame, list[Issue]]:
     """Text cells (index + 1 = the row the agency sees) -> the standard's typed fields with lineage, and an
     Issue for every cell that cannot be read. The one conversion for every format and every chunk."""
     issues: list[Issue] = []
@@ -671,8 +732,18 @@ def _typed(body: pd.DataFrame, layout: _Layout, raw: RawFile, standard: Standard
         if fld.type != "string":
             word_id, word_en, example = _TYPE_WORDS[fld.type]
             for idx in problem[problem != ""].index:
-                issues.append(finding(problem[idx], raw.name, int(row_numbers[idx]), fld.name, text[idx],
-                                      type_id=word_id, type_en=word_en, example=example))
+                issues.append(
+                    finding(
+                        problem[idx],
+                        raw.name,
+                        int(row_numbers[idx]),
+                        fld.name,
+                        text[idx],
+                        type_id=word_id,
+                        type_en=word_en,
+                        example=example,
+                    )
+                )
     issues += _unheaded_values(body, layout, raw)
     issues.sort(key=lambda i: i.row)  # row by row (stable: fields in order), so chunking cannot change the order
     frame = frame[standard.field_names].reset_index(drop=True)
@@ -686,12 +757,20 @@ def _unheaded_values(body: pd.DataFrame, layout: _Layout, raw: RawFile) -> list[
     """A value right of the last labelled column: data without a header (one finding per row)."""
     if body.shape[1] <= layout.width:
         return []
-    extra = body.iloc[:, layout.width:].apply(lambda column: column.str.strip() != "")
+    extra = body.iloc[:, layout.width :].apply(lambda column: column.str.strip() != "")
     found = []
     for idx in extra.index[extra.any(axis=1)]:
         position = layout.width + int(np.argmax(extra.loc[idx].to_numpy()))
-        found.append(finding("too-many-columns", raw.name, int(idx) + 1, column_letter(position),
-                             body.at[idx, body.columns[position]][:40], letter=column_letter(position)))
+        found.append(
+            finding(
+                "too-many-columns",
+                raw.name,
+                int(idx) + 1,
+                column_letter(position),
+                body.at[idx, body.columns[position]][:40],
+                letter=column_letter(position),
+            )
+        )
     return found
 
 
@@ -706,17 +785,27 @@ def _dropped_candidates(body: pd.DataFrame, layout: _Layout, raw: RawFile) -> pd
         hits = values[values.str.contains(CANDIDATE, regex=True)]
         if len(hits):
             label = layout.labels[position] if position < len(layout.labels) else f"kolom {column_letter(position)}"
-            pieces.append(pd.DataFrame({"_source_file": raw.name, "_source_row": (hits.index + 1).astype("int64"),
-                                        "column": label, "value": hits.astype("str")}))
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "_source_file": raw.name,
+                        "_source_row": (hits.index + 1).astype("int64"),
+                        "column": label,
+                        "value": hits.astype("str"),
+                    }
+                )
+            )
     return pd.concat(pieces, ignore_index=True) if pieces else None
 
 
 # --- one file -----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Piece:
     """What a step of parsing one file yields: typed rows, findings, skipped rows, candidate personal data
     of columns not kept."""
+
     frame: pd.DataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -725,22 +814,31 @@ class _Piece:
 
 def _mapping(standard: Standard, columns: dict[str, str]) -> dict[str, str]:
     """Headers are recognised by the catalogue's mapping, the standard's field names and its titles."""
-    return ({_normal(f.title): f.name for f in standard.fields} | {_normal(k): v for k, v in columns.items()}
-            | {_normal(f): f for f in standard.field_names})
+    return (
+        {_normal(f.title): f.name for f in standard.fields}
+        | {_normal(k): v for k, v in columns.items()}
+        | {_normal(f): f for f in standard.field_names}
+    )
 
 
 def _tables(raw: RawFile, kind: str, known: set[str], options: dict | None) -> tuple[list[Table], _Csv | None]:
     if kind == "csv":
         head = _csv_head(raw, known)
         return [head.head], head
-    data = Path(raw.path).read_bytes()   # a workbook or a JSON document is small by nature (Excel stops at
-    if kind == "excel":                  # 1,048,576 rows; APIs page)
+    data = Path(raw.path).read_bytes()  # a workbook or a JSON document is small by nature (Excel stops at
+    if kind == "excel":  # 1,048,576 rows; APIs page)
         return _excel_tables(raw, data, (options or {}).get("sheet")), None
     return [_json_table(raw, data)], None
 
 
-def _parse_chunks(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None,
-                  chunk_rows: int, districts: pd.DataFrame | None = None) -> Iterator[_Piece]:
+def _parse_chunks(
+    raw: RawFile,
+    standard: Standard,
+    columns: dict[str, str],
+    options: dict | None,
+    chunk_rows: int,
+    districts: pd.DataFrame | None = None,
+) -> Iterator[_Piece]:
     """One file as typed chunks with their findings and skipped rows. A CSV's head decides the header; its
     body is read in chunks. `options` is the catalogue's `source` block; `sheet` (a name, or a position from
     1) picks a sheet, otherwise every sheet whose header matches the standard best is read (a workbook with
@@ -768,12 +866,21 @@ def _parse_chunks(raw: RawFile, standard: Standard, columns: dict[str, str], opt
     for header, table in chosen:
         # rows of several sheets are told apart by the sheet's name beside the file's
         source = raw if len(chosen) == 1 else replace(raw, name=f"{raw.name} [{table.sheet}]")
-        yield from _parse_table(source, table, header, head, mapping, standard, chunk_rows,
-                                shape_of(standard, options, districts))
+        yield from _parse_table(
+            source, table, header, head, mapping, standard, chunk_rows, shape_of(standard, options, districts)
+        )
 
 
-def _parse_table(raw: RawFile, table: Table, header: int, head: _Csv | None, mapping: dict[str, str],
-                 standard: Standard, chunk_rows: int, shape: Shape | None = None) -> Iterator[_Piece]:
+def _parse_table(
+    raw: RawFile,
+    table: Table,
+    header: int,
+    head: _Csv | None,
+    mapping: dict[str, str],
+    standard: Standard,
+    chunk_rows: int,
+    shape: Shape | None = None,
+) -> Iterator[_Piece]:
     """One table (a CSV, a sheet, a JSON document) whose header is at position `header`; `shape`: an
     indicator's sheet, wide or long (pipelines/unpivot.py)."""
     first, last = _header_block(table, header, mapping)
@@ -781,17 +888,27 @@ def _parse_table(raw: RawFile, table: Table, header: int, head: _Csv | None, map
     layout = _layout(block, _block_names(block, mapping), standard)
     header_row = int(table.cells.index[header]) + 1 or None  # JSON has no header row
     filled = shape.provided(layout.names, raw) if shape else []
-    yield _Piece(issues=_missing_columns(layout.names + filled, raw, standard, header_row)
-                 + _duplicates(raw, layout, header_row)
-                 + (shape.header_issues(layout.names, layout.labels, raw, header_row) if shape else []),
-                 skipped=_above_header(table, first, raw))
-    body = _csv_body(raw, head, last + 1, chunk_rows) if head else [table.cells.iloc[last + 1:]]
+    yield _Piece(
+        issues=_missing_columns(layout.names + filled, raw, standard, header_row)
+        + _duplicates(raw, layout, header_row)
+        + (shape.header_issues(layout.names, layout.labels, raw, header_row) if shape else []),
+        skipped=_above_header(table, first, raw),
+    )
+    body = _csv_body(raw, head, last + 1, chunk_rows) if head else [table.cells.iloc[last + 1 :]]
     try:
         for chunk in body:
             rows, skipped = _split_body(chunk, layout, raw)
-            if shape:   # each slice typed as rows of its own; values right of the table checked once
-                frame, issues = shape.typed(chunk, rows, layout.names, layout.labels, raw, lambda part: _typed(
-                    part, replace(layout, names=list(part.columns), width=part.shape[1]), raw, standard))
+            if shape:  # each slice typed as rows of its own; values right of the table checked once
+                frame, issues = shape.typed(
+                    chunk,
+                    rows,
+                    layout.names,
+                    layout.labels,
+                    raw,
+                    lambda part: _typed(
+                        part, replace(layout, names=list(part.columns), width=part.shape[1]), raw, standard
+                    ),
+                )
                 issues += _unheaded_values(rows, layout, raw)
             else:
                 frame, issues = _typed(rows, layout, raw, standard)
@@ -800,8 +917,7 @@ def _parse_table(raw: RawFile, table: Table, header: int, head: _Csv | None, map
         yield _Piece(issues=[_csv_refusal(raw, error, head.head.cells.shape[1]).issue])
 
 
-def _missing_columns(names: list[str | None], raw: RawFile, standard: Standard, header_row: int | None
-                     ) -> list[Issue]:
+def _missing_columns(names: list[str | None], raw: RawFile, standard: Standard, header_row: int | None) -> list[Issue]:
     return [finding("missing-column", raw.name, header_row, f.name) for f in standard.fields if f.name not in names]
 
 
@@ -814,8 +930,9 @@ def _parquet_schema(standard: Standard) -> pa.Schema:
     return pa.Schema.from_pandas(pd.DataFrame(typed | lineage), preserve_index=False)
 
 
-_DROPPED_SCHEMA = pa.schema([("_source_file", pa.string()), ("_source_row", pa.int64()), ("column", pa.string()),
-                             ("value", pa.string())])
+_DROPPED_SCHEMA = pa.schema(
+    [("_source_file", pa.string()), ("_source_row", pa.int64()), ("column", pa.string()), ("value", pa.string())]
+)
 
 
 def _staged_path(folder: Path, raws: list[RawFile], standard: Standard, columns: dict, options: dict | None) -> Path:
@@ -825,16 +942,25 @@ def _staged_path(folder: Path, raws: list[RawFile], standard: Standard, columns:
 
 
 def _prune(folder: Path, keep: Path) -> None:
-    staged = sorted((p for p in folder.glob("*.parquet") if not p.name.endswith(".dropped.parquet")),
-                    key=lambda p: p.stat().st_mtime, reverse=True)
+    staged = sorted(
+        (p for p in folder.glob("*.parquet") if not p.name.endswith(".dropped.parquet")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for old in staged[KEEP_STAGED:]:
         if old != keep:
             old.unlink(missing_ok=True)
             dropped_path(old).unlink(missing_ok=True)
 
 
-_FREQUENCY_EN = {"harian": "daily", "mingguan": "weekly", "bulanan": "monthly", "triwulanan": "quarterly",
-                 "semesteran": "half-yearly", "tahunan": "yearly"}
+_FREQUENCY_EN = {
+    "harian": "daily",
+    "mingguan": "weekly",
+    "bulanan": "monthly",
+    "triwulanan": "quarterly",
+    "semesteran": "half-yearly",
+    "tahunan": "yearly",
+}
 
 
 def _owes_rows(standard: Standard) -> bool:
@@ -845,6 +971,7 @@ def _owes_rows(standard: Standard) -> bool:
 class _Writer:
     """Typed rows to the staged file; candidate personal data of columns not kept to the file beside it,
     which exists only when there is some (`privacy.scan` reads it)."""
+
     def __init__(self, path: Path, schema: pa.Schema):
         self.rows = pq.ParquetWriter(path, schema)
         self.dropped_path = dropped_path(path)
@@ -854,8 +981,7 @@ class _Writer:
         """Writes a piece; returns how many typed rows it held."""
         if piece.dropped is not None:
             self.dropped = self.dropped or pq.ParquetWriter(self.dropped_path, _DROPPED_SCHEMA)
-            self.dropped.write_table(pa.Table.from_pandas(piece.dropped, schema=_DROPPED_SCHEMA,
-                                                          preserve_index=False))
+            self.dropped.write_table(pa.Table.from_pandas(piece.dropped, schema=_DROPPED_SCHEMA, preserve_index=False))
         if piece.frame is None or not len(piece.frame):
             return 0
         self.rows.write_table(pa.Table.from_pandas(piece.frame, schema=self.rows.schema, preserve_index=False))
@@ -872,9 +998,16 @@ class _Writer:
                 self.dropped.close()
 
 
-def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str], options: dict | None = None,
-                *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS,
-                districts: pd.DataFrame | None = None) -> ParsedBatch:
+def parse_files(
+    raws: list[RawFile],
+    standard: Standard,
+    columns: dict[str, str],
+    options: dict | None = None,
+    *,
+    folder: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    districts: pd.DataFrame | None = None,
+) -> ParsedBatch:
     """Parse the files of one batch into one staged Parquet file in `folder` (default: the state folder's
     `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept. `districts`: the
     regency's (unpivot.districts), for indicator sheets that name districts instead of their codes."""
@@ -892,14 +1025,21 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
                     skipped = merge_skipped(skipped, piece.skipped)
                     rows += writer.write(piece)
     except BaseException:
-        partial.unlink(missing_ok=True)   # a full disk or a stopped run leaves no half-written file taking space
+        partial.unlink(missing_ok=True)  # a full disk or a stopped run leaves no half-written file taking space
         dropped_path(partial).unlink(missing_ok=True)
         raise
     if not rows and not issues and _owes_rows(standard):
         frequency = str(standard.metadata.get("frekuensi", ""))
-        issues += [finding("no-data-rows", raw.name, frequency_id=frequency.lower(),
-                           frequency_en=_FREQUENCY_EN.get(frequency.lower(), frequency.lower())) for raw in raws]
-    dropped_path(path).unlink(missing_ok=True)     # a re-run's own file replaces the earlier run's
+        issues += [
+            finding(
+                "no-data-rows",
+                raw.name,
+                frequency_id=frequency.lower(),
+                frequency_en=_FREQUENCY_EN.get(frequency.lower(), frequency.lower()),
+            )
+            for raw in raws
+        ]
+    dropped_path(path).unlink(missing_ok=True)  # a re-run's own file replaces the earlier run's
     if dropped_path(partial).exists():
         dropped_path(partial).replace(dropped_path(path))
     partial.replace(path)
@@ -907,7 +1047,14 @@ def parse_files(raws: list[RawFile], standard: Standard, columns: dict[str, str]
     return ParsedBatch(path, rows, issues, list(raws), skipped)
 
 
-def parse_file(raw: RawFile, standard: Standard, columns: dict[str, str], options: dict | None = None,
-               *, folder: Path | None = None, chunk_rows: int = CHUNK_ROWS,
-               districts: pd.DataFrame | None = None) -> ParsedBatch:
+def parse_file(
+    raw: RawFile,
+    standard: Standard,
+    columns: dict[str, str],
+    options: dict | None = None,
+    *,
+    folder: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    districts: pd.DataFrame | None = None,
+) -> ParsedBatch:
     return parse_files([raw], standard, columns, options, folder=folder, chunk_rows=chunk_rows, districts=districts)

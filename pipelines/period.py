@@ -20,8 +20,8 @@ JOINERS = {"s", "d", "sd", "sampai", "dengan", "hingga"}
 @dataclass(frozen=True)
 class Period:
     start: date
-    end: date    # inclusive
-    label: str   # as a steward reads it: 2026-10, 2025 TW1, 2025
+    end: date  # inclusive
+    label: str  # as a steward reads it: 2026-10, 2025 TW1, 2025
 
     def __str__(self) -> str:
         return self.label
@@ -86,8 +86,12 @@ def _range(tokens: list[str], month_at: int, year: int) -> Period | None:
         return None
     first = _before_joiners(tokens, month_at - 1)
     if first in MONTH_WORDS and MONTH_WORDS[first] < month:
-        return _months(year, MONTH_WORDS[first], month - MONTH_WORDS[first] + 1,
-                       f"{year}-{MONTH_WORDS[first]:02d}..{year}-{month:02d}")
+        return _months(
+            year,
+            MONTH_WORDS[first],
+            month - MONTH_WORDS[first] + 1,
+            f"{year}-{MONTH_WORDS[first]:02d}..{year}-{month:02d}",
+        )
     return None
 
 
@@ -98,7 +102,7 @@ def _around(tokens: list[str], at: int) -> Period | None:
     before2 = tokens[at - 2] if at > 1 else None
     after = tokens[at + 1] if at + 1 < len(tokens) else None
     after2 = tokens[at + 2] if at + 2 < len(tokens) else None
-    for word, number in ((before2, before), (after, after2)):   # TW1 2025, 2025 TW1, Semester 2 2025
+    for word, number in ((before2, before), (after, after2)):  # TW1 2025, 2025 TW1, Semester 2 2025
         if word in QUARTER_WORDS and _number(number, 4):
             quarter = _number(number, 4)
             return _months(year, 3 * quarter - 2, 3, f"{year} TW{quarter}")
@@ -106,14 +110,14 @@ def _around(tokens: list[str], at: int) -> Period | None:
             half = _number(number, 2)
             return _months(year, 6 * half - 5, 6, f"{year} S{half}")
     spanned = _range(tokens, at - 1, year) if before in MONTH_WORDS else None
-    if spanned:                                                    # Januari s.d. Maret 2025, 1-15 Okt 2026
+    if spanned:  # Januari s.d. Maret 2025, 1-15 Okt 2026
         return spanned
-    for word in (before, after):                                   # Oktober 2026, 2026_okt
+    for word in (before, after):  # Oktober 2026, 2026_okt
         if word in MONTH_WORDS:
             return _month(year, MONTH_WORDS[word])
-    if _number(after, 12) and after.isdigit():                     # 2026-10, 2026-10-05
+    if _number(after, 12) and after.isdigit():  # 2026-10, 2026-10-05
         return _month_or_day(year, int(after), after2)
-    if before and before.isdigit() and _number(before, 12):        # 10-2026, 05-10-2026
+    if before and before.isdigit() and _number(before, 12):  # 10-2026, 05-10-2026
         return _month_or_day(year, int(before), before2)
     return Period(date(year, 1, 1), date(year, 12, 31), str(year))
 

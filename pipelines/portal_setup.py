@@ -23,8 +23,7 @@ from pathlib import Path
 
 import ckanapi
 
-from pipelines.catalogue import Agency, Regency
-from pipelines.catalogue import Portal as Target
+from pipelines.catalogue import Agency, PortalConfig, Regency
 from pipelines.metadata import PILLARS
 from pipelines.province import members
 from pipelines.publish import Portal, PublishError
@@ -40,11 +39,11 @@ class SetupError(RuntimeError):
 
 @dataclass(frozen=True)
 class Publisher:
-    name: str                           # a regency's slug or a province target's name
-    url: str                            # its portal
-    token_env: str                      # the variable the pipeline reads its token from
+    name: str  # a regency's slug or a province target's name
+    url: str  # its portal
+    token_env: str  # the variable the pipeline reads its token from
     organisations: tuple[Agency, ...]
-    contact: str = ""                   # the walidata's e-mail address
+    contact: str = ""  # the walidata's e-mail address
 
     @property
     def user(self) -> str:
@@ -60,18 +59,29 @@ class Publisher:
 @dataclass
 class Report:
     lines: list[str] = field(default_factory=list)
-    writes: list[str] = field(default_factory=list)   # every write action sent to a portal, in order
+    writes: list[str] = field(default_factory=list)  # every write action sent to a portal, in order
 
 
-def publishers(regencies: list[Regency], targets: dict[str, Target]) -> list[Publisher]:
+def publishers(regencies: list[Regency], targets: dict[str, PortalConfig]) -> list[Publisher]:
     """Every regency, and every province target with a member regency among them."""
-    found = [Publisher(r.slug, targets[r.portal].url, r.api_token_env or targets[r.portal].api_token_env,
-                       (*r.agencies, walidata_agency(r)), r.walidata_contact) for r in regencies]
+    found = [
+        Publisher(
+            r.slug,
+            targets[r.portal].url,
+            r.api_token_env or targets[r.portal].api_token_env,
+            (*r.agencies, walidata_agency(r)),
+            r.walidata_contact,
+        )
+        for r in regencies
+    ]
     for name, target in targets.items():
         province = target.province
         if province and members(province, regencies):
-            found.append(Publisher(name, target.url, target.api_token_env, (province.organisation,),
-                                   province.organisation.contact))
+            found.append(
+                Publisher(
+                    name, target.url, target.api_token_env, (province.organisation,), province.organisation.contact
+                )
+            )
     return found
 
 
@@ -85,15 +95,20 @@ def check_token_variables(chosen: list[Publisher], everyone: list[Publisher], ad
     for publisher in chosen:
         others = [name for name in owners[publisher.token_env] if name != publisher.name]
         if publisher.token_env == admin_env:
-            problems.append(f"{publisher.name}: {publisher.token_env} adalah variabel token administrator / is the "
-                            f"administrator's token variable")
+            problems.append(
+                f"{publisher.name}: {publisher.token_env} adalah variabel token administrator / is the "
+                f"administrator's token variable"
+            )
         elif others:
-            problems.append(f"{publisher.name}: {publisher.token_env} dipakai juga oleh / is also used by "
-                            f"{', '.join(others)}")
+            problems.append(
+                f"{publisher.name}: {publisher.token_env} dipakai juga oleh / is also used by {', '.join(others)}"
+            )
     if problems:
-        raise SetupError("\n".join(problems) + "\nberi setiap kabupaten/kota `api_token_env` sendiri di berkasnya "
-                         "(target provinsi: di catalogue/portals.yaml) / give each regency its own `api_token_env` "
-                         "in its file (a province target: in catalogue/portals.yaml)")
+        raise SetupError(
+            "\n".join(problems) + "\nberi setiap kabupaten/kota `api_token_env` sendiri di berkasnya "
+            "(target provinsi: di catalogue/portals.yaml) / give each regency its own `api_token_env` "
+            "in its file (a province target: in catalogue/portals.yaml)"
+        )
 
 
 def setup(chosen: list[Publisher], admin_token: str, env_file: Path, new_token: bool = False) -> Report:
@@ -111,9 +126,11 @@ def setup(chosen: list[Publisher], admin_token: str, env_file: Path, new_token: 
         user = _user(admin, publisher)
         _memberships(admin, user, publisher)
         token = _token(admin, user, publisher, env_file, new_token)
-        report.lines.append(f"{publisher.name}: {publisher.user} editor "
-                            f"{', '.join(a.slug for a in publisher.organisations)}; anggota grup pilar / member of "
-                            f"the pillar groups; token {publisher.token_env} {token} ({env_file})")
+        report.lines.append(
+            f"{publisher.name}: {publisher.user} editor "
+            f"{', '.join(a.slug for a in publisher.organisations)}; anggota grup pilar / member of "
+            f"the pillar groups; token {publisher.token_env} {token} ({env_file})"
+        )
     report.writes = [action for admin in administrators.values() for action in admin.writes]
     report.lines.append(f"{len(report.writes)} perubahan di portal / changes on the portal")
     return report
@@ -121,18 +138,30 @@ def setup(chosen: list[Publisher], admin_token: str, env_file: Path, new_token: 
 
 # Each smart-city pillar's own page (`/group/<pillar>`): what it covers, in Bahasa Indonesia and English.
 PILLAR_PAGES = {
-    "governance": ("Tata kelola pemerintahan: layanan publik, perizinan, pengaduan dan kinerja perangkat daerah.",
-                   "Government: public services, permits, complaints and the agencies' performance."),
-    "branding": ("Citra daerah: pariwisata, budaya dan daya tarik kabupaten bagi pengunjung dan investor.",
-                 "Regional branding: tourism, culture and what draws visitors and investors."),
-    "economy": ("Ekonomi: perdagangan, harga kebutuhan pokok, UMKM dan industri.",
-                "Economy: trade, staple prices, small businesses and industry."),
-    "living": ("Kualitas hidup: kesehatan, keselamatan, perumahan dan transportasi.",
-               "Living: health, safety, housing and transport."),
-    "society": ("Masyarakat: pendidikan, layanan sosial, akses internet dan partisipasi warga.",
-                "Society: education, social services, internet access and citizens' participation."),
-    "environment": ("Lingkungan: sampah, air, kebencanaan dan energi.",
-                    "Environment: waste, water, disasters and energy."),
+    "governance": (
+        "Tata kelola pemerintahan: layanan publik, perizinan, pengaduan dan kinerja perangkat daerah.",
+        "Government: public services, permits, complaints and the agencies' performance.",
+    ),
+    "branding": (
+        "Citra daerah: pariwisata, budaya dan daya tarik kabupaten bagi pengunjung dan investor.",
+        "Regional branding: tourism, culture and what draws visitors and investors.",
+    ),
+    "economy": (
+        "Ekonomi: perdagangan, harga kebutuhan pokok, UMKM dan industri.",
+        "Economy: trade, staple prices, small businesses and industry.",
+    ),
+    "living": (
+        "Kualitas hidup: kesehatan, keselamatan, perumahan dan transportasi.",
+        "Living: health, safety, housing and transport.",
+    ),
+    "society": (
+        "Masyarakat: pendidikan, layanan sosial, akses internet dan partisipasi warga.",
+        "Society: education, social services, internet access and citizens' participation.",
+    ),
+    "environment": (
+        "Lingkungan: sampah, air, kebencanaan dan energi.",
+        "Environment: waste, water, disasters and energy.",
+    ),
 }
 
 
@@ -168,31 +197,42 @@ def read_env(path: Path) -> dict[str, str]:
 def _administrator(url: str, token: str) -> Portal:
     portal = Portal(url, token)
     try:
-        user = portal.read("user_show") if token else {}   # without an id: the token's own user
+        user = portal.read("user_show") if token else {}  # without an id: the token's own user
     except (ckanapi.NotFound, ckanapi.NotAuthorized, ckanapi.ValidationError):
         user = {}
     if not user.get("sysadmin"):
-        raise SetupError(f"{url}: token administrator tidak diterima atau bukan milik sysadmin / the administrator's "
-                         f"token is not accepted or is not a sysadmin's")
+        raise SetupError(
+            f"{url}: token administrator tidak diterima atau bukan milik sysadmin / the administrator's "
+            f"token is not accepted or is not a sysadmin's"
+        )
     return portal
 
 
 def _user(portal: Portal, publisher: Publisher) -> dict:
     user = portal.find("user_show", id=publisher.user)
     if user is None:
-        return portal.write("user_create", name=publisher.user, email=publisher.email,
-                            password=secrets.token_urlsafe(32), fullname=f"Pipeline Satu Data ({publisher.name})")
+        return portal.write(
+            "user_create",
+            name=publisher.user,
+            email=publisher.email,
+            password=secrets.token_urlsafe(32),
+            fullname=f"Pipeline Satu Data ({publisher.name})",
+        )
     if user.get("sysadmin") or user.get("state") != "active":
-        raise SetupError(f"{publisher.user}: sudah ada tetapi sysadmin atau tidak aktif; perbaiki di portal / exists "
-                         f"but is a sysadmin or not active; fix it on the portal")
+        raise SetupError(
+            f"{publisher.user}: sudah ada tetapi sysadmin atau tidak aktif; perbaiki di portal / exists "
+            f"but is a sysadmin or not active; fix it on the portal"
+        )
     return user
 
 
 def _memberships(portal: Portal, user: dict, publisher: Publisher) -> None:
     """Editor of exactly the publisher's organisations, member of every pillar group."""
     wanted = {agency.slug for agency in publisher.organisations}
-    held = {org["name"]: org.get("capacity") for org in
-            portal.read("organization_list_for_user", id=user["name"], permission="read")}
+    held = {
+        org["name"]: org.get("capacity")
+        for org in portal.read("organization_list_for_user", id=user["name"], permission="read")
+    }
     for slug in sorted(wanted):
         if held.get(slug) != "editor":
             portal.write("organization_member_create", id=slug, username=user["name"], role="editor")
@@ -209,11 +249,15 @@ def _token(portal: Portal, user: dict, publisher: Publisher, env_file: Path, new
     stored = read_env(env_file).get(publisher.token_env)
     if stored and not new_token and _accepted(portal.url, stored, user["name"]):
         return "tetap / unchanged"
-    earlier = [t["id"] for t in portal.read("api_token_list", user_id=user["name"])
-               if t["name"] == TOKEN_NAME] if new_token else []
-    _write_env(env_file, publisher.token_env, portal.write("api_token_create", user=user["name"],
-                                                             name=TOKEN_NAME)["token"])
-    for jti in earlier:   # after the new one is in place: a rotation leaves no moment without a token
+    earlier = (
+        [t["id"] for t in portal.read("api_token_list", user_id=user["name"]) if t["name"] == TOKEN_NAME]
+        if new_token
+        else []
+    )
+    _write_env(
+        env_file, publisher.token_env, portal.write("api_token_create", user=user["name"], name=TOKEN_NAME)["token"]
+    )
+    for jti in earlier:  # after the new one is in place: a rotation leaves no moment without a token
         portal.write("api_token_revoke", jti=jti)
     return "baru / new"
 
@@ -222,7 +266,7 @@ def _accepted(url: str, token: str, user: str) -> bool:
     try:
         return Portal(url, token).check_token() == user
     except PublishError as refused:
-        if not refused.permanent:   # the portal is down, not the token wrong
+        if not refused.permanent:  # the portal is down, not the token wrong
             raise
         return False
 
@@ -230,8 +274,11 @@ def _accepted(url: str, token: str, user: str) -> bool:
 def _write_env(path: Path, name: str, value: str) -> None:
     """Replace one variable's line, keeping the others; the file is mode 600 from its first byte."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    kept = [line for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
-            if not line.startswith(f"{name}=")]
+    kept = [
+        line
+        for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+        if not line.startswith(f"{name}=")
+    ]
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write("\n".join([*kept, f"{name}={value}"]) + "\n")

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from pipelines import settings
 from pipelines.findings import finding
 from pipelines.issues import Issue
+from pipelines.sql import ident
 from pipelines.standard import Standard
 
 # 16 digits not part of a longer number: NIK and KK share this shape (PP KK CC DDMMYY SSSS).
@@ -53,6 +54,7 @@ def _is_population_number(digits: str, district_codes: set[str]) -> bool:
 
 def _is_phone(text: str) -> bool:
     import phonenumbers  # ~0.1 s to import: paid only by a batch with a phone-shaped value, not by every check
+
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(re.sub(r"[\s.-]", "", text), "ID"))
     except phonenumbers.NumberParseException:
@@ -66,17 +68,22 @@ def _matches(values: pd.Series, pattern: str) -> pd.DataFrame:
 
 def _candidates(connection: duckdb.DuckDBPyConnection, column: str) -> Iterator[pd.DataFrame]:
     """The rows (file, row, value) of `batch` whose value might be personal, in file order, a slice at a time."""
-    quoted = '"' + column.replace('"', '""') + '"'
-    found = connection.sql(f"SELECT _source_file, _source_row, CAST({quoted} AS VARCHAR) AS value FROM batch "
-                           f"WHERE regexp_matches(CAST({quoted} AS VARCHAR), $pattern)",
-                           params={"pattern": CANDIDATE})
+    quoted = ident(column)
+    found = connection.sql(
+        f"SELECT _source_file, _source_row, CAST({quoted} AS VARCHAR) AS value FROM batch "
+        f"WHERE regexp_matches(CAST({quoted} AS VARCHAR), $pattern)",
+        params={"pattern": CANDIDATE},
+    )
     for piece in found.to_arrow_reader(CANDIDATE_ROWS):
         yield piece.to_pandas()
 
 
 def _checks(district_codes: set[str]) -> tuple:
-    return (("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
-            ("phone", PHONE_CANDIDATE, _is_phone), ("email", EMAIL, lambda v: True))
+    return (
+        ("nik", SIXTEEN_DIGITS, lambda v: _is_population_number(v, district_codes)),
+        ("phone", PHONE_CANDIDATE, _is_phone),
+        ("email", EMAIL, lambda v: True),
+    )
 
 
 def _found(values: pd.Series, checks: tuple) -> Iterator[tuple[str, object, str]]:
@@ -103,9 +110,17 @@ def scan(rows: pd.DataFrame | Path, standard: Standard, district_codes: set[str]
                 continue
             for candidates in _candidates(connection, field.name):
                 for kind, index, value in _found(candidates["value"].astype("str"), checks):
-                    issues.append(finding("personal-data", str(candidates.at[index, "_source_file"]),
-                                          int(candidates.at[index, "_source_row"]), field.name, value[:4] + "…",
-                                          what_id=FINDINGS[kind][0], what_en=FINDINGS[kind][1]))
+                    issues.append(
+                        finding(
+                            "personal-data",
+                            str(candidates.at[index, "_source_file"]),
+                            int(candidates.at[index, "_source_row"]),
+                            field.name,
+                            value[:4] + "…",
+                            what_id=FINDINGS[kind][0],
+                            what_en=FINDINGS[kind][1],
+                        )
+                    )
     finally:
         connection.close()
     if isinstance(rows, Path) and dropped_path(rows).exists():
@@ -123,9 +138,19 @@ def _in_dropped_columns(path: Path, checks: tuple) -> list[Issue]:
             key = (str(candidates.at[index, "_source_file"]), str(candidates.at[index, "column"]), kind)
             first.setdefault(key, int(candidates.at[index, "_source_row"]))
             count[key] = count.get(key, 0) + 1
-    return [finding("personal-data-dropped-column", file, first[(file, column, kind)], column, None,
-                    count=str(count[(file, column, kind)]), what_id=FINDINGS[kind][0], what_en=FINDINGS[kind][1])
-            for file, column, kind in first]
+    return [
+        finding(
+            "personal-data-dropped-column",
+            file,
+            first[(file, column, kind)],
+            column,
+            None,
+            count=str(count[(file, column, kind)]),
+            what_id=FINDINGS[kind][0],
+            what_en=FINDINGS[kind][1],
+        )
+        for file, column, kind in first
+    ]
 
 
 def district_codes(regions: pd.DataFrame) -> set[str]:

@@ -10,10 +10,20 @@ from pipelines.standard import Field, Standard
 from pipelines.warehouse import REGION_KEY
 
 REGENCY_FIELDS = (
-    Field(REGION_KEY, "string", "Kode Kabupaten/Kota", required=True, pattern=r"^\d{2}\.\d{2}$",
-          metadata={"definisi": "Kode Kemendagri kabupaten/kota asal baris / the regency the row comes from"}),
-    Field("nama_kabupaten", "string", "Kabupaten/Kota",
-          metadata={"definisi": "Nama kabupaten/kota menurut Kemendagri / the regency's name"}),
+    Field(
+        REGION_KEY,
+        "string",
+        "Kode Kabupaten/Kota",
+        required=True,
+        pattern=r"^\d{2}\.\d{2}$",
+        metadata={"definisi": "Kode Kemendagri kabupaten/kota asal baris / the regency the row comes from"},
+    ),
+    Field(
+        "nama_kabupaten",
+        "string",
+        "Kabupaten/Kota",
+        metadata={"definisi": "Nama kabupaten/kota menurut Kemendagri / the regency's name"},
+    ),
 )
 
 
@@ -24,13 +34,23 @@ def members(province: Province, regencies: list[Regency]) -> list[Regency]:
 
 def province_standard(standard: Standard) -> Standard:
     """The regency standard as the province publishes it: regency code and name first, then the public fields."""
-    return dataclasses.replace(standard, fields=(*REGENCY_FIELDS, *standard.public_fields),
-                               primary_key=(REGION_KEY, *standard.primary_key))
+    return dataclasses.replace(
+        standard, fields=(*REGENCY_FIELDS, *standard.public_fields), primary_key=(REGION_KEY, *standard.primary_key)
+    )
 
 
 def publication(province: Province, standard: Standard) -> tuple[Regency, Dataset]:
     """The province as the publisher of one integrated dataset (package `<province>-<standard>`)."""
     dataset = Dataset(standard.name, standard.ref, province.organisation, Source("warehouse", {}))
-    regency = Regency(province.code, province.slug, province.name, province.walidata, province.slug,
-                      province.timezone, (province.organisation,), (dataset,), province.organisation.contact)
+    regency = Regency(
+        province.code,
+        province.slug,
+        province.name,
+        province.walidata,
+        province.slug,
+        province.timezone,
+        (province.organisation,),
+        (dataset,),
+        province.organisation.contact,
+    )
     return regency, dataset

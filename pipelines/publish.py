@@ -60,19 +60,19 @@ from pipelines.warehouse import ChangeSet
 
 HASH_KEY = "satudata_content_sha256"
 VERSION_KEY = "satudata_versi_gudang"  # the warehouse versions the DataStore table holds, as JSON
-PROFILE = "satudata-publish/3"        # part of the content hash: a new publishing profile republishes once
-FIRST_LOAD_BATCH = 50_000             # rows per call on an API first load (the dataset is still private)
-API_WORKERS = 2                       # first-load batches in flight at once: 2.4x one at a time, 3 is slower
-ATOMIC_MAX_ROWS = 250_000             # API path: changed rows sent in one call (one transaction)
+PROFILE = "satudata-publish/3"  # part of the content hash: a new publishing profile republishes once
+FIRST_LOAD_BATCH = 50_000  # rows per call on an API first load (the dataset is still private)
+API_WORKERS = 2  # first-load batches in flight at once: 2.4x one at a time, 3 is slower
+ATOMIC_MAX_ROWS = 250_000  # API path: changed rows sent in one call (one transaction)
 UPDATE_BATCH = 50_000
 FORMULA_START = ("=", "+", "-", "@")
-DOWNLOADS = ("csv",)                  # what `publish` attaches unless told otherwise
+DOWNLOADS = ("csv",)  # what `publish` attaches unless told otherwise
 ALL_DOWNLOADS = ("csv", "xlsx", "dictionary")
-XLSX_MAX_ROWS = 1_048_575             # Excel's sheet limit, less the header row
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIMEOUT_ENV = "SATUDATA_PORTAL_TIMEOUT"  # seconds to wait for one answer, for every portal of the process
 DEFAULT_TIMEOUT_S = 300.0
-TABLE_VIEW = View("datatables_view", "Tabel / Table", {})   # CKAN's own, after the standard's views
+TABLE_VIEW = View("datatables_view", "Tabel / Table", {})  # CKAN's own, after the standard's views
 
 
 @dataclass
@@ -80,11 +80,11 @@ class PublishResult:
     dataset: str
     url: str
     changed: bool
-    writes: list[str] = field(default_factory=list)   # the write actions sent, in order
-    rows_sent: int = 0                                  # DataStore rows upserted or inserted
+    writes: list[str] = field(default_factory=list)  # the write actions sent, in order
+    rows_sent: int = 0  # DataStore rows upserted or inserted
     rows_deleted: int = 0
-    load_path: str = "none"    # "none", "whole" (the table loaded whole) or "changes" (a change set)
-    versions: dict = field(default_factory=dict)        # what the portal's table holds afterwards
+    load_path: str = "none"  # "none", "whole" (the table loaded whole) or "changes" (a change set)
+    versions: dict = field(default_factory=dict)  # what the portal's table holds afterwards
     warnings: list[str] = field(default_factory=list)
 
 
@@ -126,8 +126,14 @@ class FrameTable:
             column = pd.to_datetime(self.frame[field_name])
             period = (column.min().date().isoformat(), column.max().date().isoformat())
         current = since == self.version
-        return ChangeSet(since if current else {}, self.version, empty if current else self.frame,
-                         empty[list(self.standard.primary_key)], period, len(self.frame))
+        return ChangeSet(
+            since if current else {},
+            self.version,
+            empty if current else self.frame,
+            empty[list(self.standard.primary_key)],
+            period,
+            len(self.frame),
+        )
 
 
 class Portal:
@@ -181,23 +187,26 @@ class Portal:
                 f"mengirim lagi apa yang belum dicatat portal (diterapkan sekali, per kunci). Bila berulang, periksa "
                 f"beban portal atau naikkan {TIMEOUT_ENV} / the portal did not answer within {self.timeout:g} s; "
                 f"the next try sends again what the portal has not recorded (applied once, by key). If it keeps "
-                f"happening, check the portal's load or raise {TIMEOUT_ENV}") from error
+                f"happening, check the portal's load or raise {TIMEOUT_ENV}"
+            ) from error
         except requests.ConnectionError as error:
             raise PublishError(
                 f"{action}: portal {self.url} tidak dapat dihubungi atau memutus sambungan; percobaan berikutnya "
                 f"mengirim lagi apa yang belum dicatat portal. Periksa bahwa portal berjalan dan alamatnya benar "
                 f"(catalogue/portals.yaml: url, url_env) / the portal cannot be reached or dropped the connection; "
                 f"the next try sends again what it has not recorded. Check that it runs and that its address is "
-                f"right: {str(error)[:300]}") from error
+                f"right: {str(error)[:300]}"
+            ) from error
         except ckanapi.CKANAPIError as error:
             if type(error) is not ckanapi.CKANAPIError:
-                raise   # the API's own answer (not found, not authorised, invalid): the caller's to judge
+                raise  # the API's own answer (not found, not authorised, invalid): the caller's to judge
             raise PublishError(
                 f"{action}: portal {self.url} gagal menjawab: mati, kelebihan beban atau sedang pemeliharaan; "
                 f"percobaan berikutnya mengirim lagi apa yang belum dicatat portal. Bila berulang, periksa log "
                 f"portal / the portal failed to answer: down, overloaded or under maintenance; the next try sends "
                 f"again what it has not recorded. If it keeps happening, check the portal's log: "
-                f"{_http_status(error)}") from error
+                f"{_http_status(error)}"
+            ) from error
 
     def find(self, action: str, **data):
         try:
@@ -210,15 +219,18 @@ class Portal:
         only when something must be written (reads fall back to anonymous), and then as a refusal."""
         try:
             if self.token:
-                return self.read("user_show")["name"]   # without an id: the token's own user
+                return self.read("user_show")["name"]  # without an id: the token's own user
         except (ckanapi.NotFound, ckanapi.ValidationError, ckanapi.NotAuthorized):
             pass
-        raise PublishError(f"token API portal {self.url} tidak diterima (kosong, salah, kedaluwarsa atau dicabut); "
-                           f"pasang token yang sah di variabel yang dinamai `api_token_env` berkas kabupaten atau "
-                           f"catalogue/portals.yaml (token baru: `satudata portal setup --new-token`) / the portal's "
-                           f"API token is not accepted (empty, wrong, expired or revoked); set a valid one in the "
-                           f"variable named by `api_token_env` in the regency's file or catalogue/portals.yaml (a "
-                           f"new one: `satudata portal setup --new-token`)", permanent=True)
+        raise PublishError(
+            f"token API portal {self.url} tidak diterima (kosong, salah, kedaluwarsa atau dicabut); "
+            f"pasang token yang sah di variabel yang dinamai `api_token_env` berkas kabupaten atau "
+            f"catalogue/portals.yaml (token baru: `satudata portal setup --new-token`) / the portal's "
+            f"API token is not accepted (empty, wrong, expired or revoked); set a valid one in the "
+            f"variable named by `api_token_env` in the regency's file or catalogue/portals.yaml (a "
+            f"new one: `satudata portal setup --new-token`)",
+            permanent=True,
+        )
 
     def xlsx_url(self, resource_id: str) -> str:
         """On the portal's public address: the pipeline may reach it by another (an internal host, a proxy)."""
@@ -233,9 +245,12 @@ def portal_timeout() -> float:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):   # a setting a retry cannot fix
-        raise PublishError(f"{TIMEOUT_ENV}={value!r}: harus jumlah detik lebih dari 0, mis. 300 / must be a "
-                           f"number of seconds above 0, e.g. 300", permanent=True)
+    if not (math.isfinite(seconds) and seconds > 0):  # a setting a retry cannot fix
+        raise PublishError(
+            f"{TIMEOUT_ENV}={value!r}: harus jumlah detik lebih dari 0, mis. 300 / must be a "
+            f"number of seconds above 0, e.g. 300",
+            permanent=True,
+        )
     return seconds
 
 
@@ -268,7 +283,7 @@ def safe_frame(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
 
 
 def to_csv(safe: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()   # pandas encodes as it writes: no second, text copy of a large table
+    buffer = io.BytesIO()  # pandas encodes as it writes: no second, text copy of a large table
     safe.to_csv(buffer, index=False, date_format="%Y-%m-%d", encoding="utf-8")
     return buffer.getvalue()
 
@@ -286,12 +301,17 @@ def content_hash(package: dict, fields: list[dict], standard: Standard, download
     """The metadata's fingerprint: a change of it (a new period end, a new standard version) republishes the
     metadata even when no row changed."""
     views = [dataclasses.asdict(v) for v in declared(standard)]
-    return hashlib.sha256(json.dumps([PROFILE, package, fields, list(standard.primary_key), list(downloads), views],
-                                     sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(
+            [PROFILE, package, fields, list(standard.primary_key), list(downloads), views], sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()
 
 
-SETUP_HINT = ("minta administrator portal menjalankan `satudata portal setup` / ask the portal's administrator to "
-              "run `satudata portal setup`")
+SETUP_HINT = (
+    "minta administrator portal menjalankan `satudata portal setup` / ask the portal's administrator to "
+    "run `satudata portal setup`"
+)
 
 
 def _organisation(portal: Portal, dataset: Dataset) -> dict:
@@ -299,8 +319,11 @@ def _organisation(portal: Portal, dataset: Dataset) -> dict:
     metadata, so the publishing token needs no more than editor rights on it."""
     org = portal.find("organization_show", id=dataset.agency.slug)
     if org is None:
-        raise PublishError(f"organisasi {dataset.agency.slug} belum ada di portal {portal.url} / the organisation "
-                           f"does not exist on the portal; {SETUP_HINT}", permanent=True)
+        raise PublishError(
+            f"organisasi {dataset.agency.slug} belum ada di portal {portal.url} / the organisation "
+            f"does not exist on the portal; {SETUP_HINT}",
+            permanent=True,
+        )
     return org
 
 
@@ -308,29 +331,48 @@ def _check_pillar_group(portal: Portal, pillar: str) -> None:
     """The pillar's group must exist (the setup creates the six): CKAN would refuse the dataset as "not found",
     which reads like a passing fault."""
     if not portal.read("group_list", groups=[pillar]):
-        raise PublishError(f"grup pilar {pillar} belum ada di portal {portal.url} / the pillar group does not exist "
-                           f"on the portal; {SETUP_HINT}", permanent=True)
+        raise PublishError(
+            f"grup pilar {pillar} belum ada di portal {portal.url} / the pillar group does not exist "
+            f"on the portal; {SETUP_HINT}",
+            permanent=True,
+        )
 
 
 def _call(portal: Portal, what: str, action: str, files: dict | None = None, **data):
     try:
         return portal.write(action, files=files, **data)
     except ckanapi.NotAuthorized as error:
-        raise PublishError(f"{what}: {action} ditolak portal: token API tidak berhak (salah, kedaluwarsa, atau "
-                           f"penggunanya bukan editor organisasi ini atau anggota grup pilarnya) / refused by the "
-                           f"portal: the API token is not allowed (wrong, expired, or its user is not an editor of "
-                           f"this organisation or a member of its pillar group: {SETUP_HINT}); the previous "
-                           f"version stays published: {str(error)[:500]}", permanent=True) from error
+        raise PublishError(
+            f"{what}: {action} ditolak portal: token API tidak berhak (salah, kedaluwarsa, atau "
+            f"penggunanya bukan editor organisasi ini atau anggota grup pilarnya) / refused by the "
+            f"portal: the API token is not allowed (wrong, expired, or its user is not an editor of "
+            f"this organisation or a member of its pillar group: {SETUP_HINT}); the previous "
+            f"version stays published: {str(error)[:500]}",
+            permanent=True,
+        ) from error
     except ckanapi.ValidationError as error:
-        raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
-                           f"stays published: {str(error)[:2000]}", permanent=True) from error
+        raise PublishError(
+            f"{what}: {action} ditolak portal / refused by the portal; the previous version "
+            f"stays published: {str(error)[:2000]}",
+            permanent=True,
+        ) from error
     except ckanapi.CKANAPIError as error:
-        raise PublishError(f"{what}: {action} ditolak portal / refused by the portal; the previous version "
-                           f"stays published: {str(error)[:2000]}") from error
+        raise PublishError(
+            f"{what}: {action} ditolak portal / refused by the portal; the previous version "
+            f"stays published: {str(error)[:2000]}"
+        ) from error
 
 
-def _upload(portal: Portal, package_id: str, resources: list[dict], name: str, content: bytes, fmt: str,
-            mimetype: str, description: str) -> None:
+def _upload(
+    portal: Portal,
+    package_id: str,
+    resources: list[dict],
+    name: str,
+    content: bytes,
+    fmt: str,
+    mimetype: str,
+    description: str,
+) -> None:
     """Create or replace (by name, never by a given id) one file resource; an unchanged file is not sent."""
     existing = next((r for r in resources if r.get("name") == name), None)
     digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
@@ -344,8 +386,16 @@ def _upload(portal: Portal, package_id: str, resources: list[dict], name: str, c
         _call(portal, "files", "resource_create", files=files, package_id=package_id, **fields)
 
 
-def _link(portal: Portal, package_id: str, resources: list[dict], name: str, url: str, fmt: str, mimetype: str,
-          description: str) -> None:
+def _link(
+    portal: Portal,
+    package_id: str,
+    resources: list[dict],
+    name: str,
+    url: str,
+    fmt: str,
+    mimetype: str,
+    description: str,
+) -> None:
     """Create or correct (by name) a resource that links a download the portal serves."""
     existing = next((r for r in resources if r.get("name") == name), None)
     wanted = {"url": url, "format": fmt, "mimetype": mimetype, "description": description}
@@ -360,19 +410,38 @@ def _table_resource(portal: Portal, package: dict, name: str, fields: list[dict]
     the first load): its URL is the portal extension's CSV of the table, so its download is always the table."""
     existing = next((r for r in package.get("resources", []) if r.get("name") == name), None)
     if existing is not None:
-        if existing.get("url_type") != "datastore":   # published before downloads came from the DataStore
-            if existing.get("datastore_active"):   # the portal's copy of the old upload: typed from it, keyless
+        if existing.get("url_type") != "datastore":  # published before downloads came from the DataStore
+            if existing.get("datastore_active"):  # the portal's copy of the old upload: typed from it, keyless
                 _call(portal, "load", "datastore_delete", resource_id=existing["id"], force=True)
                 existing = {**existing, "datastore_active": False}
-            _call(portal, "load", "resource_patch", id=existing["id"], url_type="datastore",
-                  url="_datastore_only_resource", description=notes)
-        elif existing.get("description") != notes:     # e.g. the table grew past Excel's limit
+            _call(
+                portal,
+                "load",
+                "resource_patch",
+                id=existing["id"],
+                url_type="datastore",
+                url="_datastore_only_resource",
+                description=notes,
+            )
+        elif existing.get("description") != notes:  # e.g. the table grew past Excel's limit
             _call(portal, "files", "resource_patch", id=existing["id"], description=notes)
         if not existing.get("datastore_active"):
             _call(portal, "load", "datastore_create", resource_id=existing["id"], fields=fields, force=True)
         return existing
-    created = _call(portal, "load", "datastore_create", fields=fields, force=True, resource={"package_id": package["id"], "name": name, "format": "CSV",
-                                          "mimetype": "text/csv", "description": notes})
+    created = _call(
+        portal,
+        "load",
+        "datastore_create",
+        fields=fields,
+        force=True,
+        resource={
+            "package_id": package["id"],
+            "name": name,
+            "format": "CSV",
+            "mimetype": "text/csv",
+            "description": notes,
+        },
+    )
     return {"id": created["resource_id"], "name": name}
 
 
@@ -404,30 +473,56 @@ def _check_table(portal: Portal, resource_id: str, fields: list[dict], rows: int
     got = {f["id"]: f["type"] for f in info["fields"] if f["id"] != "_id"}
     want = {f["id"]: f["type"] for f in fields}
     if got != want or info["meta"]["count"] != rows:
-        raise PublishError(f"{portal.loader}: tabel tidak sesuai standar / the loaded table does not match the "
-                           f"standard: types {got} (expected {want}), {info['meta']['count']} rows (expected {rows})")
+        raise PublishError(
+            f"{portal.loader}: tabel tidak sesuai standar / the loaded table does not match the "
+            f"standard: types {got} (expected {want}), {info['meta']['count']} rows (expected {rows})"
+        )
 
 
-def _load_whole(portal: Portal, resource_id: str, fields: list[dict], standard: Standard, safe: pd.DataFrame,
-                versions: dict, result: PublishResult) -> None:
+def _load_whole(
+    portal: Portal,
+    resource_id: str,
+    fields: list[dict],
+    standard: Standard,
+    safe: pd.DataFrame,
+    versions: dict,
+    result: PublishResult,
+) -> None:
     """The whole table in place of what the DataStore table holds. With the portal extension: one
     transaction (an empty table is filled and keyed; a filled one is replaced, readers keeping the old rows
     until it commits). Otherwise API batches while the dataset is private, or after clearing the table."""
     key = list(standard.primary_key)
     result.rows_sent, result.load_path = len(safe), "whole"
-    if portal.loader == "satudata":   # the extension builds the key after the rows are in, in one index build
-        _call(portal, "load", "satudata_datastore_load", files={"upload": ("tabel.csv", to_csv(safe))},
-              resource_id=resource_id, method="replace", primary_key=",".join(key), version=json.dumps(versions))
+    if portal.loader == "satudata":  # the extension builds the key after the rows are in, in one index build
+        _call(
+            portal,
+            "load",
+            "satudata_datastore_load",
+            files={"upload": ("tabel.csv", to_csv(safe))},
+            resource_id=resource_id,
+            method="replace",
+            primary_key=",".join(key),
+            version=json.dumps(versions),
+        )
         return
     # datastore_create on an existing table only adds what is new (fields' info, the key); no row is touched.
     _call(portal, "load", "datastore_create", resource_id=resource_id, fields=fields, primary_key=key, force=True)
     _call(portal, "load", "datastore_delete", resource_id=resource_id, filters={}, force=True)
     rows = records(safe)
-    batches = [rows[start:start + FIRST_LOAD_BATCH] for start in range(0, len(rows), FIRST_LOAD_BATCH)]
+    batches = [rows[start : start + FIRST_LOAD_BATCH] for start in range(0, len(rows), FIRST_LOAD_BATCH)]
 
     def insert(batch: list[dict], **count) -> None:
-        _call(portal, "load", "datastore_upsert", resource_id=resource_id, records=batch, method="insert",
-              force=True, **count)
+        _call(
+            portal,
+            "load",
+            "datastore_upsert",
+            resource_id=resource_id,
+            records=batch,
+            method="insert",
+            force=True,
+            **count,
+        )
+
     # CKAN 2.12's upsert cancels the table's pending record-count job; two upserts doing that at once fail
     # (HTTP 500, rq InvalidJobOperation). So the batches in flight together skip it, and the last one,
     # sent alone, schedules the count as usual.
@@ -437,24 +532,45 @@ def _load_whole(portal: Portal, resource_id: str, fields: list[dict], standard: 
         insert(batches[-1])
 
 
-def _load_changes(portal: Portal, resource_id: str, standard: Standard, upserts: pd.DataFrame,
-                  deletes: pd.DataFrame, versions: dict, result: PublishResult) -> None:
+def _load_changes(
+    portal: Portal,
+    resource_id: str,
+    standard: Standard,
+    upserts: pd.DataFrame,
+    deletes: pd.DataFrame,
+    versions: dict,
+    result: PublishResult,
+) -> None:
     """A change set: with the portal extension, written rows and deleted keys in one call, one transaction;
     otherwise the rows in one `datastore_upsert` when they fit one call, and one `datastore_delete` per key."""
     key = list(standard.primary_key)
     result.rows_sent, result.rows_deleted, result.load_path = len(upserts), len(deletes), "changes"
     if portal.loader == "satudata":
-        _call(portal, "update", "satudata_datastore_load", resource_id=resource_id, method="upsert",
-              primary_key=",".join(key), version=json.dumps(versions),
-              files={"upload": ("berubah.csv", to_csv(upserts)), "delete": ("dihapus.csv", to_csv(deletes))})
+        _call(
+            portal,
+            "update",
+            "satudata_datastore_load",
+            resource_id=resource_id,
+            method="upsert",
+            primary_key=",".join(key),
+            version=json.dumps(versions),
+            files={"upload": ("berubah.csv", to_csv(upserts)), "delete": ("dihapus.csv", to_csv(deletes))},
+        )
         return
     rows = records(upserts)
     if len(rows) > ATOMIC_MAX_ROWS:
         result.warnings.append(f"{len(rows)} changed rows sent in batches of {UPDATE_BATCH}: not one transaction")
     size = len(rows) if len(rows) <= ATOMIC_MAX_ROWS else UPDATE_BATCH
     for start in range(0, len(rows), max(size, 1)):
-        _call(portal, "update", "datastore_upsert", resource_id=resource_id, records=rows[start:start + size],
-              method="upsert", force=True)
+        _call(
+            portal,
+            "update",
+            "datastore_upsert",
+            resource_id=resource_id,
+            records=rows[start : start + size],
+            method="upsert",
+            force=True,
+        )
     for values in records(deletes):
         _call(portal, "update", "datastore_delete", resource_id=resource_id, filters=values, force=True)
 
@@ -469,9 +585,17 @@ def _held(package: dict | None, table: dict | None) -> dict:
         return {}
 
 
-def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standard, table: "Table | pd.DataFrame",
-            provenance: dict[str, str], district_codes: set[str],
-            downloads: tuple[str, ...] = DOWNLOADS, validation: dict | None = None) -> PublishResult:
+def publish(
+    portal: Portal,
+    regency: Regency,
+    dataset: Dataset,
+    standard: Standard,
+    table: "Table | pd.DataFrame",
+    provenance: dict[str, str],
+    district_codes: set[str],
+    downloads: tuple[str, ...] = DOWNLOADS,
+    validation: dict | None = None,
+) -> PublishResult:
     """Bring the portal's copy of the dataset up to the table (a `Table`, or a computed DataFrame). Provenance
     (run id, raw checksum, validation time/status) is recorded when something is published, but does not by
     itself make a change; nor does `validation`, the check's report (pipelines/validation_report.py), published
@@ -495,23 +619,31 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     digest = content_hash(package, fields, standard, downloads)
     if current and current.get(HASH_KEY) == digest and change.versions == held and not change.whole:
         return result
-    found = scan(change.upserts.assign(_source_file="warehouse", _source_row=range(1, len(change.upserts) + 1)),
-                 standard, district_codes)
+    found = scan(
+        change.upserts.assign(_source_file="warehouse", _source_row=range(1, len(change.upserts) + 1)),
+        standard,
+        district_codes,
+    )
     if found:
-        raise PersonalDataError(f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, "
-                                f"nothing published: {found[0]}")
+        raise PersonalDataError(
+            f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, nothing published: {found[0]}"
+        )
     result.changed = True
     org = _organisation(portal, dataset)
     _check_pillar_group(portal, standard.metadata["pilar"])
     if current is None:
         # Private until fully loaded: the public never sees a half-loaded first version.
         current = _call(portal, "create", "package_create", owner_org=org["id"], **{**package, "private": True})
-    notes = (f"Standar {standard.ref}; unduhan langsung dari tabel, tiap unduhan satu versi utuh / downloads "
-             f"straight from the table, each one version whole. Kolom teks berawalan =, +, -, @ diberi ' "
-             f"(dinetralkan untuk spreadsheet) / text starting with =, +, -, @ is prefixed with '.")
+    notes = (
+        f"Standar {standard.ref}; unduhan langsung dari tabel, tiap unduhan satu versi utuh / downloads "
+        f"straight from the table, each one version whole. Kolom teks berawalan =, +, -, @ diberi ' "
+        f"(dinetralkan untuk spreadsheet) / text starting with =, +, -, @ is prefixed with '."
+    )
     if total > XLSX_MAX_ROWS:
-        notes += (f" Tabel {total:,} baris melebihi batas Excel ({XLSX_MAX_ROWS + 1:,} baris): tanpa XLSX, "
-                  f"gunakan CSV / the table exceeds Excel's row limit: no XLSX, use the CSV.")
+        notes += (
+            f" Tabel {total:,} baris melebihi batas Excel ({XLSX_MAX_ROWS + 1:,} baris): tanpa XLSX, "
+            f"gunakan CSV / the table exceeds Excel's row limit: no XLSX, use the CSV."
+        )
     resource = _table_resource(portal, current, name, fields, notes)
     if resource.get("datastore_active") and current.get(HASH_KEY) != digest:
         # The standard's fields may have grown (a new version: wifi-publik 1.1.0's coordinates): datastore_create
@@ -522,38 +654,92 @@ def publish(portal: Portal, regency: Regency, dataset: Dataset, standard: Standa
     if change.versions != held or change.whole:
         if change.whole:
             safe = safe_frame(change.upserts, standard)
-            change = dataclasses.replace(change, upserts=change.upserts.iloc[0:0])   # one copy of the rows, not two
+            change = dataclasses.replace(change, upserts=change.upserts.iloc[0:0])  # one copy of the rows, not two
             _load_whole(portal, resource["id"], fields, standard, safe, change.versions, result)
             _check_table(portal, resource["id"], fields, result.rows_sent)
         else:
-            _load_changes(portal, resource["id"], standard, safe_frame(change.upserts, standard),
-                          safe_frame(change.deletes, standard), change.versions, result)
+            _load_changes(
+                portal,
+                resource["id"],
+                standard,
+                safe_frame(change.upserts, standard),
+                safe_frame(change.deletes, standard),
+                change.versions,
+                result,
+            )
     _ensure_views(portal, resource["id"], standard)
     resources = portal.read("package_show", id=current["id"])["resources"]
     xlsx = f"{dataset.name}.xlsx"
     if "xlsx" in downloads and total <= XLSX_MAX_ROWS:
-        _link(portal, current["id"], resources, xlsx, portal.xlsx_url(resource["id"]), "XLSX", XLSX_MIME,
-              f"Tabel yang sama sebagai XLSX / the same table as XLSX. Standar {standard.ref}.")
-    elif any(r.get("name") == xlsx for r in resources):   # grown past Excel's limit: the note above says so
+        _link(
+            portal,
+            current["id"],
+            resources,
+            xlsx,
+            portal.xlsx_url(resource["id"]),
+            "XLSX",
+            XLSX_MIME,
+            f"Tabel yang sama sebagai XLSX / the same table as XLSX. Standar {standard.ref}.",
+        )
+    elif any(r.get("name") == xlsx for r in resources):  # grown past Excel's limit: the note above says so
         _call(portal, "files", "resource_delete", id=next(r["id"] for r in resources if r.get("name") == xlsx))
     if "dictionary" in downloads:
-        _upload(portal, current["id"], resources, f"{dataset.name}-kamus-data.csv", data_dictionary(standard),
-                "CSV", "text/csv", f"Kamus data (data dictionary) dari standar {standard.ref}")
-        for download in metadata_statistik.downloads(standard, dataset, regency, result.url):   # BPS MS-Keg/Var/Ind
+        _upload(
+            portal,
+            current["id"],
+            resources,
+            f"{dataset.name}-kamus-data.csv",
+            data_dictionary(standard),
+            "CSV",
+            "text/csv",
+            f"Kamus data (data dictionary) dari standar {standard.ref}",
+        )
+        for download in metadata_statistik.downloads(standard, dataset, regency, result.url):  # BPS MS-Keg/Var/Ind
             _upload(portal, current["id"], resources, *download)
     if validation:
-        described = (f"Laporan validasi: diperiksa terhadap standar {validation['standard']} pada "
-                     f"{validation['checked_at']}, {validation['result']} / the validation report")
-        _upload(portal, current["id"], resources, f"{dataset.name}-laporan-validasi.html",
-                validation_report.render_html(validation, f"Laporan validasi / validation report: {package_id}"),
-                "HTML", "text/html", described)
-        _upload(portal, current["id"], resources, f"{dataset.name}-laporan-validasi.json",
-                json.dumps(validation, indent=2, ensure_ascii=False).encode(), "JSON", "application/json", described)
-    stamp = {HASH_KEY: digest, VERSION_KEY: json.dumps(change.versions, sort_keys=True), **provenance_fields(
-        {"validated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "validation_status": "Lolos", **provenance})}
+        described = (
+            f"Laporan validasi: diperiksa terhadap standar {validation['standard']} pada "
+            f"{validation['checked_at']}, {validation['result']} / the validation report"
+        )
+        _upload(
+            portal,
+            current["id"],
+            resources,
+            f"{dataset.name}-laporan-validasi.html",
+            validation_report.render_html(validation, f"Laporan validasi / validation report: {package_id}"),
+            "HTML",
+            "text/html",
+            described,
+        )
+        _upload(
+            portal,
+            current["id"],
+            resources,
+            f"{dataset.name}-laporan-validasi.json",
+            json.dumps(validation, indent=2, ensure_ascii=False).encode(),
+            "JSON",
+            "application/json",
+            described,
+        )
+    stamp = {
+        HASH_KEY: digest,
+        VERSION_KEY: json.dumps(change.versions, sort_keys=True),
+        **provenance_fields(
+            {
+                "validated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "validation_status": "Lolos",
+                **provenance,
+            }
+        ),
+    }
     # Metadata, visibility, the versions and the hash last, in one revision: a run that fails before this
     # leaves the previous versions, so the next run sends the same change set again.
-    _call(portal, "finish", "package_revise", match={"id": current["id"]}, filter=["-extras", "-tags", "-groups"],
-          update={**package, "owner_org": org["id"], "extras": [], **stamp})
+    _call(
+        portal,
+        "finish",
+        "package_revise",
+        match={"id": current["id"]},
+        filter=["-extras", "-tags", "-groups"],
+        update={**package, "owner_org": org["id"], "extras": [], **stamp},
+    )
     return result

@@ -21,11 +21,11 @@ PERSONAL_REGISTER = "data-pribadi.jsonl"
 
 @dataclass(frozen=True)
 class RawFile:
-    name: str        # the name the agency gave it
+    name: str  # the name the agency gave it
     sha256: str
     size: int
-    source: str      # where it came from (path or URL)
-    path: str        # where the archive keeps it
+    source: str  # where it came from (path or URL)
+    path: str  # where the archive keeps it
     pulled_at: str
 
 
@@ -59,16 +59,29 @@ class RawArchive:
                 target.parent.mkdir(exist_ok=True)
                 os.replace(partial, target)  # atomic: a crash never leaves a half-archived file under its real name
         except BaseException:
-            Path(partial).unlink(missing_ok=True)   # a refused delivery or a full disk keeps no half-written copy
+            Path(partial).unlink(missing_ok=True)  # a refused delivery or a full disk keeps no half-written copy
             raise
-        record = RawFile(name, digest.hexdigest(), size, source, str(target),
-                         datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        record = RawFile(
+            name,
+            digest.hexdigest(),
+            size,
+            source,
+            str(target),
+            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
         with self.manifest(regency, dataset).open("a", encoding="utf-8") as manifest:
             manifest.write(json.dumps(asdict(record)) + "\n")
         return record
 
-    def mark_personal(self, regency: str, dataset: str, files: list[RawFile], found: list[str], keep_days: int,
-                      today: date | None = None) -> date:
+    def mark_personal(
+        self,
+        regency: str,
+        dataset: str,
+        files: list[RawFile],
+        found: list[str],
+        keep_days: int,
+        today: date | None = None,
+    ) -> date:
         """Lock the delivery's files and register them for deletion `keep_days` from `today`; `found` says what
         (codes and columns, never values). A file registered before keeps its first deadline."""
         today = today or date.today()
@@ -79,12 +92,21 @@ class RawArchive:
             if Path(raw.path).exists():
                 os.chmod(raw.path, 0o400)
             if raw.path not in marked:
-                register.append({"regency": regency, "dataset": dataset, "name": raw.name, "sha256": raw.sha256,
-                                 "path": raw.path, "found": found, "marked_on": today.isoformat(),
-                                 "delete_after": delete_after.isoformat(), "deleted_on": None})
+                register.append(
+                    {
+                        "regency": regency,
+                        "dataset": dataset,
+                        "name": raw.name,
+                        "sha256": raw.sha256,
+                        "path": raw.path,
+                        "found": found,
+                        "marked_on": today.isoformat(),
+                        "delete_after": delete_after.isoformat(),
+                        "deleted_on": None,
+                    }
+                )
         self._write_register(register)
-        return min(date.fromisoformat(e["delete_after"]) for e in register if e["path"] in
-                   {raw.path for raw in files})
+        return min(date.fromisoformat(e["delete_after"]) for e in register if e["path"] in {raw.path for raw in files})
 
     def expire_personal(self, today: date | None = None) -> list[dict]:
         """Delete the registered files whose retention has ended; returns their register entries. The cost
@@ -111,4 +133,4 @@ class RawArchive:
         handle, partial = tempfile.mkstemp(dir=self.root, prefix=".", suffix=".partial")
         with open(handle, "w", encoding="utf-8") as file:
             file.writelines(json.dumps(entry) + "\n" for entry in entries)
-        os.replace(partial, self.root / PERSONAL_REGISTER)   # a crash leaves the old register whole
+        os.replace(partial, self.root / PERSONAL_REGISTER)  # a crash leaves the old register whole

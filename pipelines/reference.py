@@ -15,8 +15,12 @@ import pandas as pd
 from pipelines.standard import MASTER_DATA, load_standard
 
 LEVELS = {"provinces": "provinsi", "regencies": "kabupaten", "districts": "kecamatan", "villages": "desa"}
-PARENT_COLUMN = {"provinces": None, "regencies": "province_code", "districts": "regency_code",
-                 "villages": "district_code"}
+PARENT_COLUMN = {
+    "provinces": None,
+    "regencies": "province_code",
+    "districts": "regency_code",
+    "villages": "district_code",
+}
 
 
 class ReferenceError(RuntimeError):
@@ -33,8 +37,12 @@ def fetch_npm_tarball(package: str, version: str, integrity: str, cache: Path) -
     tarball = cache / f"{package}-{version}.tgz"
     if not tarball.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "pack", f"{package}@{version}", "--pack-destination", str(cache), "--silent"],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            ["npm", "pack", f"{package}@{version}", "--pack-destination", str(cache), "--silent"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     data = tarball.read_bytes()
     if _integrity(data) != integrity:
         tarball.unlink()
@@ -50,8 +58,16 @@ def region_table(tarball: bytes) -> pd.DataFrame:
             raw = archive.extractfile(f"package/data/{stem}.csv").read()
             frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
             parent = PARENT_COLUMN[stem]
-            frames.append(pd.DataFrame({"code": frame["code"], "level": level, "name": frame["name"],
-                                        "parent_code": frame[parent] if parent else None}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "code": frame["code"],
+                        "level": level,
+                        "name": frame["name"],
+                        "parent_code": frame[parent] if parent else None,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -64,8 +80,12 @@ def load_regions(config: dict, cache: Path, edition: str = "kemendagri_regions")
     return table
 
 
-CODE_LIST_LEVEL = {"kemendagri-provinsi": "provinsi", "kemendagri-kabupaten": "kabupaten",
-                   "kemendagri-kecamatan": "kecamatan", "kemendagri-desa": "desa"}
+CODE_LIST_LEVEL = {
+    "kemendagri-provinsi": "provinsi",
+    "kemendagri-kabupaten": "kabupaten",
+    "kemendagri-kecamatan": "kecamatan",
+    "kemendagri-desa": "desa",
+}
 
 
 def codes_within(regions: pd.DataFrame, code_list: str, regency_code: str) -> list[str]:
@@ -83,8 +103,9 @@ def edition_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFra
     merged = previous.merge(current, on=["code", "level"], how="left", suffixes=("_old", "_new"))
     retired = merged["name_new"].isna()
     renamed = ~retired & (merged["name_old"].str.strip().str.lower() != merged["name_new"].str.strip().str.lower())
-    changes = merged[retired | renamed].assign(change=lambda f: f["name_new"].isna().map(
-        {True: "dihapus", False: "berganti nama"}))
+    changes = merged[retired | renamed].assign(
+        change=lambda f: f["name_new"].isna().map({True: "dihapus", False: "berganti nama"})
+    )
     return changes[["code", "level", "change", "name_old", "name_new"]].reset_index(drop=True)
 
 
@@ -94,15 +115,19 @@ def explain_retired(issues: list, changes: pd.DataFrame, edition: str) -> list:
     explained = []
     for issue in issues:
         if issue.rule == "expect_column_values_to_be_in_set" and issue.value in retired:
-            issue = replace(issue, rule="kode wilayah dihapus", code="retired-region-code",
-                            pesan=f"kode wilayah edisi lama ({retired[issue.value]}), tidak berlaku di {edition}",
-                            message=f"region code of an earlier edition ({retired[issue.value]}), "
-                                    f"retired in {edition}")
+            issue = replace(
+                issue,
+                rule="kode wilayah dihapus",
+                code="retired-region-code",
+                pesan=f"kode wilayah edisi lama ({retired[issue.value]}), tidak berlaku di {edition}",
+                message=f"region code of an earlier edition ({retired[issue.value]}), retired in {edition}",
+            )
         explained.append(issue)
     return explained
 
 
 # --- Data Induk: master lists each regency keeps as configuration (catalogue/data-induk/<regency>-<list>.csv)
+
 
 def master_list_path(directory: Path, regency_slug: str, resource: str) -> Path:
     """`data-induk-pasar` of `ppu` -> <directory>/ppu-pasar.csv."""
@@ -117,29 +142,36 @@ def load_master_list(path: Path, fields: tuple[str, ...], regions: pd.DataFrame,
         raise ReferenceError(f"Data Induk {path.name} tidak ada / master list {path} does not exist")
     table = pd.read_csv(path, dtype=str, keep_default_na=False).apply(lambda c: c.str.strip())
     if list(table.columns) != list(fields):
-        raise ReferenceError(f"{path.name}: kolom harus / columns must be {list(fields)}, "
-                             f"bukan / not {list(table.columns)}")
+        raise ReferenceError(
+            f"{path.name}: kolom harus / columns must be {list(fields)}, bukan / not {list(table.columns)}"
+        )
     problems = []  # rows as the steward sees them: row 1 is the header
     code = fields[0]
     for n in table.index[table[code] == ""]:
         problems.append(f"{path.name}, baris/row {n + 2}, kolom/column {code!r}: kosong / empty")
     for n in table.index[table[code].duplicated(keep=False) & (table[code] != "")]:
-        problems.append(f"{path.name}, baris/row {n + 2}, kolom/column {code!r} [{table.at[n, code]}]: "
-                        f"kode ganda / duplicate code")
+        problems.append(
+            f"{path.name}, baris/row {n + 2}, kolom/column {code!r} [{table.at[n, code]}]: kode ganda / duplicate code"
+        )
     if "kode_kecamatan" in table.columns:
         districts = set(codes_within(regions, "kemendagri-kecamatan", regency_code))
         for n in table.index[~table["kode_kecamatan"].isin(districts)]:
-            problems.append(f"{path.name}, baris/row {n + 2}, kolom/column 'kode_kecamatan' "
-                            f"[{table.at[n, 'kode_kecamatan']}]: bukan kecamatan Kemendagri di {regency_code} / "
-                            f"not a Kemendagri district of {regency_code}")
+            problems.append(
+                f"{path.name}, baris/row {n + 2}, kolom/column 'kode_kecamatan' "
+                f"[{table.at[n, 'kode_kecamatan']}]: bukan kecamatan Kemendagri di {regency_code} / "
+                f"not a Kemendagri district of {regency_code}"
+            )
     if problems:
         raise ReferenceError("Data Induk tidak valid / invalid master list:\n" + "\n".join(problems))
     return table
 
 
-def regency_master_lists(standard_refs, regency_slug: str, regency_code: str, regions: pd.DataFrame,
-                         directory: Path) -> dict[str, pd.DataFrame]:
+def regency_master_lists(
+    standard_refs, regency_slug: str, regency_code: str, regions: pd.DataFrame, directory: Path
+) -> dict[str, pd.DataFrame]:
     """Every master list the foreign keys of these standards name, for one regency, loaded and checked."""
     resources = sorted({k.resource for ref in standard_refs for k in load_standard(ref).foreign_keys})
-    return {r: load_master_list(master_list_path(directory, regency_slug, r), MASTER_DATA[r], regions, regency_code)
-            for r in resources}
+    return {
+        r: load_master_list(master_list_path(directory, regency_slug, r), MASTER_DATA[r], regions, regency_code)
+        for r in resources
+    }

@@ -17,19 +17,25 @@ import pandas as pd
 import yaml
 
 from pipelines.catalogue import Dataset, Regency, load_reference_config, load_regencies
+from pipelines.check import check_batch
 from pipelines.findings import Skipped
 from pipelines.indicators import for_dataset
-from pipelines.coverage import gaps
-from pipelines.issues import Issue, drop_consequences
+from pipelines.issues import Issue
 from pipelines.parsing import parse_file
-from pipelines.privacy import district_codes, scan
+from pipelines.privacy import district_codes
 from pipelines.raw import RawFile
-from pipelines.reference import (CODE_LIST_LEVEL, codes_within, edition_changes, explain_retired, load_master_list,
-                                 load_regions, master_list_path)
+from pipelines.reference import (
+    CODE_LIST_LEVEL,
+    codes_within,
+    edition_changes,
+    explain_retired,
+    load_master_list,
+    load_regions,
+    master_list_path,
+)
 from pipelines.settings import catalogue_dir
 from pipelines.standard import MASTER_DATA, SchemaError, Standard, load_standard, parse_standard
 from pipelines.unpivot import districts
-from pipelines.validation import validate
 
 
 class RegencyError(ValueError):
@@ -40,9 +46,10 @@ class RegencyError(ValueError):
 class Scope:
     """Where the file's region codes must lie: one regency (from the catalogue or only the Kemendagri table),
     or all of Indonesia (`code` empty)."""
+
     code: str = ""
     name: str = "seluruh Indonesia / all of Indonesia"
-    entry: Regency | None = None   # the regency's catalogue file, when it has one
+    entry: Regency | None = None  # the regency's catalogue file, when it has one
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})" if self.code else self.name
@@ -55,8 +62,8 @@ class SelfCheck:
     rows: int
     issues: list[Issue]
     scope: Scope = Scope()
-    notes: list[str] = field(default_factory=list)   # what was not checked and why; days or months missing
-    skipped: list[Skipped] = field(default_factory=list)   # rows that are not data: titles, totals, notes, ...
+    notes: list[str] = field(default_factory=list)  # what was not checked and why; days or months missing
+    skipped: list[Skipped] = field(default_factory=list)  # rows that are not data: titles, totals, notes, ...
 
     @property
     def accepted(self) -> bool:
@@ -71,8 +78,10 @@ def _regions(cache: Path, edition: str) -> pd.DataFrame:
     check)."""
     config = load_reference_config()
     source = config[edition]
-    copy = cache / (f"{source['npm_package']}-{source['version']}-"
-                    f"{hashlib.sha256(source['integrity'].encode()).hexdigest()[:16]}.regions.parquet")
+    copy = cache / (
+        f"{source['npm_package']}-{source['version']}-"
+        f"{hashlib.sha256(source['integrity'].encode()).hexdigest()[:16]}.regions.parquet"
+    )
     if copy.exists():
         table = pd.read_parquet(copy)
     else:
@@ -80,8 +89,8 @@ def _regions(cache: Path, edition: str) -> pd.DataFrame:
         partial = copy.with_suffix(f".{os.getpid()}.partial")
         try:
             table.to_parquet(partial, index=False)
-            partial.replace(copy)   # another check reading at the same time never sees half a file
-        except OSError:             # a read-only cache folder: the next check reads the tarball again
+            partial.replace(copy)  # another check reading at the same time never sees half a file
+        except OSError:  # a read-only cache folder: the next check reads the tarball again
             partial.unlink(missing_ok=True)
     table.attrs["edition"] = source["edition"]
     return table
@@ -119,9 +128,11 @@ def scope_of(regency: str, regencies: list[Regency], regions: pd.DataFrame) -> S
     found = regions[(regions["level"] == "kabupaten") & (regions["code"] == code)]
     if found.empty:
         slugs = ", ".join(r.slug for r in regencies)
-        raise RegencyError(f"kabupaten/kota {regency!r} tidak dikenal: pakai slug katalog ({slugs}) atau kode "
-                           f"Kemendagri (mis. 64.09) / unknown regency {regency!r}: use a catalogue slug or a "
-                           f"Kemendagri code (e.g. 64.09)")
+        raise RegencyError(
+            f"kabupaten/kota {regency!r} tidak dikenal: pakai slug katalog ({slugs}) atau kode "
+            f"Kemendagri (mis. 64.09) / unknown regency {regency!r}: use a catalogue slug or a "
+            f"Kemendagri code (e.g. 64.09)"
+        )
     entry = entry or next((r for r in regencies if r.code == code), None)
     return Scope(code, found["name"].iloc[0], entry)
 
@@ -137,38 +148,65 @@ def _code_lists(standard: Standard, scope: Scope, regions: pd.DataFrame) -> dict
     return found
 
 
-def _master_lists(standard: Standard, scope: Scope, regencies: list[Regency], regions: pd.DataFrame,
-                  notes: list[str]) -> dict[str, pd.DataFrame] | None:
+def _master_lists(
+    standard: Standard, scope: Scope, regencies: list[Regency], regions: pd.DataFrame, notes: list[str]
+) -> dict[str, pd.DataFrame] | None:
     """The master lists (Data Induk) the standard's foreign keys name: the regency's own; without a regency,
     every catalogue regency's lists together; None where the catalogue keeps none (a regency outside it: the
     check is left out, and the report says so)."""
     resources = sorted({k.resource for k in standard.foreign_keys})
     if not resources:
         return {}
-    owners = [scope.entry] if scope.entry else [] if scope.code else [
-        r for r in regencies if any(d.schema.split("/")[0] == standard.name for d in r.datasets)]
+    owners = (
+        [scope.entry]
+        if scope.entry
+        else []
+        if scope.code
+        else [r for r in regencies if any(d.schema.split("/")[0] == standard.name for d in r.datasets)]
+    )
     if not owners:
-        notes.append(f"Data Induk ({', '.join(resources)}) tidak diperiksa: katalog tidak memuatnya untuk {scope} / "
-                     f"master data not checked: the catalogue keeps none for {scope}")
+        notes.append(
+            f"Data Induk ({', '.join(resources)}) tidak diperiksa: katalog tidak memuatnya untuk {scope} / "
+            f"master data not checked: the catalogue keeps none for {scope}"
+        )
         return None
     folder = catalogue_dir() / "data-induk"
-    return {name: pd.concat([load_master_list(master_list_path(folder, r.slug, name), MASTER_DATA[name], regions,
-                                              r.code) for r in owners], ignore_index=True)
-            for name in resources}
+    return {
+        name: pd.concat(
+            [
+                load_master_list(master_list_path(folder, r.slug, name), MASTER_DATA[name], regions, r.code)
+                for r in owners
+            ],
+            ignore_index=True,
+        )
+        for name in resources
+    }
 
 
 def _known_headers(standard: Standard, regencies: list[Regency]) -> dict[str, str]:
     """Outside a regency's own catalogue entry, the headers every catalogue entry of the standard maps (an
     agency elsewhere writes `Kode Kecamatan` as PPU's does)."""
-    return {header: name for r in regencies for d in r.datasets if d.schema.split("/")[0] == standard.name
-            for header, name in d.columns.items() if name in standard.field_names}
+    return {
+        header: name
+        for r in regencies
+        for d in r.datasets
+        if d.schema.split("/")[0] == standard.name
+        for header, name in d.columns.items()
+        if name in standard.field_names
+    }
 
 
 def _raw(path: Path) -> RawFile:
     with path.open("rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return RawFile(path.name, digest, path.stat().st_size, str(path), str(path),
-                   datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return RawFile(
+        path.name,
+        digest,
+        path.stat().st_size,
+        str(path),
+        str(path),
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
 
 
 def catalogue_entry(path: Path, standard: Standard, scope: Scope, name: str = "") -> Dataset | None:
@@ -180,13 +218,17 @@ def catalogue_entry(path: Path, standard: Standard, scope: Scope, name: str = ""
         return None
     entries = [d for d in scope.entry.datasets if d.schema == standard.ref and name in ("", d.name)]
     if name and not entries:
-        raise RegencyError(f"{scope.entry.slug} tidak punya dataset {name!r} dengan standar {standard.ref} / has no "
-                           f"dataset {name!r} of standard {standard.ref}")
+        raise RegencyError(
+            f"{scope.entry.slug} tidak punya dataset {name!r} dengan standar {standard.ref} / has no "
+            f"dataset {name!r} of standard {standard.ref}"
+        )
     matching = [d for d in entries if any(fnmatch.fnmatch(path.name, p) for p in d.source.options.get("patterns", []))]
     if len(entries) > 1 and len(matching) != 1:
-        raise RegencyError(f"{len(entries)} dataset {scope.entry.slug} memakai {standard.ref}; sebutkan salah satu "
-                           f"dengan --dataset / {len(entries)} datasets use it; name one with --dataset: "
-                           + ", ".join(d.name for d in entries))
+        raise RegencyError(
+            f"{len(entries)} dataset {scope.entry.slug} memakai {standard.ref}; sebutkan salah satu "
+            f"dengan --dataset / {len(entries)} datasets use it; name one with --dataset: "
+            + ", ".join(d.name for d in entries)
+        )
     return (matching if len(entries) > 1 else entries or [None])[0]
 
 
@@ -206,15 +248,25 @@ def check_file(path: Path, standard_ref: str, regency: str, cache: Path, dataset
     notes: list[str] = []
     references = _master_lists(standard, scope, regencies, regions, notes)
     checked_standard = standard if references is not None else replace(standard, foreign_keys=())
-    batch = parse_file(_raw(path), standard, dataset.columns if dataset else _known_headers(standard, regencies),
-                       dataset.source.options if dataset else None,
-                       districts=districts(regions, scope.code) if scope.code else None)
-    outcome = validate(batch.path, checked_standard, _code_lists(standard, scope, regions), references=references,
-                       period=dataset.period if dataset else None)
-    issues = batch.issues + drop_consequences(batch.issues, _explain_retired(outcome.issues, cache, regions))
-    issues += scan(batch.path, standard, district_codes(regions))
-    notes += [str(gap) for gap in gaps(batch.path, standard, dataset.period if dataset else None)]
-    return SelfCheck(path.name, standard.ref, batch.rows, issues, scope, notes, batch.skipped)
+    batch = parse_file(
+        _raw(path),
+        standard,
+        dataset.columns if dataset else _known_headers(standard, regencies),
+        dataset.source.options if dataset else None,
+        districts=districts(regions, scope.code) if scope.code else None,
+    )
+    checked = check_batch(
+        batch.path,
+        batch.issues,
+        checked_standard,
+        _code_lists(standard, scope, regions),
+        district_codes(regions),
+        references=references,
+        period=dataset.period if dataset else None,
+        explain=lambda found: _explain_retired(found, cache, regions),
+    )
+    notes += checked.missing_periods
+    return SelfCheck(path.name, standard.ref, batch.rows, checked.issues, scope, notes, batch.skipped)
 
 
 def _explain_retired(issues: list[Issue], cache: Path, regions: pd.DataFrame) -> list[Issue]:
@@ -232,12 +284,20 @@ def report(result: SelfCheck, limit: int = 50) -> str:
     where = f"Wilayah / region: {result.scope}"
     notes = [f"Catatan / note: {n}" for n in result.notes]
     if result.accepted:
-        lines = [f"DITERIMA: {result.file} memenuhi standar {result.standard} ({result.rows} baris).",
-                 f"ACCEPTED: {result.file} meets standard {result.standard} ({result.rows} rows).", where, *notes]
+        lines = [
+            f"DITERIMA: {result.file} memenuhi standar {result.standard} ({result.rows} baris).",
+            f"ACCEPTED: {result.file} meets standard {result.standard} ({result.rows} rows).",
+            where,
+            *notes,
+        ]
     else:
-        lines = [f"DITOLAK: {result.file} belum memenuhi standar {result.standard}: {len(result.issues)} temuan.",
-                 f"REJECTED: {result.file} does not meet standard {result.standard}: {len(result.issues)} findings.",
-                 where, *notes, ""]
+        lines = [
+            f"DITOLAK: {result.file} belum memenuhi standar {result.standard}: {len(result.issues)} temuan.",
+            f"REJECTED: {result.file} does not meet standard {result.standard}: {len(result.issues)} findings.",
+            where,
+            *notes,
+            "",
+        ]
         lines += [f"- {issue}" for issue in result.issues[:limit]]
         if len(result.issues) > limit:
             lines.append(f"... dan {len(result.issues) - limit} temuan lain / and {len(result.issues) - limit} more")

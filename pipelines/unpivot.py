@@ -24,7 +24,7 @@ from pipelines.standard import Standard
 # Columns of a district-wide sheet that are not districts: the row number, a total, a remark.
 _NOT_A_DISTRICT = re.compile(r"^(no\.?|nomor|jumlah|total|rata-?rata|keterangan|ket\.?)$")
 _SOURCE_NOTE = re.compile(r"^sumber(\s+data)?\s*[:=]?\s*(?P<text>\S.*)$", re.IGNORECASE)
-_UNLABELLED = "kolom "   # the parser's label of a column without a header (parsing._layout)
+_UNLABELLED = "kolom "  # the parser's label of a column without a header (parsing._layout)
 
 TypeSlice = Callable[[pd.DataFrame], tuple[pd.DataFrame, list[Issue]]]
 
@@ -45,14 +45,18 @@ def districts(regions: pd.DataFrame, regency_code: str) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Shape:
     """How one dataset's sheets become indicator rows."""
-    columns: str | None                       # "years", "districts", or None: a long sheet
-    fills: dict[str, str]                     # field -> the catalogue's value, where the sheet has no column
-    known: dict[str, tuple[str, str]]         # district_key -> (Kemendagri code, name)
+
+    columns: str | None  # "years", "districts", or None: a long sheet
+    fills: dict[str, str]  # field -> the catalogue's value, where the sheet has no column
+    known: dict[str, tuple[str, str]]  # district_key -> (Kemendagri code, name)
 
     def _wide(self, names: list[str | None], labels: list[str]) -> list[int]:
         """Positions of the year or district columns: labelled columns the mapping does not name."""
-        free = [c for c, (name, label) in enumerate(zip(names, labels))
-                if name is None and not label.startswith(_UNLABELLED)]
+        free = [
+            c
+            for c, (name, label) in enumerate(zip(names, labels))
+            if name is None and not label.startswith(_UNLABELLED)
+        ]
         if self.columns == "years":
             return [c for c in free if period_of(labels[c])]
         return [c for c in free if not _NOT_A_DISTRICT.match(labels[c].strip().lower()) and not period_of(labels[c])]
@@ -69,19 +73,30 @@ class Shape:
             found.append("kode_wilayah")
         return found
 
-    def header_issues(self, names: list[str | None], labels: list[str], raw: RawFile,
-                      header_row: int | None) -> list[Issue]:
+    def header_issues(
+        self, names: list[str | None], labels: list[str], raw: RawFile, header_row: int | None
+    ) -> list[Issue]:
         """A wide sheet without year or district columns, and each district column whose name is unknown."""
         wide = self._wide(names, labels)
         if self.columns and not wide:
             return [finding("missing-column", raw.name, header_row, "nilai")]
         if self.columns != "districts":
             return []
-        return [_unknown(raw, header_row, labels[c], labels[c], list(self.known.values()))
-                for c in wide if district_key(labels[c]) not in self.known]
+        return [
+            _unknown(raw, header_row, labels[c], labels[c], list(self.known.values()))
+            for c in wide
+            if district_key(labels[c]) not in self.known
+        ]
 
-    def typed(self, chunk: pd.DataFrame, rows: pd.DataFrame, names: list[str | None], labels: list[str],
-              raw: RawFile, type_slice: TypeSlice) -> tuple[pd.DataFrame, list[Issue]]:
+    def typed(
+        self,
+        chunk: pd.DataFrame,
+        rows: pd.DataFrame,
+        names: list[str | None],
+        labels: list[str],
+        raw: RawFile,
+        type_slice: TypeSlice,
+    ) -> tuple[pd.DataFrame, list[Issue]]:
         """The data rows of a chunk (`rows`; `chunk` also holds its notes) as typed indicator rows: one slice
         per year or district column, each typed by the parser (`type_slice`), index = the agency's row."""
         texts = {}
@@ -103,7 +118,7 @@ class Shape:
                 slices.append(({"periode": period_of(label).label}, position))
                 continue
             district = self.known.get(district_key(label))
-            if district is None:   # named once, with the header (header_issues)
+            if district is None:  # named once, with the header (header_issues)
                 continue
             extra = {"kode_wilayah": district[0], "nama_wilayah": district[1]}
             if "periode" not in texts and (period := period_of(raw.name)):
@@ -118,15 +133,18 @@ class Shape:
                 body["nilai"] = rows.iloc[:, position].loc[index].astype("str")
             frame, found = type_slice(body)
             frames.append(frame)
-            issues += [replace(i, column=labels[position]) if position is not None and i.column == "nilai" else i
-                       for i in found]
+            issues += [
+                replace(i, column=labels[position]) if position is not None and i.column == "nilai" else i
+                for i in found
+            ]
         issues.sort(key=lambda i: i.row or 0)
-        if not frames:   # a wide sheet without year or district columns (header_issues names it)
+        if not frames:  # a wide sheet without year or district columns (header_issues names it)
             frames = [type_slice(pd.DataFrame(index=index[:0]))[0]]
         return pd.concat(frames, ignore_index=True), issues
 
-    def _codes_by_name(self, texts: dict[str, pd.Series], raw: RawFile, column: str
-                       ) -> tuple[dict[str, pd.Series], list[Issue]]:
+    def _codes_by_name(
+        self, texts: dict[str, pd.Series], raw: RawFile, column: str
+    ) -> tuple[dict[str, pd.Series], list[Issue]]:
         """Each row's district code from its name; a row whose name is unknown is a finding and is left out
         (an empty name stays, for the standard's required-value check)."""
         names = texts["nama_wilayah"]
@@ -136,14 +154,14 @@ class Shape:
         kept = {field: values[~unknown] for field, values in texts.items()}
         matched = found[~unknown]
         kept["kode_wilayah"] = matched.map(lambda d: d[0] if isinstance(d, tuple) else "").astype("str")
-        kept["nama_wilayah"] = matched.map(lambda d: d[1] if isinstance(d, tuple) else None).fillna(
-            kept["nama_wilayah"]).astype("str")   # the Kemendagri spelling
+        kept["nama_wilayah"] = (
+            matched.map(lambda d: d[1] if isinstance(d, tuple) else None).fillna(kept["nama_wilayah"]).astype("str")
+        )  # the Kemendagri spelling
         return kept, issues
 
 
 def _unknown(raw: RawFile, row: int | None, column: str, name: str, known: list[tuple[str, str]]) -> Issue:
-    return finding("unknown-district", raw.name, row, column, name,
-                   districts=", ".join(n for _, n in known) or "-")
+    return finding("unknown-district", raw.name, row, column, name, districts=", ".join(n for _, n in known) or "-")
 
 
 def _source_note(chunk: pd.DataFrame) -> str:
@@ -162,8 +180,14 @@ def shape_of(standard: Standard, options: dict | None, district_table: pd.DataFr
     wide = (options or {}).get("unpivot")
     if not indicator and not wide:
         return None
-    fills = {field: indicator.get(key) for field, key in (("indikator", "nama"), ("satuan", "satuan"),
-                                                          ("sumber", "sumber")) if indicator.get(key)}
-    known = {} if district_table is None else {district_key(name): (code, name) for code, name in
-                                               zip(district_table["code"], district_table["name"])}
+    fills = {
+        field: indicator.get(key)
+        for field, key in (("indikator", "nama"), ("satuan", "satuan"), ("sumber", "sumber"))
+        if indicator.get(key)
+    }
+    known = (
+        {}
+        if district_table is None
+        else {district_key(name): (code, name) for code, name in zip(district_table["code"], district_table["name"])}
+    )
     return Shape(wide["columns"] if wide else None, fills, known)

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from pipelines import settings
 from pipelines.issues import Issue
 from pipelines.period import Period, period_of
+from pipelines.sql import ident, literal
 from pipelines.standard import Standard
 
 ROW_ID = ["_source_file", "_source_row"]
@@ -33,22 +34,36 @@ POSITION = "_satudata_position"  # meta key pairing GX's results with the suite'
 MAX_ISSUES_PER_RULE = 1000  # the counts stay complete; the report lists this many rows per rule
 # The dtype name GX's pandas type check accepts for each standard type (pandas 3: strings are `str`;
 # the nullable Int64 / Float64 / boolean columns the parser makes match their numpy names).
-DTYPES = {"string": "str", "integer": "int64", "number": "float64", "date": "datetime64",
-          "datetime": "datetime64", "boolean": "bool"}
+DTYPES = {
+    "string": "str",
+    "integer": "int64",
+    "number": "float64",
+    "date": "datetime64",
+    "datetime": "datetime64",
+    "boolean": "bool",
+}
 # rule id -> (Bahasa Indonesia, English)
 MESSAGES = {
     "expect_column_values_to_not_be_null": ("nilai wajib diisi tetapi kosong", "required value is missing"),
-    "expect_column_values_to_be_in_set": ("nilai tidak ada dalam daftar kode yang berlaku",
-                                          "value is not in the standard's code list"),
+    "expect_column_values_to_be_in_set": (
+        "nilai tidak ada dalam daftar kode yang berlaku",
+        "value is not in the standard's code list",
+    ),
     "expect_column_values_to_match_regex": ("format nilai tidak sesuai standar", "value does not match the format"),
-    "expect_column_values_to_be_between": ("nilai di luar rentang yang diizinkan",
-                                           "value is outside the allowed range"),
+    "expect_column_values_to_be_between": (
+        "nilai di luar rentang yang diizinkan",
+        "value is outside the allowed range",
+    ),
     "expect_compound_columns_to_be_unique": ("kunci baris ganda (data dobel)", "duplicate row key"),
     "expect_column_values_to_be_unique": ("kunci baris ganda (data dobel)", "duplicate row key"),
-    "expect_column_values_to_be_of_type": ("tipe data kolom tidak sesuai standar",
-                                                "column type does not match the standard"),
-    "expect_column_pair_values_to_be_in_set": ("pasangan nilai tidak ada dalam Data Induk",
-                                               "value pair is not in the master data"),
+    "expect_column_values_to_be_of_type": (
+        "tipe data kolom tidak sesuai standar",
+        "column type does not match the standard",
+    ),
+    "expect_column_pair_values_to_be_in_set": (
+        "pasangan nilai tidak ada dalam Data Induk",
+        "value pair is not in the master data",
+    ),
 }
 # The finding's code (README: "Self-check findings: the codes"), by the rule's own name (meta "rule") or else its
 # expectation type.
@@ -71,14 +86,20 @@ RULE_CODES = {
 # Rules that GX expresses with a general expectation (meta "rule"): their own messages.
 RULE_MESSAGES = {
     "no_future": ("tanggal berada di masa depan", "date lies in the future"),
-    "reported_period": ("tanggal di luar periode laporan {period} (menurut nama berkas)",
-                        "date lies outside the reported period {period} (stated by the file name)"),
-    "catalogue_period": ("tanggal di luar periode laporan {period} (menurut katalog)",
-                         "date lies outside the reported period {period} (set in the catalogue)"),
+    "reported_period": (
+        "tanggal di luar periode laporan {period} (menurut nama berkas)",
+        "date lies outside the reported period {period} (stated by the file name)",
+    ),
+    "catalogue_period": (
+        "tanggal di luar periode laporan {period} (menurut katalog)",
+        "date lies outside the reported period {period} (set in the catalogue)",
+    ),
     "sum_of": ("jumlah tidak sama dengan {parts}", "total does not equal {parts}"),
     "master_data": ("kode tidak ada dalam Data Induk {resource}", "code is not in the master data {resource}"),
-    "master_data_pair": ("{fields} tidak sesuai Data Induk {resource}",
-                         "{fields} do not match the master data {resource}"),
+    "master_data_pair": (
+        "{fields} tidak sesuai Data Induk {resource}",
+        "{fields} do not match the master data {resource}",
+    ),
 }
 
 
@@ -86,8 +107,8 @@ RULE_MESSAGES = {
 class ValidationOutcome:
     success: bool
     issues: list[Issue] = field(default_factory=list)
-    rules: list[dict] = field(default_factory=list)   # one summary per expectation, for check metadata
-    engine: str = "gx"                                 # which evaluator produced it ("duckdb" or "gx")
+    rules: list[dict] = field(default_factory=list)  # one summary per expectation, for check metadata
+    engine: str = "gx"  # which evaluator produced it ("duckdb" or "gx")
 
 
 def file_condition(name: str) -> str:
@@ -105,6 +126,7 @@ def sum_condition(total: str, parts: tuple[str, ...]) -> str:
 class Rule:
     """One expectation of the suite in GX's own terms: its type (`expect_column_values_to_be_in_set`), the
     arguments its GX class takes, and meta (which rule of the standard it is, for the messages)."""
+
     type: str
     kwargs: dict
     meta: dict = field(default_factory=dict)
@@ -116,23 +138,38 @@ def _master_rules(standard: Standard, references: dict[str, pd.DataFrame]) -> li
     found = []
     for key in standard.foreign_keys:
         if key.resource not in references:
-            raise ValueError(f"{standard.ref}: no master list {key.resource!r} given for the foreign key "
-                             f"{list(key.fields)}")
+            raise ValueError(
+                f"{standard.ref}: no master list {key.resource!r} given for the foreign key {list(key.fields)}"
+            )
         table = references[key.resource]
         meta = {"rule": "master_data", "resource": key.resource}
-        found.append(Rule("expect_column_values_to_be_in_set", {
-            "column": key.fields[0], "value_set": sorted(table[key.reference_fields[0]].astype(str).unique())}, meta))
+        found.append(
+            Rule(
+                "expect_column_values_to_be_in_set",
+                {"column": key.fields[0], "value_set": sorted(table[key.reference_fields[0]].astype(str).unique())},
+                meta,
+            )
+        )
         if len(key.fields) == 2:
             pairs = sorted({(str(a), str(b)) for a, b in table[list(key.reference_fields)].itertuples(index=False)})
-            found.append(Rule("expect_column_pair_values_to_be_in_set", {
-                "column_A": key.fields[0], "column_B": key.fields[1], "value_pairs_set": pairs},
-                meta | {"rule": "master_data_pair"}))
+            found.append(
+                Rule(
+                    "expect_column_pair_values_to_be_in_set",
+                    {"column_A": key.fields[0], "column_B": key.fields[1], "value_pairs_set": pairs},
+                    meta | {"rule": "master_data_pair"},
+                )
+            )
     return found
 
 
-def rules(standard: Standard, code_lists: dict[str, list[str]], today: date | None = None, *,
-          periods: dict[str, tuple[Period, str]] | None = None,
-          references: dict[str, pd.DataFrame] | None = None) -> list[Rule]:
+def rules(
+    standard: Standard,
+    code_lists: dict[str, list[str]],
+    today: date | None = None,
+    *,
+    periods: dict[str, tuple[Period, str]] | None = None,
+    references: dict[str, pd.DataFrame] | None = None,
+) -> list[Rule]:
     """The expectations of a standard. `code_lists` resolves each field's code list to the codes allowed here
     (e.g. the districts of the regency being checked); `periods` gives each delivered file its reported
     period and where it comes from (`reported_period`: the file name, `catalogue_period`); `references` the
@@ -147,26 +184,50 @@ def rules(standard: Standard, code_lists: dict[str, list[str]], today: date | No
         if f.enum:
             found.append(Rule("expect_column_values_to_be_in_set", column | {"value_set": list(f.enum)}))
         if f.code_list:
-            found.append(Rule("expect_column_values_to_be_in_set", column | {"value_set": code_lists[f.code_list]},
-                              {"code_list": f.code_list}))
+            found.append(
+                Rule(
+                    "expect_column_values_to_be_in_set",
+                    column | {"value_set": code_lists[f.code_list]},
+                    {"code_list": f.code_list},
+                )
+            )
         if f.pattern:
             found.append(Rule("expect_column_values_to_match_regex", column | {"regex": f.pattern}))
         if f.minimum is not None or f.maximum is not None:
-            found.append(Rule("expect_column_values_to_be_between",
-                              column | {"min_value": f.minimum, "max_value": f.maximum}))
+            found.append(
+                Rule("expect_column_values_to_be_between", column | {"min_value": f.minimum, "max_value": f.maximum})
+            )
         if f.type in ("date", "datetime"):  # nothing reported can lie in the future
-            found.append(Rule("expect_column_values_to_be_between", column | {
-                "max_value": pd.Timestamp(today) + pd.Timedelta(days=1), "strict_max": True}, {"rule": "no_future"}))
+            found.append(
+                Rule(
+                    "expect_column_values_to_be_between",
+                    column | {"max_value": pd.Timestamp(today) + pd.Timedelta(days=1), "strict_max": True},
+                    {"rule": "no_future"},
+                )
+            )
         if f.sum_of:  # the rows whose total differs from the sum are selected; none may exist
-            found.append(Rule("expect_column_values_to_be_null", column | {
-                "row_condition": sum_condition(f.name, f.sum_of), "condition_parser": "pandas"},
-                {"rule": "sum_of", "parts": list(f.sum_of)}))
+            found.append(
+                Rule(
+                    "expect_column_values_to_be_null",
+                    column | {"row_condition": sum_condition(f.name, f.sum_of), "condition_parser": "pandas"},
+                    {"rule": "sum_of", "parts": list(f.sum_of)},
+                )
+            )
     for name, (period, rule) in sorted((periods or {}).items()):
-        found.append(Rule("expect_column_values_to_be_between", {
-            "column": standard.period_field, "min_value": pd.Timestamp(period.start),
-            "max_value": pd.Timestamp(period.end) + pd.Timedelta(days=1), "strict_max": True,
-            "row_condition": file_condition(name), "condition_parser": "pandas"},
-            {"rule": rule, "source_file": name, "period": period.label}))
+        found.append(
+            Rule(
+                "expect_column_values_to_be_between",
+                {
+                    "column": standard.period_field,
+                    "min_value": pd.Timestamp(period.start),
+                    "max_value": pd.Timestamp(period.end) + pd.Timedelta(days=1),
+                    "strict_max": True,
+                    "row_condition": file_condition(name),
+                    "condition_parser": "pandas",
+                },
+                {"rule": rule, "source_file": name, "period": period.label},
+            )
+        )
     found += _master_rules(standard, references or {})
     key = list(standard.primary_key)
     if len(key) > 1:
@@ -181,6 +242,7 @@ def _gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # before the import, which reads it
     import great_expectations
     import great_expectations.expectations  # noqa: F401  (the expectation classes)
+
     return great_expectations
 
 
@@ -192,6 +254,7 @@ def _expectation(rule: Rule, **meta):
 
 def _context():
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = _gx().get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
@@ -200,10 +263,11 @@ def _context():
 @dataclass
 class _RuleResult:
     """What one rule found, whichever evaluator ran it (the shape of a GX COMPLETE result)."""
+
     rule: Rule
     success: bool
     unexpected_count: int = 0
-    rows: list[dict] = field(default_factory=list)   # like GX's unexpected_index_list, at most MAX_ISSUES_PER_RULE
+    rows: list[dict] = field(default_factory=list)  # like GX's unexpected_index_list, at most MAX_ISSUES_PER_RULE
     observed: object = None
     error: str | None = None
 
@@ -218,8 +282,12 @@ def _message(rule: Rule) -> tuple[str, str]:
     meta = rule.meta
     if meta.get("rule") not in RULE_MESSAGES:
         return MESSAGES.get(rule.type, ("aturan tidak terpenuhi", "rule not met"))
-    details = {"period": meta.get("period"), "resource": meta.get("resource"),
-               "parts": " + ".join(meta.get("parts", [])), "fields": ", ".join(_columns(rule))}
+    details = {
+        "period": meta.get("period"),
+        "resource": meta.get("resource"),
+        "parts": " + ".join(meta.get("parts", [])),
+        "fields": ", ".join(_columns(rule)),
+    }
     return tuple(text.format(**details) for text in RULE_MESSAGES[meta["rule"]])
 
 
@@ -235,8 +303,9 @@ def _issues(result: _RuleResult) -> list[Issue]:
     found = []
     for row in result.rows[:MAX_ISSUES_PER_RULE]:
         value = "|".join(str(row.get(c)) for c in source_columns if c in row) or None
-        found.append(Issue(str(row["_source_file"]), int(row["_source_row"]), column, value, kind, pesan, message,
-                           code))
+        found.append(
+            Issue(str(row["_source_file"]), int(row["_source_row"]), column, value, kind, pesan, message, code)
+        )
     return found
 
 
@@ -244,8 +313,12 @@ def _outcome(results: list[_RuleResult], engine: str) -> ValidationOutcome:
     outcome = ValidationOutcome(success=all(r.success for r in results), engine=engine)
     for item in results:
         rule = item.rule
-        summary = {"expectation": rule.type, "column": ",".join(_columns(rule)), "success": item.success,
-                   "unexpected_count": item.unexpected_count}
+        summary = {
+            "expectation": rule.type,
+            "column": ",".join(_columns(rule)),
+            "success": item.success,
+            "unexpected_count": item.unexpected_count,
+        }
         if rule.meta.get("rule"):
             summary["rule"] = rule.meta["rule"]
         if rule.meta.get("source_file"):
@@ -268,10 +341,13 @@ def _run_gx(frame: pd.DataFrame, expectations: list[Rule]) -> list[_RuleResult]:
     suite = _gx().ExpectationSuite(name="gx")
     for n, rule in enumerate(expectations):  # the position rides along in meta (unsaved: no ids)
         suite.add_expectation(_expectation(rule, **{POSITION: n}))
-    batch = context.data_sources.add_pandas("agency").add_dataframe_asset("batch") \
-        .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE",
-                                                   "unexpected_index_column_names": ROW_ID})
+    batch = (
+        context.data_sources.add_pandas("agency")
+        .add_dataframe_asset("batch")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ROW_ID})
     # GX orders results its own way (row conditions, column pairs): pair each with the caller's expectation
     by_position = {item.expectation_config.meta[POSITION]: item for item in result.results}
     found = []
@@ -279,16 +355,20 @@ def _run_gx(frame: pd.DataFrame, expectations: list[Rule]) -> list[_RuleResult]:
         error = None
         if item.exception_info and item.exception_info.get("raised_exception"):
             error = item.exception_info.get("exception_message")
-        found.append(_RuleResult(rule, bool(item.success), int(item.result.get("unexpected_count") or 0),
-                                 (item.result.get("unexpected_index_list") or [])[:MAX_ISSUES_PER_RULE],
-                                 item.result.get("observed_value"), error))
+        found.append(
+            _RuleResult(
+                rule,
+                bool(item.success),
+                int(item.result.get("unexpected_count") or 0),
+                (item.result.get("unexpected_index_list") or [])[:MAX_ISSUES_PER_RULE],
+                item.result.get("observed_value"),
+                error,
+            )
+        )
     return found
 
 
 # --- the fast path: the suite as one DuckDB query ---------------------------------------------------------
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -328,10 +408,12 @@ def _duplicates(columns: list[str], keep: str, ctes: list[str]) -> str:
     few candidate rows cheaply; a window over only those confirms exact duplicates (PARTITION BY groups
     NULLs together, as pandas' duplicated() does), so a hash collision cannot report a row."""
     name = f"dup{len(ctes)}"
-    quoted = ", ".join(_quote(c) for c in columns)
+    quoted = ", ".join(ident(c) for c in columns)
     ctes.append(f"{name}_hash AS (SELECT hash({quoted}) AS h FROM scan WHERE {keep} GROUP BY h HAVING count(*) > 1)")
-    ctes.append(f"{name} AS (SELECT _pos FROM scan WHERE {keep} AND hash({quoted}) IN (SELECT h FROM {name}_hash) "
-                f"QUALIFY count(*) OVER (PARTITION BY {quoted}) > 1)")
+    ctes.append(
+        f"{name} AS (SELECT _pos FROM scan WHERE {keep} AND hash({quoted}) IN (SELECT h FROM {name}_hash) "
+        f"QUALIFY count(*) OVER (PARTITION BY {quoted}) > 1)"
+    )
     return f"_pos IN (SELECT _pos FROM {name})"
 
 
@@ -352,20 +434,23 @@ def _condition_sql(rule: Rule, frame: pd.DataFrame, params: dict) -> str | None:
         return "TRUE"
     if kw.get("condition_parser") != "pandas" or any(c not in frame.columns for c in _condition_columns(rule)):
         return None
-    if "source_file" in meta and condition == file_condition(meta["source_file"]) \
-            and _is_text(frame["_source_file"]):
+    if "source_file" in meta and condition == file_condition(meta["source_file"]) and _is_text(frame["_source_file"]):
         p = f"p{len(params)}"
         params[p] = meta["source_file"]
         return f"_source_file = ${p}"
     parts = tuple(meta.get("parts", []))
-    if meta.get("rule") == "sum_of" and condition == sum_condition(kw["column"], parts) \
-            and all(pd.api.types.is_integer_dtype(frame[c].dtype) for c in (kw["column"], *parts)):
-        return f"{_quote(kw['column'])} <> (" + " + ".join(_quote(c) for c in parts) + ")"
+    if (
+        meta.get("rule") == "sum_of"
+        and condition == sum_condition(kw["column"], parts)
+        and all(pd.api.types.is_integer_dtype(frame[c].dtype) for c in (kw["column"], *parts))
+    ):
+        return f"{ident(kw['column'])} <> (" + " + ".join(ident(c) for c in parts) + ")"
     return None  # e.g. a float total: NaN compares unlike NULL
 
 
-def _failing_rows_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
-                      ctes: list[str]) -> str | None:
+def _failing_rows_sql(
+    rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict, ctes: list[str]
+) -> str | None:
     """A boolean SQL expression true on exactly the rows GX counts as unexpected (helper queries go to
     `ctes`), or None when this expectation (or its arguments) is not one the fast path reproduces exactly."""
     if rule.kwargs.get("mostly", 1) != 1:
@@ -376,20 +461,28 @@ def _failing_rows_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDB
     condition = _condition_sql(rule, frame, params)
     if condition is None:
         return None
-    if condition != "TRUE" and rule.type in ("expect_column_values_to_be_unique",
-                                              "expect_compound_columns_to_be_unique"):
+    if condition != "TRUE" and rule.type in (
+        "expect_column_values_to_be_unique",
+        "expect_compound_columns_to_be_unique",
+    ):
         return None  # a condition would change which rows count as duplicates
     failing = _rule_sql(rule, frame, connection, params, ctes, columns)
     return None if failing is None else failing if condition == "TRUE" else f"({condition}) AND ({failing})"
 
 
-def _rule_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnection, params: dict,
-              ctes: list[str], columns: list[str]) -> str | None:
+def _rule_sql(
+    rule: Rule,
+    frame: pd.DataFrame,
+    connection: duckdb.DuckDBPyConnection,
+    params: dict,
+    ctes: list[str],
+    columns: list[str],
+) -> str | None:
     """The failing-row expression of the expectation itself, on every row (its row condition aside)."""
     kw = rule.kwargs
     kind = rule.type
     column = frame[columns[0]]
-    col = _quote(columns[0])
+    col = ident(columns[0])
     p = f"p{len(params)}"
     if kind == "expect_column_values_to_not_be_null":
         return f"{col} IS NULL"
@@ -399,14 +492,15 @@ def _rule_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnec
         other = frame[columns[1]]
         pairs = kw.get("value_pairs_set") or []
         ignore = kw.get("ignore_row_if", "both_values_are_missing")  # GX's defaults
-        if not (_is_text(column) and _is_text(other) and pairs
-                and all(isinstance(v, str) for pair in pairs for v in pair)):
+        if not (
+            _is_text(column) and _is_text(other) and pairs and all(isinstance(v, str) for pair in pairs for v in pair)
+        ):
             return None
         params[p] = [list(pair) for pair in pairs]
         # A hash join on the pairs, not list_contains per row: that compares every row with every pair
         # (a 250-market master list made the check of 1,000,000 rows take 7 s instead of 0.5 s).
         ctes.append(f"{p}_pairs AS (SELECT DISTINCT unnest(${p}) AS pair)")
-        b = _quote(columns[1])
+        b = ident(columns[1])
         outside = f"({col} IS NULL OR {b} IS NULL OR [{col}, {b}] NOT IN (SELECT pair FROM {p}_pairs))"
         if ignore == "both_values_are_missing":
             return f"NOT ({col} IS NULL AND {b} IS NULL) AND {outside}"
@@ -423,8 +517,11 @@ def _rule_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnec
             params[p] = [float(v) for v in values]
         else:
             return None
-        return f"{col} IS NOT NULL AND NOT list_contains(${p}, {col})" if len(values) <= 64 else \
-            f"{col} IS NOT NULL AND {col} NOT IN (SELECT unnest(${p}))"
+        return (
+            f"{col} IS NOT NULL AND NOT list_contains(${p}, {col})"
+            if len(values) <= 64
+            else f"{col} IS NOT NULL AND {col} NOT IN (SELECT unnest(${p}))"
+        )
     if kind == "expect_column_values_to_match_regex":
         if not _is_text(column) or not _re2_accepts(connection, kw["regex"]):
             return None
@@ -454,7 +551,7 @@ def _rule_sql(rule: Rule, frame: pd.DataFrame, connection: duckdb.DuckDBPyConnec
     if kind == "expect_column_values_to_be_unique":
         return _duplicates(columns[:1], f"{col} IS NOT NULL", ctes)
     if kind == "expect_compound_columns_to_be_unique":
-        quoted = [_quote(c) for c in columns]
+        quoted = [ident(c) for c in columns]
         ignore = kw.get("ignore_row_if", "all_values_are_missing")
         if ignore == "all_values_are_missing":
             keep = "NOT (" + " AND ".join(f"{q} IS NULL" for q in quoted) + ")"
@@ -478,8 +575,7 @@ def _of_type(rule: Rule, frame: pd.DataFrame) -> _RuleResult | None:
     every value): the dtype case is GX's comparison, for the type names the standards use; the rest goes
     to GX."""
     column, expected = rule.kwargs.get("column"), rule.kwargs.get("type_")
-    if column not in frame.columns or frame[column].dtype.type.__name__ == "object_" \
-            or expected not in DTYPES.values():
+    if column not in frame.columns or frame[column].dtype.type.__name__ == "object_" or expected not in DTYPES.values():
         return None
     actual = frame[column].dtype.type
     accepted = (np.dtype(expected).type, *_PYTHON_TYPES.get(expected, ()))
@@ -551,24 +647,31 @@ def _run_duckdb(source: pd.DataFrame | Path, expectations: list[Rule]) -> list[_
             rows = _failing_rows(source, positions[n], _columns(expectations[n])) if positions[n] else []
             results[n] = _RuleResult(expectations[n], not counts.get(n), counts.get(n, 0), rows)
     rest = [n for n in range(len(expectations)) if n not in results]
-    for n, answer in zip(rest, _run_gx(_all(source) if rest else frame, [expectations[n] for n in rest]),
-                         strict=True):
+    for n, answer in zip(rest, _run_gx(_all(source) if rest else frame, [expectations[n] for n in rest]), strict=True):
         results[n] = answer
     return [results[n] for n in range(len(expectations))]
 
 
-def _query(connection: duckdb.DuckDBPyConnection, rows: pd.DataFrame | Path, expectations: list[Rule],
-           predicates: dict[int, str], params: dict, ctes: list[str]) -> list[tuple[int, int, int]]:
+def _query(
+    connection: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame | Path,
+    expectations: list[Rule],
+    predicates: dict[int, str],
+    params: dict,
+    ctes: list[str],
+) -> list[tuple[int, int, int]]:
     """One query over the DataFrame or Parquet file (scanned in place): (rule, failing rows of that rule,
     row position) for at most MAX_ISSUES_PER_RULE failing rows per rule, first rows first."""
-    used = list(dict.fromkeys(c for n in predicates
-                              for c in _columns(expectations[n]) + _condition_columns(expectations[n])))
+    used = list(
+        dict.fromkeys(c for n in predicates for c in _columns(expectations[n]) + _condition_columns(expectations[n]))
+    )
     if isinstance(rows, pd.DataFrame):
         connection.register("scan", rows[used].assign(_pos=np.arange(len(rows), dtype="int64")))
     else:
-        path = str(rows).replace("'", "''")
-        connection.execute(f"CREATE VIEW scan AS SELECT {', '.join(_quote(c) for c in used)}, file_row_number AS _pos "
-                           f"FROM read_parquet('{path}', file_row_number = true)")
+        connection.execute(
+            f"CREATE VIEW scan AS SELECT {', '.join(ident(c) for c in used)}, file_row_number AS _pos "
+            f"FROM read_parquet({literal(str(rows))}, file_row_number = true)"
+        )
     flags = ", ".join(f"coalesce({sql}, FALSE) AS r{n}" for n, sql in predicates.items())
     tagged = ", ".join(f"CASE WHEN r{n} THEN {n} END" for n in predicates)
     any_failed = " OR ".join(f"r{n}" for n in predicates)
@@ -610,16 +713,24 @@ def _source_files(rows: pd.DataFrame | Path) -> list[str]:
     return list(found)
 
 
-def validate(rows: pd.DataFrame | Path, standard: Standard, code_lists: dict[str, list[str]],
-             today: date | None = None, *, engine: str = "duckdb", references: dict[str, pd.DataFrame] | None = None,
-             period: Period | None = None) -> ValidationOutcome:
+def validate(
+    rows: pd.DataFrame | Path,
+    standard: Standard,
+    code_lists: dict[str, list[str]],
+    today: date | None = None,
+    *,
+    engine: str = "duckdb",
+    references: dict[str, pd.DataFrame] | None = None,
+    period: Period | None = None,
+) -> ValidationOutcome:
     """Run the standard's rules on the batch (a DataFrame, or a staged Parquet file); every failing row
     becomes an Issue (at most MAX_ISSUES_PER_RULE per rule; the counts stay complete). `engine` picks the
     evaluator (see the module; "gx" reads a Parquet file whole); `references` are the master lists of the
     standard's foreign keys; `period` is the catalogue's reported period for files whose names state none."""
     if engine not in ENGINES:
         raise ValueError(f"unknown validation engine {engine!r} (known: {sorted(ENGINES)})")
-    expectations = rules(standard, code_lists, today, periods=file_periods(_source_files(rows), standard, period),
-                         references=references)
+    expectations = rules(
+        standard, code_lists, today, periods=file_periods(_source_files(rows), standard, period), references=references
+    )
     results = _run_gx(_all(rows), expectations) if engine == "gx" else _run_duckdb(rows, expectations)
     return _outcome(results, engine)

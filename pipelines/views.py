@@ -25,10 +25,23 @@ NUMERIC = {"integer", "number"}
 DATES = {"date", "datetime"}
 # kind -> (view type on the portal, {key in the standard: (config key, required, allowed field types or None)})
 KINDS = {
-    "grafik": ("satudata_chart", {"waktu": ("time_column", True, DATES), "jam": ("hour_column", False, {"integer"}),
-                                  "nilai": ("value_column", True, NUMERIC), "seri": ("series_column", False, None)}),
-    "peta": ("satudata_map", {"lintang": ("latitude_column", True, NUMERIC),
-                              "bujur": ("longitude_column", True, NUMERIC), "label": ("label_column", False, None)}),
+    "grafik": (
+        "satudata_chart",
+        {
+            "waktu": ("time_column", True, DATES),
+            "jam": ("hour_column", False, {"integer"}),
+            "nilai": ("value_column", True, NUMERIC),
+            "seri": ("series_column", False, None),
+        },
+    ),
+    "peta": (
+        "satudata_map",
+        {
+            "lintang": ("latitude_column", True, NUMERIC),
+            "bujur": ("longitude_column", True, NUMERIC),
+            "label": ("label_column", False, None),
+        },
+    ),
 }
 
 

@@ -32,24 +32,46 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
 from pipelines import settings
+from pipelines.sql import ident, literal
 from pipelines.standard import Standard
 
 
 class DuckDBImpl(DefaultImpl):
     """Alembic has no DuckDB dialect of its own; its generic DDL (ADD COLUMN) is what DuckDB speaks."""
+
     __dialect__ = "duckdb"
 
+
 REGION_KEY = "kode_kabupaten"  # every fact carries its regency so regencies merge into one table
-AGENCY_KEY = "agency"          # and the agency (OPD) that produced it
+AGENCY_KEY = "agency"  # and the agency (OPD) that produced it
 LAYERS = ("core", "marts")
 # `_version`: the warehouse version (per table and regency, see `merge`) that last wrote the row; the portal
 # asks for the rows above the version it holds.
-LINEAGE = {"_source_file": sa.Text, "_source_sha256": sa.Text, "_source_row": sa.BigInteger,
-           "_batch_id": sa.Text, "_run_id": sa.Text, "_loaded_at": sa.DateTime, "_version": sa.BigInteger}
-SQL_TYPES = {"string": sa.Text, "integer": sa.BigInteger, "number": sa.Float, "date": sa.Date,
-             "datetime": sa.DateTime, "boolean": sa.Boolean}
-SQL_CASTS = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE PRECISION", "date": "DATE",
-             "datetime": "TIMESTAMP", "boolean": "BOOLEAN"}
+LINEAGE = {
+    "_source_file": sa.Text,
+    "_source_sha256": sa.Text,
+    "_source_row": sa.BigInteger,
+    "_batch_id": sa.Text,
+    "_run_id": sa.Text,
+    "_loaded_at": sa.DateTime,
+    "_version": sa.BigInteger,
+}
+SQL_TYPES = {
+    "string": sa.Text,
+    "integer": sa.BigInteger,
+    "number": sa.Float,
+    "date": sa.Date,
+    "datetime": sa.DateTime,
+    "boolean": sa.Boolean,
+}
+SQL_CASTS = {
+    "string": "TEXT",
+    "integer": "BIGINT",
+    "number": "DOUBLE PRECISION",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +80,7 @@ class MergeResult:
     updated: int
     unchanged: int
     deleted: int = 0
-    version: int = 0      # the warehouse version this merge produced (0: it changed nothing)
+    version: int = 0  # the warehouse version this merge produced (0: it changed nothing)
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,7 @@ class ChangeSet:
     """What a portal copy lacks of the warehouse: the public rows written and the keys deleted after the
     versions it holds (`since`, per regency), up to `versions`. `since` empty: the whole table. Also what the
     whole table covers then (for its metadata): first and last day of its coverage field, number of rows."""
+
     since: dict[str, int]
     versions: dict[str, int]
     upserts: pd.DataFrame
@@ -84,38 +107,73 @@ def table_name(standard: Standard) -> str:
 
 def _fact_columns(standard: Standard, keyed: bool) -> list[sa.Column]:
     columns = [sa.Column(REGION_KEY, sa.Text, primary_key=keyed), sa.Column(AGENCY_KEY, sa.Text)]
-    columns += [sa.Column(f.name, SQL_TYPES[f.type], primary_key=keyed and f.name in standard.primary_key,
-                          nullable=not keyed or not (f.required or f.name in standard.primary_key))
-                for f in standard.fields]
+    columns += [
+        sa.Column(
+            f.name,
+            SQL_TYPES[f.type],
+            primary_key=keyed and f.name in standard.primary_key,
+            nullable=not keyed or not (f.required or f.name in standard.primary_key),
+        )
+        for f in standard.fields
+    ]
     return columns + [sa.Column(name, kind) for name, kind in LINEAGE.items()]
 
 
 def fact_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
     """The current facts of a standard: its fields, the regency and agency, and lineage on every row."""
-    return sa.Table(table_name(standard), metadata, *_fact_columns(standard, keyed=True), schema="core",
-                    comment=f"Satu Data standard {standard.ref}")
+    return sa.Table(
+        table_name(standard),
+        metadata,
+        *_fact_columns(standard, keyed=True),
+        schema="core",
+        comment=f"Satu Data standard {standard.ref}",
+    )
 
 
 def history_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
     """Earlier versions of corrected facts: the row as it was between valid_from and valid_to."""
-    return sa.Table(f"{table_name(standard)}_history", metadata, *_fact_columns(standard, keyed=False),
-                    sa.Column("valid_from", sa.DateTime), sa.Column("valid_to", sa.DateTime), schema="core")
+    return sa.Table(
+        f"{table_name(standard)}_history",
+        metadata,
+        *_fact_columns(standard, keyed=False),
+        sa.Column("valid_from", sa.DateTime),
+        sa.Column("valid_to", sa.DateTime),
+        schema="core",
+    )
 
 
 def load_log_table(metadata: sa.MetaData) -> sa.Table:
     """One row per merge: which batch, which content, which run, what it changed."""
-    return sa.Table("load_log", metadata, sa.Column("table_name", sa.Text), sa.Column(REGION_KEY, sa.Text),
-                    sa.Column("batch", sa.Text), sa.Column("content_sha256", sa.Text), sa.Column("run_id", sa.Text),
-                    sa.Column("loaded_at", sa.DateTime), sa.Column("inserted", sa.BigInteger),
-                    sa.Column("updated", sa.BigInteger), sa.Column("rows", sa.BigInteger),
-                    sa.Column("deleted", sa.BigInteger), sa.Column("version", sa.BigInteger), schema="core")
+    return sa.Table(
+        "load_log",
+        metadata,
+        sa.Column("table_name", sa.Text),
+        sa.Column(REGION_KEY, sa.Text),
+        sa.Column("batch", sa.Text),
+        sa.Column("content_sha256", sa.Text),
+        sa.Column("run_id", sa.Text),
+        sa.Column("loaded_at", sa.DateTime),
+        sa.Column("inserted", sa.BigInteger),
+        sa.Column("updated", sa.BigInteger),
+        sa.Column("rows", sa.BigInteger),
+        sa.Column("deleted", sa.BigInteger),
+        sa.Column("version", sa.BigInteger),
+        schema="core",
+    )
 
 
 def deleted_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
     """Keys a merge deleted, with the version that deleted them: the deletes of a change set."""
     keys = [sa.Column(f.name, SQL_TYPES[f.type]) for f in standard.fields if f.name in standard.primary_key]
-    return sa.Table(f"{table_name(standard)}_deleted", metadata, sa.Column(REGION_KEY, sa.Text), *keys,
-                    sa.Column("_version", sa.BigInteger), sa.Column("_deleted_at", sa.DateTime), schema="core")
+    return sa.Table(
+        f"{table_name(standard)}_deleted",
+        metadata,
+        sa.Column(REGION_KEY, sa.Text),
+        *keys,
+        sa.Column("_version", sa.BigInteger),
+        sa.Column("_deleted_at", sa.DateTime),
+        schema="core",
+    )
 
 
 def row_count(rows: pd.DataFrame | Path) -> int:
@@ -124,9 +182,19 @@ def row_count(rows: pd.DataFrame | Path) -> int:
 
 def column_types(standard: Standard) -> dict[str, str]:
     """Every warehouse column of a standard's facts with its SQL type, in table order."""
-    return {REGION_KEY: "TEXT", AGENCY_KEY: "TEXT"} | {f.name: SQL_CASTS[f.type] for f in standard.fields} | {
-        "_source_file": "TEXT", "_source_sha256": "TEXT", "_source_row": "BIGINT", "_batch_id": "TEXT",
-        "_run_id": "TEXT", "_loaded_at": "TIMESTAMP", "_version": "BIGINT"}
+    return (
+        {REGION_KEY: "TEXT", AGENCY_KEY: "TEXT"}
+        | {f.name: SQL_CASTS[f.type] for f in standard.fields}
+        | {
+            "_source_file": "TEXT",
+            "_source_sha256": "TEXT",
+            "_source_row": "BIGINT",
+            "_batch_id": "TEXT",
+            "_run_id": "TEXT",
+            "_loaded_at": "TIMESTAMP",
+            "_version": "BIGINT",
+        }
+    )
 
 
 def content_digest(rows: pd.DataFrame | Path, standard: Standard) -> str:
@@ -136,26 +204,47 @@ def content_digest(rows: pd.DataFrame | Path, standard: Standard) -> str:
     delivered = {"_source_file", "_source_sha256", "_source_row"} | set(standard.field_names)
     types = {c: t for c, t in column_types(standard).items() if c in delivered}
     with duckdb.connect(config=settings.duckdb_config()) as local:
-        names = ", ".join(f'"{c}"' for c in types)
-        total, count = local.execute(f"SELECT sum(hash({names})::HUGEINT), count(*) "
-                                     f"FROM ({_typed_select(local, rows, types, {})})").fetchone()
+        names = ", ".join(ident(c) for c in types)
+        total, count = local.execute(
+            f"SELECT sum(hash({names})::HUGEINT), count(*) FROM ({_typed_select(local, rows, types, {})})"
+        ).fetchone()
     return hashlib.sha256(f"{','.join(types)}|{count}|{total}".encode()).hexdigest()
 
 
 def dimension_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     return {
         "dim_region": sa.Table(
-            "dim_region", metadata, sa.Column("code", sa.Text, primary_key=True), sa.Column("level", sa.Text),
-            sa.Column("name", sa.Text), sa.Column("parent_code", sa.Text), sa.Column("province_code", sa.Text),
-            sa.Column("regency_code", sa.Text), sa.Column("district_code", sa.Text), sa.Column("edition", sa.Text),
-            schema="core"),
+            "dim_region",
+            metadata,
+            sa.Column("code", sa.Text, primary_key=True),
+            sa.Column("level", sa.Text),
+            sa.Column("name", sa.Text),
+            sa.Column("parent_code", sa.Text),
+            sa.Column("province_code", sa.Text),
+            sa.Column("regency_code", sa.Text),
+            sa.Column("district_code", sa.Text),
+            sa.Column("edition", sa.Text),
+            schema="core",
+        ),
         "dim_time": sa.Table(
-            "dim_time", metadata, sa.Column("date", sa.Date, primary_key=True), sa.Column("year", sa.Integer),
-            sa.Column("quarter", sa.Integer), sa.Column("month", sa.Integer), sa.Column("day", sa.Integer),
-            sa.Column("month_name", sa.Text), schema="core"),
+            "dim_time",
+            metadata,
+            sa.Column("date", sa.Date, primary_key=True),
+            sa.Column("year", sa.Integer),
+            sa.Column("quarter", sa.Integer),
+            sa.Column("month", sa.Integer),
+            sa.Column("day", sa.Integer),
+            sa.Column("month_name", sa.Text),
+            schema="core",
+        ),
         "dim_agency": sa.Table(
-            "dim_agency", metadata, sa.Column("agency", sa.Text, primary_key=True),
-            sa.Column("name", sa.Text), sa.Column("regency_code", sa.Text), schema="core"),
+            "dim_agency",
+            metadata,
+            sa.Column("agency", sa.Text, primary_key=True),
+            sa.Column("name", sa.Text),
+            sa.Column("regency_code", sa.Text),
+            schema="core",
+        ),
     }
 
 
@@ -180,9 +269,14 @@ def _migrate(connection: sa.Connection, table: sa.Table) -> bool:
     """Create the table, or add the columns a newer standard version brought (never drop: history).
     True when the table changed."""
     # information_schema, not SQLAlchemy reflection: duckdb-engine cannot reflect columns (pg_collation).
-    present = set(connection.execute(sa.text(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :name"),
-        {"schema": table.schema, "name": table.name}).scalars())
+    present = set(
+        connection.execute(
+            sa.text(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :name"
+            ),
+            {"schema": table.schema, "name": table.name},
+        ).scalars()
+    )
     if not present:
         table.create(connection)
         return True
@@ -195,18 +289,27 @@ def _migrate(connection: sa.Connection, table: sa.Table) -> bool:
 
 def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     metadata = sa.MetaData()
-    tables = [fact_table(standard, metadata), history_table(standard, metadata), load_log_table(metadata),
-              deleted_table(standard, metadata)]
+    tables = [
+        fact_table(standard, metadata),
+        history_table(standard, metadata),
+        load_log_table(metadata),
+        deleted_table(standard, metadata),
+    ]
     with engine.begin() as connection:
         _ensure_layers(connection)
         changed = [_migrate(connection, table) for table in tables]
-        mart = connection.execute(sa.text("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                                          "'marts' AND table_name = :name"), {"name": table_name(standard)}).scalar()
+        mart = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = :name"
+            ),
+            {"name": table_name(standard)},
+        ).scalar()
         if any(changed) or not mart:
             _create_mart(connection, standard)
-        if connection.dialect.name == "postgresql":   # DuckDB's zone maps serve `_version >` scans without one
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {tables[0].name}_version "
-                                       f"ON core.{tables[0].name} ({REGION_KEY}, _version)")
+        if connection.dialect.name == "postgresql":  # DuckDB's zone maps serve `_version >` scans without one
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {tables[0].name}_version ON core.{tables[0].name} ({REGION_KEY}, _version)"
+            )
     return tables[0]
 
 
@@ -218,13 +321,18 @@ def _typed_select(raw, rows: pd.DataFrame | Path, types: dict[str, str], constan
         raw.register("incoming_rows", rows[[c for c in columns if c not in constants]])
     else:
         raw.register("incoming_rows", raw.read_parquet(str(rows)))
-    sources = [f"$c{n}" if c in constants else f'"{c}"' for n, c in enumerate(columns)]
-    casts = ", ".join(f'CAST({s} AS {t}) AS "{c}"' for s, (c, t) in zip(sources, types.items()))
+    sources = [f"$c{n}" if c in constants else ident(c) for n, c in enumerate(columns)]
+    casts = ", ".join(f"CAST({s} AS {t}) AS {ident(c)}" for s, (c, t) in zip(sources, types.items()))
     return f"SELECT {casts} FROM incoming_rows"
 
 
-def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str, str],
-           constants: dict | None = None, into: str | None = None) -> None:
+def _stage(
+    connection: sa.Connection,
+    rows: pd.DataFrame | Path,
+    types: dict[str, str],
+    constants: dict | None = None,
+    into: str | None = None,
+) -> None:
     """Bulk-load a DataFrame or a staged Parquet file into the typed temporary table `incoming` (column ->
     SQL type; `constants` are columns with one value for every row), or straight into the table `into`, with
     the engine's own fast path: DuckDB scans the frame or the file; for PostgreSQL an in-memory DuckDB writes
@@ -232,30 +340,36 @@ def _stage(connection: sa.Connection, rows: pd.DataFrame | Path, types: dict[str
     into the types."""
     constants = constants or {}
     values = {f"c{n}": constants[c] for n, c in enumerate(types) if c in constants}
-    names = ", ".join(f'"{c}"' for c in types)
+    names = ", ".join(ident(c) for c in types)
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
         select = _typed_select(raw, rows, types, constants)
-        raw.execute(f"INSERT INTO {into} ({names}) {select}" if into else
-                    f"CREATE OR REPLACE TEMP TABLE incoming AS {select}", values)
+        raw.execute(
+            f"INSERT INTO {into} ({names}) {select}" if into else f"CREATE OR REPLACE TEMP TABLE incoming AS {select}",
+            values,
+        )
         raw.unregister("incoming_rows")
         return
     if connection.dialect.name != "postgresql":
         raise NotImplementedError(f"warehouse engine {connection.dialect.name!r} is not supported")
     if not into:
-        typed = ", ".join(f'"{c}" {t}' for c, t in types.items())
+        typed = ", ".join(f"{ident(c)} {t}" for c, t in types.items())
         connection.exec_driver_sql(f"CREATE TEMP TABLE incoming ({typed}) ON COMMIT DROP")
-    with tempfile.TemporaryDirectory(prefix="satudata-stage-") as folder, \
-            duckdb.connect(config=settings.duckdb_config()) as local:
+    with (
+        tempfile.TemporaryDirectory(prefix="satudata-stage-") as folder,
+        duckdb.connect(config=settings.duckdb_config()) as local,
+    ):
         csv = Path(folder) / "incoming.csv"
-        local.execute(f"COPY ({_typed_select(local, rows, types, constants)}) TO '{csv}' "
-                      "(FORMAT csv, HEADER false, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')",
-                      values)
+        local.execute(
+            f"COPY ({_typed_select(local, rows, types, constants)}) TO {literal(str(csv))} "
+            "(FORMAT csv, HEADER false, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f')",
+            values,
+        )
         with connection.connection.driver_connection.cursor() as cursor, csv.open("rb") as source:
             with cursor.copy(f"COPY {into or 'incoming'} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                 while block := source.read(1 << 20):
                     copy.write(block)
-    if not into:   # the planner's row count for the joins: a small batch is looked up by key, not hashed
+    if not into:  # the planner's row count for the joins: a small batch is looked up by key, not hashed
         connection.exec_driver_sql("ANALYZE incoming")
 
 
@@ -274,32 +388,68 @@ def _create_mart(connection: sa.Connection, standard: Standard) -> None:
     connection.exec_driver_sql(
         f"CREATE VIEW marts.{name} AS SELECT f.*, r.name AS region_name, "
         f"p.name AS province_name, k.name AS regency_name, a.name AS agency_name "
-        f"FROM core.{name} f LEFT JOIN core.dim_region r ON r.code = f.\"{region}\" "
+        f"FROM core.{name} f LEFT JOIN core.dim_region r ON r.code = f.{ident(region)} "
         f"LEFT JOIN core.dim_region k ON k.code = f.{REGION_KEY} "
         f"LEFT JOIN core.dim_region p ON p.code = split_part(f.{REGION_KEY}, '.', 1) "
-        f"LEFT JOIN core.dim_agency a ON a.agency = f.{AGENCY_KEY}")
+        f"LEFT JOIN core.dim_agency a ON a.agency = f.{AGENCY_KEY}"
+    )
 
 
-def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tuple[str, str, str]],
-                    first: date = date(2000, 1, 1), last: date = date(2035, 12, 31)) -> dict[str, int]:
+def load_dimensions(
+    engine: sa.Engine,
+    regions: pd.DataFrame,
+    agencies: list[tuple[str, str, str]],
+    first: date = date(2000, 1, 1),
+    last: date = date(2035, 12, 31),
+) -> dict[str, int]:
     """Replace the conformed dimensions: regions (with the codes of their province, regency and district,
     so any fact rolls up), a calendar, and the agencies (slug, name, regency code) of every catalogue."""
     code = regions["code"]
     region_rows = regions.assign(
-        province_code=code.str.slice(0, 2), regency_code=code.str.slice(0, 5).where(code.str.len() >= 5),
+        province_code=code.str.slice(0, 2),
+        regency_code=code.str.slice(0, 5).where(code.str.len() >= 5),
         district_code=code.str.slice(0, 8).where(code.str.len() >= 8),
-        edition=regions.attrs.get("edition", ""))
+        edition=regions.attrs.get("edition", ""),
+    )
     days = pd.Series(pd.date_range(first, last, freq="D"))
-    time_rows = pd.DataFrame({"date": days.dt.date, "year": days.dt.year, "quarter": days.dt.quarter,
-                              "month": days.dt.month, "day": days.dt.day, "month_name": days.dt.month.map(
-                                  dict(enumerate(["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
-                                                  "Agustus", "September", "Oktober", "November", "Desember"],
-                                                 start=1)))})
+    time_rows = pd.DataFrame(
+        {
+            "date": days.dt.date,
+            "year": days.dt.year,
+            "quarter": days.dt.quarter,
+            "month": days.dt.month,
+            "day": days.dt.day,
+            "month_name": days.dt.month.map(
+                dict(
+                    enumerate(
+                        [
+                            "Januari",
+                            "Februari",
+                            "Maret",
+                            "April",
+                            "Mei",
+                            "Juni",
+                            "Juli",
+                            "Agustus",
+                            "September",
+                            "Oktober",
+                            "November",
+                            "Desember",
+                        ],
+                        start=1,
+                    )
+                )
+            ),
+        }
+    )
     agency_rows = pd.DataFrame(agencies, columns=["agency", "name", "regency_code"])
     tables = dimension_tables(sa.MetaData())
     frames = {"dim_region": region_rows, "dim_time": time_rows, "dim_agency": agency_rows}
-    digest = hashlib.sha256(b"".join(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()
-                                     for frame in frames.values())).hexdigest()
+    digest = hashlib.sha256(
+        b"".join(
+            pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes() for frame in frames.values()
+        )
+    ).hexdigest()
     # Several code locations (one per province) may share the warehouse: each keeps the agencies of its own
     # regencies and its own digest, so they do not undo each other's loads.
     scope = ",".join(sorted(set(agency_rows["regency_code"])))
@@ -311,20 +461,27 @@ def load_dimensions(engine: sa.Engine, regions: pd.DataFrame, agencies: list[tup
         loaded = sa.text("SELECT digest FROM core.dimensions_loaded WHERE scope = :scope")
         if connection.execute(loaded, {"scope": scope}).all() == [(digest,)]:
             return {name: len(frame) for name, frame in frames.items()}
-        connection.execute(sa.text("DELETE FROM core.dimensions_loaded WHERE scope = :scope OR scope IS NULL"),
-                           {"scope": scope})
-        connection.execute(sa.text("INSERT INTO core.dimensions_loaded (scope, digest) VALUES (:scope, :digest)"),
-                           {"scope": scope, "digest": digest})
+        connection.execute(
+            sa.text("DELETE FROM core.dimensions_loaded WHERE scope = :scope OR scope IS NULL"), {"scope": scope}
+        )
+        connection.execute(
+            sa.text("INSERT INTO core.dimensions_loaded (scope, digest) VALUES (:scope, :digest)"),
+            {"scope": scope, "digest": digest},
+        )
         for name, table in tables.items():
             table.create(connection, checkfirst=True)
             if name == "dim_agency":
-                connection.execute(sa.text("DELETE FROM core.dim_agency WHERE regency_code IN :codes")
-                                   .bindparams(sa.bindparam("codes", expanding=True)),
-                                   {"codes": sorted(set(agency_rows["regency_code"])) or [""]})
+                connection.execute(
+                    sa.text("DELETE FROM core.dim_agency WHERE regency_code IN :codes").bindparams(
+                        sa.bindparam("codes", expanding=True)
+                    ),
+                    {"codes": sorted(set(agency_rows["regency_code"])) or [""]},
+                )
             else:
                 connection.exec_driver_sql(f"DELETE FROM core.{name}")
-            _stage(connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect)
-                                              for c in table.columns})
+            _stage(
+                connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect) for c in table.columns}
+            )
             connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT * FROM incoming")
             connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
     return {name: len(frame) for name, frame in frames.items()}
@@ -338,12 +495,28 @@ def _next_version(connection: sa.Connection, table: str, regency_code: str) -> i
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"core.{table}"})
     log = load_log_table(sa.MetaData())
     # Fetched to the end (`all`): DuckDB refuses the bulk staging that follows while a result is open.
-    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(log.c.version), 0)).where(
-        log.c.table_name == table, log.c[REGION_KEY] == regency_code)).all()[0][0]) + 1
+    return (
+        int(
+            connection.execute(
+                sa.select(sa.func.coalesce(sa.func.max(log.c.version), 0)).where(
+                    log.c.table_name == table, log.c[REGION_KEY] == regency_code
+                )
+            ).all()[0][0]
+        )
+        + 1
+    )
 
 
-def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, rows: pd.DataFrame | Path,
-                types: dict[str, str], constants: dict, complete: bool, now: datetime) -> tuple[int, int, int]:
+def _merge_into(
+    connection: sa.Connection,
+    standard: Standard,
+    table: sa.Table,
+    rows: pd.DataFrame | Path,
+    types: dict[str, str],
+    constants: dict,
+    complete: bool,
+    now: datetime,
+) -> tuple[int, int, int]:
     """A batch into a regency's rows already held: (inserted, updated, deleted). Every comparison is limited
     to the regency's own rows (the key index's first column), so its cost does not grow with other regencies."""
     columns = [c.name for c in table.columns]
@@ -351,54 +524,70 @@ def _merge_into(connection: sa.Connection, standard: Standard, table: sa.Table, 
     key = [REGION_KEY, *standard.primary_key]
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
     name = f"core.{table.name}"
-    pk = ", ".join(f'"{k}"' for k in key)
-    quoted_code = regency_code.replace("'", "''")
-    mine = f"t.{REGION_KEY} = '{quoted_code}'"
-    join = " AND ".join(f't."{k}" = s."{k}"' for k in key) + f" AND {mine}"
-    differs = " OR ".join(f't."{v}" IS DISTINCT FROM s."{v}"' for v in values) or "FALSE"
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
-    changed = " OR ".join(f'{table.name}."{v}" IS DISTINCT FROM excluded."{v}"' for v in values) or "FALSE"
-    listed = ", ".join(f'"{c}"' for c in columns)
-    from_t = ", ".join(f't."{c}"' for c in columns)
-    stamp = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+    pk = ", ".join(ident(k) for k in key)
+    # These statements are CREATE TABLE AS or join into one: PostgreSQL binds no parameter there.
+    mine = f"t.{REGION_KEY} = {literal(regency_code)}"
+    join = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key) + f" AND {mine}"
+    differs = " OR ".join(f"t.{ident(v)} IS DISTINCT FROM s.{ident(v)}" for v in values) or "FALSE"
+    updates = ", ".join(f"{ident(c)} = excluded.{ident(c)}" for c in columns if c not in key)
+    changed = " OR ".join(f"{table.name}.{ident(v)} IS DISTINCT FROM excluded.{ident(v)}" for v in values) or "FALSE"
+    listed = ", ".join(ident(c) for c in columns)
+    from_t = ", ".join(f"t.{ident(c)}" for c in columns)
+    stamp = literal(now)
     _stage(connection, rows, {c: types[c] for c in columns}, constants)
     # Only the rows that are new or differ go further: one join instead of pushing every row of the
     # batch through the key index (a daily re-send changes a few rows of a large table).
     connection.exec_driver_sql(
-        f'CREATE TEMP TABLE changed_incoming AS SELECT s.*, t."{key[0]}" IS NULL AS _is_new '
-        f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.\"{key[0]}\" IS NULL OR {differs}")
+        f"CREATE TEMP TABLE changed_incoming AS SELECT s.*, t.{ident(key[0])} IS NULL AS _is_new "
+        f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.{ident(key[0])} IS NULL OR {differs}"
+    )
     inserted, updated = connection.exec_driver_sql(
-        "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming").one()
+        "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming"
+    ).one()
     deleted = 0
     if complete and standard.period_field:
-        period = f'"{standard.period_field}"'
+        period = ident(standard.period_field)
         connection.exec_driver_sql(
             f"CREATE TEMP TABLE gone AS SELECT {from_t} FROM {name} t WHERE {mine} "
             f"AND t.{period} IN (SELECT DISTINCT {period} FROM incoming) "
-            f"AND NOT EXISTS (SELECT 1 FROM incoming s WHERE {join})")
+            f"AND NOT EXISTS (SELECT 1 FROM incoming s WHERE {join})"
+        )
         deleted = int(connection.exec_driver_sql("SELECT count(*) FROM gone").scalar())
     if updated:
         connection.exec_driver_sql(
             f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) SELECT {from_t}, t._loaded_at, {stamp} "
-            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new")
+            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new"
+        )
     if deleted:
-        connection.exec_driver_sql(f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
-                                   f"SELECT {listed}, _loaded_at, {stamp} FROM gone")
-        connection.exec_driver_sql(f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
-                                   f"SELECT {pk}, {version}, {stamp} FROM gone")
+        connection.exec_driver_sql(
+            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
+            f"SELECT {listed}, _loaded_at, {stamp} FROM gone"
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) SELECT {pk}, {version}, {stamp} FROM gone"
+        )
         connection.exec_driver_sql(f"DELETE FROM {name} t USING gone s WHERE {join}")
     if inserted or updated:
         # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
         connection.exec_driver_sql(
-            f'INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({pk}) '
-            f'DO UPDATE SET {updates} WHERE {changed}')
+            f"INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({pk}) "
+            f"DO UPDATE SET {updates} WHERE {changed}"
+        )
     for temporary in ("changed_incoming", "incoming", *(("gone",) if complete and standard.period_field else ())):
         connection.exec_driver_sql(f"DROP TABLE {temporary}")
     return int(inserted), int(updated), deleted
 
 
-def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, regency_code: str, batch: str,
-          run_id: str, agency: str = "", complete: bool = False) -> MergeResult:
+def merge(
+    engine: sa.Engine,
+    standard: Standard,
+    rows: pd.DataFrame | Path,
+    regency_code: str,
+    batch: str,
+    run_id: str,
+    agency: str = "",
+    complete: bool = False,
+) -> MergeResult:
     """Upsert the batch by (regency, primary key) as one new version of the regency's table. Rows equal to
     what is stored are not touched, so their lineage keeps pointing at the batch that first delivered them; a
     changed or deleted row's earlier version moves to the history table. A `complete` batch (a file or a full
@@ -414,8 +603,11 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
     log = load_log_table(sa.MetaData())
     with engine.connect() as connection:
         last = connection.execute(
-            sa.select(log.c.content_sha256).where(log.c.table_name == table.name, log.c[REGION_KEY] == regency_code)
-            .order_by(log.c.loaded_at.desc()).limit(1)).scalar()
+            sa.select(log.c.content_sha256)
+            .where(log.c.table_name == table.name, log.c[REGION_KEY] == regency_code)
+            .order_by(log.c.loaded_at.desc())
+            .limit(1)
+        ).scalar()
     if last == digest:
         return MergeResult(0, 0, count)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -424,23 +616,40 @@ def merge(engine: sa.Engine, standard: Standard, rows: pd.DataFrame | Path, rege
     name = f"core.{table.name}"
     with engine.begin() as connection:
         version = _next_version(connection, table.name, regency_code)
-        constants = {REGION_KEY: regency_code, AGENCY_KEY: agency, "_batch_id": batch, "_run_id": run_id,
-                     "_loaded_at": now, "_version": version}
-        held = connection.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {name} WHERE {REGION_KEY} = :regency)"),
-                                  {"regency": regency_code}).all()[0][0]
+        constants = {
+            REGION_KEY: regency_code,
+            AGENCY_KEY: agency,
+            "_batch_id": batch,
+            "_run_id": run_id,
+            "_loaded_at": now,
+            "_version": version,
+        }
+        held = connection.execute(
+            sa.text(f"SELECT EXISTS (SELECT 1 FROM {name} WHERE {REGION_KEY} = :regency)"), {"regency": regency_code}
+        ).all()[0][0]
         if not held:
             # The regency's first load: every row is new, nothing to compare, keep or delete; the rows go
             # straight into the table, as a plain bulk load would.
             _stage(connection, rows, {c: types[c] for c in columns}, constants, into=name)
             inserted, updated, deleted = count, 0, 0
         else:
-            inserted, updated, deleted = _merge_into(connection, standard, table, rows, types, constants,
-                                                     complete, now)
+            inserted, updated, deleted = _merge_into(connection, standard, table, rows, types, constants, complete, now)
         wrote = bool(inserted or updated or deleted)
-        connection.execute(log.insert().values(
-            table_name=table.name, **{REGION_KEY: regency_code}, batch=batch, content_sha256=digest, run_id=run_id,
-            loaded_at=now, inserted=inserted, updated=updated, rows=count, deleted=deleted,
-            version=version if wrote else None))
+        connection.execute(
+            log.insert().values(
+                table_name=table.name,
+                **{REGION_KEY: regency_code},
+                batch=batch,
+                content_sha256=digest,
+                run_id=run_id,
+                loaded_at=now,
+                inserted=inserted,
+                updated=updated,
+                rows=count,
+                deleted=deleted,
+                version=version if wrote else None,
+            )
+        )
     return MergeResult(inserted, updated, count - inserted - updated, deleted, version if wrote else 0)
 
 
@@ -471,15 +680,19 @@ def versions(engine: sa.Engine, standard: Standard, regencies: str) -> dict[str,
 def _versions(connection: sa.Connection, standard: Standard, regencies: str) -> dict[str, int]:
     # A regency merged only before versions existed holds version 0: its rows (no `_version`) count as sent
     # once a copy has been loaded whole.
-    found = connection.execute(sa.text(
-        f"SELECT {REGION_KEY}, coalesce(max(version), 0) FROM core.load_log WHERE table_name = :table "
-        f"AND {_scope(regencies)} GROUP BY {REGION_KEY}"),
-        {"table": table_name(standard), "scope": regencies, "scope_prefix": f"{regencies}.%"}).all()
+    found = connection.execute(
+        sa.text(
+            f"SELECT {REGION_KEY}, coalesce(max(version), 0) FROM core.load_log WHERE table_name = :table "
+            f"AND {_scope(regencies)} GROUP BY {REGION_KEY}"
+        ),
+        {"table": table_name(standard), "scope": regencies, "scope_prefix": f"{regencies}.%"},
+    ).all()
     return {code: int(version) for code, version in found}
 
 
-def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[str, int],
-            with_regency: bool = False) -> ChangeSet:
+def changes(
+    engine: sa.Engine, standard: Standard, regencies: str, since: dict[str, int], with_regency: bool = False
+) -> ChangeSet:
     """The change set from the versions `since` (per regency; empty: the whole table) to the current ones,
     read in one snapshot: the public fields of rows written after `since` and the keys deleted after it and
     not written again, and what the whole table covers. `with_regency` leads each row with the regency's code
@@ -497,30 +710,41 @@ def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[s
         params |= {f"r{n}": code, f"v{n}": version}
     if since:
         listed = ", ".join(f":r{n}" for n in range(len(since)))
-        newer.append(f"{REGION_KEY} NOT IN ({listed})")   # a regency the copy has never held: all its rows
+        newer.append(f"{REGION_KEY} NOT IN ({listed})")  # a regency the copy has never held: all its rows
     where = f"{_scope(regencies)}" + (f" AND ({' OR '.join(newer)})" if newer else "")
-    selected = ", ".join([*(f"{REGION_KEY}, regency_name AS nama_kabupaten",) * bool(with_regency),
-                          *(f'"{c}"' for c in public)])
+    selected = ", ".join(
+        [*(f"{REGION_KEY}, regency_name AS nama_kabupaten",) * bool(with_regency), *(ident(c) for c in public)]
+    )
     source = f"marts.{name}" if with_regency else f"core.{name}"
-    order = ", ".join(f'"{k}"' for k in key)
-    quoted_key = ", ".join(f'd."{k}"' for k in key)
-    match = " AND ".join(f'c."{k}" = d."{k}"' for k in [REGION_KEY, *standard.primary_key])
+    order = ", ".join(ident(k) for k in key)
+    quoted_key = ", ".join(f"d.{ident(k)}" for k in key)
+    match = " AND ".join(f"c.{ident(k)} = d.{ident(k)}" for k in [REGION_KEY, *standard.primary_key])
     field = standard.coverage_field
-    span = f'min("{field}"), max("{field}")' if field else "NULL, NULL"
+    span = f"min({ident(field)}), max({ident(field)})" if field else "NULL, NULL"
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         current = _versions(connection, standard, regencies)
         if any(not isinstance(v, int) or v > current.get(r, 0) for r, v in since.items()):
-            return changes(engine, standard, regencies, {}, with_regency)   # a copy of another warehouse
-        upserts = _frame(connection, f"SELECT {selected} FROM {source} WHERE {where} ORDER BY {order}", params,
-                         [*lead, *public])
-        deletes = _frame(connection, f"SELECT DISTINCT {quoted_key} FROM core.{name}_deleted d WHERE "
-                         f"{where.replace(REGION_KEY, 'd.' + REGION_KEY).replace('_version', 'd._version')} "
-                         f"AND NOT EXISTS (SELECT 1 FROM core.{name} c WHERE {match})", params, key) \
-            if since else pd.DataFrame(columns=key)
-        first, last, rows = connection.execute(sa.text(
-            f"SELECT {span}, count(*) FROM core.{name} WHERE {_scope(regencies)}"), params).one()
+            return changes(engine, standard, regencies, {}, with_regency)  # a copy of another warehouse
+        upserts = _frame(
+            connection, f"SELECT {selected} FROM {source} WHERE {where} ORDER BY {order}", params, [*lead, *public]
+        )
+        deletes = (
+            _frame(
+                connection,
+                f"SELECT DISTINCT {quoted_key} FROM core.{name}_deleted d WHERE "
+                f"{where.replace(REGION_KEY, 'd.' + REGION_KEY).replace('_version', 'd._version')} "
+                f"AND NOT EXISTS (SELECT 1 FROM core.{name} c WHERE {match})",
+                params,
+                key,
+            )
+            if since
+            else pd.DataFrame(columns=key)
+        )
+        first, last, rows = connection.execute(
+            sa.text(f"SELECT {span}, count(*) FROM core.{name} WHERE {_scope(regencies)}"), params
+        ).one()
         connection.rollback()
     day = lambda value: "" if value is None else pd.Timestamp(value).date().isoformat()  # noqa: E731
     return ChangeSet(dict(since), current, upserts, deletes, (day(first), day(last)), int(rows))
@@ -530,6 +754,7 @@ def changes(engine: sa.Engine, standard: Standard, regencies: str, since: dict[s
 class PublishedTable:
     """A standard's table as a portal dataset carries it: one regency's rows (`scope` its code), or a
     province's integrated rows (`scope` the province code, `with_regency`). What `publish.publish` reads."""
+
     engine: sa.Engine
     standard: Standard
     scope: str
@@ -548,12 +773,13 @@ def as_of(engine: sa.Engine, standard: Standard, regency_code: str, moment: date
     """The facts of a regency as the warehouse held them at `moment` (UTC): "what did we publish on
     1 March" is the current rows loaded by then plus the earlier versions valid at that time."""
     name = f"core.{table_name(standard)}"
-    fields = ", ".join(f'"{f}"' for f in standard.field_names)
-    order = ", ".join(f'"{k}"' for k in standard.primary_key)
+    fields = ", ".join(ident(f) for f in standard.field_names)
+    order = ", ".join(ident(k) for k in standard.primary_key)
     query = sa.text(
         f"SELECT {fields} FROM {name} WHERE {REGION_KEY} = :regency AND _loaded_at <= :moment "
         f"UNION ALL SELECT {fields} FROM {name}_history WHERE {REGION_KEY} = :regency "
-        f"AND valid_from <= :moment AND valid_to > :moment ORDER BY {order}")
+        f"AND valid_from <= :moment AND valid_to > :moment ORDER BY {order}"
+    )
     with engine.connect() as connection:
         rows = connection.execute(query, {"regency": regency_code, "moment": moment.replace(tzinfo=None)})
         return pd.DataFrame(rows.mappings().all(), columns=standard.field_names)
@@ -566,5 +792,5 @@ def merged_batches(engine: sa.Engine, standard: Standard, regency_code: str) -> 
     try:
         with engine.connect() as connection:
             return frozenset(connection.execute(query).scalars())
-    except sa.exc.DBAPIError:   # nothing merged yet: the log does not exist
+    except sa.exc.DBAPIError:  # nothing merged yet: the log does not exist
         return frozenset()

@@ -1,5 +1,6 @@
 """The portal as a WSGI application, for gunicorn (portal/start.sh): CKAN's own wsgi.py, reading the ckan.ini
 that start.sh writes (CKAN_INI)."""
+
 import fcntl
 import os
 import time
@@ -11,7 +12,7 @@ from ckan.config.middleware import make_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 config_path = os.environ["CKAN_INI"]
-fileConfig(config_path, disable_existing_loggers=False)   # keep gunicorn's: a worker's boot error is logged
+fileConfig(config_path, disable_existing_loggers=False)  # keep gunicorn's: a worker's boot error is logged
 # Workers build the app one at a time: CKAN's start-up (plugins configuring themselves against the databases)
 # is written for one process, and a worker failing to boot stops the whole server. The first worker up serves.
 config = CKANConfigLoader(config_path).get_config()

@@ -4,6 +4,7 @@
 the form's CSRF token), so this one stays open and is driven over the Chrome DevTools Protocol, on the WebSocket
 Chromium opens on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,25 @@ class Browser:
     def __init__(self, profile: Path, timeout: float = 60):
         self.timeout = timeout
         self.process = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
-             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        port_file = profile / "DevToolsActivePort"   # Chromium writes the port it chose here
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        port_file = profile / "DevToolsActivePort"  # Chromium writes the port it chose here
         deadline = time.monotonic() + timeout
         while not (port_file.exists() and port_file.read_text().strip()):
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -41,8 +56,9 @@ class Browser:
                 raise RuntimeError("Chromium did not open its DevTools port")
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
-        [page] = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-                  if t["type"] == "page"]
+        [page] = [
+            t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json() if t["type"] == "page"
+        ]
         self.socket = connect(page["webSocketDebuggerUrl"], max_size=None)
         self._last_id = 0
         self._events: list[str] = []
@@ -103,7 +119,7 @@ class Browser:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message["result"]
-            self._events.append(message.get("method", ""))   # an event that came first (a page's load)
+            self._events.append(message.get("method", ""))  # an event that came first (a page's load)
 
     def _receive(self, deadline: float) -> dict:
         return json.loads(self.socket.recv(timeout=max(deadline - time.monotonic(), 0.1)))

@@ -6,12 +6,15 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import ckanapi
 import pytest
 import requests
 import sqlalchemy as sa
 
-from pipelines import settings
-from pipelines.catalogue import load_reference_config
+from pipelines import settings, warehouse
+from pipelines.catalogue import Agency, Dataset, Regency, Source, load_reference_config
+from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
+from pipelines.publish import Portal
 from pipelines.reference import load_regions
 
 ROOT = settings.PROJECT_ROOT
@@ -20,14 +23,32 @@ SERVICES_STATE = settings.state_dir()
 SERVICES_ENV = {**os.environ, "SATUDATA_STATE": str(SERVICES_STATE)}
 
 
+# What starts a server: a test using one of these (directly or through another fixture), a warehouse test's
+# PostgreSQL case, or headless Chromium (tests/browser.py and the helpers' `rendered`) is marked `servers`;
+# `make test-fast` runs the others.
+SERVER_FIXTURES = {"postgres_server", "postgres_url", "portal_env", "redis_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (
+            SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or "postgresql" in params.values()
+            or "CHROMIUM" in vars(module or object)
+        ):
+            item.add_marker(pytest.mark.servers)
+
+
 def _run(*command: str) -> str:
-    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=SERVICES_ENV,
-                          stdin=subprocess.DEVNULL).stdout.strip()
+    return subprocess.run(
+        command, cwd=ROOT, check=True, capture_output=True, text=True, env=SERVICES_ENV, stdin=subprocess.DEVNULL
+    ).stdout.strip()
 
 
 def _running(script: str) -> bool:
-    return subprocess.run(["bash", script, "status"], cwd=ROOT, capture_output=True,
-                          env=SERVICES_ENV).returncode == 0
+    return subprocess.run(["bash", script, "status"], cwd=ROOT, capture_output=True, env=SERVICES_ENV).returncode == 0
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +96,7 @@ def portal_env(postgres_server) -> dict[str, str]:
     # Organisations `tests.helpers.prepare_portal` made that no test purged (its catalogue was changed after
     # they were made, or it failed before its own purge), while the portal still runs.
     from tests.helpers import MADE, purge, services_admin
+
     if MADE:
         purge(services_admin(), [("organization_purge", slug) for slug in sorted(MADE)])
     if started:
@@ -111,3 +133,40 @@ def isolated_state(tmp_path, monkeypatch) -> Path:
     os.makedirs(tmp_path / "dagster", exist_ok=True)
     return state
 
+
+@pytest.fixture
+def target(portal_env, tmp_path):
+    """A regency of the test's own (its own organisation) publishing market prices to the real portal with the
+    administrator's token, as the portal administrator's setup leaves it; purged afterwards."""
+    slug = f"u{uuid.uuid4().hex[:6]}"
+    agency = Agency(f"disdag-{slug}", f"Dinas Perdagangan Uji {slug}", "Produsen data uji", "disdag@uji.go.id")
+    dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
+    regency = Regency(
+        code="64.09",
+        slug=slug,
+        name="Kabupaten Penajam Paser Utara",
+        walidata="Diskominfo Uji",
+        portal="local",
+        timezone="Asia/Makassar",
+        agencies=(agency,),
+        datasets=(dataset,),
+    )
+    admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
+    # As the portal administrator's setup makes them; publishing here uses the administrator's token too.
+    ensure_pillar_groups(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]))
+    ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]), agency)
+    yield {
+        "regency": regency,
+        "dataset": dataset,
+        "name": f"{slug}-harga-pasar",
+        "admin": admin,
+        "anon": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]),
+        "url": portal_env["CKAN_URL"],
+        "portal": lambda loader=None: Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], loader=loader),
+        "engine": warehouse.create_engine(f"duckdb:///{tmp_path / 'warehouse.duckdb'}"),
+    }
+    for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", agency.slug)):
+        try:
+            admin.call_action(action, {"id": name})
+        except ckanapi.NotFound:
+            pass

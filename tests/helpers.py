@@ -17,16 +17,17 @@ from pipelines.publish import Portal
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.conftest import SERVICES_STATE
 
-CHROMIUM = shutil.which("chromium")   # Debian's package, installed by scripts/chromium.sh (make test)
+CHROMIUM = shutil.which("chromium")  # Debian's package, installed by scripts/chromium.sh (make test)
 
-ON_PORTAL: set[Path] = set()   # test catalogues whose organisations run_main_job keeps on the portal
-MADE: set[str] = set()          # organisations prepare_portal created: purged after the session (conftest.py)
+ON_PORTAL: set[Path] = set()  # test catalogues whose organisations run_main_job keeps on the portal
+MADE: set[str] = set()  # organisations prepare_portal created: purged after the session (conftest.py)
 
 
 def services_admin() -> ckanapi.RemoteCKAN:
     """The local portal's sysadmin, as portal/start.sh wrote its URL and token."""
-    env = dict(line.split("=", 1) for line in (SERVICES_STATE / "portal" / "env").read_text().splitlines()
-               if "=" in line)
+    env = dict(
+        line.split("=", 1) for line in (SERVICES_STATE / "portal" / "env").read_text().splitlines() if "=" in line
+    )
     return ckanapi.RemoteCKAN(env["CKAN_URL"], apikey=env["CKAN_API_TOKEN"])
 
 
@@ -46,8 +47,9 @@ def prepare_portal(catalogue: Path) -> None:
             MADE.add(agency.slug)
 
 
-def market_price_catalogue(tmp_path: Path, slug: str = "ppu", on_portal: bool = True,
-                           **dataset_options) -> tuple[Path, Path]:
+def market_price_catalogue(
+    tmp_path: Path, slug: str = "ppu", on_portal: bool = True, **dataset_options
+) -> tuple[Path, Path]:
     """A catalogue folder holding only PPU's market-price dataset (SIHARPA), with its own copy of the
     demo drop folder, so a test's runs never touch the demo's data or need the other demo sources.
     A slug other than `ppu` also renames the agency, so datasets and organisations on the portal are
@@ -82,8 +84,10 @@ def market_price_catalogue(tmp_path: Path, slug: str = "ppu", on_portal: bool = 
 
 # A late delivery from Dinas Perdagangan PPU whose one row names a district of Berau (Kemendagri 64.03):
 # a real code, but outside the regency, so the standard check quarantines it.
-OUT_OF_REGENCY_BATCH = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-                        "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n")
+OUT_OF_REGENCY_BATCH = (
+    "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+    "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n"
+)
 
 
 def drop_out_of_regency_batch(drop: Path) -> None:
@@ -96,10 +100,10 @@ def stop_group(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=60)
-    except subprocess.TimeoutExpired:   # a busy machine: what a test started must still end, not fail the test
+    except subprocess.TimeoutExpired:  # a busy machine: what a test started must still end, not fail the test
         pass
     try:
-        os.killpg(process.pid, signal.SIGKILL)   # children still in the group, or a server slow to stop
+        os.killpg(process.pid, signal.SIGKILL)  # children still in the group, or a server slow to stop
     except ProcessLookupError:
         pass
     process.wait(timeout=60)
@@ -108,8 +112,12 @@ def stop_group(process: subprocess.Popen) -> None:
 def point_pipeline_at(monkeypatch, catalogue: Path, portal_url: str, token: str, warehouse_file: Path) -> None:
     """The pipeline's environment for a test catalogue: its folder, a portal (the local one, or a proxy in front
     of it) with the administrator's token, and a DuckDB warehouse of the test's own."""
-    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "CKAN_URL": portal_url, "CKAN_API_TOKEN": token,
-                        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{warehouse_file}"}.items():
+    for name, value in {
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "CKAN_URL": portal_url,
+        "CKAN_API_TOKEN": token,
+        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{warehouse_file}",
+    }.items():
         monkeypatch.setenv(name, value)
 
 
@@ -133,8 +141,24 @@ def purge(ckan: ckanapi.RemoteCKAN, actions: list[tuple[str, str]]) -> None:
 
 def rendered(url: str, profile: Path, wait_ms: int = 10_000) -> str:
     """The page's DOM in headless Chromium after its scripts ran (for up to `wait_ms` of virtual time)."""
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                           "--disable-sync", f"--user-data-dir={profile}", f"--virtual-time-budget={wait_ms}",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--virtual-time-budget={wait_ms}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return done.stdout

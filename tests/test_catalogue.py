@@ -53,12 +53,19 @@ def test_every_schema_loads_and_the_seven_seed_datasets_have_one():
     refs = sorted(f"{p.parent.name}/{p.stem}" for p in settings.schemas_dir().glob("*/*.yaml"))
     standards = [load_standard(ref) for ref in refs]
     names = {s.name for s in standards}
-    assert {"harga-pasar", "bank-sampah", "panggilan-112", "kunjungan-wisata", "wifi-publik", "layanan-publik",
-            "tinggi-muka-air"} <= names
+    assert {
+        "harga-pasar",
+        "bank-sampah",
+        "panggilan-112",
+        "kunjungan-wisata",
+        "wifi-publik",
+        "layanan-publik",
+        "tinggi-muka-air",
+    } <= names
     for standard in standards:
         assert standard.name == INDICATOR_STANDARD or any(  # an indicator's period is text: 2024, TW1 2025
-            f.type in ("date", "datetime") and f.name in standard.primary_key for f in standard.fields), \
-            f"{standard.ref}: the primary key has a period field"
+            f.type in ("date", "datetime") and f.name in standard.primary_key for f in standard.fields
+        ), f"{standard.ref}: the primary key has a period field"
         assert any(f.code_list for f in standard.fields), f"{standard.ref}: has a Kemendagri region code field"
         assert standard.metadata["pilar"] in {"governance", "society", "branding", "environment", "economy", "living"}
         assert "kode_kabupaten" not in standard.field_names  # the warehouse adds the regency itself
@@ -86,6 +93,7 @@ def test_112_standard_holds_aggregates_only():
 
 
 # --- the demo sources, pulled through the real connectors -----------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def agency_server_url():
@@ -154,8 +162,9 @@ def test_demo_dataset_parses_and_meets_its_standard(request, demo_env, regions, 
     assert len(batch.frame) >= MIN_ROWS
     code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code) for f in standard.fields if f.code_list}
     # with the regency's Data Induk and the reported period its file names (or the catalogue) state
-    references = regency_master_lists([standard.ref], regency.slug, regency.code, regions,
-                                      settings.catalogue_dir() / "data-induk")
+    references = regency_master_lists(
+        [standard.ref], regency.slug, regency.code, regions, settings.catalogue_dir() / "data-induk"
+    )
     outcome = validate(batch.frame, standard, code_lists, references=references, period=dataset.period)
     assert outcome.success, [str(i) for i in outcome.issues[:10]]
     assert not scan(batch.frame, standard, district_codes(regions))
@@ -174,8 +183,9 @@ def test_demo_dataset_parses_and_meets_its_standard(request, demo_env, regions, 
     memo = tmp_path / "memo"
     assert not sources.unchanged(memo, [(f.name, f.sha256) for f in files])
     sources.settle(memo)
-    again = [RawArchive(tmp_path / "again").store(slug, name, d.name, d.data, d.origin)
-             for d in sources.pull(source, memo)]
+    again = [
+        RawArchive(tmp_path / "again").store(slug, name, d.name, d.data, d.origin) for d in sources.pull(source, memo)
+    ]
     assert not again or sources.unchanged(memo, [(f.name, f.sha256) for f in again])
     if source.kind in ("url", "database"):
         assert again == []
@@ -233,9 +243,15 @@ def test_demo_server_fails_on_request_and_recovers(tmp_path):
         _, broken = _dataset("ppu", "layanan-publik")
         _, fine = _dataset("ppu", "wifi-publik")
         with pytest.raises(SourceError):
-            list(sources.pull(replace(_local(broken.source, base, None),
-                                      options={**_local(broken.source, base, None).options, "retries": 0}),
-                              tmp_path / "broken"))
+            list(
+                sources.pull(
+                    replace(
+                        _local(broken.source, base, None),
+                        options={**_local(broken.source, base, None).options, "retries": 0},
+                    ),
+                    tmp_path / "broken",
+                )
+            )
         assert list(sources.pull(_local(fine.source, base, None), tmp_path / "fine"))
     finally:
         server.shutdown()
@@ -245,5 +261,6 @@ def test_demo_server_fails_on_request_and_recovers(tmp_path):
 def test_demo_data_is_deterministic():
     assert agency_data.river_rows() == agency_data.river_rows()
     assert agency_data.service_rows(agency_data.PPU, 1) == agency_data.service_rows(agency_data.PPU, 1)
-    assert agency_data.wifi_csv(agency_data.wifi_rows(agency_data.PPU, 5, 2)) == \
-        agency_data.wifi_csv(agency_data.wifi_rows(agency_data.PPU, 5, 2))
+    assert agency_data.wifi_csv(agency_data.wifi_rows(agency_data.PPU, 5, 2)) == agency_data.wifi_csv(
+        agency_data.wifi_rows(agency_data.PPU, 5, 2)
+    )

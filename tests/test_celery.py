@@ -24,14 +24,22 @@ ROOT = settings.PROJECT_ROOT
 JOB = "satudata_job"
 STANDARD = load_standard("harga-pasar/1.0.0")
 # What changes with every publication of the same content: ids, times, the run.
-VOLATILE = {"id", "owner_org", "metadata_created", "metadata_modified", "satudata_run_id", "terakhir_divalidasi",
-            "revision_id", "creator_user_id"}
+VOLATILE = {
+    "id",
+    "owner_org",
+    "metadata_created",
+    "metadata_modified",
+    "satudata_run_id",
+    "terakhir_divalidasi",
+    "revision_id",
+    "creator_user_id",
+}
 
 
 def satudata_job_on_celery() -> dg.JobDefinition:
     """The pipeline's main job on the Celery executor, built from the environment. The test and every worker
     build it the same way: a worker imports this module by name (the run's reconstructable job below)."""
-    with patch.dict(os.environ, {"SATUDATA_EXECUTOR": "celery"}):   # the deployment's switch (assets/definitions.py)
+    with patch.dict(os.environ, {"SATUDATA_EXECUTOR": "celery"}):  # the deployment's switch (assets/definitions.py)
         return build_definitions().resolve_job_def(JOB)
 
 
@@ -40,14 +48,19 @@ def regency(folder: Path, slug: str, services_state: Path, portal_env: dict, war
     folder, state folder, warehouse and Dagster home: the environment its runs need."""
     catalogue, _ = market_price_catalogue(folder, slug)
     state = folder / "state"
-    if (services_state / "reference").exists():   # verified again on load; copying only saves a download
+    if (services_state / "reference").exists():  # verified again on load; copying only saves a download
         shutil.copytree(services_state / "reference", state / "reference")
     home = folder / "dagster"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")   # SQLite storage, in this folder
-    return {"SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_STATE": str(state), "DAGSTER_HOME": str(home),
-            "SATUDATA_WAREHOUSE_URL": warehouse_url, "CKAN_URL": portal_env["CKAN_URL"],
-            "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"]}
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # SQLite storage, in this folder
+    return {
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_STATE": str(state),
+        "DAGSTER_HOME": str(home),
+        "SATUDATA_WAREHOUSE_URL": warehouse_url,
+        "CKAN_URL": portal_env["CKAN_URL"],
+        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+    }
 
 
 @pytest.fixture
@@ -56,7 +69,10 @@ def published_slug(portal_env):
     afterwards."""
     slug = f"t{uuid.uuid4().hex[:6]}"
     client = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    remove = lambda: purge(client, [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
+
+    def remove():
+        purge(client, [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
+
     yield slug, client, remove
     remove()
 
@@ -69,12 +85,17 @@ def celery_workers(redis_url):
     started = []
 
     def script(env: dict, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            ["bash", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+        )
 
     def start(queue: str) -> dict:
-        env = {**os.environ, "CELERY_BROKER_URL": f"{redis_url}/0", "CELERY_RESULT_BACKEND": f"{redis_url}/1",
-               "SATUDATA_CELERY_QUEUE": queue}
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": f"{redis_url}/0",
+            "CELERY_RESULT_BACKEND": f"{redis_url}/1",
+            "SATUDATA_CELERY_QUEUE": queue,
+        }
         started.append(env)
         done = script(env, "scripts/celery_workers.sh", "start", "2")
         assert done.returncode == 0, done.stderr
@@ -93,22 +114,38 @@ def published(ckan, slug: str) -> tuple[dict, pd.DataFrame]:
     [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     rows = pd.DataFrame(ckan.action.datastore_search(resource_id=resource["id"], limit=100_000)["records"])
     rows = rows.drop(columns="_id").sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
-    names = lambda items: sorted(i["name"] for i in items)
-    return {**{k: v for k, v in package.items() if k not in VOLATILE},
-            "organization": package["organization"]["name"], "groups": names(package["groups"]),
-            "tags": names(package["tags"]),
-            "resources": sorted((r["name"], r["format"], r["datastore_active"]) for r in package["resources"])}, rows
+
+    def names(items):
+        return sorted(i["name"] for i in items)
+
+    return {
+        **{k: v for k, v in package.items() if k not in VOLATILE},
+        "organization": package["organization"]["name"],
+        "groups": names(package["groups"]),
+        "tags": names(package["tags"]),
+        "resources": sorted((r["name"], r["format"], r["datastore_active"]) for r in package["resources"]),
+    }, rows
 
 
 def outcome(events: list[dg.DagsterEvent]) -> dict:
     """What a run did, read from its events: materialized assets with their row counts, check results."""
-    materialized = {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()
-                                                   if k in ("rows", "inserted", "updated", "deleted", "unchanged",
-                                                            "changed", "rows_sent")}
-                    for e in events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
-    checks = {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name):
-              e.asset_check_evaluation_data.passed
-              for e in events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    materialized = {
+        e.asset_key.to_user_string(): {
+            k: v.value
+            for k, v in e.materialization.metadata.items()
+            if k in ("rows", "inserted", "updated", "deleted", "unchanged", "changed", "rows_sent")
+        }
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    }
+    checks = {
+        (
+            e.asset_check_evaluation_data.asset_key.to_user_string(),
+            e.asset_check_evaluation_data.check_name,
+        ): e.asset_check_evaluation_data.passed
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
     return {"materialized": materialized, "checks": checks}
 
 
@@ -117,15 +154,20 @@ def parent_pid(pid: int) -> int:
 
 
 def test_one_run_spreads_its_steps_over_two_celery_workers_and_publishes_as_in_process(
-        tmp_path, monkeypatch, services_state, portal_env, published_slug, postgres_url, celery_workers):
+    tmp_path, monkeypatch, services_state, portal_env, published_slug, postgres_url, celery_workers
+):
     slug, ckan, purge_published = published_slug
     # The same job in process first: the publication to match, then removed from the portal.
     with monkeypatch.context() as env:
-        for key, value in regency(tmp_path / "in_process", slug, services_state, portal_env,
-                                  f"duckdb:///{tmp_path / 'in_process.duckdb'}").items():
+        for key, value in regency(
+            tmp_path / "in_process", slug, services_state, portal_env, f"duckdb:///{tmp_path / 'in_process.duckdb'}"
+        ).items():
             env.setenv(key, value)
-        local = build_definitions().resolve_job_def(JOB).execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), partition_key=slug, raise_on_error=False)
+        local = (
+            build_definitions()
+            .resolve_job_def(JOB)
+            .execute_in_process(instance=dg.DagsterInstance.ephemeral(), partition_key=slug, raise_on_error=False)
+        )
     assert local.success
     local_package, local_rows = published(ckan, slug)
     purge_published()
@@ -138,28 +180,36 @@ def test_one_run_spreads_its_steps_over_two_celery_workers_and_publishes_as_in_p
         monkeypatch.setenv(key, value)
     queue = f"test-{slug}"
     workers = celery_workers(queue)
-    for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):   # deploy/celery.yaml reads them
+    for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):  # deploy/celery.yaml reads them
         monkeypatch.setenv(key, workers[key])
-    job = dg.build_reconstructable_job("tests.test_celery", satudata_job_on_celery.__name__,
-                                       reconstructor_working_directory=str(ROOT))
+    job = dg.build_reconstructable_job(
+        "tests.test_celery", satudata_job_on_celery.__name__, reconstructor_working_directory=str(ROOT)
+    )
     run_config = yaml.safe_load((ROOT / "deploy" / "celery.yaml").read_text())
     run_config["execution"]["config"]["config_source"] = {"task_default_queue": queue}
-    with dg.DagsterInstance.get() as instance, \
-            dg.execute_job(job, instance, run_config=run_config, tags={"dagster/partition": slug},
-                           raise_on_error=False) as result:
+    with (
+        dg.DagsterInstance.get() as instance,
+        dg.execute_job(
+            job, instance, run_config=run_config, tags={"dagster/partition": slug}, raise_on_error=False
+        ) as result,
+    ):
         assert result.success
         records = instance.all_logs(result.run_id)
 
     # Dagster's record of the run: every step ran in a celery worker, and both workers ran some.
     events = [r.dagster_event for r in records if r.is_dagster_event]
-    worker_of = {e.step_key: e.engine_event_data.metadata["Celery worker"].value for e in events
-                 if e.event_type == dg.DagsterEventType.ENGINE_EVENT and "Celery worker" in e.engine_event_data.metadata}
+    worker_of = {
+        e.step_key: e.engine_event_data.metadata["Celery worker"].value
+        for e in events
+        if e.event_type == dg.DagsterEventType.ENGINE_EVENT and "Celery worker" in e.engine_event_data.metadata
+    }
     started = {e.step_key: e.pid for e in events if e.event_type == dg.DagsterEventType.STEP_START}
     assert len(started) >= 4 and worker_of.keys() == started.keys()
     assert {name.split("@")[0] for name in worker_of.values()} == {"w1", "w2"}
     # ...and the operating system agrees: each step's process is the pool process of the worker named for it.
-    worker_pids = {name: int((Path(run_env["SATUDATA_STATE"]) / "celery" / f"{name}.pid").read_text())
-                   for name in ("w1", "w2")}
+    worker_pids = {
+        name: int((Path(run_env["SATUDATA_STATE"]) / "celery" / f"{name}.pid").read_text()) for name in ("w1", "w2")
+    }
     assert os.getpid() not in started.values()
     for step, pid in started.items():
         assert parent_pid(pid) == worker_pids[worker_of[step].split("@")[0]], step

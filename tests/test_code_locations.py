@@ -28,22 +28,36 @@ def test_one_code_location_per_province_and_a_broken_catalogue_stops_only_its_ow
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    dg.DagsterInstance.from_config(str(home)).dispose()   # the instance exists before its code servers start
+    dg.DagsterInstance.from_config(str(home)).dispose()  # the instance exists before its code servers start
     locations = {}
     for name in ("kaltim", "sulsel"):
         catalogue, _ = market_price_catalogue(tmp_path / name, on_portal=False)
-        locations[name] = {**os.environ, "SATUDATA_LOCATION": name, "SATUDATA_CATALOGUE": str(catalogue),
-                           "SATUDATA_STATE": str(tmp_path / name / "state"), "DAGSTER_HOME": str(home)}
+        locations[name] = {
+            **os.environ,
+            "SATUDATA_LOCATION": name,
+            "SATUDATA_CATALOGUE": str(catalogue),
+            "SATUDATA_STATE": str(tmp_path / name / "state"),
+            "DAGSTER_HOME": str(home),
+        }
     broken = Path(locations["sulsel"]["SATUDATA_CATALOGUE"]) / "portals.yaml"
     portals = yaml.safe_load(broken.read_text())
-    portals["local"]["tokn_env"] = "CKAN_API_TOKEN"   # a typo in Sulawesi Selatan's catalogue
+    portals["local"]["tokn_env"] = "CKAN_API_TOKEN"  # a typo in Sulawesi Selatan's catalogue
     broken.write_text(yaml.safe_dump(portals))
 
     # Kalimantan Timur's keys carry its prefix, so the two provinces' chains never share a key.
-    keys = subprocess.run([sys.executable, "-c", "from assets.definitions import defs; "
-                           "print('\\n'.join(k.to_user_string() for k in defs.resolve_all_asset_keys()))"],
-                          cwd=settings.PROJECT_ROOT, env=locations["kaltim"], capture_output=True, text=True,
-                          timeout=300)
+    keys = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from assets.definitions import defs; "
+            "print('\\n'.join(k.to_user_string() for k in defs.resolve_all_asset_keys()))",
+        ],
+        cwd=settings.PROJECT_ROOT,
+        env=locations["kaltim"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert keys.returncode == 0, keys.stderr[-2000:]
     assert "kaltim/harga_pasar/raw" in keys.stdout.split()
     assert all(key.startswith("kaltim/") for key in keys.stdout.split())
@@ -53,10 +67,26 @@ def test_one_code_location_per_province_and_a_broken_catalogue_stops_only_its_ow
     try:
         for name, env in locations.items():
             port = free_port()
-            servers.append(subprocess.Popen(
-                [str(dagster), "code-server", "start", "-m", "assets.definitions", "-h", "127.0.0.1", "-p", str(port)],
-                cwd=settings.PROJECT_ROOT, env=env, stdout=open(tmp_path / f"{name}.log", "w"),
-                stderr=subprocess.STDOUT, start_new_session=True))
+            servers.append(
+                subprocess.Popen(
+                    [
+                        str(dagster),
+                        "code-server",
+                        "start",
+                        "-m",
+                        "assets.definitions",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                    ],
+                    cwd=settings.PROJECT_ROOT,
+                    env=env,
+                    stdout=open(tmp_path / f"{name}.log", "w"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
             workspace["load_from"].append({"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": name}})
             deadline = time.monotonic() + START_SECONDS
             while True:
@@ -67,9 +97,14 @@ def test_one_code_location_per_province_and_a_broken_catalogue_stops_only_its_ow
                     assert time.monotonic() < deadline, (tmp_path / f"{name}.log").read_text()[-3000:]
                     time.sleep(1)
         (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
-        done = subprocess.run([str(dagster), "definitions", "validate", "-w", str(tmp_path / "workspace.yaml")],
-                              cwd=settings.PROJECT_ROOT, env={**os.environ, "DAGSTER_HOME": str(home)},
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [str(dagster), "definitions", "validate", "-w", str(tmp_path / "workspace.yaml")],
+            cwd=settings.PROJECT_ROOT,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         said = done.stdout + done.stderr
         assert "Validation successful for code location kaltim" in said, said[-3000:]
         assert "Validation failed for code location sulsel" in said

@@ -41,7 +41,8 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 def pipeline(regions):
     """The standard check as the pipeline runs it for Penajam Paser Utara (assets/datasets.py `meets_standard`,
     without the retired-code explanations, which no file of the corpus needs)."""
-    from pipelines.validation import validate   # Great Expectations: imported when the first check needs it
+    from pipelines.validation import validate  # Great Expectations: imported when the first check needs it
+
     regency = next(r for r in load_regencies() if r.slug == "ppu")
     dataset = next(d for d in regency.datasets if d.schema == SCHEMA)
     standard = load_standard(SCHEMA)
@@ -55,6 +56,7 @@ def pipeline(regions):
         outcome = validate(batch.path, standard, code_lists, references=master, period=dataset.period)
         issues = batch.issues + drop_consequences(batch.issues, outcome.issues) + scan(batch.path, standard, districts)
         return batch, issues
+
     return check
 
 

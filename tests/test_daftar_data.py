@@ -33,10 +33,22 @@ WITA = ZoneInfo("Asia/Makassar")
 
 
 def daftar_doc(regency: str, agency: str, releases: list[dict], year: int = 2026) -> dict:
-    return {"regency": regency, "year": year, "agreed_on": date(year, 1, 22),
-            "entries": [{"dataset": "harga-pasar", "agency": agency, "standard": "harga-pasar/1.0.0",
-                         "frequency": "Harian", "priority": True, "decision": "BA Forum Satu Data No. 1/2026, no. 1",
-                         "release_schedule": releases}]}
+    return {
+        "regency": regency,
+        "year": year,
+        "agreed_on": date(year, 1, 22),
+        "entries": [
+            {
+                "dataset": "harga-pasar",
+                "agency": agency,
+                "standard": "harga-pasar/1.0.0",
+                "frequency": "Harian",
+                "priority": True,
+                "decision": "BA Forum Satu Data No. 1/2026, no. 1",
+                "release_schedule": releases,
+            }
+        ],
+    }
 
 
 def write(folder: Path, name: str, doc: dict) -> Path:
@@ -63,14 +75,34 @@ def test_a_broken_daftar_data_is_refused_naming_file_and_key(tmp_path):
         load_daftar_data(write(folder, "ppu-2026.yaml", doc), ppu)
     assert str(refused.value) == "ppu-2026.yaml: entries[0].release_schedul: kunci tidak dikenal / unknown key"
 
-    doc = daftar_doc("ppu", "dlh-ppu", [{"period": "2025-10", "due": date(2026, 11, 5)},
-                                        {"period": "TW4 2026", "due": date(2026, 12, 1)},
-                                        {"period": "Bulan Ke-13", "due": date(2026, 12, 1)}])
+    doc = daftar_doc(
+        "ppu",
+        "dlh-ppu",
+        [
+            {"period": "2025-10", "due": date(2026, 11, 5)},
+            {"period": "TW4 2026", "due": date(2026, 12, 1)},
+            {"period": "Bulan Ke-13", "due": date(2026, 12, 1)},
+        ],
+    )
     doc["entries"].append({**doc["entries"][0], "dataset": "harga-beras", "agency": "disdag-ppu"})
-    doc["entries"].append({**doc["entries"][0], "dataset": "bank-sampah", "standard": "bank-sampah/9.9.9",
-                           "agency": "dlh-ppu", "release_schedule": []})
-    doc["entries"].append({**doc["entries"][0], "dataset": "wifi-publik", "standard": "bank-sampah/1.0.0",
-                           "agency": "diskominfo-ppu", "release_schedule": []})
+    doc["entries"].append(
+        {
+            **doc["entries"][0],
+            "dataset": "bank-sampah",
+            "standard": "bank-sampah/9.9.9",
+            "agency": "dlh-ppu",
+            "release_schedule": [],
+        }
+    )
+    doc["entries"].append(
+        {
+            **doc["entries"][0],
+            "dataset": "wifi-publik",
+            "standard": "bank-sampah/1.0.0",
+            "agency": "diskominfo-ppu",
+            "release_schedule": [],
+        }
+    )
     doc["entries"][0]["frequency"] = "Sesekali"
     with pytest.raises(CatalogueError) as refused:
         load_daftar_data(write(folder, "ppu-2026.yaml", doc), ppu)
@@ -89,12 +121,12 @@ def test_a_broken_daftar_data_is_refused_naming_file_and_key(tmp_path):
         "year 2026",
         "ppu-2026.yaml: entries[0].release_schedule[1].due: tenggat sebelum periode 2026 TW4 berakhir / due before "
         "the period ends",
-        "ppu-2026.yaml: entries[1].dataset: dataset 'harga-beras' tidak ada di katalog ppu / is not in ppu's "
-        "catalogue",
+        "ppu-2026.yaml: entries[1].dataset: dataset 'harga-beras' tidak ada di katalog ppu / is not in ppu's catalogue",
         "ppu-2026.yaml: entries[2].standard: standar 'bank-sampah/9.9.9' tidak ada di schemas/ / is not a standard "
         "in schemas/",
         "ppu-2026.yaml: entries[3].standard: katalog mengirim standar lain / the catalogue delivers another "
-        f"standard: {wifi.schema!r}"]
+        f"standard: {wifi.schema!r}",
+    ]
 
     # The file's name says whose list and which year it is; a file of no regency is named, not left out.
     doc = daftar_doc("ppu", "disdag-ppu", [])
@@ -109,9 +141,9 @@ def test_lateness_follows_the_release_schedule_when_there_is_one(tmp_path):
     archive.store("ppu", "bank-sampah", "setoran_2026-09.csv", b"a;b\n1;2\n", "drop")
     manifest = archive.manifest("ppu", "bank-sampah")
     record = json.loads(manifest.read_text())
-    pulled = datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc)   # September's recap, delivered mid-October
+    pulled = datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc)  # September's recap, delivered mid-October
     manifest.write_text(json.dumps({**record, "pulled_at": pulled.isoformat()}) + "\n")
-    october = (datetime(2026, 10, 31, tzinfo=WITA), datetime(2026, 11, 11, tzinfo=WITA))   # due 10 November
+    october = (datetime(2026, 10, 31, tzinfo=WITA), datetime(2026, 11, 11, tzinfo=WITA))  # due 10 November
     november = (datetime(2026, 11, 30, tzinfo=WITA), datetime(2026, 12, 11, tzinfo=WITA))
 
     # By its frequency (monthly, 240 hours of grace) it is late; by the schedule it owes October by 10 November.
@@ -120,8 +152,12 @@ def test_lateness_follows_the_release_schedule_when_there_is_one(tmp_path):
     _, by_schedule = dataset_lateness(manifest, "Bulanan", 240, [october, november])
     assert abs(by_schedule - (datetime.now(timezone.utc) - october[1])) < timedelta(minutes=1)
     # Before October's due date is over nothing is late, although the frequency says so.
-    _, early = dataset_lateness(manifest, "Bulanan", 240, [(datetime(2026, 10, 31, tzinfo=timezone.utc),
-                                                            datetime.now(timezone.utc) + timedelta(days=3))])
+    _, early = dataset_lateness(
+        manifest,
+        "Bulanan",
+        240,
+        [(datetime(2026, 10, 31, tzinfo=timezone.utc), datetime.now(timezone.utc) + timedelta(days=3))],
+    )
     assert early < timedelta(0)
 
 
@@ -136,22 +172,43 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     today = datetime.now(WITA).date()
     month_end = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
     due = month_end + timedelta(days=5)
-    write(catalogue / "daftar-data", f"{slug}-{today.year}.yaml",
-          daftar_doc(slug, f"disdag-{slug}", [{"period": f"{today:%Y-%m}", "due": due}], today.year))
+    write(
+        catalogue / "daftar-data",
+        f"{slug}-{today.year}.yaml",
+        daftar_doc(slug, f"disdag-{slug}", [{"period": f"{today:%Y-%m}", "due": due}], today.year),
+    )
     warehouse_url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_WAREHOUSE_URL": warehouse_url,
-                        "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"]}.items():
+    for name, value in {
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_WAREHOUSE_URL": warehouse_url,
+        "CKAN_URL": portal_env["CKAN_URL"],
+        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+    }.items():
         monkeypatch.setenv(name, value)
     [found] = load_regencies(catalogue)
     # The walidata's organisation publishes the list, as the portal administrator's setup makes it.
     ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]), walidata_agency(found))
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     package = f"{slug}-daftar-data-{today.year}"
-    yield {"slug": slug, "drop": drop, "ckan": ckan, "package": package, "due": due, "regency": found,
-           "engine": warehouse.create_engine(warehouse_url)}
-    purge(ckan, [("dataset_purge", package), ("dataset_purge", f"{slug}-harga-pasar"),
-                 ("dataset_purge", f"{slug}-kepatuhan-opd"),   # the scorecard, published by the same pass
-                 ("organization_purge", f"disdag-{slug}"), ("organization_purge", f"walidata-{slug}")])
+    yield {
+        "slug": slug,
+        "drop": drop,
+        "ckan": ckan,
+        "package": package,
+        "due": due,
+        "regency": found,
+        "engine": warehouse.create_engine(warehouse_url),
+    }
+    purge(
+        ckan,
+        [
+            ("dataset_purge", package),
+            ("dataset_purge", f"{slug}-harga-pasar"),
+            ("dataset_purge", f"{slug}-kepatuhan-opd"),  # the scorecard, published by the same pass
+            ("organization_purge", f"disdag-{slug}"),
+            ("organization_purge", f"walidata-{slug}"),
+        ],
+    )
 
 
 def published_rows(ckan, package: str) -> list[dict]:
@@ -178,13 +235,21 @@ def test_statuses_follow_real_runs_and_the_list_is_published(regency):
         [on_time] = [c for c in first.get_asset_check_evaluations() if c.check_name == "tepat_waktu"]
         assert on_time.passed and "Daftar Data" in on_time.metadata["due_by"].value
         [row] = published_rows(regency["ckan"], regency["package"])
-        assert (row["kode_dataset"], row["kode_opd"], row["status"], row["status_en"], row["prioritas"]) == \
-            ("harga-pasar", f"disdag-{regency['slug']}", "terbit", "published", True)
+        assert (row["kode_dataset"], row["kode_opd"], row["status"], row["status_en"], row["prioritas"]) == (
+            "harga-pasar",
+            f"disdag-{regency['slug']}",
+            "terbit",
+            "published",
+            True,
+        )
         assert row["jadwal_rilis"] == f"{row['periode']}: {regency['due'].isoformat()}"
         package = regency["ckan"].action.package_show(id=regency["package"])
         assert package["organization"]["name"] == f"walidata-{regency['slug']}"
-        assert (package["standar_data"], package["klasifikasi"], package["private"]) == \
-            ("daftar-data/1.0.0", "Terbuka", False)
+        assert (package["standar_data"], package["klasifikasi"], package["private"]) == (
+            "daftar-data/1.0.0",
+            "Terbuka",
+            False,
+        )
 
         # This month's data was published before the month ended: once its due date is over, it is late.
         after_due = datetime.combine(regency["due"] + timedelta(days=1), datetime.min.time(), WITA)

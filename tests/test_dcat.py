@@ -38,7 +38,7 @@ STANDARD = load_standard("harga-pasar/1.0.0")
 def satudata_fields() -> list[str]:
     """The Satu Data fields of the portal's dataset schema (those after CKAN's own)."""
     names = [f["field_name"] for f in yaml.safe_load(SCHEMA.read_text())["dataset_fields"]]
-    return names[names.index("produsen_data"):]
+    return names[names.index("produsen_data") :]
 
 
 def shapes() -> Graph:
@@ -54,8 +54,11 @@ def shapes() -> Graph:
 
 def violations(data: Graph) -> list[str]:
     conforms, report, _ = validate(data, shacl_graph=shapes(), allow_warnings=True)
-    found = [f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
-             for r in report.objects(None, SH.result) if report.value(r, SH.resultSeverity) == SH.Violation]
+    found = [
+        f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
+        for r in report.objects(None, SH.result)
+        if report.value(r, SH.resultSeverity) == SH.Violation
+    ]
     assert conforms == (not found)
     return found
 
@@ -79,31 +82,75 @@ def published(portal_env):
     slug = f"d{uuid.uuid4().hex[:6]}"
     agency = Agency(f"disdag-{slug}", f"Dinas Perdagangan Uji {slug}", "Produsen data uji", "disdag@uji.go.id")
     dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
-    regency = Regency(code="64.09", slug=slug, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo Uji",
-                      portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
+    regency = Regency(
+        code="64.09",
+        slug=slug,
+        name="Kabupaten Penajam Paser Utara",
+        walidata="Diskominfo Uji",
+        portal="local",
+        timezone="Asia/Makassar",
+        agencies=(agency,),
+        datasets=(dataset,),
+    )
     portal = Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"])
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     ensure_pillar_groups(portal)
     ensure_organisation(portal, agency)
     commodities = list(STANDARD.fields[4].enum[:3])
-    frame = pd.DataFrame([{"tanggal": pd.Timestamp("2026-10-01") + pd.Timedelta(days=d), "kode_kecamatan": "64.09.01",
-                           "kode_pasar": "PNJ-01", "nama_pasar": "Pasar Induk Penajam", "komoditas": c,
-                           "satuan": "kg", "harga": 10_000 + 100 * d + i}
-                          for d in range(3) for i, c in enumerate(commodities)])
-    publish(portal, regency, dataset, STANDARD, frame, {"run_id": "run-dcat", "raw_sha256": "ab" * 32},
-            {"64.09.01"}, downloads=ALL_DOWNLOADS)
-    plain = admin.action.package_create(name=f"{slug}-peta-manual", title="Peta manual", owner_org=agency.slug,
-                                        license_id="odc-by", maintainer="Bappeda Uji",
-                                        maintainer_email="bappeda@uji.go.id", resources=[
-                                            {"url": "https://example.org/peta.gpkg", "name": "peta.gpkg",
-                                             "format": "GPKG", "mimetype": "application/geopackage+sqlite3",
-                                             "hash": "bukan-checksum", "size": 2048},
-                                            {"url": "https://example.org/aplikasi", "name": "aplikasi",
-                                             "format": "Tautan aplikasi"}])
-    yield {"package": admin.action.package_show(id=f"{slug}-harga-pasar"), "plain": plain,
-           "url": portal_env["CKAN_URL"]}
-    for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("dataset_purge", plain["name"]),
-                         ("organization_purge", agency.slug)):
+    frame = pd.DataFrame(
+        [
+            {
+                "tanggal": pd.Timestamp("2026-10-01") + pd.Timedelta(days=d),
+                "kode_kecamatan": "64.09.01",
+                "kode_pasar": "PNJ-01",
+                "nama_pasar": "Pasar Induk Penajam",
+                "komoditas": c,
+                "satuan": "kg",
+                "harga": 10_000 + 100 * d + i,
+            }
+            for d in range(3)
+            for i, c in enumerate(commodities)
+        ]
+    )
+    publish(
+        portal,
+        regency,
+        dataset,
+        STANDARD,
+        frame,
+        {"run_id": "run-dcat", "raw_sha256": "ab" * 32},
+        {"64.09.01"},
+        downloads=ALL_DOWNLOADS,
+    )
+    plain = admin.action.package_create(
+        name=f"{slug}-peta-manual",
+        title="Peta manual",
+        owner_org=agency.slug,
+        license_id="odc-by",
+        maintainer="Bappeda Uji",
+        maintainer_email="bappeda@uji.go.id",
+        resources=[
+            {
+                "url": "https://example.org/peta.gpkg",
+                "name": "peta.gpkg",
+                "format": "GPKG",
+                "mimetype": "application/geopackage+sqlite3",
+                "hash": "bukan-checksum",
+                "size": 2048,
+            },
+            {"url": "https://example.org/aplikasi", "name": "aplikasi", "format": "Tautan aplikasi"},
+        ],
+    )
+    yield {
+        "package": admin.action.package_show(id=f"{slug}-harga-pasar"),
+        "plain": plain,
+        "url": portal_env["CKAN_URL"],
+    }
+    for action, name in (
+        ("dataset_purge", f"{slug}-harga-pasar"),
+        ("dataset_purge", plain["name"]),
+        ("organization_purge", agency.slug),
+    ):
         try:
             admin.call_action(action, {"id": name})
         except ckanapi.NotFound:
@@ -115,10 +162,15 @@ def test_every_standard_names_a_sector_and_pillar_of_the_schemes():
     labels = {}
     for name in ("sektor", "pilar"):
         scheme = Graph().parse(EXTENSION / "schemes" / f"{name}.ttl", publicID=f"http://portal/satudata/skema/{name}")
-        labels[name] = {" ".join(str(o).split()).casefold()
-                        for p in (SKOS.prefLabel, SKOS.altLabel, SKOS.notation) for o in scheme.objects(None, p)}
-        assert all((c, SKOS.inScheme, URIRef(f"http://portal/satudata/skema/{name}")) in scheme
-                   for c in scheme.subjects(RDF.type, SKOS.Concept))
+        labels[name] = {
+            " ".join(str(o).split()).casefold()
+            for p in (SKOS.prefLabel, SKOS.altLabel, SKOS.notation)
+            for o in scheme.objects(None, p)
+        }
+        assert all(
+            (c, SKOS.inScheme, URIRef(f"http://portal/satudata/skema/{name}")) in scheme
+            for c in scheme.subjects(RDF.type, SKOS.Concept)
+        )
     for path in sorted((ROOT / "schemas").glob("*/*.yaml")):
         meta = yaml.safe_load(path.read_text())["satudata"]
         for name in ("sektor", "pilar"):
@@ -142,16 +194,21 @@ def test_the_whole_feed_conforms_to_dcat_ap_3(published):
 
     # Themes: the sector's and the pillar's concepts, and the EU data theme the sector matches.
     themes = set(catalogue.objects(ours, DCAT.theme))
-    assert {URIRef(f"{url}/satudata/skema/sektor#perdagangan"), URIRef(f"{url}/satudata/skema/pilar#economy"),
-            URIRef(f"{EU}data-theme/ECON")} == themes
+    assert {
+        URIRef(f"{url}/satudata/skema/sektor#perdagangan"),
+        URIRef(f"{url}/satudata/skema/pilar#economy"),
+        URIRef(f"{EU}data-theme/ECON"),
+    } == themes
     assert (ours, DCTERMS.conformsTo, URIRef(f"{url}/satudata/standar/harga-pasar/1.0.0")) in catalogue
     formats = {str(catalogue.value(d, DCTERMS["format"])) for d in catalogue.objects(ours, DCAT.distribution)}
-    assert formats == {f"{EU}file-type/CSV", f"{EU}file-type/XLSX", f"{EU}file-type/JSON"}   # JSON: metadata statistik
+    assert formats == {f"{EU}file-type/CSV", f"{EU}file-type/XLSX", f"{EU}file-type/JSON"}  # JSON: metadata statistik
     media_types = {str(catalogue.value(d, DCAT.mediaType)) for d in catalogue.objects(ours, DCAT.distribution)}
-    assert media_types == {"https://www.iana.org/assignments/media-types/text/csv",
-                           "https://www.iana.org/assignments/media-types/application/json",
-                           "https://www.iana.org/assignments/media-types/application/"
-                           "vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert media_types == {
+        "https://www.iana.org/assignments/media-types/text/csv",
+        "https://www.iana.org/assignments/media-types/application/json",
+        "https://www.iana.org/assignments/media-types/application/"
+        "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     # the uploaded files (data dictionary, metadata statistik) carry CKAN's MD5 hash, each with its algorithm
     checksums = [c for d in catalogue.objects(ours, DCAT.distribution) for c in catalogue.objects(d, SPDX.checksum)]
     assert checksums and all(catalogue.value(c, SPDX.algorithm) == SPDX.checksumAlgorithm_md5 for c in checksums)
@@ -165,34 +222,48 @@ def test_the_whole_feed_conforms_to_dcat_ap_3(published):
         described = Graph().parse(data=response.text, format="turtle")
         assert (iri, RDF.type, None) in described, iri
     sectors = Graph().parse(data=requests.get(f"{url}/satudata/skema/sektor", timeout=30).text, format="turtle")
-    assert (URIRef(f"{url}/satudata/skema/sektor#perdagangan"), SKOS.prefLabel, Literal("Perdagangan", lang="id")) \
-        in sectors
+    assert (
+        URIRef(f"{url}/satudata/skema/sektor#perdagangan"),
+        SKOS.prefLabel,
+        Literal("Perdagangan", lang="id"),
+    ) in sectors
     assert requests.get(f"{url}/satudata/standar/harga-pasar/9.9.9", timeout=30).status_code == 404
 
 
 def test_a_harvester_reads_back_every_satudata_field(published, tmp_path):
     url, package = published["url"], published["package"]
     fields = satudata_fields()
-    assert [name for name in fields if not package.get(name)] == []   # the dataset carries every field
+    assert [name for name in fields if not package.get(name)] == []  # the dataset carries every field
     files = []
     for number, page in enumerate(feed_pages(url), start=1):
         files.append(tmp_path / f"catalog-{number}.ttl")
         files[-1].write_text(page, encoding="utf-8")
-    read = subprocess.run([str(ROOT / "portal" / ".venv" / "bin" / "python"), str(ROOT / "tests" / "dcat_read.py"),
-                           *map(str, files)], capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "CKAN_INI": str(SERVICES_STATE / "portal" / "ckan.ini")})
+    read = subprocess.run(
+        [str(ROOT / "portal" / ".venv" / "bin" / "python"), str(ROOT / "tests" / "dcat_read.py"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "CKAN_INI": str(SERVICES_STATE / "portal" / "ckan.ini")},
+    )
     assert read.returncode == 0, read.stderr[-2000:]
     harvested = {next(e["value"] for e in d["extras"] if e["key"] == "uri"): d for d in json.loads(read.stdout)}
     back = harvested[f"{url}/dataset/{package['id']}"]
 
     assert {name: back.get(name) for name in fields} == {name: package[name] for name in fields}
-    assert (back["title"], back["notes"], back["license_id"]) == \
-        (package["title"], package["notes"], package["license_id"])
+    assert (back["title"], back["notes"], back["license_id"]) == (
+        package["title"],
+        package["notes"],
+        package["license_id"],
+    )
     assert sorted(t["name"] for t in back["tags"]) == sorted(t["name"] for t in package["tags"])
-    assert sorted((r["name"], r["format"], r["mimetype"]) for r in back["resources"]) == \
-        sorted((r["name"], r["format"], r["mimetype"]) for r in package["resources"])
+    assert sorted((r["name"], r["format"], r["mimetype"]) for r in back["resources"]) == sorted(
+        (r["name"], r["format"], r["mimetype"]) for r in package["resources"]
+    )
     # A format the EU file-type table names comes back; one it does not name travels as its media type only.
     plain = harvested[f"{url}/dataset/{published['plain']['id']}"]
     assert (plain["license_id"], plain["contact"][0]["email"]) == ("odc-by", "bappeda@uji.go.id")
-    assert sorted((r["name"], r.get("format"), r.get("mimetype")) for r in plain["resources"]) == \
-        [("aplikasi", None, None), ("peta.gpkg", "GPKG", "application/geopackage+sqlite3")]
+    assert sorted((r["name"], r.get("format"), r.get("mimetype")) for r in plain["resources"]) == [
+        ("aplikasi", None, None),
+        ("peta.gpkg", "GPKG", "application/geopackage+sqlite3"),
+    ]

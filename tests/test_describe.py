@@ -19,8 +19,9 @@ BANDUNG = REALDATA / "harga_pangan_bandung" / "harga_komoditas_konsumen_kota_ban
 
 
 def satudata(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).with_name("satudata")), *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("satudata")), *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def paser_workbook(path: Path, prices: list[str] | None = None) -> Path:
@@ -67,11 +68,11 @@ def test_the_draft_reads_indonesian_numbers_dates_units_and_region_codes(drafted
     assert "baris/row 17: dilewati" in done.stdout and "baris/row 19: dilewati" in done.stdout  # total, source
     fields = fields_of(folder)
     assert list(fields) == ["no", "tanggal", "kode_kecamatan", "nama_pasar", "komoditas", "volume_kg", "harga"]
-    assert fields["tanggal"]["type"] == "date"                        # `22 September 2025` and `23/09/2025`
-    assert fields["harga"]["type"] == "integer"                       # `Rp 12.500,-`
-    assert fields["harga"]["satudata"]["satuan"] == "Rupiah"          # `Harga (Rp)`
-    assert fields["volume_kg"]["type"] == "number"                    # `1.250,5`
-    assert fields["volume_kg"]["satudata"]["satuan"] == "kilogram"    # `Volume (kg)`
+    assert fields["tanggal"]["type"] == "date"  # `22 September 2025` and `23/09/2025`
+    assert fields["harga"]["type"] == "integer"  # `Rp 12.500,-`
+    assert fields["harga"]["satudata"]["satuan"] == "Rupiah"  # `Harga (Rp)`
+    assert fields["volume_kg"]["type"] == "number"  # `1.250,5`
+    assert fields["volume_kg"]["satudata"]["satuan"] == "kilogram"  # `Volume (kg)`
     assert fields["kode_kecamatan"]["satudata"]["code_list"] == "kemendagri-kecamatan"
     assert fields["komoditas"]["constraints"]["enum"] == ["Beras Medium", "Cabai Rawit Merah", "Gula Pasir"]
     assert "enum" not in fields["nama_pasar"].get("constraints", {})  # names a district's market, not a code list
@@ -89,9 +90,13 @@ def test_the_draft_is_a_standard_with_a_primary_key_and_its_metadata(drafted):
 def test_the_catalogue_entry_maps_the_agency_headers_and_loads_in_a_regency_file(drafted, tmp_path):
     folder, _, _ = drafted
     entry = yaml.safe_load((folder / "draf" / "catalogue" / "pasokan-pangan.yaml").read_text())["datasets"]
-    regency = {"regency": {"code": "64.01", "slug": "paser", "name": "Kabupaten Paser"}, "walidata": "Diskominfo",
-               "portal": "local", "agencies": [{"slug": "opd-pengirim", "name": "Dinas Ketahanan Pangan"}],
-               "datasets": entry}
+    regency = {
+        "regency": {"code": "64.01", "slug": "paser", "name": "Kabupaten Paser"},
+        "walidata": "Diskominfo",
+        "portal": "local",
+        "agencies": [{"slug": "opd-pengirim", "name": "Dinas Ketahanan Pangan"}],
+        "datasets": entry,
+    }
     (tmp_path / "paser.yaml").write_text(yaml.safe_dump(regency))
     [dataset] = load_regency(tmp_path / "paser.yaml").datasets
     assert dataset.schema == "pasokan-pangan/1.0.0" and dataset.source.kind == "file_drop"
@@ -104,13 +109,14 @@ def test_the_drafted_standard_accepts_its_sample_and_refuses_a_broken_copy(draft
     accepted = satudata("validate", str(sample), "--schema", schema, "--regency", "paser")
     assert accepted.returncode == 0, accepted.stdout
     assert accepted.stdout.startswith("DITERIMA") and "(12 baris)" in accepted.stdout
-    assert "baris/row 17: dilewati, baris jumlah" in accepted.stdout      # the total row, said, not counted
-    broken = paser_workbook(folder / "rekap_harga_pangan_september_2025_salah.xlsx",
-                            ["Rp 12.500,-", "tujuh belas ribu", "Rp 55.000,-"])
+    assert "baris/row 17: dilewati, baris jumlah" in accepted.stdout  # the total row, said, not counted
+    broken = paser_workbook(
+        folder / "rekap_harga_pangan_september_2025_salah.xlsx", ["Rp 12.500,-", "tujuh belas ribu", "Rp 55.000,-"]
+    )
     refused = satudata("validate", str(broken), "--schema", schema, "--regency", "paser")
     assert refused.returncode == 1
     assert "baris/row 6, kolom/column 'harga'" in refused.stdout
-    elsewhere = satudata("validate", str(sample), "--schema", schema, "--regency", "ppu")   # Paser's districts
+    elsewhere = satudata("validate", str(sample), "--schema", schema, "--regency", "ppu")  # Paser's districts
     assert elsewhere.returncode == 1 and "kolom/column 'kode_kecamatan' ['64.01.04']" in elsewhere.stdout
 
 
@@ -124,7 +130,7 @@ def test_a_real_agency_file_is_drafted_and_accepted(tmp_path):
     assert "['Rp./Kg', 'Rp/Kg', 'Rp/kg']" in done.stdout
     fields = yaml.safe_load((tmp_path / "draf" / "schemas" / "harga-pangan" / "1.0.0.yaml").read_text())["schema"]
     types = {f["name"]: f["type"] for f in fields["fields"]}
-    assert types["timestamp"] == types["tanggal_kemarin"] == "date"   # ISO and `12-9-2025`
+    assert types["timestamp"] == types["tanggal_kemarin"] == "date"  # ISO and `12-9-2025`
     assert types["harga"] == "integer" and types["gap_persen"] == "number" and types["id"] == "string"
     assert fields["primaryKey"][0] == "timestamp"
 

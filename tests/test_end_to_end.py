@@ -46,8 +46,15 @@ def regency(tmp_path, monkeypatch, isolated_state, services_state, portal_env, w
     monkeypatch.setenv("CKAN_URL", portal_env["CKAN_URL"])
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    yield {"slug": slug, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar", "catalogue": catalogue,
-           "engine": warehouse.create_engine(warehouse_url), "tmp": tmp_path}
+    yield {
+        "slug": slug,
+        "drop": drop,
+        "ckan": ckan,
+        "package": f"{slug}-harga-pasar",
+        "catalogue": catalogue,
+        "engine": warehouse.create_engine(warehouse_url),
+        "tmp": tmp_path,
+    }
     purge(ckan, [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
 
 
@@ -71,16 +78,24 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert portal_metadata(first)["changed"] is True
 
     package = ckan.action.package_show(id=regency["package"])
-    extras = package   # the portal profile (ckanext-scheming) returns Satu Data fields at the top level
+    extras = package  # the portal profile (ckanext-scheming) returns Satu Data fields at the top level
     assert extras["produsen_data"] == "Dinas Perdagangan Kabupaten Penajam Paser Utara"
-    assert (extras["frekuensi"], extras["klasifikasi"], extras["standar_data"]) == \
-        ("Harian", "Terbuka", "harga-pasar/1.0.0")
+    assert (extras["frekuensi"], extras["klasifikasi"], extras["standar_data"]) == (
+        "Harian",
+        "Terbuka",
+        "harga-pasar/1.0.0",
+    )
     assert (extras["periode_awal"], extras["periode_akhir"]) == ("2026-10-01", "2026-10-28")
     assert package["organization"]["name"] == f"disdag-{regency['slug']}"
-    assert sorted(r["name"] for r in package["resources"]) == \
-        ["harga-pasar-kamus-data.csv", "harga-pasar-laporan-validasi.html", "harga-pasar-laporan-validasi.json",
-         "harga-pasar-metadata-statistik.json", "harga-pasar-metadata-statistik.xlsx", "harga-pasar.csv",
-         "harga-pasar.xlsx"]
+    assert sorted(r["name"] for r in package["resources"]) == [
+        "harga-pasar-kamus-data.csv",
+        "harga-pasar-laporan-validasi.html",
+        "harga-pasar-laporan-validasi.json",
+        "harga-pasar-metadata-statistik.json",
+        "harga-pasar-metadata-statistik.xlsx",
+        "harga-pasar.csv",
+        "harga-pasar.xlsx",
+    ]
     [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
     assert resource["datastore_active"]
 
@@ -95,11 +110,12 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert {f["id"]: f["type"] for f in info["fields"]}["harga"] == "int8"
     # ...and so does the file anyone downloads: the table's own version, rendered by the portal.
     downloaded = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=30).content), dtype=str)
-    pd.testing.assert_frame_equal(downloaded.sort_values(list(STANDARD.primary_key))
-                                  .reset_index(drop=True), expected.astype(str))
+    pd.testing.assert_frame_equal(
+        downloaded.sort_values(list(STANDARD.primary_key)).reset_index(drop=True), expected.astype(str)
+    )
     # Beside the table, its validation report: the standard version, when, the verdict, every rule.
     [report] = [r for r in package["resources"] if r["name"] == "harga-pasar-laporan-validasi.html"]
-    page = rendered(report["url"], regency["tmp"] / "chromium")   # opened in a browser, as the public opens it
+    page = rendered(report["url"], regency["tmp"] / "chromium")  # opened in a browser, as the public opens it
     assert STANDARD.ref in page and "lolos / passed" in page and "not-in-master-data" in page
 
     # The same files again: nothing new costs nothing (no run at all: no parse, no check, no merge, no portal
@@ -109,11 +125,13 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     assert [e for e in second.get_asset_materialization_events() if e.asset_key.path[0] == "harga_pasar"] == []
     assert ckan.action.package_show(id=regency["package"])["metadata_modified"] == package["metadata_modified"]
 
-    bad = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
-           "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n"
-           "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n"
-           "29/10/2026;64.09.01;PNJ-01;Pasar Induk (Hub. 0812-5555-1234);Kedelai;kg;Rp 14.000\n")
+    bad = (
+        "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+        "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
+        "29/10/2026;64.03.01;PNJ-01;Pasar Induk Penajam;Kedelai;kg;Rp 14.000\n"
+        "29/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Beras Medium;kg;tiga belas ribu\n"
+        "29/10/2026;64.09.01;PNJ-01;Pasar Induk (Hub. 0812-5555-1234);Kedelai;kg;Rp 14.000\n"
+    )
     (regency["drop"] / "harga_pasar_susulan.csv").write_text(bad, encoding="utf-8")
     third = run_main_job()
     assert not third.success
@@ -122,8 +140,11 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
     report_path = Path(check.metadata["quarantine_report"].value).with_name("report.json")
     report = pd.read_json(report_path, typ="series")
     found = {(i["file"], i["row"], i["column"]) for i in report["issues"]}
-    assert {("harga_pasar_susulan.csv", 3, "kode_kecamatan"), ("harga_pasar_susulan.csv", 4, "harga"),
-            ("harga_pasar_susulan.csv", 5, "nama_pasar")} <= found
+    assert {
+        ("harga_pasar_susulan.csv", 3, "kode_kecamatan"),
+        ("harga_pasar_susulan.csv", 4, "harga"),
+        ("harga_pasar_susulan.csv", 5, "nama_pasar"),
+    } <= found
     assert check.metadata["personal_data_findings"].value == 1
     assert any(Path(f["raw_path"]).read_bytes() == bad.encode() for f in report["files"])
     # The raw bytes hold the phone number too: locked to the pipeline's user, due for deletion.
@@ -136,8 +157,9 @@ def test_demo_files_reach_the_portal_once_and_bad_files_are_quarantined(regency)
 
 
 def satudata(*args: str) -> str:
-    done = subprocess.run([str(Path(sys.executable).with_name("satudata")), *args], capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("satudata")), *args], capture_output=True, text=True, check=True, timeout=60
+    )
     return done.stdout
 
 
@@ -150,14 +172,27 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     batch = check.metadata["batch"].value
     [listed] = [b for b in json.loads(satudata("quarantine", "list")) if b["batch"] == batch]
     # the district outside the regency, and so not the district Data Induk lists for the market
-    assert (listed["regency"], listed["dataset"], listed["decision"], listed["issue_count"]) == \
-        (regency["slug"], "harga-pasar", "open", 2)
+    assert (listed["regency"], listed["dataset"], listed["decision"], listed["issue_count"]) == (
+        regency["slug"],
+        "harga-pasar",
+        "open",
+        2,
+    )
 
     satudata("quarantine", "reject", regency["slug"], "harga-pasar", batch, "--by", "walidata", "--reason", "salah")
-    assert not run_main_job().success   # rejected stays out
+    assert not run_main_job().success  # rejected stays out
 
-    satudata("quarantine", "release", regency["slug"], "harga-pasar", batch, "--by", "walidata",
-             "--reason", "pasar pindah sementara ke Berau")
+    satudata(
+        "quarantine",
+        "release",
+        regency["slug"],
+        "harga-pasar",
+        batch,
+        "--by",
+        "walidata",
+        "--reason",
+        "pasar pindah sementara ke Berau",
+    )
     released = run_main_job()
     assert released.success
     [check] = [c for c in released.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
@@ -167,11 +202,12 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert portal_metadata(released)["changed"] is True
     package = regency["ckan"].action.package_show(id=regency["package"])
     names = [r["name"] for r in package["resources"]]
-    assert len(names) == len(set(names)) == 7    # replaced in place, never twice
+    assert len(names) == len(set(names)) == 7  # replaced in place, never twice
     assert package["satudata_run_id"] == released.run_id
     assert package["status_validasi"] == "Dirilis walidata"
     assert package["satudata_raw_sha256"] == " ".join(
-        hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(regency["drop"].iterdir()))
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(regency["drop"].iterdir())
+    )
 
 
 def test_first_publication_waits_for_a_walidata(regency):
@@ -187,13 +223,25 @@ def test_first_publication_waits_for_a_walidata(regency):
 
     # The walidata approves from the Dagster UI's launchpad: the same job, run here in process.
     approve = build_definitions().resolve_job_def("approve_dataset")
-    config = {"ops": {"record_approval": {"config": {"regency": regency["slug"], "dataset": "harga-pasar",
-                                                      "by": "Walidata Diskominfo", "note": "sesuai standar"}}}}
+    config = {
+        "ops": {
+            "record_approval": {
+                "config": {
+                    "regency": regency["slug"],
+                    "dataset": "harga-pasar",
+                    "by": "Walidata Diskominfo",
+                    "note": "sesuai standar",
+                }
+            }
+        }
+    }
     assert approve.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral()).success
     history = json.loads(satudata("approval", "show", regency["slug"], "harga-pasar"))
     assert history["status"] == "approved"
-    assert (history["history"][0]["by"], history["history"][0]["standard"]) == \
-        ("Walidata Diskominfo", "harga-pasar/1.0.0")
+    assert (history["history"][0]["by"], history["history"][0]["standard"]) == (
+        "Walidata Diskominfo",
+        "harga-pasar/1.0.0",
+    )
 
     published = run_main_job()
     assert portal_metadata(published)["publication_status"] == "published"
@@ -202,10 +250,13 @@ def test_first_publication_waits_for_a_walidata(regency):
 
 def test_compliance_scorecard_is_published_for_the_forum(regency, portal_env):
     # The walidata's organisation, as the portal administrator's setup makes it.
-    ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]),
-                        walidata_agency(load_regencies(regency["catalogue"])[0]))
+    ensure_organisation(
+        Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]),
+        walidata_agency(load_regencies(regency["catalogue"])[0]),
+    )
     scorecard_job = build_definitions().resolve_job_def("kepatuhan_opd_job")
     with dg.DagsterInstance.ephemeral() as instance:
+
         def scorecard_row() -> dict:
             assert scorecard_job.execute_in_process(instance=instance).success
             package = regency["ckan"].action.package_show(id=f"{regency['slug']}-kepatuhan-opd")
@@ -214,22 +265,33 @@ def test_compliance_scorecard_is_published_for_the_forum(regency, portal_env):
             return row
 
         assert run_main_job(instance).success
-        first = scorecard_row()   # published, on time, one clean batch
-        assert (first["kode_opd"], first["jumlah_dataset"], first["dataset_terbit"], first["dataset_tepat_waktu"],
-                first["jumlah_batch"], float(first["persen_lolos_pertama"]), first["karantina_terbuka"]) == \
-            (f"disdag-{regency['slug']}", 1, 1, 1, 1, 100.0, 0)
+        first = scorecard_row()  # published, on time, one clean batch
+        assert (
+            first["kode_opd"],
+            first["jumlah_dataset"],
+            first["dataset_terbit"],
+            first["dataset_tepat_waktu"],
+            first["jumlah_batch"],
+            float(first["persen_lolos_pertama"]),
+            first["karantina_terbuka"],
+        ) == (f"disdag-{regency['slug']}", 1, 1, 1, 1, 100.0, 0)
 
         drop_out_of_regency_batch(regency["drop"])
         assert not run_main_job(instance).success
-        later = scorecard_row()   # the quarantined second batch counts against the first-try rate
-        assert (later["dataset_terbit"], later["jumlah_batch"], float(later["persen_lolos_pertama"]),
-                later["karantina_terbuka"]) == (1, 2, 50.0, 1)
+        later = scorecard_row()  # the quarantined second batch counts against the first-try rate
+        assert (
+            later["dataset_terbit"],
+            later["jumlah_batch"],
+            float(later["persen_lolos_pertama"]),
+            later["karantina_terbuka"],
+        ) == (1, 2, 50.0, 1)
     regency["ckan"].call_action("dataset_purge", {"id": f"{regency['slug']}-kepatuhan-opd"})
     regency["ckan"].call_action("organization_purge", {"id": f"walidata-{regency['slug']}"})
 
 
-def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_path, monkeypatch, isolated_state,
-                                                                         services_state, portal_env, httpserver):
+def test_a_source_answering_500_fails_alone_and_the_others_are_published(
+    tmp_path, monkeypatch, isolated_state, services_state, portal_env, httpserver
+):
     slug = f"t{uuid.uuid4().hex[:6]}"
     catalogue, _ = market_price_catalogue(tmp_path, slug)
     # Beside the market prices, Go PPU's public-service API, which answers HTTP 500 to every request.
@@ -240,7 +302,7 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
     [agency] = [a for a in project["agencies"] if a["slug"] == broken["agency"]]
     agency["slug"] = broken["agency"] = f"dpmptsp-{slug}"
     broken["source"] |= {"url": httpserver.url_for("/goppu/api/v1/rekap-layanan"), "retries": 0, "min_interval": 0}
-    broken["retry"] = {"max_retries": 1, "delay_seconds": 0}   # the step is retried once, at once
+    broken["retry"] = {"max_retries": 1, "delay_seconds": 0}  # the step is retried once, at once
     doc["agencies"].append(agency)
     doc["datasets"].append(broken)
     path.write_text(yaml.safe_dump(doc))
@@ -248,23 +310,27 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
     engine_url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
-    for name, value in {"SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_WAREHOUSE_URL": engine_url,
-                        "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-                        "GOPPU_API_TOKEN": "token-uji"}.items():
+    for name, value in {
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_WAREHOUSE_URL": engine_url,
+        "CKAN_URL": portal_env["CKAN_URL"],
+        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+        "GOPPU_API_TOKEN": "token-uji",
+    }.items():
         monkeypatch.setenv(name, value)
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     try:
         result = run_main_job()
-        assert not result.success   # the run reports the broken source...
+        assert not result.success  # the run reports the broken source...
         [failure] = result.get_step_failure_events()
         assert failure.step_key == "layanan_publik__raw"
         error, messages = failure.event_specific_data.error, []
-        while error:   # the agency's answer sits under Dagster's "exceeded max_retries"
+        while error:  # the agency's answer sits under Dagster's "exceeded max_retries"
             messages.append(error.message)
             error = error.cause or error.context
         assert any("source answered HTTP 500" in m for m in messages), messages
         [retry] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
-        assert retry.step_key == failure.step_key   # retried once as configured, then given up
+        assert retry.step_key == failure.step_key  # retried once as configured, then given up
         assert len(httpserver.log) == 2
 
         # ...the market prices are merged and published, row for row...
@@ -276,15 +342,21 @@ def test_a_source_answering_500_fails_alone_and_the_others_are_published(tmp_pat
         [resource] = [r for r in package["resources"] if r["name"] == "harga-pasar.csv"]
         assert ckan.action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored)
         # ...and nothing of the broken dataset went anywhere.
-        steps = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()
-                 if e.asset_key.path[0] == "layanan_publik"}
+        steps = {
+            e.asset_key.path[-1]
+            for e in result.get_asset_materialization_events()
+            if e.asset_key.path[0] == "layanan_publik"
+        }
         assert steps == set()
         assert warehouse.merged_batches(engine, load_standard("layanan-publik/1.0.0"), "64.09") == frozenset()
         with pytest.raises(ckanapi.NotFound):
             ckan.action.package_show(id=f"{slug}-layanan-publik")
     finally:
-        for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}"),
-                             ("organization_purge", f"dpmptsp-{slug}")):
+        for action, name in (
+            ("dataset_purge", f"{slug}-harga-pasar"),
+            ("organization_purge", f"disdag-{slug}"),
+            ("organization_purge", f"dpmptsp-{slug}"),
+        ):
             try:
                 ckan.call_action(action, {"id": name})
             except ckanapi.NotFound:
@@ -311,8 +383,11 @@ def test_a_refused_publication_fails_at_once_and_the_next_run_publishes_it(regen
     published = run_main_job()
     assert published.success
     stored = warehouse.read_published(regency["engine"], STANDARD, "64.09")
-    [resource] = [r for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
-                  if r["name"] == "harga-pasar.csv"]
+    [resource] = [
+        r
+        for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
+        if r["name"] == "harga-pasar.csv"
+    ]
     assert regency["ckan"].action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored)
 
 
@@ -320,10 +395,17 @@ def test_a_run_killed_mid_way_is_marked_failed_and_the_next_run_converges(regenc
     """`python -m assets.run` killed (SIGKILL, by its process id) once its run has started: the run would stay
     STARTED for ever; the next `assets.run` marks it failed with the reason and then publishes everything."""
     from assets.dead_runs import MESSAGE
-    (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").touch()   # the instance on disk, as `make demo` has it
+
+    (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").touch()  # the instance on disk, as `make demo` has it
     command = [sys.executable, "-m", "assets.run"]
-    child = subprocess.Popen(command, cwd=settings.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        cwd=settings.PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         with dg.DagsterInstance.get() as instance:
             deadline = time.monotonic() + 180
@@ -335,10 +417,11 @@ def test_a_run_killed_mid_way_is_marked_failed_and_the_next_run_converges(regenc
         child.wait(timeout=60)
     with dg.DagsterInstance.get() as instance:
         [killed] = instance.get_runs()
-        assert killed.status == dg.DagsterRunStatus.STARTED     # what the UI would show for ever
+        assert killed.status == dg.DagsterRunStatus.STARTED  # what the UI would show for ever
 
-    done = subprocess.run(command, cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=600,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command, cwd=settings.PROJECT_ROOT, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"Run {killed.run_id}: prosesnya mati" in done.stdout
     with dg.DagsterInstance.get() as instance:
@@ -346,6 +429,9 @@ def test_a_run_killed_mid_way_is_marked_failed_and_the_next_run_converges(regenc
         [failure] = instance.all_logs(killed.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert failure.dagster_event.message == MESSAGE
     stored = warehouse.read_published(regency["engine"], STANDARD, "64.09")
-    [resource] = [r for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
-                  if r["name"] == "harga-pasar.csv"]
+    [resource] = [
+        r
+        for r in regency["ckan"].action.package_show(id=regency["package"])["resources"]
+        if r["name"] == "harga-pasar.csv"
+    ]
     assert regency["ckan"].action.datastore_search(resource_id=resource["id"], limit=0)["total"] == len(stored) > 0

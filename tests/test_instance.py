@@ -15,7 +15,7 @@ import dagster as dg
 from pipelines import settings
 from tests.helpers import market_price_catalogue, stop_group
 
-DEADLINE_SECONDS = 600   # the schedule's first tick, then one process per step on a shared two-core machine
+DEADLINE_SECONDS = 600  # the schedule's first tick, then one process per step on a shared two-core machine
 
 
 def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres_url, services_state, portal_env):
@@ -29,23 +29,44 @@ def test_daemon_runs_a_scheduled_job_on_a_postgresql_instance(tmp_path, postgres
     state = tmp_path / "state"
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", state / "reference")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "SATUDATA_CATALOGUE": str(catalogue),
-           "SATUDATA_STATE": str(state), "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
-           "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
-           "DAGSTER_PG_HOST": url.hostname, "DAGSTER_PG_PORT": str(url.port), "DAGSTER_PG_DB": url.path[1:],
-           "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password}
-    daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w",
-                               str(settings.PROJECT_ROOT / "workspace.yaml")], cwd=settings.PROJECT_ROOT, env=env,
-                              stdout=open(tmp_path / "daemon.log", "w"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_STATE": str(state),
+        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
+        "CKAN_URL": portal_env["CKAN_URL"],
+        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+        "DAGSTER_PG_HOST": url.hostname,
+        "DAGSTER_PG_PORT": str(url.port),
+        "DAGSTER_PG_DB": url.path[1:],
+        "DAGSTER_PG_USER": url.username,
+        "DAGSTER_PG_PASSWORD": url.password,
+    }
+    daemon = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-daemon")),
+            "run",
+            "-w",
+            str(settings.PROJECT_ROOT / "workspace.yaml"),
+        ],
+        cwd=settings.PROJECT_ROOT,
+        env=env,
+        stdout=open(tmp_path / "daemon.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         os.environ.update({k: env[k] for k in env if k.startswith("DAGSTER_PG_")})
         with dg.DagsterInstance.from_config(str(home)) as instance:
             run = None
             deadline = time.monotonic() + DEADLINE_SECONDS
             while time.monotonic() < deadline:
-                runs = [r for r in instance.get_runs() if r.job_name == "satudata_job"
-                        and r.tags.get("dagster/schedule_name", "").startswith("jadwal_")]
+                runs = [
+                    r
+                    for r in instance.get_runs()
+                    if r.job_name == "satudata_job" and r.tags.get("dagster/schedule_name", "").startswith("jadwal_")
+                ]
                 run = next((r for r in runs if r.is_finished), None)
                 if run:
                     break

@@ -14,8 +14,15 @@ from pipelines.raw import RawArchive
 from pipelines.standard import load_standard
 
 STANDARD = load_standard("harga-pasar/1.0.0")
-COLUMNS = {"Tanggal": "tanggal", "Kode Kecamatan": "kode_kecamatan", "Kode Pasar": "kode_pasar",
-           "Nama Pasar": "nama_pasar", "Komoditas": "komoditas", "Satuan": "satuan", "Harga (Rp)": "harga"}
+COLUMNS = {
+    "Tanggal": "tanggal",
+    "Kode Kecamatan": "kode_kecamatan",
+    "Kode Pasar": "kode_pasar",
+    "Nama Pasar": "nama_pasar",
+    "Komoditas": "komoditas",
+    "Satuan": "satuan",
+    "Harga (Rp)": "harga",
+}
 HEADER = "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)"
 
 
@@ -23,33 +30,57 @@ def archived(tmp_path, name: str, data: bytes):
     return RawArchive(tmp_path / "raw").store("ppu", "harga-pasar", name, data, f"test:{name}")
 
 
-@pytest.mark.parametrize("text, integer, expected", [
-    ("1.234.567", True, 1234567), ("Rp 12.500", True, 12500), ("Rp. 12.500", True, 12500),
-    ("1.234,56", False, 1234.56), ("12,5", False, 12.5), ("12.5", False, 12.5), ("750", True, 750),
-])
+@pytest.mark.parametrize(
+    "text, integer, expected",
+    [
+        ("1.234.567", True, 1234567),
+        ("Rp 12.500", True, 12500),
+        ("Rp. 12.500", True, 12500),
+        ("1.234,56", False, 1234.56),
+        ("12,5", False, 12.5),
+        ("12.5", False, 12.5),
+        ("750", True, 750),
+    ],
+)
 def test_indonesian_numbers(text, integer, expected):
     assert parse_numbers(pd.Series([text], dtype="str"), integer=integer)[0] == expected
 
 
-@pytest.mark.parametrize("text, integer, money, expected", [
-    ("Rp15.500,-", True, False, 15500), ("Rp. 18.000,00", True, False, 18000), ("28.500,-", True, False, 28500),
-    ("15\u00a0500", True, False, 15500), ("1,234.56", False, False, 1234.56), ("1,234,567", True, False, 1234567),
-    ("0.500", False, False, 0.5), ("18 rb", True, True, 18000), ("16,5rb", True, True, 16500),
-    ("Rp 140 ribu", True, True, 140000), ("1,2 jt", True, True, 1200000),
-])
+@pytest.mark.parametrize(
+    "text, integer, money, expected",
+    [
+        ("Rp15.500,-", True, False, 15500),
+        ("Rp. 18.000,00", True, False, 18000),
+        ("28.500,-", True, False, 28500),
+        ("15\u00a0500", True, False, 15500),
+        ("1,234.56", False, False, 1234.56),
+        ("1,234,567", True, False, 1234567),
+        ("0.500", False, False, 0.5),
+        ("18 rb", True, True, 18000),
+        ("16,5rb", True, True, 16500),
+        ("Rp 140 ribu", True, True, 140000),
+        ("1,2 jt", True, True, 1200000),
+    ],
+)
 def test_numbers_as_offices_write_them(text, integer, money, expected):
     assert parse_numbers(pd.Series([text], dtype="str"), integer=integer, money=money)[0] == expected
 
 
-@pytest.mark.parametrize("text, integer, money, code", [
-    ("15,500", True, False, "ambiguous-number"),        # thousands or decimals: never guessed
-    ("99999999999999999999999", True, False, "out-of-range"), ("1e400", False, False, "out-of-range"),
-    ("9007199254740993", True, False, "out-of-range"),   # would round: 2**53 + 1 has no float64
-    ("1.2.3", False, False, "type-error"), ("12,5", True, False, "type-error"),
-    ("18 rb", True, False, "type-error"),               # `rb` only where the standard measures Rupiah
-])
+@pytest.mark.parametrize(
+    "text, integer, money, code",
+    [
+        ("15,500", True, False, "ambiguous-number"),  # thousands or decimals: never guessed
+        ("99999999999999999999999", True, False, "out-of-range"),
+        ("1e400", False, False, "out-of-range"),
+        ("9007199254740993", True, False, "out-of-range"),  # would round: 2**53 + 1 has no float64
+        ("1.2.3", False, False, "type-error"),
+        ("12,5", True, False, "type-error"),
+        ("18 rb", True, False, "type-error"),  # `rb` only where the standard measures Rupiah
+    ],
+)
 def test_numbers_that_cannot_be_read_say_why(text, integer, money, code):
     from pipelines.parsing import _read_numbers
+
     numbers, problems = _read_numbers(pd.Series([text], dtype="str"), integer, money)
     assert pd.isna(numbers[0]) and problems[0] == code
 
@@ -61,8 +92,18 @@ def test_a_number_too_large_for_its_column_is_a_finding_not_a_traceback(tmp_path
     assert "[out-of-range]" in str(batch.issues[0]) and "di luar jangkauan" in batch.issues[0].pesan
 
 
-@pytest.mark.parametrize("text", ["22/10/20266", "2026-10-221", "22 Oktober 20266", "22/10/26", "31/09/2026",
-                                  "1 s.d. 7 Oktober 2026", "Oktober 2026"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "22/10/20266",
+        "2026-10-221",
+        "22 Oktober 20266",
+        "22/10/26",
+        "31/09/2026",
+        "1 s.d. 7 Oktober 2026",
+        "Oktober 2026",
+    ],
+)
 def test_a_date_typed_wrong_is_not_read_as_another(text):
     assert pd.isna(parse_dates(pd.Series([text], dtype="str"))[0])
 
@@ -71,24 +112,39 @@ def test_fractional_value_is_not_a_whole_number():
     assert pd.isna(parse_numbers(pd.Series(["12,5"], dtype="str"), integer=True)[0])
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("22/09/2022", datetime(2022, 9, 22)), ("22-9-2022", datetime(2022, 9, 22)),
-    ("22 September 2022", datetime(2022, 9, 22)), ("20 Agustus 2021", datetime(2021, 8, 20)),
-    ("1 Desember 2025", datetime(2025, 12, 1)), ("2022-09-22", datetime(2022, 9, 22)),
-    ("44826", datetime(2022, 9, 22)), ("05/01/2024", datetime(2024, 1, 5)),  # day first, always
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("22/09/2022", datetime(2022, 9, 22)),
+        ("22-9-2022", datetime(2022, 9, 22)),
+        ("22 September 2022", datetime(2022, 9, 22)),
+        ("20 Agustus 2021", datetime(2021, 8, 20)),
+        ("1 Desember 2025", datetime(2025, 12, 1)),
+        ("2022-09-22", datetime(2022, 9, 22)),
+        ("44826", datetime(2022, 9, 22)),
+        ("05/01/2024", datetime(2024, 1, 5)),  # day first, always
+    ],
+)
 def test_indonesian_dates(text, expected):
     assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2 Pebruari 2026", datetime(2026, 2, 2)), ("5 Agt. 2026", datetime(2026, 8, 5)),
-    ("7 Agust 2026", datetime(2026, 8, 7)), ("9 Sept 2026", datetime(2026, 9, 9)),
-    ("11 Nop 2026", datetime(2026, 11, 11)),
-    ("12 Nopember 2026", datetime(2026, 11, 12)), ("15 Mrt 2026", datetime(2026, 3, 15)),
-    ("Senin, 19 Oktober 2026", datetime(2026, 10, 19)), ("Jum'at, 23 Okt 2026", datetime(2026, 10, 23)),
-    ("22-Okt-2026", datetime(2026, 10, 22)), ("Kamis 22 Oktober 2026 08.30", datetime(2026, 10, 22, 8, 30)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2 Pebruari 2026", datetime(2026, 2, 2)),
+        ("5 Agt. 2026", datetime(2026, 8, 5)),
+        ("7 Agust 2026", datetime(2026, 8, 7)),
+        ("9 Sept 2026", datetime(2026, 9, 9)),
+        ("11 Nop 2026", datetime(2026, 11, 11)),
+        ("12 Nopember 2026", datetime(2026, 11, 12)),
+        ("15 Mrt 2026", datetime(2026, 3, 15)),
+        ("Senin, 19 Oktober 2026", datetime(2026, 10, 19)),
+        ("Jum'at, 23 Okt 2026", datetime(2026, 10, 23)),
+        ("22-Okt-2026", datetime(2026, 10, 22)),
+        ("Kamis 22 Oktober 2026 08.30", datetime(2026, 10, 22, 8, 30)),
+    ],
+)
 def test_old_and_colloquial_month_spellings_and_day_names(text, expected):
     assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
 
@@ -122,7 +178,9 @@ def test_xlsx_with_title_rows_keeps_excel_row_numbers(tmp_path):
     batch = parse_file(archived(tmp_path, "harga.xlsx", path.read_bytes()), STANDARD, COLUMNS)
     assert batch.frame["tanggal"][0] == datetime(2026, 10, 22)
     assert [(i.file, i.row, i.column, i.value) for i in batch.issues] == [
-        ("harga.xlsx", 5, "tanggal", "tanggal?"), ("harga.xlsx", 5, "harga", "empat ribu")]
+        ("harga.xlsx", 5, "tanggal", "tanggal?"),
+        ("harga.xlsx", 5, "harga", "empat ribu"),
+    ]
     assert "bilangan bulat" in batch.issues[1].pesan and "whole number" in batch.issues[1].message
 
 
@@ -141,9 +199,16 @@ def test_file_without_header_is_reported(tmp_path):
 ROW = ["22/10/2026", "64.09.01", "PNJ-01", "Pasar Induk Penajam", "Beras Premium", "kg", "Rp 15.500"]
 
 
-@pytest.mark.parametrize("encoding, delimiter", [
-    ("utf-8-sig", ","), ("utf-8", "\t"), ("cp1252", ";"), ("latin-1", ";"), ("utf-16", "\t"),
-])
+@pytest.mark.parametrize(
+    "encoding, delimiter",
+    [
+        ("utf-8-sig", ","),
+        ("utf-8", "\t"),
+        ("cp1252", ";"),
+        ("latin-1", ";"),
+        ("utf-16", "\t"),
+    ],
+)
 def test_encodings_and_delimiters(tmp_path, encoding, delimiter):
     name = "Pasar Sungai Parit – Lama" if encoding == "cp1252" else "Pasar Sungai Parit Ïndah"
     row = ROW[:3] + [name] + ROW[4:6] + ["Rp 1.234.500" if delimiter == ";" else "15500"]
@@ -166,6 +231,7 @@ def test_semicolon_with_decimal_commas_is_not_read_as_comma_separated(tmp_path):
 
 def test_latin1_byte_that_windows_1252_lacks_still_decodes(tmp_path):
     from pipelines.parsing import decode
+
     assert decode("Tanggal;Pasar\x81".encode("latin-1")) == "Tanggal;Pasar\x81"
 
 
@@ -213,7 +279,7 @@ def test_sheet_option_by_name_position_and_missing(tmp_path):
     assert {i.column for i in first.issues} >= {"tanggal", "harga"}
     missing = parse_file(raw, STANDARD, COLUMNS, {"sheet": "Juli"})
     assert missing.frame.empty and missing.issues[0].code == "sheet-not-found" and "Juli" in missing.issues[0].message
-    assert "Data Harian" in missing.issues[0].pesan   # the sheets there are, to pick from
+    assert "Data Harian" in missing.issues[0].pesan  # the sheets there are, to pick from
 
 
 def test_legacy_xls_with_title_row_and_excel_dates(tmp_path):
@@ -234,20 +300,44 @@ def test_legacy_xls_with_title_row_and_excel_dates(tmp_path):
     batch = parse_file(archived(tmp_path, "harga.xls", path.read_bytes()), STANDARD, COLUMNS)
     assert batch.issues == []
     assert batch.frame[["tanggal", "komoditas", "harga"]].values.tolist() == [
-        [pd.Timestamp(2026, 10, 22), "Cabai – Rawit", 45000]]
+        [pd.Timestamp(2026, 10, 22), "Cabai – Rawit", 45000]
+    ]
     assert batch.frame["_source_row"].tolist() == [4]
 
 
-@pytest.mark.parametrize("document", [
-    lambda rows: rows, lambda rows: {"data": rows, "page": 1}, lambda rows: {"results": rows},
-    lambda rows: {"records": rows, "total": 2},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        lambda rows: rows,
+        lambda rows: {"data": rows, "page": 1},
+        lambda rows: {"results": rows},
+        lambda rows: {"records": rows, "total": 2},
+    ],
+)
 def test_json_records(tmp_path, document):
     import json
-    rows = [{"tanggal": "2026-10-22", "kode_kecamatan": "64.09.01", "kode_pasar": "PNJ-01", "nama_pasar": "Pasar Induk",
-             "komoditas": "Beras", "satuan": "kg", "harga": 15500},
-            {"tanggal": "22 Oktober 2026", "kode_kecamatan": "64.09.02", "kode_pasar": "WRU-01", "nama_pasar": None,
-             "komoditas": "Gula", "satuan": "kg", "harga": 1.5, "catatan": {"x": 1}}]
+
+    rows = [
+        {
+            "tanggal": "2026-10-22",
+            "kode_kecamatan": "64.09.01",
+            "kode_pasar": "PNJ-01",
+            "nama_pasar": "Pasar Induk",
+            "komoditas": "Beras",
+            "satuan": "kg",
+            "harga": 15500,
+        },
+        {
+            "tanggal": "22 Oktober 2026",
+            "kode_kecamatan": "64.09.02",
+            "kode_pasar": "WRU-01",
+            "nama_pasar": None,
+            "komoditas": "Gula",
+            "satuan": "kg",
+            "harga": 1.5,
+            "catatan": {"x": 1},
+        },
+    ]
     data = json.dumps(document(rows)).encode()
     batch = parse_file(archived(tmp_path, "harga-page-0001.json", data), STANDARD, {})
     assert batch.frame["harga"][0] == 15500 and batch.frame["tanggal"].tolist() == [pd.Timestamp(2026, 10, 22)] * 2
@@ -257,12 +347,14 @@ def test_json_records(tmp_path, document):
 
 def test_json_typed_number_is_not_read_as_thousands():
     from pipelines.parsing import number_text
+
     assert parse_numbers(pd.Series([number_text(1.234)], dtype="str"), integer=False)[0] == 1.234
     assert number_text(15500.0) == "15500" and number_text(True) == "true"
 
 
-@pytest.mark.parametrize("data, code", [(b"{not json", "unreadable-file"), (b'{"message": "ok"}', "not-a-table"),
-                                        (b"[1, 2]", "not-a-table")])
+@pytest.mark.parametrize(
+    "data, code", [(b"{not json", "unreadable-file"), (b'{"message": "ok"}', "not-a-table"), (b"[1, 2]", "not-a-table")]
+)
 def test_unreadable_json_is_reported(tmp_path, data, code):
     batch = parse_file(archived(tmp_path, "rusak.json", data), STANDARD, COLUMNS)
     assert batch.frame.empty and [(i.file, i.rule, i.code) for i in batch.issues] == [("rusak.json", "struktur", code)]
@@ -273,16 +365,23 @@ def test_broken_xlsx_is_reported(tmp_path):
     assert batch.frame.empty and batch.issues[0].rule == "struktur"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("20 Agustus 2021 07:15", datetime(2021, 8, 20, 7, 15)), ("2026-09-01 13:00", datetime(2026, 9, 1, 13)),
-    ("2026-09-01T13:05:09", datetime(2026, 9, 1, 13, 5, 9)), ("22/09/2022 23.30", datetime(2022, 9, 22, 23, 30)),
-    ("44826.5", datetime(2022, 9, 22, 12)), ("22/09/2022", datetime(2022, 9, 22)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("20 Agustus 2021 07:15", datetime(2021, 8, 20, 7, 15)),
+        ("2026-09-01 13:00", datetime(2026, 9, 1, 13)),
+        ("2026-09-01T13:05:09", datetime(2026, 9, 1, 13, 5, 9)),
+        ("22/09/2022 23.30", datetime(2022, 9, 22, 23, 30)),
+        ("44826.5", datetime(2022, 9, 22, 12)),
+        ("22/09/2022", datetime(2022, 9, 22)),
+    ],
+)
 def test_time_of_day_is_kept(text, expected):
     assert parse_dates(pd.Series([text], dtype="str"))[0] == expected
 
 
 # --- chunked CSV reading: the same frame and issues whatever the chunk size ----------------------------------
+
 
 def _both(tmp_path, name: str, data: bytes, columns=COLUMNS, chunk_rows: int = 2):
     """The file parsed whole (one chunk) and in chunks of `chunk_rows` rows."""
@@ -296,19 +395,31 @@ def _issues(batch):
     return [(i.file, i.row, i.column, i.value, i.rule) for i in batch.issues]
 
 
-MESSY = "\r\n".join([
-    "DATA HARGA PASAR;;", "Dinas Perdagangan PPU", "",                          # title rows above the header
-    HEADER,                                                                      # row 4
-    ";".join(ROW),                                                               # 5
-    "",                                                                          # 6: a blank line is no row
-    ";".join(ROW[:2] + ["WRU-01", '"Pasar Waru\r\nLama"'] + ROW[4:6] + ["Rp 18.000"]),  # 7: line break in a cell
-    ";".join(ROW[:2] + ["SPK-01", "Pasar Sepaku", "Gula", "kg", "delapan belas"]),  # 8: unreadable price
-    "Jumlah;;;;;;33.500",                                                        # 9: a subtotal, skipped
-    ";".join(["31/13/2026"] + ROW[1:]),                                           # 10: no such date
-    "  ;  ;",                                                                    # 11: only spaces
-    ";".join(["23/10/2026"] + ROW[1:]),                                           # 12
-    "Jumlah;;;;;;67.000", "", "Total;;;;;;67.000", "",                           # the total rows that end it
-]) + "\r\n"
+MESSY = (
+    "\r\n".join(
+        [
+            "DATA HARGA PASAR;;",
+            "Dinas Perdagangan PPU",
+            "",  # title rows above the header
+            HEADER,  # row 4
+            ";".join(ROW),  # 5
+            "",  # 6: a blank line is no row
+            ";".join(
+                ROW[:2] + ["WRU-01", '"Pasar Waru\r\nLama"'] + ROW[4:6] + ["Rp 18.000"]
+            ),  # 7: line break in a cell
+            ";".join(ROW[:2] + ["SPK-01", "Pasar Sepaku", "Gula", "kg", "delapan belas"]),  # 8: unreadable price
+            "Jumlah;;;;;;33.500",  # 9: a subtotal, skipped
+            ";".join(["31/13/2026"] + ROW[1:]),  # 10: no such date
+            "  ;  ;",  # 11: only spaces
+            ";".join(["23/10/2026"] + ROW[1:]),  # 12
+            "Jumlah;;;;;;67.000",
+            "",
+            "Total;;;;;;67.000",
+            "",  # the total rows that end it
+        ]
+    )
+    + "\r\n"
+)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5])
@@ -318,14 +429,23 @@ def test_chunks_give_the_same_rows_issues_and_row_numbers(tmp_path, chunk_rows):
     assert _issues(chunked) == _issues(whole)
     assert _issues(chunked) == [
         ("harga.csv", 8, "harga", "delapan belas", "tipe data"),
-        ("harga.csv", 10, "tanggal", "31/13/2026", "tipe data")]
+        ("harga.csv", 10, "tanggal", "31/13/2026", "tipe data"),
+    ]
     assert chunked.frame["_source_row"].tolist() == [5, 7, 8, 10, 12]
     assert chunked.frame["nama_pasar"][1] == "Pasar Waru\r\nLama"
     assert chunked.rows == 5
     # every row that is not data is reported with its reason, runs of rows joined across chunks
     assert [(s.row, s.last_row, s.code) for s in chunked.skipped] == [
-        (1, 2, "title-row"), (3, 3, "blank-row"), (6, 6, "blank-row"), (9, 9, "total-row"), (11, 11, "blank-row"),
-        (13, 13, "total-row"), (14, 14, "blank-row"), (15, 15, "total-row"), (16, 16, "blank-row")]
+        (1, 2, "title-row"),
+        (3, 3, "blank-row"),
+        (6, 6, "blank-row"),
+        (9, 9, "total-row"),
+        (11, 11, "blank-row"),
+        (13, 13, "total-row"),
+        (14, 14, "blank-row"),
+        (15, 15, "total-row"),
+        (16, 16, "blank-row"),
+    ]
     assert chunked.skipped == whole.skipped
 
 
@@ -334,7 +454,7 @@ def test_semicolons_with_decimal_commas_across_chunks(tmp_path):
     lines = [header] + [";".join(ROW[:6] + [f"{n},5" if n % 4 else f"{n}.000"]) for n in range(1, 12)]
     whole, chunked = _both(tmp_path, "harga.csv", "\n".join(lines).encode(), COLUMNS | {"Harga (Rp, eceran)": "harga"})
     pd.testing.assert_frame_equal(whole.frame, chunked.frame)
-    assert _issues(whole) == _issues(chunked) and len(chunked.issues) == 9   # n,5 is no whole number
+    assert _issues(whole) == _issues(chunked) and len(chunked.issues) == 9  # n,5 is no whole number
     assert chunked.frame["harga"].dropna().tolist() == [4000, 8000]
 
 
@@ -342,7 +462,7 @@ def test_a_windows_1252_byte_late_in_the_file_is_not_a_surprise(tmp_path):
     """The head alone is valid UTF-8; the encoding is decided over the whole file before parsing."""
     rows = [";".join(ROW)] * 5000 + [";".join(ROW[:3] + ["Pasar Waru – Lama"] + ROW[4:])]
     data = "\n".join([HEADER] + rows).encode("cp1252")
-    assert len(data) > 2 * (1 << 16) and data[:1 << 16].decode("utf-8")
+    assert len(data) > 2 * (1 << 16) and data[: 1 << 16].decode("utf-8")
     whole, chunked = _both(tmp_path, "harga.csv", data, chunk_rows=1000)
     assert chunked.issues == [] and chunked.frame["nama_pasar"].iloc[-1] == "Pasar Waru – Lama"
     assert chunked.frame["_source_row"].iloc[-1] == 5002
@@ -358,13 +478,28 @@ def test_a_malformed_line_is_reported_not_raised(tmp_path):
 
 
 def test_staged_batch_is_a_typed_parquet_file(tmp_path):
-    batch = parse_file(archived(tmp_path, "harga.csv", MESSY.encode("cp1252")), STANDARD, COLUMNS,
-                       folder=tmp_path / "staged", chunk_rows=2)
+    batch = parse_file(
+        archived(tmp_path, "harga.csv", MESSY.encode("cp1252")),
+        STANDARD,
+        COLUMNS,
+        folder=tmp_path / "staged",
+        chunk_rows=2,
+    )
     assert batch.path.parent == tmp_path / "staged" and batch.path.suffix == ".parquet"
     assert [str(t) for t in batch.frame.dtypes] == [
-        "datetime64[us]", "str", "str", "str", "str", "str", "Int64", "str", "str", "int64"]
+        "datetime64[us]",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "Int64",
+        "str",
+        "str",
+        "int64",
+    ]
     pd.testing.assert_frame_equal(batch.head(3), batch.frame.head(3))
-    assert len(pickle.dumps(batch)) < 5000   # what Dagster stores between steps
+    assert len(pickle.dumps(batch)) < 5000  # what Dagster stores between steps
 
 
 def test_an_unclosed_quote_is_named_on_its_row(tmp_path):
@@ -373,12 +508,15 @@ def test_an_unclosed_quote_is_named_on_its_row(tmp_path):
     assert [(i.row, i.code) for i in batch.issues] == [(3, "malformed-row")]
 
 
-@pytest.mark.parametrize("name, data, code", [
-    ("harga.xlsx", b"<!DOCTYPE html><html><body>Sesi berakhir</body></html>", "not-a-table"),
-    ("harga.csv", b"%PDF-1.4\n%%EOF\n", "not-a-table"),
-    ("harga.csv", b"", "empty-file"),
-    ("harga.csv", (HEADER + "\r\n").encode() + b"\x00" * 64, "encoding-error"),
-])
+@pytest.mark.parametrize(
+    "name, data, code",
+    [
+        ("harga.xlsx", b"<!DOCTYPE html><html><body>Sesi berakhir</body></html>", "not-a-table"),
+        ("harga.csv", b"%PDF-1.4\n%%EOF\n", "not-a-table"),
+        ("harga.csv", b"", "empty-file"),
+        ("harga.csv", (HEADER + "\r\n").encode() + b"\x00" * 64, "encoding-error"),
+    ],
+)
 def test_what_is_no_table_is_named_before_any_reading(tmp_path, name, data, code):
     batch = parse_file(archived(tmp_path, name, data), STANDARD, COLUMNS)
     assert [(i.file, i.row, i.code) for i in batch.issues] == [(name, None, code)] and batch.rows == 0
@@ -404,6 +542,7 @@ def test_the_quarantine_report_carries_the_code(tmp_path):
     import json
 
     from pipelines.quarantine import quarantine
+
     batch = parse_file(archived(tmp_path, "harga.csv", (HEADER + "\r\n").encode()), STANDARD, COLUMNS)
     folder = quarantine(tmp_path / "quarantine", "ppu", "harga-pasar", batch.files, batch.issues, [])
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))

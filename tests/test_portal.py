@@ -10,6 +10,12 @@ from pipelines import settings
 
 def test_portal_smoke_check(portal_env):
     env = {**os.environ, **portal_env}
-    done = subprocess.run([sys.executable, "portal/smoke_test.py"], cwd=settings.PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "portal/smoke_test.py"],
+        cwd=settings.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]

@@ -28,9 +28,12 @@ def dataset(portal_env):
     admin.action.organization_create(name=name, title="Uji cache portal")
     public = admin.action.package_create(name=name, title="Judul pertama", owner_org=name)
     admin.action.package_create(name=f"{name}-privat", title="Rahasia", owner_org=name, private=True)
-    table = admin.action.datastore_create(resource={"package_id": public["id"], "name": "tabel"},
-                                          fields=[{"id": "kecamatan", "type": "text"}],
-                                          records=[{"kecamatan": "Penajam"}], force=True)
+    table = admin.action.datastore_create(
+        resource={"package_id": public["id"], "name": "tabel"},
+        fields=[{"id": "kecamatan", "type": "text"}],
+        records=[{"kecamatan": "Penajam"}],
+        force=True,
+    )
     yield {"name": name, "resource": table["resource_id"], "admin": admin}
     purge(admin, [("dataset_purge", name), ("dataset_purge", f"{name}-privat"), ("organization_purge", name)])
 
@@ -58,10 +61,13 @@ def read_again_once_kept(portal_env, path) -> requests.Response:
 
 
 def test_anonymous_reads_are_served_from_the_cache_the_second_time(portal_env, dataset):
-    paths = [f"/dataset/{dataset['name']}", f"/en/dataset/{dataset['name']}",
-             f"/api/3/action/package_show?id={dataset['name']}",
-             f"/api/3/action/package_search?q={dataset['name']}",
-             f"/api/3/action/datastore_search?resource_id={dataset['resource']}"]
+    paths = [
+        f"/dataset/{dataset['name']}",
+        f"/en/dataset/{dataset['name']}",
+        f"/api/3/action/package_show?id={dataset['name']}",
+        f"/api/3/action/package_search?q={dataset['name']}",
+        f"/api/3/action/datastore_search?resource_id={dataset['resource']}",
+    ]
     for path in paths:
         first = get(portal_env, path)
         second = read_again_once_kept(portal_env, path)
@@ -96,7 +102,7 @@ def test_requests_with_an_api_token_are_never_cached(portal_env, dataset):
 def test_a_signed_in_browser_is_never_served_from_the_cache(portal_env, dataset):
     password = (SERVICES_STATE / "portal" / "secrets" / "walidata_password").read_text().strip()
     page = f"/dataset/{dataset['name']}"
-    assert cache_status(get(portal_env, page)) in ("MISS", "HIT")   # kept for the anonymous visitors
+    assert cache_status(get(portal_env, page)) in ("MISS", "HIT")  # kept for the anonymous visitors
     # requests' cookie jar drops CKAN's cookies (an empty Domain attribute): kept by hand, as a browser does.
     jar: dict[str, str] = {}
 
@@ -111,17 +117,31 @@ def test_a_signed_in_browser_is_never_served_from_the_cache(portal_env, dataset)
 
     form = keep(get(portal_env, "/user/login"))
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
-    keep(requests.post(portal_env["CKAN_URL"] + "/user/login", cookies=jar, allow_redirects=False, timeout=60,
-                       data={"login": "walidata", "password": password, "_csrf_token": csrf}))
+    keep(
+        requests.post(
+            portal_env["CKAN_URL"] + "/user/login",
+            cookies=jar,
+            allow_redirects=False,
+            timeout=60,
+            data={"login": "walidata", "password": password, "_csrf_token": csrf},
+        )
+    )
     assert "satudata_signed_in" in jar and "remember_token" not in jar
     signed_in = keep(get(portal_env, page, cookies=jar))
     assert cache_status(signed_in) == "BYPASS"
-    assert f"/dataset/edit/{dataset['name']}" in signed_in.text   # the walidata's own page
-    assert f"/dataset/edit/{dataset['name']}" not in get(portal_env, page).text   # not kept for the public
+    assert f"/dataset/edit/{dataset['name']}" in signed_in.text  # the walidata's own page
+    assert f"/dataset/edit/{dataset['name']}" not in get(portal_env, page).text  # not kept for the public
     dashboard = keep(get(portal_env, "/dashboard/datasets", cookies=jar))
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', dashboard.text).group(1)
-    keep(requests.post(portal_env["CKAN_URL"] + "/user/_logout", cookies=jar, data={"_csrf_token": csrf},
-                       allow_redirects=False, timeout=60))
+    keep(
+        requests.post(
+            portal_env["CKAN_URL"] + "/user/_logout",
+            cookies=jar,
+            data={"_csrf_token": csrf},
+            allow_redirects=False,
+            timeout=60,
+        )
+    )
     assert "satudata_signed_in" not in jar
 
 
@@ -134,8 +154,10 @@ def test_a_change_is_on_the_anonymous_page_within_60_seconds(portal_env, dataset
     get(portal_env, shown)
     dataset["admin"].action.package_patch(id=dataset["name"], title="Judul kedua")
     changed = time.monotonic()
-    while not ("Judul kedua" in get(portal_env, page).text
-               and get(portal_env, shown).json()["result"]["title"] == "Judul kedua"):
+    while not (
+        "Judul kedua" in get(portal_env, page).text
+        and get(portal_env, shown).json()["result"]["title"] == "Judul kedua"
+    ):
         assert time.monotonic() - changed < 60, "the new title is not on the anonymous page after 60 s"
         time.sleep(2)
 
@@ -146,8 +168,9 @@ def test_an_upload_passes_through_the_proxy(portal_env, dataset, tmp_path):
     upload = tmp_path / "lampiran.bin"
     upload.write_bytes(data)
     with upload.open("rb") as file:
-        resource = dataset["admin"].call_action("resource_create", {"package_id": dataset["name"],
-                                                                    "name": "lampiran"}, files={"upload": file})
+        resource = dataset["admin"].call_action(
+            "resource_create", {"package_id": dataset["name"], "name": "lampiran"}, files={"upload": file}
+        )
     fetched = requests.get(resource["url"], timeout=120)
     assert fetched.status_code == 200
     assert hashlib.sha256(fetched.content).hexdigest() == hashlib.sha256(data).hexdigest()

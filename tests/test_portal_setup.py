@@ -36,11 +36,19 @@ def kaltim(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     drop.mkdir()
     (drop / "harga_pasar_2026-10.csv").write_text(PASER_PRICES, encoding="utf-8")
     [agency], [dataset] = doc["agencies"], doc["datasets"]
-    (catalogue / "paser.yaml").write_text(yaml.safe_dump({
-        **doc, "regency": {**doc["regency"], "code": "64.01", "slug": b, "name": "Kabupaten Paser"},
-        "api_token_env": f"B{tag.upper()}_TOKEN",
-        "agencies": [{**agency, "slug": f"disdag-{b}", "name": "Dinas Perindustrian dan Perdagangan Kabupaten Paser"}],
-        "datasets": [{**dataset, "agency": f"disdag-{b}", "source": {**dataset["source"], "path": str(drop)}}]}))
+    (catalogue / "paser.yaml").write_text(
+        yaml.safe_dump(
+            {
+                **doc,
+                "regency": {**doc["regency"], "code": "64.01", "slug": b, "name": "Kabupaten Paser"},
+                "api_token_env": f"B{tag.upper()}_TOKEN",
+                "agencies": [
+                    {**agency, "slug": f"disdag-{b}", "name": "Dinas Perindustrian dan Perdagangan Kabupaten Paser"}
+                ],
+                "datasets": [{**dataset, "agency": f"disdag-{b}", "source": {**dataset["source"], "path": str(drop)}}],
+            }
+        )
+    )
     shutil.copy(ROOT / "catalogue" / "data-induk" / "paser-pasar.csv", catalogue / "data-induk" / f"{b}-pasar.csv")
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     province = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())["kaltim"]
@@ -50,16 +58,31 @@ def kaltim(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
-    point_pipeline_at(monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"],
-                      tmp_path / "wh.duckdb")
+    point_pipeline_at(
+        monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], tmp_path / "wh.duckdb"
+    )
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     organisations = {a: {f"disdag-{a}", f"walidata-{a}"}, b: {f"disdag-{b}", f"walidata-{b}"}, k: {f"diskominfo-{k}"}}
-    yield {"a": a, "b": b, "k": k, "tag": tag, "url": portal_env["CKAN_URL"], "admin": admin,
-           "env": tmp_path / "publishers.env", "organisations": organisations, "catalogue": catalogue,
-           "variables": {a: f"A{tag.upper()}_TOKEN", b: f"B{tag.upper()}_TOKEN", k: f"K{tag.upper()}_TOKEN"}}
-    purge(admin, [*(("dataset_purge", f"{slug}-{name}") for slug in (a, b, k) for name in ("harga-pasar", "lain")),
-                  *(("organization_purge", org) for orgs in organisations.values() for org in orgs),
-                  *(("user_delete", f"satudata-{slug}") for slug in (a, b, k))])
+    yield {
+        "a": a,
+        "b": b,
+        "k": k,
+        "tag": tag,
+        "url": portal_env["CKAN_URL"],
+        "admin": admin,
+        "env": tmp_path / "publishers.env",
+        "organisations": organisations,
+        "catalogue": catalogue,
+        "variables": {a: f"A{tag.upper()}_TOKEN", b: f"B{tag.upper()}_TOKEN", k: f"K{tag.upper()}_TOKEN"},
+    }
+    purge(
+        admin,
+        [
+            *(("dataset_purge", f"{slug}-{name}") for slug in (a, b, k) for name in ("harga-pasar", "lain")),
+            *(("organization_purge", org) for orgs in organisations.values() for org in orgs),
+            *(("user_delete", f"satudata-{slug}") for slug in (a, b, k)),
+        ],
+    )
 
 
 def setup(kaltim, capsys, *args: str, status: int = 0) -> str:
@@ -69,13 +92,12 @@ def setup(kaltim, capsys, *args: str, status: int = 0) -> str:
     return said.out + said.err
 
 
-def test_setup_makes_each_publisher_an_editor_of_exactly_its_organisations_and_a_rerun_changes_nothing(
-        kaltim, capsys):
+def test_setup_makes_each_publisher_an_editor_of_exactly_its_organisations_and_a_rerun_changes_nothing(kaltim, capsys):
     said = setup(kaltim, capsys)
     tokens = read_env(kaltim["env"])
     assert set(tokens) == set(kaltim["variables"].values())
     assert stat.S_IMODE(kaltim["env"].stat().st_mode) == 0o600
-    for variable, token in tokens.items():   # the variable's name is told, the token never
+    for variable, token in tokens.items():  # the variable's name is told, the token never
         assert variable in said and token not in said
     admin = kaltim["admin"]
     for slug, organisations in kaltim["organisations"].items():
@@ -83,14 +105,15 @@ def test_setup_makes_each_publisher_an_editor_of_exactly_its_organisations_and_a
         assert not user["sysadmin"]
         held = admin.action.organization_list_for_user(id=user["name"], permission="read")
         assert {org["name"]: org["capacity"] for org in held} == dict.fromkeys(organisations, "editor")
-        for group in PILLARS:   # a member may put datasets in the group, and do nothing else there
+        for group in PILLARS:  # a member may put datasets in the group, and do nothing else there
             members = admin.action.member_list(id=group, object_type="user")
             assert [capacity.lower() for member, _, capacity in members if member == user["id"]] == ["member"]
         own = ckanapi.RemoteCKAN(kaltim["url"], apikey=tokens[kaltim["variables"][slug]])
         me = own.action.user_show()
         assert me["name"] == user["name"] and not me["sysadmin"]
-        assert {org["name"] for org in own.action.organization_list_for_user(permission="create_dataset")} \
-            == organisations
+        assert {
+            org["name"] for org in own.action.organization_list_for_user(permission="create_dataset")
+        } == organisations
     b = admin.action.organization_show(id=f"disdag-{kaltim['b']}")
     assert b["title"] == "Dinas Perindustrian dan Perdagangan Kabupaten Paser"
 
@@ -100,8 +123,9 @@ def test_setup_makes_each_publisher_an_editor_of_exactly_its_organisations_and_a
     admin.action.organization_member_create(id=b["id"], username=f"satudata-{kaltim['a']}", role="editor")
     assert "2 perubahan di portal / changes on the portal" in setup(kaltim, capsys)
     assert admin.action.organization_show(id=b["id"])["title"] == "Dinas Perindustrian dan Perdagangan Kabupaten Paser"
-    assert f"disdag-{kaltim['b']}" not in {o["name"] for o in admin.action.organization_list_for_user(
-        id=f"satudata-{kaltim['a']}", permission="read")}
+    assert f"disdag-{kaltim['b']}" not in {
+        o["name"] for o in admin.action.organization_list_for_user(id=f"satudata-{kaltim['a']}", permission="read")
+    }
     assert "0 perubahan di portal / changes on the portal" in setup(kaltim, capsys)
     assert read_env(kaltim["env"]) == tokens
 
@@ -116,7 +140,8 @@ def test_setup_makes_each_publisher_an_editor_of_exactly_its_organisations_and_a
 
 
 def test_setup_refuses_a_shared_or_the_administrators_token_variable_and_a_token_that_is_no_sysadmins(
-        kaltim, capsys, monkeypatch):
+    kaltim, capsys, monkeypatch
+):
     paser = kaltim["catalogue"] / "paser.yaml"
     doc = yaml.safe_load(paser.read_text())
     paser.write_text(yaml.safe_dump({k: v for k, v in doc.items() if k != "api_token_env"}))
@@ -124,25 +149,27 @@ def test_setup_refuses_a_shared_or_the_administrators_token_variable_and_a_token
     assert f"{kaltim['b']}: CKAN_API_TOKEN adalah variabel token administrator" in said
     paser.write_text(yaml.safe_dump({**doc, "api_token_env": kaltim["variables"][kaltim["a"]]}))
     said = setup(kaltim, capsys, status=2)
-    assert f"{kaltim['a']}: {kaltim['variables'][kaltim['a']]} dipakai juga oleh / is also used by {kaltim['b']}" \
-        in said
+    assert (
+        f"{kaltim['a']}: {kaltim['variables'][kaltim['a']]} dipakai juga oleh / is also used by {kaltim['b']}" in said
+    )
     assert not kaltim["env"].exists()
-    with pytest.raises(ckanapi.NotFound):   # nothing was made
+    with pytest.raises(ckanapi.NotFound):  # nothing was made
         kaltim["admin"].action.user_show(id=f"satudata-{kaltim['a']}")
 
     paser.write_text(yaml.safe_dump(doc))
     setup(kaltim, capsys, "--regency", kaltim["a"])
     monkeypatch.setenv("CKAN_API_TOKEN", read_env(kaltim["env"])[kaltim["variables"][kaltim["a"]]])
-    assert "bukan milik sysadmin" in setup(kaltim, capsys, status=2)   # an editor cannot set a portal up
+    assert "bukan milik sysadmin" in setup(kaltim, capsys, status=2)  # an editor cannot set a portal up
 
 
 def test_each_regency_publishes_with_its_own_editor_token_and_cannot_write_into_another_regency(
-        kaltim, capsys, monkeypatch):
+    kaltim, capsys, monkeypatch
+):
     setup(kaltim, capsys)
     tokens = read_env(kaltim["env"])
     for variable, token in tokens.items():
         monkeypatch.setenv(variable, token)
-    monkeypatch.delenv("CKAN_API_TOKEN")   # the pipeline's environment holds no sysadmin token
+    monkeypatch.delenv("CKAN_API_TOKEN")  # the pipeline's environment holds no sysadmin token
     result = run_main_job()
     assert result.success, [f.event_specific_data.error.message for f in result.get_step_failure_events()]
     admin = kaltim["admin"]
@@ -165,14 +192,15 @@ def test_each_regency_publishes_with_its_own_editor_token_and_cannot_write_into_
     with pytest.raises(ckanapi.NotFound):
         admin.action.package_show(id=f"{kaltim['a']}-lain")
     own = ckanapi.RemoteCKAN(kaltim["url"], apikey=tokens[kaltim["variables"][kaltim["a"]]])
-    with pytest.raises(ckanapi.NotAuthorized):   # nor B's published dataset...
+    with pytest.raises(ckanapi.NotAuthorized):  # nor B's published dataset...
         own.action.package_patch(id=f"{kaltim['b']}-harga-pasar", title="Bukan milik A")
-    with pytest.raises(ckanapi.NotAuthorized):   # ...nor its own organisation's metadata: the setup keeps that
+    with pytest.raises(ckanapi.NotAuthorized):  # ...nor its own organisation's metadata: the setup keeps that
         own.action.organization_patch(id=f"disdag-{kaltim['a']}", title="Judul lain")
 
     # An organisation the setup never made fails at once, telling whom to ask; nothing is written.
-    elsewhere = Dataset("lain", "harga-pasar/1.0.0", Agency(f"dishub-{kaltim['a']}", "Dinas Perhubungan"),
-                        Source("file_drop", {}))
+    elsewhere = Dataset(
+        "lain", "harga-pasar/1.0.0", Agency(f"dishub-{kaltim['a']}", "Dinas Perhubungan"), Source("file_drop", {})
+    )
     portal.writes.clear()
     with pytest.raises(PublishError) as missing:
         publish(portal, regency_a, elsewhere, STANDARD, market_prices(), {"run_id": "uji"}, DISTRICTS)

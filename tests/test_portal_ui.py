@@ -25,7 +25,6 @@ from tests.test_publish import DISTRICTS, STANDARD, market_prices
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by scripts/chromium.sh")
 
 
-
 def text(dom: str) -> str:
     """What a reader sees: the DOM without scripts, styles and tags, blanks collapsed."""
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
@@ -40,17 +39,30 @@ def downloads(dom: str, resource_id: str) -> int:
 def published(portal_env):
     """A dataset of a test agency, published as the pipeline publishes (CSV, XLSX, data dictionary)."""
     slug = f"ui{uuid.uuid4().hex[:6]}"
-    agency = Agency(f"disdag-{slug}", f"Dinas Perdagangan Uji {slug}",
-                    "Produsen data harga pasar (uji). Producer of market-price data (test).", "disdag@uji.go.id",
-                    logo=f"{portal_env['CKAN_URL']}/satudata/logo")
+    agency = Agency(
+        f"disdag-{slug}",
+        f"Dinas Perdagangan Uji {slug}",
+        "Produsen data harga pasar (uji). Producer of market-price data (test).",
+        "disdag@uji.go.id",
+        logo=f"{portal_env['CKAN_URL']}/satudata/logo",
+    )
     dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
-    regency = Regency(code="64.09", slug=slug, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo Uji",
-                      portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
+    regency = Regency(
+        code="64.09",
+        slug=slug,
+        name="Kabupaten Penajam Paser Utara",
+        walidata="Diskominfo Uji",
+        portal="local",
+        timezone="Asia/Makassar",
+        agencies=(agency,),
+        datasets=(dataset,),
+    )
     portal = Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"])
     ensure_pillar_groups(portal)
     ensure_organisation(portal, agency)
-    result = publish(portal, regency, dataset, STANDARD, market_prices(), {"run_id": "run-ui"}, DISTRICTS,
-                     downloads=ALL_DOWNLOADS)
+    result = publish(
+        portal, regency, dataset, STANDARD, market_prices(), {"run_id": "run-ui"}, DISTRICTS, downloads=ALL_DOWNLOADS
+    )
     package = ckanapi.RemoteCKAN(portal_env["CKAN_URL"]).action.package_show(id=result.dataset)
     yield {"url": portal_env["CKAN_URL"], "package": package, "agency": agency}
     admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
@@ -87,7 +99,7 @@ def test_the_regency_identity_comes_from_its_configuration(published, tmp_path):
     base = published["url"]
     home = rendered(f"{base}/", tmp_path / "profile")
     assert f"<title>Selamat datang - {site['title']}</title>" in home
-    assert f"--satudata-primary: {site['colours']['primary']}" in home   # the regency's colours
+    assert f"--satudata-primary: {site['colours']['primary']}" in home  # the regency's colours
     seen = text(home)
     assert site["tagline"]["id"] in seen and site["contact"]["email"] in seen
     logo = re.search(r'<a class="logo satudata-identity"[^>]*>\s*<img src="([^"]+)" alt="([^"]+)"', home)
@@ -101,7 +113,7 @@ def test_the_regency_identity_comes_from_its_configuration(published, tmp_path):
     assert " ".join(site["about"]["en"].split()[:8]) in about and site["tagline"]["en"] in about
 
     organisation = rendered(f"{base}/organization/{published['agency'].slug}", tmp_path / "profile")
-    assert f'src="{published["agency"].logo}"' in organisation   # the agency's logo, from its catalogue entry
+    assert f'src="{published["agency"].logo}"' in organisation  # the agency's logo, from its catalogue entry
     assert published["agency"].name in text(organisation)
     assert "Produsen data harga pasar (uji)" in text(organisation)
     pillar = text(rendered(f"{base}/group/economy", tmp_path / "profile"))
@@ -111,9 +123,14 @@ def test_the_regency_identity_comes_from_its_configuration(published, tmp_path):
 def test_satudata_fields_are_labelled_in_indonesian_and_in_english(published, tmp_path):
     page = f"/dataset/{published['package']['name']}"
     seen = text(rendered(published["url"] + page, tmp_path / "profile"))
-    for label, value in (("Frekuensi", "Harian"), ("Klasifikasi Akses", "Terbuka"),
-                         ("Pilar Smart City", "Smart Economy"), ("Tingkat Penyajian", "Kecamatan"),
-                         ("Standar Data (versi skema)", "harga-pasar/1.0.0"), ("Status Validasi", "Lolos")):
+    for label, value in (
+        ("Frekuensi", "Harian"),
+        ("Klasifikasi Akses", "Terbuka"),
+        ("Pilar Smart City", "Smart Economy"),
+        ("Tingkat Penyajian", "Kecamatan"),
+        ("Standar Data (versi skema)", "harga-pasar/1.0.0"),
+        ("Status Validasi", "Lolos"),
+    ):
         assert f"{label} {value}" in seen, label
     assert "Informasi Tambahan" in seen and "Data dan Sumber Daya" in seen
     seen = text(rendered(f"{published['url']}/en{page}", tmp_path / "profile"))
@@ -124,8 +141,8 @@ def test_satudata_fields_are_labelled_in_indonesian_and_in_english(published, tm
 def test_visits_and_downloads_are_counted_on_the_page(published, tmp_path):
     page = f"{published['url']}/dataset/{published['package']['name']}"
     resources = {r["name"]: r for r in published["package"]["resources"]}
-    table, dictionary = resources["harga-pasar.csv"], resources["harga-pasar-kamus-data.csv"]   # table, upload
-    before = rendered(page, tmp_path / "profile")   # this visit is recorded by the page's tracking script
+    table, dictionary = resources["harga-pasar.csv"], resources["harga-pasar-kamus-data.csv"]  # table, upload
+    before = rendered(page, tmp_path / "profile")  # this visit is recorded by the page's tracking script
     counts = {r["id"]: downloads(before, r["id"]) for r in (table, dictionary)}
 
     # A download by anyone (here a script with a user agent of its own) counts, once per visitor a day.

@@ -17,10 +17,12 @@ from pipelines.standard import load_standard
 from tests.helpers import market_price_catalogue, purge, run_main_job
 
 STANDARD = load_standard("harga-pasar/1.0.0")
-PASER_PRICES = ("Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
-                "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Premium;kg;Rp 15.100\n"
-                "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Medium;kg;Rp 13.300\n"
-                "02/10/2026;64.01.01;PSR-BSP-01;Pasar Batu Sopang;Beras Premium;kg;Rp 15.250\n")
+PASER_PRICES = (
+    "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
+    "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Premium;kg;Rp 15.100\n"
+    "01/10/2026;64.01.04;PSR-TGT-01;Pasar Induk Penyembolum;Beras Medium;kg;Rp 13.300\n"
+    "02/10/2026;64.01.01;PSR-BSP-01;Pasar Batu Sopang;Beras Premium;kg;Rp 15.250\n"
+)
 PASER_FIRST_PRICE, PASER_CORRECTED = "Rp 15.100", "Rp 15.150"
 
 
@@ -37,15 +39,17 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     [agency], [dataset] = doc["agencies"], doc["datasets"]
     agency.update(slug=f"disdag-{paser}", name="Dinas Perindustrian dan Perdagangan Kabupaten Paser")
     dataset.update(agency=agency["slug"], source={**dataset["source"], "path": str(drop)})
-    doc.update(regency={**doc["regency"], "code": "64.01", "slug": paser, "name": "Kabupaten Paser"},
-               walidata="Diskominfo Kabupaten Paser")
+    doc.update(
+        regency={**doc["regency"], "code": "64.01", "slug": paser, "name": "Kabupaten Paser"},
+        walidata="Diskominfo Kabupaten Paser",
+    )
     (catalogue / "paser.yaml").write_text(yaml.safe_dump(doc))
     shutil.copy(ROOT / "catalogue" / "data-induk" / "paser-pasar.csv", catalogue / "data-induk" / f"{paser}-pasar.csv")
     # The province target, as in catalogue/portals.yaml but with this test's own names.
     portals = yaml.safe_load((catalogue / "portals.yaml").read_text())
     kaltim = yaml.safe_load((ROOT / "catalogue" / "portals.yaml").read_text())["kaltim"]
     kaltim["province"]["organisation"]["slug"] = f"diskominfo-{slug}"
-    kaltim["api_token_env"] = "CKAN_API_TOKEN"   # the administrator's, as the regencies here
+    kaltim["api_token_env"] = "CKAN_API_TOKEN"  # the administrator's, as the regencies here
     portals[slug] = kaltim
     (catalogue / "portals.yaml").write_text(yaml.safe_dump(portals))
 
@@ -57,8 +61,7 @@ def province(tmp_path, monkeypatch, isolated_state, services_state, portal_env):
     monkeypatch.setenv("CKAN_URL", portal_env["CKAN_URL"])
     monkeypatch.setenv("CKAN_API_TOKEN", portal_env["CKAN_API_TOKEN"])
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    yield {"slug": slug, "ckan": ckan, "package": f"{slug}-harga-pasar", "regencies": (ppu, paser),
-           "paser_drop": drop}
+    yield {"slug": slug, "ckan": ckan, "package": f"{slug}-harga-pasar", "regencies": (ppu, paser), "paser_drop": drop}
     actions = [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"diskominfo-{slug}")]
     for regency in (ppu, paser):
         actions += [("dataset_purge", f"{regency}-harga-pasar"), ("organization_purge", f"disdag-{regency}")]
@@ -87,13 +90,19 @@ def test_province_dataset_holds_both_regencies_rows(province):
     # Every row of both regencies' own datasets, each under its regency's code and name.
     per_regency = {}
     for regency, code in zip(province["regencies"], ("64.09", "64.01")):
-        [own] = [r for r in ckan.action.package_show(id=f"{regency}-harga-pasar")["resources"]
-                 if r["name"] == "harga-pasar.csv"]
+        [own] = [
+            r
+            for r in ckan.action.package_show(id=f"{regency}-harga-pasar")["resources"]
+            if r["name"] == "harga-pasar.csv"
+        ]
         per_regency[code] = pd.DataFrame(
-            ckan.action.datastore_search(resource_id=own["id"], limit=10_000)["records"]).drop(columns="_id")
+            ckan.action.datastore_search(resource_id=own["id"], limit=10_000)["records"]
+        ).drop(columns="_id")
     assert len(per_regency["64.01"]) == 3 and len(rows) == sum(len(f) for f in per_regency.values())
-    assert dict(rows.groupby("kode_kabupaten")["nama_kabupaten"].first()) == \
-        {"64.01": "Kabupaten Paser", "64.09": "Kabupaten Penajam Paser Utara"}
+    assert dict(rows.groupby("kode_kabupaten")["nama_kabupaten"].first()) == {
+        "64.01": "Kabupaten Paser",
+        "64.09": "Kabupaten Penajam Paser Utara",
+    }
     key = list(STANDARD.primary_key)
     for code, own in per_regency.items():
         mine = rows[rows["kode_kabupaten"] == code][own.columns].sort_values(key).reset_index(drop=True)

@@ -10,7 +10,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 
 import ckanapi
 import openpyxl
@@ -19,79 +18,98 @@ import pytest
 import requests
 
 from pipelines import warehouse
-from pipelines.catalogue import Agency, Dataset, Regency, Source
 from pipelines.metadata import PILLARS
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_frame
 from pipelines.standard import load_standard
 from tests.conftest import SERVICES_STATE, _run
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 DISTRICTS = {"64.09.01", "64.09.02", "64.09.03", "64.09.04"}
-REQUIRED = ["produsen_data", "walidata", "sektor", "pilar", "frekuensi", "satuan", "tingkat_penyajian",
-            "cakupan_wilayah", "kode_wilayah", "klasifikasi", "kontak"]
+REQUIRED = [
+    "produsen_data",
+    "walidata",
+    "sektor",
+    "pilar",
+    "frekuensi",
+    "satuan",
+    "tingkat_penyajian",
+    "cakupan_wilayah",
+    "kode_wilayah",
+    "klasifikasi",
+    "kontak",
+]
 SD = "https://w3id.org/satudata/ns#"
 DCAT_DATASET = "http://www.w3.org/ns/dcat#Dataset"
 
 
 def market_prices(days: int = 5) -> pd.DataFrame:
     commodities = list(STANDARD.fields[4].enum[:4])
-    rows = [{"tanggal": pd.Timestamp("2026-10-01") + pd.Timedelta(days=d), "kode_kecamatan": "64.09.01",
-             "kode_pasar": "PNJ-01", "nama_pasar": "Pasar Induk Penajam", "komoditas": c, "satuan": "kg",
-             "harga": 10_000 + 100 * d + i} for d in range(days) for i, c in enumerate(commodities)]
-    rows[0]["nama_pasar"] = "=HYPERLINK(\"http://x\")"
+    rows = [
+        {
+            "tanggal": pd.Timestamp("2026-10-01") + pd.Timedelta(days=d),
+            "kode_kecamatan": "64.09.01",
+            "kode_pasar": "PNJ-01",
+            "nama_pasar": "Pasar Induk Penajam",
+            "komoditas": c,
+            "satuan": "kg",
+            "harga": 10_000 + 100 * d + i,
+        }
+        for d in range(days)
+        for i, c in enumerate(commodities)
+    ]
+    rows[0]["nama_pasar"] = '=HYPERLINK("http://x")'
     return pd.DataFrame(rows)
-
-
-@pytest.fixture
-def target(portal_env, tmp_path):
-    slug = f"u{uuid.uuid4().hex[:6]}"
-    agency = Agency(f"disdag-{slug}", f"Dinas Perdagangan Uji {slug}", "Produsen data uji", "disdag@uji.go.id")
-    dataset = Dataset("harga-pasar", "harga-pasar/1.0.0", agency, Source("file_drop", {}), {})
-    regency = Regency(code="64.09", slug=slug, name="Kabupaten Penajam Paser Utara", walidata="Diskominfo Uji",
-                      portal="local", timezone="Asia/Makassar", agencies=(agency,), datasets=(dataset,))
-    admin = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
-    # As the portal administrator's setup makes them; publishing here uses the administrator's token too.
-    ensure_pillar_groups(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]))
-    ensure_organisation(Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"]), agency)
-    yield {"regency": regency, "dataset": dataset, "name": f"{slug}-harga-pasar", "admin": admin,
-           "anon": ckanapi.RemoteCKAN(portal_env["CKAN_URL"]), "url": portal_env["CKAN_URL"],
-           "portal": lambda loader=None: Portal(portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], loader=loader),
-           "engine": warehouse.create_engine(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")}
-    for action, name in (("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", agency.slug)):
-        try:
-            admin.call_action(action, {"id": name})
-        except ckanapi.NotFound:
-            pass
 
 
 def run(target, frame, standard=STANDARD, loader=None, **kw):
     """Publish a computed frame as it is (the scorecard's path: any change reloads it whole)."""
     portal = target["portal"](loader)
-    return publish(portal, target["regency"], target["dataset"], standard, frame, {"run_id": "run-1"}, DISTRICTS,
-                   downloads=ALL_DOWNLOADS, **kw)
+    return publish(
+        portal,
+        target["regency"],
+        target["dataset"],
+        standard,
+        frame,
+        {"run_id": "run-1"},
+        DISTRICTS,
+        downloads=ALL_DOWNLOADS,
+        **kw,
+    )
 
 
 def merge(target, frame, batch: str) -> warehouse.MergeResult:
     """The rows as the agency's batch, merged into the test's own warehouse (the pipeline's path)."""
-    rows = frame.assign(tanggal=frame["tanggal"].astype("datetime64[us]"), _source_file=f"{batch}.csv",
-                        _source_sha256="0" * 64, _source_row=range(2, len(frame) + 2))
+    rows = frame.assign(
+        tanggal=frame["tanggal"].astype("datetime64[us]"),
+        _source_file=f"{batch}.csv",
+        _source_sha256="0" * 64,
+        _source_row=range(2, len(frame) + 2),
+    )
     return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run", complete=True)
 
 
 def publish_warehouse(target, loader=None):
     """Publish the warehouse's table: the portal step's path (only the change set travels)."""
     portal = target["portal"](loader)
-    return publish(portal, target["regency"], target["dataset"], STANDARD,
-                   warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-1"}, DISTRICTS,
-                   downloads=ALL_DOWNLOADS)
+    return publish(
+        portal,
+        target["regency"],
+        target["dataset"],
+        STANDARD,
+        warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
+        {"run_id": "run-1"},
+        DISTRICTS,
+        downloads=ALL_DOWNLOADS,
+    )
 
 
 def checksums(frame: pd.DataFrame) -> dict:
     """Key -> checksum of the row's text: a DataStore table compared with the warehouse, row by row."""
     text = frame[[f.name for f in STANDARD.public_fields]].astype(str)
-    return {tuple(r[k] for k in STANDARD.primary_key): hashlib.sha256("|".join(r.values()).encode()).hexdigest()
-            for r in text.to_dict("records")}
+    return {
+        tuple(r[k] for k in STANDARD.primary_key): hashlib.sha256("|".join(r.values()).encode()).hexdigest()
+        for r in text.to_dict("records")
+    }
 
 
 def table(target, resource_id) -> pd.DataFrame:
@@ -127,8 +145,7 @@ def values(node: dict, predicate: str) -> list[str]:
 
 def dump(resource: dict) -> pd.DataFrame:
     """The table's CSV download (the portal's rendering of the table's version), as text."""
-    got = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=60).content), dtype=str,
-                      keep_default_na=False)
+    got = pd.read_csv(io.BytesIO(requests.get(resource["url"], timeout=60).content), dtype=str, keep_default_na=False)
     return got.sort_values(list(STANDARD.primary_key)).reset_index(drop=True)
 
 
@@ -155,8 +172,12 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     package = target["anon"].action.package_show(id=target["name"])
     for name in REQUIRED:
         assert package.get(name), name
-    assert (package["frekuensi"], package["klasifikasi"], package["pilar"], package["standar_data"]) == \
-        ("Harian", "Terbuka", "economy", "harga-pasar/1.0.0")
+    assert (package["frekuensi"], package["klasifikasi"], package["pilar"], package["standar_data"]) == (
+        "Harian",
+        "Terbuka",
+        "economy",
+        "harga-pasar/1.0.0",
+    )
     assert (package["periode_awal"], package["periode_akhir"]) == ("2026-10-01", "2026-10-05")
     assert package["satudata_run_id"] == "run-1" and package["status_validasi"] == "Lolos"
     assert package["terakhir_divalidasi"] and len(package["satudata_content_sha256"]) == 64
@@ -164,9 +185,13 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     assert package["organization"]["name"] == target["dataset"].agency.slug
     assert [g["name"] for g in package["groups"]] == ["economy"]
     assert set(PILLARS) <= set(target["anon"].action.group_list())
-    assert sorted(r["name"] for r in package["resources"]) == \
-        ["harga-pasar-kamus-data.csv", "harga-pasar-metadata-statistik.json", "harga-pasar-metadata-statistik.xlsx",
-         "harga-pasar.csv", "harga-pasar.xlsx"]
+    assert sorted(r["name"] for r in package["resources"]) == [
+        "harga-pasar-kamus-data.csv",
+        "harga-pasar-metadata-statistik.json",
+        "harga-pasar-metadata-statistik.xlsx",
+        "harga-pasar.csv",
+        "harga-pasar.xlsx",
+    ]
 
     resource = csv_resource(package)
     assert resource["datastore_active"] and resource["url_type"] == "datastore"
@@ -174,19 +199,31 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     pd.testing.assert_frame_equal(stored.astype(str), expected(safe_frame(frame, STANDARD)).astype(str))
     info = target["admin"].action.datastore_info(id=resource["id"])
     types = {f["id"]: f["type"] for f in info["fields"]}
-    assert (types["kode_kecamatan"], types["kode_pasar"], types["harga"], types["tanggal"]) == \
-        ("text", "text", "int8", "date")
-    with pytest.raises(ckanapi.ValidationError):   # the primary key holds
-        target["admin"].action.datastore_upsert(resource_id=resource["id"], method="insert", force=True,
-                                                records=[{**expected(frame).iloc[0].to_dict(), "harga": 1}])
+    assert (types["kode_kecamatan"], types["kode_pasar"], types["harga"], types["tanggal"]) == (
+        "text",
+        "text",
+        "int8",
+        "date",
+    )
+    with pytest.raises(ckanapi.ValidationError):  # the primary key holds
+        target["admin"].action.datastore_upsert(
+            resource_id=resource["id"],
+            method="insert",
+            force=True,
+            records=[{**expected(frame).iloc[0].to_dict(), "harga": 1}],
+        )
 
     # Every download is the table itself; what a spreadsheet opens cannot run a formula.
     pd.testing.assert_frame_equal(dump(resource), stored.astype(str))
     pd.testing.assert_frame_equal(workbook(package), stored.astype(str))
     assert "'=HYPERLINK" in requests.get(resource["url"], timeout=30).text
     assert "standar" in resource["description"].lower() and "harga-pasar/1.0.0" in resource["description"]
-    dictionary = pd.read_csv(io.BytesIO(requests.get(
-        next(r for r in package["resources"] if "kamus" in r["name"])["url"], timeout=30).content), dtype=str)
+    dictionary = pd.read_csv(
+        io.BytesIO(
+            requests.get(next(r for r in package["resources"] if "kamus" in r["name"])["url"], timeout=30).content
+        ),
+        dtype=str,
+    )
     assert list(dictionary["kolom"]) == STANDARD.field_names
     assert set(dictionary.loc[dictionary["kunci_utama"] == "ya", "kolom"]) == set(STANDARD.primary_key)
 
@@ -198,10 +235,12 @@ def test_first_publish_carries_metadata_downloads_table_and_feeds(target):
     assert values(node, SD + "standar_data") == ["harga-pasar/1.0.0"]
     assert values(node, SD + "produsen_data") == [package["produsen_data"]]
     assert values(node, SD + "kode_wilayah") == ["64.09"]
-    assert values(node, "http://purl.org/dc/terms/accrualPeriodicity") == \
-        ["http://publications.europa.eu/resource/authority/frequency/DAILY"]
-    assert values(node, "http://purl.org/dc/terms/accessRights") == \
-        ["http://publications.europa.eu/resource/authority/access-right/PUBLIC"]
+    assert values(node, "http://purl.org/dc/terms/accrualPeriodicity") == [
+        "http://publications.europa.eu/resource/authority/frequency/DAILY"
+    ]
+    assert values(node, "http://purl.org/dc/terms/accessRights") == [
+        "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
+    ]
     assert f"{target['url']}/dataset/{package['id']}" in harvest(target["url"], modified_since=since)
     assert not harvest(target["url"], modified_since="2999-01-01")
     for fmt in ("jsonld", "rdf", "ttl"):
@@ -224,8 +263,7 @@ def test_rerun_is_a_noop_and_a_change_sends_only_the_change_set(target, loader):
 
     again = publish_warehouse(target, loader)
     assert (again.changed, again.writes) == (False, [])
-    assert target["admin"].action.package_show(id=target["name"])["metadata_modified"] == \
-        package["metadata_modified"]
+    assert target["admin"].action.package_show(id=target["name"])["metadata_modified"] == package["metadata_modified"]
 
     # The agency re-sends 1 to 6 October: three prices corrected, one row gone from 2 October, 6 October new.
     changed = frame.copy()
@@ -235,13 +273,14 @@ def test_rerun_is_a_noop_and_a_change_sends_only_the_change_set(target, loader):
     assert merge(target, changed, "b2").deleted == 1
     result = publish_warehouse(target, loader)
     assert result.changed and result.load_path == "changes" and result.versions == {"64.09": 2}
-    assert (result.rows_sent, result.rows_deleted) == (4, 1)         # exactly the change set, nothing else
+    assert (result.rows_sent, result.rows_deleted) == (4, 1)  # exactly the change set, nothing else
     sent = [w for w in result.writes if w in sum(CHANGE_WRITES.values(), [])]
-    assert sent == CHANGE_WRITES[loader]                              # one call (one transaction) per kind
-    assert not {"package_create", "resource_create", "datastore_delete" if loader == "satudata" else ""} & \
-        set(result.writes)
+    assert sent == CHANGE_WRITES[loader]  # one call (one transaction) per kind
+    assert not {"package_create", "resource_create", "datastore_delete" if loader == "satudata" else ""} & set(
+        result.writes
+    )
     after = target["admin"].action.package_show(id=target["name"])
-    assert [r["id"] for r in after["resources"]] == [r["id"] for r in package["resources"]]   # same, none doubled
+    assert [r["id"] for r in after["resources"]] == [r["id"] for r in package["resources"]]  # same, none doubled
     stored = table(target, csv_resource(after)["id"])
     pd.testing.assert_frame_equal(stored.astype(str), expected(safe_frame(changed, STANDARD)).astype(str))
     # The deleted row is gone from the table and from both downloads, which equal the new table.
@@ -276,19 +315,29 @@ def test_a_change_set_the_portal_refuses_leaves_the_previous_version(target, loa
     changed.loc[[1, 2, 9], "harga"] += 1
     merge(target, changed, "b2")
     with pytest.raises(PublishError, match=CHANGE_WRITES[loader][0]) as failure:
-        publish(target["portal"](loader), target["regency"], target["dataset"], STANDARD, RefusedChange(target),
-                {"run_id": "run-2"}, DISTRICTS, downloads=ALL_DOWNLOADS)
+        publish(
+            target["portal"](loader),
+            target["regency"],
+            target["dataset"],
+            STANDARD,
+            RefusedChange(target),
+            {"run_id": "run-2"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+        )
     assert "sepuluh ribu" in str(failure.value)
 
     after = target["admin"].action.package_show(id=target["name"])
     assert after["satudata_versi_gudang"] == before["satudata_versi_gudang"] == '{"64.09": 1}'
-    pd.testing.assert_frame_equal(table(target, resource["id"]).astype(str),
-                                  expected(safe_frame(frame, STANDARD)).astype(str))
+    pd.testing.assert_frame_equal(
+        table(target, resource["id"]).astype(str), expected(safe_frame(frame, STANDARD)).astype(str)
+    )
     assert not after["private"]
     # The next run sends the change set the portal never acknowledged.
     assert publish_warehouse(target, loader).rows_sent == 3
-    pd.testing.assert_frame_equal(table(target, resource["id"]).astype(str),
-                                  expected(safe_frame(changed, STANDARD)).astype(str))
+    pd.testing.assert_frame_equal(
+        table(target, resource["id"]).astype(str), expected(safe_frame(changed, STANDARD)).astype(str)
+    )
 
 
 def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(target):
@@ -308,13 +357,21 @@ def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(targe
     def kill_before_recording(action, files=None, **data):
         if action == "package_revise":
             pid = int((SERVICES_STATE / "portal" / "ckan.pid").read_text())
-            os.killpg(pid, signal.SIGKILL)   # the web server and its workers: the portal crashes whole
+            os.killpg(pid, signal.SIGKILL)  # the web server and its workers: the portal crashes whole
         return write(action, files=files, **data)
+
     portal.write = kill_before_recording
     with pytest.raises(Exception):
-        publish(portal, target["regency"], target["dataset"], STANDARD,
-                warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-2"}, DISTRICTS,
-                downloads=ALL_DOWNLOADS)
+        publish(
+            portal,
+            target["regency"],
+            target["dataset"],
+            STANDARD,
+            warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
+            {"run_id": "run-2"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+        )
     _run("bash", "portal/start.sh")
 
     second = first.copy()
@@ -325,7 +382,7 @@ def test_a_portal_killed_between_two_change_sets_converges_on_the_next_run(targe
     package = target["admin"].action.package_show(id=target["name"])
     stored = table(target, csv_resource(package)["id"])
     wanted = warehouse.read_published(target["engine"], STANDARD, "64.09")
-    assert len(stored) == len(wanted) == len(frame) - 1                                # 0 lost, 0 doubled
+    assert len(stored) == len(wanted) == len(frame) - 1  # 0 lost, 0 doubled
     assert checksums(stored) == checksums(expected(safe_frame(wanted, STANDARD)))
     assert package["satudata_versi_gudang"] == '{"64.09": 3}'
 
@@ -365,11 +422,11 @@ def test_terbatas_is_private_and_tertutup_is_never_sent(target):
 
 def test_personal_data_found_right_before_publishing_sends_nothing(target):
     frame = market_prices()
-    frame.loc[6, "nama_pasar"] = "Pasar 6409014101900001"   # a NIK (Penajam, born 1 January 1990, woman)
+    frame.loc[6, "nama_pasar"] = "Pasar 6409014101900001"  # a NIK (Penajam, born 1 January 1990, woman)
     portal = target["portal"]()
     with pytest.raises(PersonalDataError, match="nama_pasar") as found:
         publish(portal, target["regency"], target["dataset"], STANDARD, frame, {"run_id": "run-1"}, {"640901"})
-    assert "baris/row 7" in str(found.value)    # the first row holding the value, as the table is read
+    assert "baris/row 7" in str(found.value)  # the first row holding the value, as the table is read
     assert portal.writes == []
     with pytest.raises(ckanapi.NotFound):
         target["admin"].action.package_show(id=target["name"])
@@ -381,18 +438,18 @@ def test_the_portal_token_is_checked_before_anything_is_read_or_written(target, 
     assert target["portal"]().check_token() == "walidata"
     wrong = Portal(portal_env["CKAN_URL"], "token-yang-salah")
     with pytest.raises(PublishError, match="tidak diterima") as refused:
-        publish(wrong, target["regency"], target["dataset"], STANDARD, market_prices(), {"run_id": "run-1"},
-                DISTRICTS)
+        publish(wrong, target["regency"], target["dataset"], STANDARD, market_prices(), {"run_id": "run-1"}, DISTRICTS)
     assert refused.value.permanent and wrong.writes == []
 
 
 def test_a_table_beyond_excels_limit_gets_a_note_instead_of_a_broken_xlsx(target, monkeypatch):
     import pipelines.publish as publish_module
+
     frame = market_prices()
     merge(target, frame, "b1")
     publish_warehouse(target)
     assert any(r["format"] == "XLSX" for r in target["anon"].action.package_show(id=target["name"])["resources"])
-    monkeypatch.setattr(publish_module, "XLSX_MAX_ROWS", len(frame) - 1)   # the table grows past the limit
+    monkeypatch.setattr(publish_module, "XLSX_MAX_ROWS", len(frame) - 1)  # the table grows past the limit
     merge(target, frame.assign(harga=frame["harga"] + 1), "b2")
     publish_warehouse(target)
     package = target["anon"].action.package_show(id=target["name"])
@@ -404,7 +461,7 @@ def test_a_table_beyond_excels_limit_gets_a_note_instead_of_a_broken_xlsx(target
 def test_every_download_taken_during_a_change_is_one_whole_version(target):
     """CKAN's own dump reads a table 32,000 rows per query, so a download taken while a change loads could hold
     rows of two versions. The public's downloads are each one version, whole, even mid-load."""
-    frame = market_prices(days=30_000)   # 120,000 rows: four of the dump's pages
+    frame = market_prices(days=30_000)  # 120,000 rows: four of the dump's pages
     merge(target, frame, "b1")
     publish_warehouse(target)
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
@@ -413,12 +470,13 @@ def test_every_download_taken_during_a_change_is_one_whole_version(target):
     loading = threading.Thread(target=publish_warehouse, args=(target,))
     loading.start()
     taken = [dump(resource)]
-    while loading.is_alive() and len(taken) < 200:   # bounded: the load takes a few seconds
+    while loading.is_alive() and len(taken) < 200:  # bounded: the load takes a few seconds
         taken.append(dump(resource))
     loading.join()
     after = dump(resource)
-    assert not before.equals(after) and after["harga"].astype(int).sum() == before["harga"].astype(int).sum() + \
-        7 * len(frame)
+    assert not before.equals(after) and after["harga"].astype(int).sum() == before["harga"].astype(int).sum() + 7 * len(
+        frame
+    )
     for n, got in enumerate(taken):
         assert got.equals(before) or got.equals(after), f"download {n} of {len(taken)} mixes two versions"
 
@@ -430,10 +488,12 @@ def test_a_dataset_published_with_an_uploaded_csv_moves_to_downloads_from_the_ta
     admin = target["admin"]
     org = admin.action.organization_show(id=target["dataset"].agency.slug)
     package = admin.action.package_create(name=target["name"], owner_org=org["id"], private=True)
-    old = admin.call_action("resource_create", {"package_id": package["id"], "name": "harga-pasar.csv",
-                                                "format": "CSV"},
-                            files={"upload": ("harga-pasar.csv", b"tanggal,harga\n2026-10-01,1\n")})
-    for _ in range(600):   # as such datasets are: the portal's loader (a queue, slow on a busy machine) has copied
+    old = admin.call_action(
+        "resource_create",
+        {"package_id": package["id"], "name": "harga-pasar.csv", "format": "CSV"},
+        files={"upload": ("harga-pasar.csv", b"tanggal,harga\n2026-10-01,1\n")},
+    )
+    for _ in range(600):  # as such datasets are: the portal's loader (a queue, slow on a busy machine) has copied
         # the upload into a table
         if admin.action.resource_show(id=old["id"]).get("datastore_active"):
             break

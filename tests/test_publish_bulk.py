@@ -4,14 +4,17 @@ call; a whole table that the portal refuses leaves the previous version readable
 line and column; a duplicate key fails and the dataset stays private; `q=` finds bulk-loaded rows. A portal
 without the extension gets the table in API batches."""
 
+import io
+
 import ckanapi
 import pandas as pd
 import pytest
+import requests
 import sqlalchemy as sa
 
 import pipelines.publish as publish_module
 from pipelines.publish import PublishError
-from tests.test_publish import STANDARD, csv_resource, dump, merge, publish_warehouse, run, target  # noqa: F401
+from tests.test_publish import STANDARD, csv_resource, dump, merge, publish_warehouse, run
 
 ROWS = 25_000
 
@@ -22,12 +25,22 @@ def large_table(rows: int = ROWS) -> pd.DataFrame:
     markets = ["0029", "0164A", "PSR-10", "PNJ-01", "0100"]
     per_day = len(commodities) * len(markets)
     days = -(-rows // per_day)
-    frame = pd.DataFrame([{"tanggal": pd.Timestamp("2024-01-01") + pd.Timedelta(days=d),
-                           "kode_kecamatan": f"64.09.0{1 + m % 4}", "kode_pasar": market,
-                           "nama_pasar": f"Pasar {market}", "komoditas": c, "satuan": "kg",
-                           "harga": 10_000 + (d * 7 + m * 13 + i) % 5_000}
-                          for d in range(days) for m, market in enumerate(markets)
-                          for i, c in enumerate(commodities)][:rows])
+    frame = pd.DataFrame(
+        [
+            {
+                "tanggal": pd.Timestamp("2024-01-01") + pd.Timedelta(days=d),
+                "kode_kecamatan": f"64.09.0{1 + m % 4}",
+                "kode_pasar": market,
+                "nama_pasar": f"Pasar {market}",
+                "komoditas": c,
+                "satuan": "kg",
+                "harga": 10_000 + (d * 7 + m * 13 + i) % 5_000,
+            }
+            for d in range(days)
+            for m, market in enumerate(markets)
+            for i, c in enumerate(commodities)
+        ][:rows]
+    )
     return frame
 
 
@@ -46,8 +59,10 @@ def published(frame: pd.DataFrame) -> pd.DataFrame:
 def datastore_sql(sql: str, **params) -> list:
     """Rows of a query on the DataStore database itself (what the portal's API does not show)."""
     from tests.conftest import _run
-    engine = sa.create_engine(_run("bash", "scripts/postgres.sh", "url", "datastore").replace(
-        "postgresql://", "postgresql+psycopg://"))
+
+    engine = sa.create_engine(
+        _run("bash", "scripts/postgres.sh", "url", "datastore").replace("postgresql://", "postgresql+psycopg://")
+    )
     with engine.connect() as connection:
         found = connection.execute(sa.text(sql), params).scalars().all()
     engine.dispose()
@@ -57,10 +72,14 @@ def datastore_sql(sql: str, **params) -> list:
 def unique_key(resource_id: str) -> list[str]:
     """The columns of the table's unique index (the standard's key; `_id` is the real primary key), read from
     the DataStore database itself."""
-    return sorted(datastore_sql(
-        "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
-        "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary", table=resource_id))
+    return sorted(
+        datastore_sql(
+            "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
+            "WHERE t.relname = :table AND i.indisunique AND NOT i.indisprimary",
+            table=resource_id,
+        )
+    )
 
 
 def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target):
@@ -68,21 +87,32 @@ def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target):
     merge(target, frame, "b1")
     result = publish_warehouse(target)
     assert result.load_path == "whole" and result.rows_sent == len(frame)
-    assert "datastore_upsert" not in result.writes             # no row went through the API
+    assert "datastore_upsert" not in result.writes  # no row went through the API
 
     package = target["anon"].action.package_show(id=target["name"])
     assert not package["private"]
     resource = csv_resource(package)
     info = target["admin"].action.datastore_info(id=resource["id"])
     types = {f["id"]: f["type"] for f in info["fields"] if f["id"] != "_id"}
-    assert types == {"tanggal": "date", "kode_kecamatan": "text", "kode_pasar": "text", "nama_pasar": "text",
-                     "komoditas": "text", "satuan": "text", "harga": "int8"}
+    assert types == {
+        "tanggal": "date",
+        "kode_kecamatan": "text",
+        "kode_pasar": "text",
+        "nama_pasar": "text",
+        "komoditas": "text",
+        "satuan": "text",
+        "harga": "int8",
+    }
     stored = datastore_table(target, resource["id"])
-    pd.testing.assert_frame_equal(stored.astype(str), published(frame).astype(str))   # "0029", "0164A" as sent
+    pd.testing.assert_frame_equal(stored.astype(str), published(frame).astype(str))  # "0029", "0164A" as sent
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)
     with pytest.raises(ckanapi.ValidationError):
-        target["admin"].action.datastore_upsert(resource_id=resource["id"], method="insert", force=True,
-                                                records=[{**published(frame).iloc[0].to_dict(), "harga": 1}])
+        target["admin"].action.datastore_upsert(
+            resource_id=resource["id"],
+            method="insert",
+            force=True,
+            records=[{**published(frame).iloc[0].to_dict(), "harga": 1}],
+        )
     pd.testing.assert_frame_equal(dump(resource), stored.astype(str))
     assert publish_warehouse(target).writes == []
 
@@ -95,8 +125,7 @@ def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target):
     assert daily.writes.count("satudata_datastore_load") == 1
     after = target["admin"].action.package_show(id=target["name"])
     assert csv_resource(after)["id"] == resource["id"]
-    pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str),
-                                  published(changed).astype(str))
+    pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str), published(changed).astype(str))
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)
 
 
@@ -107,11 +136,11 @@ def test_a_refused_whole_table_leaves_the_previous_version_and_fails_the_run(tar
     before = target["admin"].action.package_show(id=target["name"])
     old = csv_resource(before)
     broken = frame.assign(harga=(frame["harga"] + 1).astype(object))
-    broken.loc[4_321, "harga"] = "sepuluh ribu"             # the int8 column refuses it: COPY fails
+    broken.loc[4_321, "harga"] = "sepuluh ribu"  # the int8 column refuses it: COPY fails
 
     with pytest.raises(PublishError, match="satudata_datastore_load") as failure:
         run(target, broken)
-    assert "line 4323, column harga" in str(failure.value)   # the CSV's line (header = line 1) and the column
+    assert "line 4323, column harga" in str(failure.value)  # the CSV's line (header = line 1) and the column
 
     after = target["admin"].action.package_show(id=target["name"])
     assert after["satudata_content_sha256"] == before["satudata_content_sha256"] and not after["private"]
@@ -131,13 +160,32 @@ def test_a_duplicate_key_in_a_large_first_publish_fails_and_stays_private(target
         target["anon"].action.package_show(id=target["name"])
 
 
+def test_a_primary_key_that_is_not_a_column_is_refused_by_name(target):
+    """The loader answers a key naming no column with a validation error (HTTP 409), not a server error."""
+    frame = large_table(10)
+    run(target, frame)
+    resource = csv_resource(target["admin"].action.package_show(id=target["name"]))
+    upload = io.BytesIO(published(frame).to_csv(index=False).encode())
+    answer = requests.post(
+        f"{target['url']}/api/3/action/satudata_datastore_load",
+        headers={"Authorization": target["admin"].apikey},
+        data={"resource_id": resource["id"], "method": "replace", "primary_key": "tanggal,kode_toko"},
+        files={"upload": ("rows.csv", upload, "text/csv")},
+        timeout=60,
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["primary_key"] == ["not columns of the table: kode_toko"]
+
+
 def test_full_text_search_finds_bulk_loaded_rows(target):
     """`q=` on a bulk-loaded table, through the GIN full-text index the portal is configured for."""
     frame = large_table()
     run(target, frame)
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
-    index = datastore_sql("SELECT indexdef FROM pg_indexes WHERE tablename = :table "
-                          "AND position('_full_text' in indexdef) > 0", table=resource["id"])
+    index = datastore_sql(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = :table AND position('_full_text' in indexdef) > 0",
+        table=resource["id"],
+    )
     assert len(index) == 1 and "USING gin" in index[0]
     found = target["anon"].action.datastore_search(resource_id=resource["id"], q="0164A", limit=5)
     assert found["total"] == int((frame["kode_pasar"] == "0164A").sum()) > 0
@@ -145,7 +193,8 @@ def test_full_text_search_finds_bulk_loaded_rows(target):
     # Every row's `_full_text` is what CKAN's own trigger computes for it, so rows upserted later match alike.
     differing = datastore_sql(
         f'SELECT count(*) FROM "{resource["id"]}" t WHERE t._full_text IS DISTINCT FROM '
-        r"(SELECT to_tsvector(string_agg(value, ' ')) FROM json_each_text(row_to_json(t.*)) WHERE key NOT LIKE '\_%')")
+        r"(SELECT to_tsvector(string_agg(value, ' ')) FROM json_each_text(row_to_json(t.*)) WHERE key NOT LIKE '\_%')"
+    )
     assert differing == [0]
 
 
@@ -154,7 +203,7 @@ def test_a_portal_without_the_extension_gets_the_table_in_api_batches(target, mo
     frame = large_table()
     result = run(target, frame, loader="api")
     assert result.load_path == "whole" and result.rows_sent == len(frame)
-    assert result.writes.count("datastore_upsert") == 5     # 4 batches two at a time, the last alone
+    assert result.writes.count("datastore_upsert") == 5  # 4 batches two at a time, the last alone
     resource = csv_resource(target["anon"].action.package_show(id=target["name"]))
     pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str), published(frame).astype(str))
     assert unique_key(resource["id"]) == sorted(STANDARD.primary_key)

@@ -9,8 +9,16 @@ from assets.reference import data_induk, kemendagri_regions
 from assets.resources import StateResource
 from pipelines.catalogue import load_reference_config, load_regencies
 from pipelines.issues import Issue
-from pipelines.reference import (ReferenceError, codes_within, edition_changes, explain_retired, fetch_npm_tarball,
-                                 load_master_list, load_regions, regency_master_lists)
+from pipelines.reference import (
+    ReferenceError,
+    codes_within,
+    edition_changes,
+    explain_retired,
+    fetch_npm_tarball,
+    load_master_list,
+    load_regions,
+    regency_master_lists,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +30,17 @@ def changes(regions, services_state):
 def test_regency_facts_of_the_2025_edition(regions):
     by_code = regions.set_index("code")
     assert by_code.loc["64.09", "name"] == "Kabupaten Penajam Paser Utara"
-    assert by_code.loc["64.03", "name"] == "Kabupaten Berau"          # not BPS 6403 (Kutai Kartanegara)
+    assert by_code.loc["64.03", "name"] == "Kabupaten Berau"  # not BPS 6403 (Kutai Kartanegara)
     assert (regions["parent_code"] == "64.09").sum() == 4 and (regions["parent_code"] == "73.22").sum() == 15
 
 
 def test_edition_drift_names_renames_and_retired_codes(changes, regions):
     renamed = changes.set_index("code")
-    assert renamed.loc["31", "change"] == "berganti nama"             # DKI Jakarta got its long name
+    assert renamed.loc["31", "change"] == "berganti nama"  # DKI Jakarta got its long name
     retired = changes[changes["change"] == "dihapus"]
     assert len(retired) > 0 and not retired["code"].isin(regions["code"]).any()
     case_only = changes[changes["name_old"].str.lower() == changes["name_new"].str.lower()]
-    assert case_only.empty                                           # upper case alone is no rename
+    assert case_only.empty  # upper case alone is no rename
 
 
 def test_a_retired_code_is_reported_as_retired(changes):
@@ -57,25 +65,36 @@ MARKET_FIELDS = ("kode_pasar", "nama_pasar", "kode_kecamatan")
 
 def test_every_regency_market_list_loads_as_a_dagster_asset(services_state):
     """A real materialization of the Data Induk asset from the Kemendagri regions asset."""
-    result = dg.materialize([kemendagri_regions, data_induk],
-                            resources={"state": StateResource(root=str(services_state))})
+    result = dg.materialize(
+        [kemendagri_regions, data_induk], resources={"state": StateResource(root=str(services_state))}
+    )
     lists = result.output_for_node("reference__data_induk")
     assert set(lists) == {r.slug for r in load_regencies()}
     assert list(lists["ppu"]["data-induk-pasar"]["kode_pasar"]) == ["PNJ-01", "WRU-01", "BBL-01", "SPK-01"]
     assert set(lists["paser"]["data-induk-pasar"]["kode_kecamatan"]) <= set(
-        codes_within(result.output_for_node("reference__kemendagri_regions"), "kemendagri-kecamatan", "64.01"))
+        codes_within(result.output_for_node("reference__kemendagri_regions"), "kemendagri-kecamatan", "64.01")
+    )
     assert lists["lutra"] == {}  # no standard of Luwu Utara names a master list
 
 
-@pytest.mark.parametrize("body, message", [
-    # Babulu is PPU's 64.09.03; 64.01.03 is Paser Belengkong, in Paser
-    ("PNJ-01,Pasar Induk Penajam,64.09.01\nBBL-01,Pasar Babulu,64.01.03\n",
-     "pasar.csv, baris/row 3, kolom/column 'kode_kecamatan' [64.01.03]: bukan kecamatan Kemendagri di 64.09"),
-    ("PNJ-01,Pasar Induk Penajam,64.09.01\nPNJ-01,Pasar Lama,64.09.01\n",
-     "pasar.csv, baris/row 3, kolom/column 'kode_pasar' [PNJ-01]: kode ganda / duplicate code"),
-    ("PNJ-01,Pasar Induk Penajam,64.09.01\n,Pasar Tanpa Kode,64.09.02\n",
-     "pasar.csv, baris/row 3, kolom/column 'kode_pasar': kosong / empty"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        # Babulu is PPU's 64.09.03; 64.01.03 is Paser Belengkong, in Paser
+        (
+            "PNJ-01,Pasar Induk Penajam,64.09.01\nBBL-01,Pasar Babulu,64.01.03\n",
+            "pasar.csv, baris/row 3, kolom/column 'kode_kecamatan' [64.01.03]: bukan kecamatan Kemendagri di 64.09",
+        ),
+        (
+            "PNJ-01,Pasar Induk Penajam,64.09.01\nPNJ-01,Pasar Lama,64.09.01\n",
+            "pasar.csv, baris/row 3, kolom/column 'kode_pasar' [PNJ-01]: kode ganda / duplicate code",
+        ),
+        (
+            "PNJ-01,Pasar Induk Penajam,64.09.01\n,Pasar Tanpa Kode,64.09.02\n",
+            "pasar.csv, baris/row 3, kolom/column 'kode_pasar': kosong / empty",
+        ),
+    ],
+)
 def test_a_wrong_market_list_fails_when_loaded_naming_file_row_and_column(tmp_path, regions, body, message):
     path = tmp_path / "pasar.csv"
     path.write_text("kode_pasar,nama_pasar,kode_kecamatan\n" + body)

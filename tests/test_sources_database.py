@@ -26,10 +26,14 @@ def db_url(request, tmp_path):
 def _insert(url: str, rows: list[tuple]) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS harga_harian (id INTEGER PRIMARY KEY, tanggal DATE,"
-                                   " pasar VARCHAR(80), harga NUMERIC(12, 3), diperbarui TIMESTAMP)")
-        connection.execute(sa.text("INSERT INTO harga_harian VALUES (:id, :tanggal, :pasar, :harga, :diperbarui)"),
-                           [dict(zip(["id", "tanggal", "pasar", "harga", "diperbarui"], r)) for r in rows])
+        connection.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS harga_harian (id INTEGER PRIMARY KEY, tanggal DATE,"
+            " pasar VARCHAR(80), harga NUMERIC(12, 3), diperbarui TIMESTAMP)"
+        )
+        connection.execute(
+            sa.text("INSERT INTO harga_harian VALUES (:id, :tanggal, :pasar, :harga, :diperbarui)"),
+            [dict(zip(["id", "tanggal", "pasar", "harga", "diperbarui"], r)) for r in rows],
+        )
     engine.dispose()
 
 
@@ -50,8 +54,9 @@ def _row(i: int, hour: int) -> tuple:
 @pytest.mark.parametrize("cursor", ["id", "diperbarui"])
 def test_incremental_reads_by_cursor(db_url, tmp_path, monkeypatch, cursor):
     monkeypatch.setenv("SIHARPA_DB", db_url)
-    source = Source("database", {"url_env": "SIHARPA_DB", "query": QUERY + ";", "cursor_column": cursor,
-                                 "name": "harga"})
+    source = Source(
+        "database", {"url_env": "SIHARPA_DB", "query": QUERY + ";", "cursor_column": cursor, "name": "harga"}
+    )
     memo, archive = tmp_path / "memo", RawArchive(tmp_path / "raw")
     _insert(db_url, [_row(1, 8), _row(2, 9)])
     [first] = _taken(pull(source, memo), archive)
@@ -61,8 +66,8 @@ def test_incremental_reads_by_cursor(db_url, tmp_path, monkeypatch, cursor):
     assert rows[0]["harga"] == "1.2340"  # 1.234 in a form the Indonesian number reader cannot misread
     # Not yet merged and published (a later step failed): the next pull brings the same rows again.
     assert [r["id"] for r in _rows(_taken(pull(source, memo), archive))] == ["1", "2"]
-    settle(memo)                              # now they are: the cursor moves
-    assert list(pull(source, memo)) == []     # nothing new
+    settle(memo)  # now they are: the cursor moves
+    assert list(pull(source, memo)) == []  # nothing new
     _insert(db_url, [_row(3, 10), _row(4, 11)])
     unfinished = pull(source, memo)
     next(unfinished)
@@ -84,24 +89,27 @@ def test_full_read_without_cursor_and_password_not_in_origin(postgres_url, tmp_p
     assert delivery.name == "query.csv" and (not password or password not in delivery.origin)
 
 
-def test_rows_come_from_a_server_side_cursor_and_the_cap_refuses_before_archiving(postgres_url, tmp_path,
-                                                                                 monkeypatch):
+def test_rows_come_from_a_server_side_cursor_and_the_cap_refuses_before_archiving(postgres_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SIHARPA_DB", postgres_url)
     _insert(postgres_url, [_row(i, 8) for i in range(1, 9)])
     server_side = []
 
     def remember(connection, cursor, statement, parameters, context, executemany):
         server_side.append(context._is_server_side)
+
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", remember)
     try:
         source = Source("database", {"url_env": "SIHARPA_DB", "query": QUERY, "max_bytes": 200})
         archive = RawArchive(tmp_path / "raw")
-        with pytest.raises(SourceError, match=r"melebihi batas 200 byte .* / delivery too large: over this "
-                                              r"source's limit of 200 bytes") as refused:
+        with pytest.raises(
+            SourceError,
+            match=r"melebihi batas 200 byte .* / delivery too large: over this "
+            r"source's limit of 200 bytes",
+        ) as refused:
             _taken(pull(source, tmp_path / "memo"), archive)
-        assert refused.value.permanent   # the same rows would be refused again: no retry
-        assert server_side == [True]     # PostgreSQL sent the rows in batches, not all at once
-        assert not any(p.is_file() for p in (tmp_path / "raw").rglob("*"))   # nothing archived, not even in part
+        assert refused.value.permanent  # the same rows would be refused again: no retry
+        assert server_side == [True]  # PostgreSQL sent the rows in batches, not all at once
+        assert not any(p.is_file() for p in (tmp_path / "raw").rglob("*"))  # nothing archived, not even in part
         # The same rows under the cap: the archived CSV holds all of them.
         source = Source("database", {"url_env": "SIHARPA_DB", "query": QUERY, "max_bytes": 100_000})
         assert len(_rows(_taken(pull(source, tmp_path / "memo"), archive))) == 8

@@ -18,8 +18,14 @@ import requests
 from assets.definitions import build_definitions
 from pipelines import settings
 from pipelines.raw import RawArchive
-from tests.helpers import (CHROMIUM, drop_out_of_regency_batch, market_price_catalogue, rendered, run_main_job,
-                           stop_group)
+from tests.helpers import (
+    CHROMIUM,
+    drop_out_of_regency_batch,
+    market_price_catalogue,
+    rendered,
+    run_main_job,
+    stop_group,
+)
 
 START_SECONDS = 180
 
@@ -28,7 +34,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
 
 
 def rendered_app(url: str, profile: Path) -> str:
@@ -44,33 +49,57 @@ def steward_instance(tmp_path, monkeypatch, isolated_state, services_state):
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {"DAGSTER_HOME": str(home), "SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_STATE": str(isolated_state),
-           "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}", "CKAN_API_TOKEN": "unused-here"}
+    env = {
+        "DAGSTER_HOME": str(home),
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_STATE": str(isolated_state),
+        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
+        "CKAN_API_TOKEN": "unused-here",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     if (services_state / "reference").exists():
         shutil.copytree(services_state / "reference", isolated_state / "reference")
     drop_out_of_regency_batch(drop)
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert not run_main_job(instance).success   # quarantined
+        assert not run_main_job(instance).success  # quarantined
         manifest = RawArchive(isolated_state / "raw").manifest("ppu", "harga-pasar")
         four_days_ago = (datetime.now(timezone.utc) - timedelta(days=4)).isoformat(timespec="seconds")
-        manifest.write_text("".join(json.dumps({**json.loads(line), "pulled_at": four_days_ago}) + "\n"
-                                    for line in manifest.read_text().splitlines()))
+        manifest.write_text(
+            "".join(
+                json.dumps({**json.loads(line), "pulled_at": four_days_ago}) + "\n"
+                for line in manifest.read_text().splitlines()
+            )
+        )
         raw = dg.AssetKey(["harga_pasar", "raw"])
-        raw_only = build_definitions().resolve_job_def("satudata_job").execute_in_process(
-            instance=instance, asset_selection=[raw], partition_key="ppu", tags={"regency": "ppu"})
-        assert raw_only.success   # lateness warns, it does not block
+        raw_only = (
+            build_definitions()
+            .resolve_job_def("satudata_job")
+            .execute_in_process(instance=instance, asset_selection=[raw], partition_key="ppu", tags={"regency": "ppu"})
+        )
+        assert raw_only.success  # lateness warns, it does not block
     return env
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by scripts/chromium.sh (make test)")
 def test_steward_finds_graph_failed_check_and_late_agency(steward_instance, tmp_path):
     port = free_port()
-    web = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-h", "127.0.0.1",
-                            "-p", str(port), "-w", str(settings.PROJECT_ROOT / "workspace.yaml")],
-                           cwd=settings.PROJECT_ROOT, env={**os.environ, **steward_instance},
-                           stdout=open(tmp_path / "web.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    web = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            str(settings.PROJECT_ROOT / "workspace.yaml"),
+        ],
+        cwd=settings.PROJECT_ROOT,
+        env={**os.environ, **steward_instance},
+        stdout=open(tmp_path / "web.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -98,6 +127,6 @@ def test_steward_finds_graph_failed_check_and_late_agency(steward_instance, tmp_
         assert "memenuhi_standar" in standard and "failed" in standard.lower()
 
         lateness = rendered_app(f"{base}/assets/harga_pasar/raw?view=checks", tmp_path / "profile")
-        assert "tepat_waktu" in lateness and "terlambat" in lateness   # the check names how late
+        assert "tepat_waktu" in lateness and "terlambat" in lateness  # the check names how late
     finally:
         stop_group(web)

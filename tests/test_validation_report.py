@@ -13,15 +13,29 @@ from pipelines.validation_report import read, render_html, report_path, write
 
 def test_a_released_batch_is_reported_with_its_failing_rules_but_not_its_values(tmp_path):
     standard = load_standard("harga-pasar/1.0.0")
-    rows = pd.DataFrame({"tanggal": pd.to_datetime(["2026-10-01", "2026-10-01"]).astype("datetime64[us]"),
-                         "kode_kecamatan": ["64.09.01", "64.03.01"], "kode_pasar": ["PNJ-01", "PNJ-01"],
-                         "nama_pasar": ["Pasar Induk Penajam", "Pasar Induk Penajam"],
-                         "komoditas": ["Gula Pasir", "Kedelai"], "satuan": ["kg", "kg"],
-                         "harga": pd.array([18000, 14000], dtype="Int64"),
-                         "_source_file": "harga.csv", "_source_row": [2, 3]})
-    outcome = validate(rows, standard, {"kemendagri-kecamatan": ["64.09.01"]}, references={
-        "data-induk-pasar": pd.DataFrame({"kode_pasar": ["PNJ-01"], "nama_pasar": ["Pasar Induk Penajam"],
-                                          "kode_kecamatan": ["64.09.01"]})})
+    rows = pd.DataFrame(
+        {
+            "tanggal": pd.to_datetime(["2026-10-01", "2026-10-01"]).astype("datetime64[us]"),
+            "kode_kecamatan": ["64.09.01", "64.03.01"],
+            "kode_pasar": ["PNJ-01", "PNJ-01"],
+            "nama_pasar": ["Pasar Induk Penajam", "Pasar Induk Penajam"],
+            "komoditas": ["Gula Pasir", "Kedelai"],
+            "satuan": ["kg", "kg"],
+            "harga": pd.array([18000, 14000], dtype="Int64"),
+            "_source_file": "harga.csv",
+            "_source_row": [2, 3],
+        }
+    )
+    outcome = validate(
+        rows,
+        standard,
+        {"kemendagri-kecamatan": ["64.09.01"]},
+        references={
+            "data-induk-pasar": pd.DataFrame(
+                {"kode_pasar": ["PNJ-01"], "nama_pasar": ["Pasar Induk Penajam"], "kode_kecamatan": ["64.09.01"]}
+            )
+        },
+    )
     staged = tmp_path / "batch.parquet"
     raw = RawFile("harga.csv", "ab" * 32, 120, "drop", "raw", "now")
     write(staged, standard.ref, [raw], 2, outcome.rules, len(outcome.issues), released_by="walidata: dicek ulang")

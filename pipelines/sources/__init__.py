@@ -4,7 +4,8 @@ folder of its own where a connector keeps what it must remember between runs (cu
 source with nothing new delivers nothing. A delivery's data may be a stream (a download, a file, a spooled
 table), so the caller archives each delivery before asking for the next. Sources that can only deliver
 everything again (a drop folder, API pages, a table read whole) are recognised by `unchanged`: the same files,
-by name and content, as the last delivery. A connector that cannot deliver raises `SourceError`, which fails only that dataset's asset.
+by name and content, as the last delivery. A connector that cannot deliver raises `SourceError`, which fails only
+that dataset's asset.
 
 A source's position advances only once what it brought is safe: `pull` hands the connector a working copy
 of its memo, and `settle` makes that copy the memo after the delivery was merged and published (or
@@ -21,8 +22,7 @@ from pipelines.catalogue import Source
 from pipelines.sources import api, ckan, database, file_drop, http, url
 from pipelines.sources.delivery import Delivery, SourceError
 
-KINDS = {"file_drop": file_drop.pull, "url": url.pull, "api": api.pull, "database": database.pull,
-         "ckan": ckan.pull}
+KINDS = {"file_drop": file_drop.pull, "url": url.pull, "api": api.pull, "database": database.pull, "ckan": ckan.pull}
 
 __all__ = ["KINDS", "Delivery", "SourceError", "delivered_already", "pull", "settle", "unchanged"]
 
@@ -61,7 +61,7 @@ def delivered_already(source: Source, memo: Path) -> bool:
     try:
         files = file_drop.deliverable_files(source.options)
     except FileNotFoundError:
-        return False   # the raw step names the missing folder
+        return False  # the raw step names the missing folder
     found = sorted([f.name, _sha256(f)] for f in files)
     return bool(found) and found == http.load_memo(memo / "delivered.json").get("files")
 

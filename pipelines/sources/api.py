@@ -27,8 +27,10 @@ def _auth_headers(options: dict) -> dict:
         return {}
     token = os.environ.get(variable)
     if not token:
-        raise SourceError(f"variabel lingkungan {variable} untuk token API kosong",
-                          f"environment variable {variable} with the API token is not set")
+        raise SourceError(
+            f"variabel lingkungan {variable} untuk token API kosong",
+            f"environment variable {variable} with the API token is not set",
+        )
     header = options.get("token_header", "Authorization")
     return {header: f"Bearer {token}" if header.lower() == "authorization" else token}
 
@@ -81,17 +83,20 @@ def _pages(options: dict) -> Iterator[tuple[int, bytes, str]]:
             time.sleep(max(0.0, last_request + interval - time.monotonic()))  # the agency app's rate limit
             last_request = time.monotonic()
             response = http.get(session, url, options, params=params if url == start else None)
-            data = http.read_limited(response, max_bytes(options))   # a page is parsed whole
+            data = http.read_limited(response, max_bytes(options))  # a page is parsed whole
             origin = http.safe_url(response.url)
             try:
                 document = json.loads(data)
             except ValueError:
-                raise SourceError(f"halaman {number} bukan JSON: {origin}",
-                                  f"page {number} is not JSON: {origin}") from None
+                raise SourceError(
+                    f"halaman {number} bukan JSON: {origin}", f"page {number} is not JSON: {origin}"
+                ) from None
             records = json_records(document)
             if records is None:
-                raise SourceError(f"halaman {number} tanpa daftar data (data/results/records): {origin}",
-                                  f"page {number} has no list of records (data/results/records): {origin}")
+                raise SourceError(
+                    f"halaman {number} tanpa daftar data (data/results/records): {origin}",
+                    f"page {number} has no list of records (data/results/records): {origin}",
+                )
             if not records:
                 return
             yield number, data, origin
@@ -109,7 +114,11 @@ def _pages(options: dict) -> Iterator[tuple[int, bytes, str]]:
                     return
                 url = urljoin(response.url, link)
                 if not _same_origin(url, start):  # the token is never sent to another host
-                    raise SourceError(f"tautan halaman berikut ke host lain ditolak: {http.safe_url(url)}",
-                                      f"next link to another host refused: {http.safe_url(url)}")
-    raise SourceError(f"lebih dari {options.get('max_pages', 1000)} halaman: {http.safe_url(start)}",
-                      f"more than {options.get('max_pages', 1000)} pages: {http.safe_url(start)}")
+                    raise SourceError(
+                        f"tautan halaman berikut ke host lain ditolak: {http.safe_url(url)}",
+                        f"next link to another host refused: {http.safe_url(url)}",
+                    )
+    raise SourceError(
+        f"lebih dari {options.get('max_pages', 1000)} halaman: {http.safe_url(start)}",
+        f"more than {options.get('max_pages', 1000)} pages: {http.safe_url(start)}",
+    )

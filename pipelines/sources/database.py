@@ -22,13 +22,20 @@ from pipelines.sources.delivery import Delivery, SourceError, max_bytes, too_lar
 
 ROWS_PER_FETCH = 10_000
 
-_TYPES = {"int": int, "float": float, "decimal": Decimal, "str": str,
-          "datetime": datetime.fromisoformat, "date": date.fromisoformat}
+_TYPES = {
+    "int": int,
+    "float": float,
+    "decimal": Decimal,
+    "str": str,
+    "datetime": datetime.fromisoformat,
+    "date": date.fromisoformat,
+}
 
 
 def _dump_cursor(value: object) -> dict:
-    kind = {bool: "int", int: "int", float: "float", Decimal: "decimal", datetime: "datetime",
-            date: "date"}.get(type(value), "str")
+    kind = {bool: "int", int: "int", float: "float", Decimal: "decimal", datetime: "datetime", date: "date"}.get(
+        type(value), "str"
+    )
     return {"value": value.isoformat() if kind in ("datetime", "date") else str(value), "type": kind}
 
 
@@ -40,8 +47,10 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
     variable = options["url_env"]
     url = os.environ.get(variable)
     if not url:
-        raise SourceError(f"variabel lingkungan {variable} (alamat basis data) kosong",
-                          f"environment variable {variable} (database URL) is not set")
+        raise SourceError(
+            f"variabel lingkungan {variable} (alamat basis data) kosong",
+            f"environment variable {variable} (database URL) is not set",
+        )
     name = options.get("name", "query")
     name = name if name.endswith(".csv") else f"{name}.csv"
     query = options["query"].strip().rstrip(";")
@@ -65,8 +74,9 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         try:
             with engine.connect() as connection:
-                result = connection.execution_options(stream_results=True, yield_per=ROWS_PER_FETCH)\
-                    .execute(sa.text(query), params)
+                result = connection.execution_options(stream_results=True, yield_per=ROWS_PER_FETCH).execute(
+                    sa.text(query), params
+                )
                 writer = csv.writer(text)
                 writer.writerow(result.keys())
                 for row in result:
@@ -77,14 +87,15 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
                     if spool.tell() > limit:
                         raise too_large(origin, limit)
         except sa.exc.SQLAlchemyError as error:
-            raise SourceError(f"kueri basis data gagal ({origin})",
-                              f"database query failed ({origin}): {getattr(error, 'orig', None) or error}"
-                              .split("\n")[0]) from None
+            raise SourceError(
+                f"kueri basis data gagal ({origin})",
+                f"database query failed ({origin}): {getattr(error, 'orig', None) or error}".split("\n")[0],
+            ) from None
         finally:
             engine.dispose()
         if not count:
             return  # nothing new since the last run
-        text.detach()   # the spool stays open for the archive
+        text.detach()  # the spool stays open for the archive
         spool.seek(0)
         yield Delivery(name, spool, origin)
     if last is not None:  # only now: rows that were not archived are read again next time

@@ -8,11 +8,11 @@ from pipelines.catalogue import DEFAULT_MAX_BYTES
 
 @dataclass(frozen=True)
 class Delivery:
-    name: str     # a file name that tells the parser the format (.csv, .xlsx, .json)
+    name: str  # a file name that tells the parser the format (.csv, .xlsx, .json)
     # Exactly what the agency's system returned, archived before parsing: a small page as bytes, a file or
     # download as a stream the archive reads once in blocks, valid until the next delivery is asked for.
     data: bytes | BinaryIO
-    origin: str   # path or URL it came from (never with a secret in it)
+    origin: str  # path or URL it came from (never with a secret in it)
 
 
 class SourceError(RuntimeError):
@@ -31,11 +31,12 @@ def max_bytes(options: dict) -> int:
 
 def too_large(origin: str, limit: int, size: int | None = None) -> SourceError:
     """A delivery over its source's cap (`size` when known before reading), refused before anything is archived."""
-    dots = lambda n: f"{n:,}".replace(",", ".")   # noqa: E731 (Indonesian thousands separator)
+    dots = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731 (Indonesian thousands separator)
     ukuran, measured = (f" ({dots(size)} byte)", f" ({size:,} bytes)") if size is not None else ("", "")
     return SourceError(
         f"kiriman terlalu besar{ukuran}: melebihi batas {dots(limit)} byte sumber ini (max_bytes di katalog);"
         f" tidak ada yang diarsipkan; kirim per periode atau minta walidata menaikkan batasnya: {origin}",
         f"delivery too large{measured}: over this source's limit of {limit:,} bytes (max_bytes in the catalogue);"
         f" nothing was archived; send it split by period or ask the walidata to raise the limit: {origin}",
-        permanent=True)
+        permanent=True,
+    )

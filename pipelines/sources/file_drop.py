@@ -26,5 +26,5 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
     if size > limit:
         raise too_large(options["path"], limit, size)
     for file in files:
-        with file.open("rb") as stream:   # read by the archive in blocks, never whole
+        with file.open("rb") as stream:  # read by the archive in blocks, never whole
             yield Delivery(file.name, stream, str(file))

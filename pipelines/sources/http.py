@@ -22,9 +22,14 @@ USER_AGENT = "satudata-pipeline"
 
 
 def session(options: dict) -> requests.Session:
-    retry = Retry(total=int(options.get("retries", 3)), backoff_factor=float(options.get("backoff", 0.5)),
-                  status_forcelist=(429, 500, 502, 503, 504), allowed_methods={"GET", "HEAD"},
-                  respect_retry_after_header=True, raise_on_status=False)
+    retry = Retry(
+        total=int(options.get("retries", 3)),
+        backoff_factor=float(options.get("backoff", 0.5)),
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods={"GET", "HEAD"},
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
     http = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     http.mount("http://", adapter)
@@ -45,15 +50,21 @@ def get(http: requests.Session, url: str, options: dict, **kwargs) -> requests.R
     except requests.RequestException as error:
         cause = _cause(error)
         if cause == "timeout":
-            raise SourceError(f"sumber tidak menjawab dalam batas waktu {seconds:g} detik (timeout): {safe_url(url)}",
-                              f"source did not answer within its {seconds:g} s timeout: {safe_url(url)}") from None
+            raise SourceError(
+                f"sumber tidak menjawab dalam batas waktu {seconds:g} detik (timeout): {safe_url(url)}",
+                f"source did not answer within its {seconds:g} s timeout: {safe_url(url)}",
+            ) from None
         pesan, message = CAUSES.get(cause, ("", type(error).__name__))
-        raise SourceError(f"sumber tidak dapat dihubungi ({pesan or message}): {safe_url(url)}",
-                          f"source unreachable ({message}): {safe_url(url)}") from None
+        raise SourceError(
+            f"sumber tidak dapat dihubungi ({pesan or message}): {safe_url(url)}",
+            f"source unreachable ({message}): {safe_url(url)}",
+        ) from None
     if response.status_code >= 400:
         response.close()
-        raise SourceError(f"sumber menjawab HTTP {response.status_code}: {safe_url(url)}",
-                          f"source answered HTTP {response.status_code}: {safe_url(url)}")
+        raise SourceError(
+            f"sumber menjawab HTTP {response.status_code}: {safe_url(url)}",
+            f"source answered HTTP {response.status_code}: {safe_url(url)}",
+        )
     return response
 
 
@@ -93,13 +104,16 @@ def _checked_chunks(response: requests.Response, max_bytes: int) -> Iterator[byt
     except requests.RequestException as error:
         cause, received = _cause(error), _received(response, size)
         if cause == "timeout":
-            raise SourceError(f"unduhan berhenti: sumber tidak mengirim data dalam batas waktu (timeout): {url}",
-                              f"download stalled: the source sent nothing within its timeout: {url}") from None
+            raise SourceError(
+                f"unduhan berhenti: sumber tidak mengirim data dalam batas waktu (timeout): {url}",
+                f"download stalled: the source sent nothing within its timeout: {url}",
+            ) from None
         if cause == "truncated" or (declared is not None and received < declared):
             raise _truncated(url, received, declared) from None
         pesan, message = CAUSES.get(cause, ("", type(error).__name__))
-        raise SourceError(f"unduhan terputus ({pesan or message}): {url}",
-                          f"download interrupted ({message}): {url}") from None
+        raise SourceError(
+            f"unduhan terputus ({pesan or message}): {url}", f"download interrupted ({message}): {url}"
+        ) from None
     finally:
         response.close()
     # urllib3 2 refuses a short body by itself; checked here too, so no client version or setting lets one pass.
@@ -109,10 +123,11 @@ def _checked_chunks(response: requests.Response, max_bytes: int) -> Iterator[byt
 
 # What a failed request's exception chain means, in words for agency staff (Bahasa Indonesia, English).
 CAUSES = {
-    "refused": ("koneksi ditolak: server mati atau alamat/port di katalog salah",
-                "connection refused: the server is down or the catalogue's address or port is wrong"),
-    "dns": ("nama host tidak dikenal: periksa alamat di katalog",
-            "host name not found: check the catalogue's address"),
+    "refused": (
+        "koneksi ditolak: server mati atau alamat/port di katalog salah",
+        "connection refused: the server is down or the catalogue's address or port is wrong",
+    ),
+    "dns": ("nama host tidak dikenal: periksa alamat di katalog", "host name not found: check the catalogue's address"),
     "timeout": ("batas waktu habis (timeout)", "timed out"),
     "tls": ("sertifikat/TLS server ditolak", "the server's TLS certificate was refused"),
     "reset": ("koneksi diputus oleh server", "connection reset by the server"),
@@ -124,25 +139,31 @@ def _cause(error: BaseException) -> str:
     """requests wraps urllib3, which wraps the socket's error (a refusal even arrives as a subclass of a
     connect *timeout*): walk the whole chain, the most specific causes first."""
     chain, pending = [], [error]
-    while pending and len(chain) < 20:   # bounded: a chain is a few links, never a cycle walked forever
+    while pending and len(chain) < 20:  # bounded: a chain is a few links, never a cycle walked forever
         link = pending.pop()
         if link is None or any(link is seen for seen in chain):
             continue
         chain.append(link)
-        pending += [getattr(link, "reason", None), link.__cause__, link.__context__,
-                    *(a for a in getattr(link, "args", ()) if isinstance(a, BaseException))]
+        pending += [
+            getattr(link, "reason", None),
+            link.__cause__,
+            link.__context__,
+            *(a for a in getattr(link, "args", ()) if isinstance(a, BaseException)),
+        ]
 
     def found(*kinds) -> bool:
         return any(isinstance(link, kinds) for link in chain)
+
     if found(ConnectionRefusedError):
         return "refused"
     if found(urllib3_errors.NameResolutionError, socket.gaierror):
         return "dns"
-    if found(IncompleteRead) or any("ended prematurely" in str(link) for link in chain):   # short or chunk cut
+    if found(IncompleteRead) or any("ended prematurely" in str(link) for link in chain):  # short or chunk cut
         return "truncated"
     if found(requests.Timeout, urllib3_errors.ReadTimeoutError, TimeoutError) or any(
-            isinstance(link, urllib3_errors.ConnectTimeoutError)
-            and not isinstance(link, urllib3_errors.NewConnectionError) for link in chain):
+        isinstance(link, urllib3_errors.ConnectTimeoutError) and not isinstance(link, urllib3_errors.NewConnectionError)
+        for link in chain
+    ):
         return "timeout"
     if found(ssl.SSLError, requests.exceptions.SSLError):
         return "tls"
@@ -152,7 +173,7 @@ def _cause(error: BaseException) -> str:
 
 
 def _declared_length(response: requests.Response) -> int | None:
-    if "chunked" in response.headers.get("Transfer-Encoding", "").lower():   # then Content-Length means nothing
+    if "chunked" in response.headers.get("Transfer-Encoding", "").lower():  # then Content-Length means nothing
         return None
     try:
         return int(response.headers["Content-Length"])
@@ -169,15 +190,18 @@ def _received(response: requests.Response, decoded: int) -> int:
 
 
 def _truncated(url: str, received: int, declared: int | None) -> SourceError:
-    if declared is None:   # chunked: the last chunk never came
-        return SourceError(f"unduhan terpotong: sambungan putus sebelum akhir berkas; berkas tidak diarsipkan: {url}",
-                           f"download truncated: the connection ended before the end of the file; the file was"
-                           f" not archived: {url}")
-    dots = lambda n: f"{n:,}".replace(",", ".")   # noqa: E731 (Indonesian thousands separator)
-    return SourceError(f"unduhan terpotong: diterima {dots(received)} dari {dots(declared)} byte yang dinyatakan"
-                       f" server (Content-Length); berkas tidak diarsipkan: {url}",
-                       f"download truncated: received {received:,} of the {declared:,} bytes the server declared"
-                       f" (Content-Length); the file was not archived: {url}")
+    if declared is None:  # chunked: the last chunk never came
+        return SourceError(
+            f"unduhan terpotong: sambungan putus sebelum akhir berkas; berkas tidak diarsipkan: {url}",
+            f"download truncated: the connection ended before the end of the file; the file was not archived: {url}",
+        )
+    dots = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731 (Indonesian thousands separator)
+    return SourceError(
+        f"unduhan terpotong: diterima {dots(received)} dari {dots(declared)} byte yang dinyatakan"
+        f" server (Content-Length); berkas tidak diarsipkan: {url}",
+        f"download truncated: received {received:,} of the {declared:,} bytes the server declared"
+        f" (Content-Length); the file was not archived: {url}",
+    )
 
 
 def safe_url(url: str) -> str:

@@ -9,8 +9,12 @@ from urllib.parse import urlsplit
 from pipelines.sources import http
 from pipelines.sources.delivery import Delivery, max_bytes
 
-FORMATS = {"text/csv": ".csv", "application/json": ".json", "application/vnd.ms-excel": ".xls",
-           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
+FORMATS = {
+    "text/csv": ".csv",
+    "application/json": ".json",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
 SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".xlsx", ".xls", ".xlsm", ".ods")
 
 
@@ -35,8 +39,11 @@ def pull(options: dict, memo: Path) -> Iterator[Delivery]:
         if response.status_code == 304:  # unchanged since the last delivery
             return
         # Streamed: the archive writes the body to disk as it arrives.
-        yield Delivery(_name(options, url, response.headers.get("Content-Type", "")),
-                       http.Body(response, max_bytes(options)), http.safe_url(url))
+        yield Delivery(
+            _name(options, url, response.headers.get("Content-Type", "")),
+            http.Body(response, max_bytes(options)),
+            http.safe_url(url),
+        )
     # Remembered only once the delivery was taken (archived): if archiving failed, the next run fetches again.
     seen[url] = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified")}
     http.save_memo(memo_file, seen)

@@ -17,22 +17,48 @@ from pathlib import Path
 from openpyxl import Workbook
 
 HEADER = ["Tanggal", "Kode Kecamatan", "Kode Pasar", "Nama Pasar", "Komoditas", "Satuan", "Harga (Rp)"]
-MARKETS = [("64.09.01", "PNJ-01", "Pasar Induk Penajam"), ("64.09.02", "WRU-01", "Pasar Waru"),
-           ("64.09.03", "BBL-01", "Pasar Babulu"), ("64.09.04", "SPK-01", "Pasar Sepaku")]
-GOODS = [("Beras Premium", "kg", 15500), ("Beras Medium", "kg", 13200), ("Gula Pasir", "kg", 18000),
-         ("Minyak Goreng Curah", "liter", 16500), ("Telur Ayam Ras", "kg", 28500), ("Daging Sapi", "kg", 140000),
-         ("Cabai Rawit Merah", "kg", 62000), ("Bawang Merah", "kg", 36000), ("Susu Kental Manis", "kaleng", 12500)]
+MARKETS = [
+    ("64.09.01", "PNJ-01", "Pasar Induk Penajam"),
+    ("64.09.02", "WRU-01", "Pasar Waru"),
+    ("64.09.03", "BBL-01", "Pasar Babulu"),
+    ("64.09.04", "SPK-01", "Pasar Sepaku"),
+]
+GOODS = [
+    ("Beras Premium", "kg", 15500),
+    ("Beras Medium", "kg", 13200),
+    ("Gula Pasir", "kg", 18000),
+    ("Minyak Goreng Curah", "liter", 16500),
+    ("Telur Ayam Ras", "kg", 28500),
+    ("Daging Sapi", "kg", 140000),
+    ("Cabai Rawit Merah", "kg", 62000),
+    ("Bawang Merah", "kg", 36000),
+    ("Susu Kental Manis", "kaleng", 12500),
+]
 DAY = date(2026, 10, 22)
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-             "November", "Desember"]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-SIGNATURE = [["", "", "", "", "Penajam, 31 Oktober 2026", "", ""],
-             ["", "", "", "", "Kepala Dinas Perdagangan", "", ""],
-             ["", "", "", "", "Kabupaten Penajam Paser Utara", "", ""],
-             ["", "", "", "", "", "", ""],
-             ["", "", "", "", "", "", ""],
-             ["", "", "", "", "H. Ahmad Fauzi, S.E., M.Si.", "", ""],
-             ["", "", "", "", "NIP. 19700512 199803 1 004", "", ""]]
+SIGNATURE = [
+    ["", "", "", "", "Penajam, 31 Oktober 2026", "", ""],
+    ["", "", "", "", "Kepala Dinas Perdagangan", "", ""],
+    ["", "", "", "", "Kabupaten Penajam Paser Utara", "", ""],
+    ["", "", "", "", "", "", ""],
+    ["", "", "", "", "", "", ""],
+    ["", "", "", "", "H. Ahmad Fauzi, S.E., M.Si.", "", ""],
+    ["", "", "", "", "NIP. 19700512 199803 1 004", "", ""],
+]
 
 
 def slash(day: date) -> str:
@@ -59,15 +85,16 @@ def rows(count: int = 6, day: date = DAY, market: int = 0, when=slash, price=rup
 
 def week(days: int = 3, count: int = 4, when=slash, price=rupiah) -> list[list[str]]:
     """Several days of two markets: distinct (date, market, commodity)."""
-    return [row for d in range(days) for m in (0, 1)
-            for row in rows(count, date(2026, 10, 19 + d), m, when, price)]
+    return [row for d in range(days) for m in (0, 1) for row in rows(count, date(2026, 10, 19 + d), m, when, price)]
 
 
 # --- writers ----------------------------------------------------------------------------------------------
 
+
 def csv_bytes(lines: list[list[str]], delimiter: str = ";", encoding: str = "cp1252", newline: str = "\r\n") -> bytes:
     def cell(value: str) -> str:
         return f'"{value}"' if delimiter in value or '"' in value or "\n" in value else value
+
     return (newline.join(delimiter.join(cell(v) for v in line) for line in lines) + newline).encode(encoding)
 
 
@@ -88,6 +115,7 @@ def xlsx_bytes(*sheets: tuple[str, list[list], list[str]]) -> bytes:
 
 def xls_bytes(lines: list[list], merges: list[tuple[int, int, int, int]] = ()) -> bytes:
     import xlwt
+
     book = xlwt.Workbook(encoding="cp1252")
     sheet = book.add_sheet("Harga")
     dates = xlwt.easyxf(num_format_str="DD/MM/YYYY")
@@ -121,19 +149,26 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-TITLE = [["DAFTAR HARGA KOMODITAS PANGAN", "", "", "", "", "", ""],
-         ["DINAS PERDAGANGAN KABUPATEN PENAJAM PASER UTARA", "", "", "", "", "", ""],
-         ["Periode: Oktober 2026", "", "", "", "", "", ""]]
+TITLE = [
+    ["DAFTAR HARGA KOMODITAS PANGAN", "", "", "", "", "", ""],
+    ["DINAS PERDAGANGAN KABUPATEN PENAJAM PASER UTARA", "", "", "", "", "", ""],
+    ["Periode: Oktober 2026", "", "", "", "", "", ""],
+]
 BLANK = [""] * 7
 PLAIN = csv_bytes([HEADER] + rows())
-WEB_PAGE = (b"<!DOCTYPE html>\r\n<html><head><title>SIHARPA - Sesi berakhir</title></head><body>"
-            b"<h1>Sesi Anda telah berakhir</h1><p>Silakan masuk kembali.</p></body></html>\r\n")
-PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-       b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+WEB_PAGE = (
+    b"<!DOCTYPE html>\r\n<html><head><title>SIHARPA - Sesi berakhir</title></head><body>"
+    b"<h1>Sesi Anda telah berakhir</h1><p>Silakan masuk kembali.</p></body></html>\r\n"
+)
+PDF = (
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 
 
 # --- the files --------------------------------------------------------------------------------------------
+
 
 def _two_row_header_csv() -> bytes:
     top = ["Tanggal", "Lokasi", "", "", "Komoditas", "Satuan", "Harga (Rp)"]
@@ -142,18 +177,30 @@ def _two_row_header_csv() -> bytes:
 
 
 def _merged_header_xlsx() -> bytes:
-    lines = [TITLE[0], TITLE[1], BLANK,
-             ["Tanggal", "Lokasi", "", "", "Komoditas", "Satuan", "Harga (Rp)"],
-             ["", "Kode Kecamatan", "Kode Pasar", "Nama Pasar", "", "", ""]] + typed()
+    lines = [
+        TITLE[0],
+        TITLE[1],
+        BLANK,
+        ["Tanggal", "Lokasi", "", "", "Komoditas", "Satuan", "Harga (Rp)"],
+        ["", "Kode Kecamatan", "Kode Pasar", "Nama Pasar", "", "", ""],
+    ] + typed()
     lines.append(["JUMLAH", "", "", "", "", "", sum(r[6] for r in typed())])
     merges = ["A1:G1", "A2:G2", "B4:D4", "A4:A5", "E4:E5", "F4:F5", "G4:G5", "A12:F12"]
     return xlsx_bytes(("Harga Harian", lines, merges))
 
 
 def _footer_xlsx() -> bytes:
-    lines = [HEADER] + typed() + [BLANK, ["Keterangan:", "", "", "", "", "", ""],
-                                  ["- Harga eceran di tingkat konsumen", "", "", "", "", "", ""],
-                                  ["Sumber: Petugas Pantau Harga Disdag PPU", "", "", "", "", "", ""], BLANK]
+    lines = (
+        [HEADER]
+        + typed()
+        + [
+            BLANK,
+            ["Keterangan:", "", "", "", "", "", ""],
+            ["- Harga eceran di tingkat konsumen", "", "", "", "", "", ""],
+            ["Sumber: Petugas Pantau Harga Disdag PPU", "", "", "", "", "", ""],
+            BLANK,
+        ]
+    )
     lines += [[v for v in line] for line in SIGNATURE]
     return xlsx_bytes(("Sheet1", lines, ["A9:G9", "A10:G10", "A11:G11"]))
 
@@ -207,12 +254,24 @@ def _mixed_encoding_csv() -> bytes:
 
 
 def _nul_tail_csv() -> bytes:
-    return PLAIN + b"\x00" * 512   # a copy cut short on a USB stick: the rest of the file is zero bytes
+    return PLAIN + b"\x00" * 512  # a copy cut short on a USB stick: the rest of the file is zero bytes
 
 
 def _mixed_month_spellings() -> bytes:
-    spelled = ["2 Pebruari 2026", "16 Peb 2026", "15 Mrt 2026", "5 Agt. 2026", "7 Agust 2026", "9 Sept 2026",
-               "13 Okt 2026", "11 Nop 2026", "12 Nopember 2026", "14 Des 2025", "3 Ags 2026", "21 Sep. 2026"]
+    spelled = [
+        "2 Pebruari 2026",
+        "16 Peb 2026",
+        "15 Mrt 2026",
+        "5 Agt. 2026",
+        "7 Agust 2026",
+        "9 Sept 2026",
+        "13 Okt 2026",
+        "11 Nop 2026",
+        "12 Nopember 2026",
+        "14 Des 2025",
+        "3 Ags 2026",
+        "21 Sep. 2026",
+    ]
     lines = [HEADER]
     for i, text in enumerate(spelled):
         district, code, name = MARKETS[i % 4]
@@ -224,6 +283,7 @@ def _mixed_month_spellings() -> bytes:
 def _day_names() -> bytes:
     def named(day: date) -> str:
         return f"{DAYS_ID[day.weekday()]}, {worded(day)}".replace("Jumat", "Jum'at")
+
     return csv_bytes([HEADER] + week(5, 2, when=named))
 
 
@@ -238,8 +298,10 @@ def _english_numbers() -> bytes:
 
 def _personal_in_dropped_columns() -> bytes:
     header = ["No", *HEADER, "Petugas", "No. HP Petugas", "NIK Petugas"]
-    officers = [("Siti Aminah", "0812-5541-7788", "6409014512900003"), ("Budi Santoso", "0813 4622 1905",
-                                                                         "6409021708850001")]
+    officers = [
+        ("Siti Aminah", "0812-5541-7788", "6409014512900003"),
+        ("Budi Santoso", "0813 4622 1905", "6409021708850001"),
+    ]
     lines = [header]
     for i, line in enumerate(rows(4)):
         lines.append([str(i + 1), *line, *officers[i % 2]])
@@ -285,15 +347,19 @@ def _header_only_xlsx() -> bytes:
 def _web_page_as_xls() -> bytes:
     """What many government systems export as `.xls`: an HTML table Excel happens to open."""
     cells = "".join(f"<td>{v}</td>" for v in HEADER)
-    return ("<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" "
-            "xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head><meta charset=\"utf-8\"></head><body>"
-            f"<table><tr>{cells}</tr></table></body></html>").encode()
+    return (
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta charset="utf-8"></head><body>'
+        f"<table><tr>{cells}</tr></table></body></html>"
+    ).encode()
 
 
 def _xml_spreadsheet() -> bytes:
-    return ('<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n<Workbook '
-            'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="Harga"><Table><Row>'
-            '<Cell><Data ss:Type="String">Tanggal</Data></Cell></Row></Table></Worksheet></Workbook>').encode()
+    return (
+        '<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n<Workbook '
+        'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="Harga"><Table><Row>'
+        '<Cell><Data ss:Type="String">Tanggal</Data></Cell></Row></Table></Worksheet></Workbook>'
+    ).encode()
 
 
 def _binary_garbage_with_csv_name() -> bytes:
@@ -327,13 +393,23 @@ def _second_sheet_xlsx() -> bytes:
 def _sheet_per_week_xlsx() -> bytes:
     """A month's workbook with a sheet per week, each with its own header, and a summary sheet."""
     summary = [["REKAP HARGA OKTOBER 2026"], ["Komoditas", "Rata-rata"], ["Beras Premium", 15500]]
-    return xlsx_bytes(("Minggu 1", [HEADER] + typed(4, date(2026, 10, 5)), []),
-                      ("Minggu 2", [HEADER] + typed(4, date(2026, 10, 12)), []), ("Rekap", summary, []))
+    return xlsx_bytes(
+        ("Minggu 1", [HEADER] + typed(4, date(2026, 10, 5)), []),
+        ("Minggu 2", [HEADER] + typed(4, date(2026, 10, 12)), []),
+        ("Rekap", summary, []),
+    )
 
 
 def _notes_csv() -> bytes:
-    return csv_bytes([HEADER] + rows() + [BLANK, ["Catatan: harga eceran rata-rata pukul 08.00 WITA", "", "", "", "",
-                                                  "", ""], ["Sumber: Petugas Pantau Harga Disdag PPU"]])
+    return csv_bytes(
+        [HEADER]
+        + rows()
+        + [
+            BLANK,
+            ["Catatan: harga eceran rata-rata pukul 08.00 WITA", "", "", "", "", "", ""],
+            ["Sumber: Petugas Pantau Harga Disdag PPU"],
+        ]
+    )
 
 
 def _signature_csv() -> bytes:
@@ -389,13 +465,13 @@ def _period_range_outside() -> bytes:
 
 def _broken_data_row() -> bytes:
     lines = [HEADER] + rows(4)
-    lines[2][6] = ""            # a price left out: data, not a note
+    lines[2][6] = ""  # a price left out: data, not a note
     return csv_bytes(lines)
 
 
 def _half_row() -> bytes:
     lines = [HEADER] + rows(3)
-    lines.insert(3, ["", "", "", "", "Gula Pasir", "", ""])   # a commodity typed, the rest of its row not yet
+    lines.insert(3, ["", "", "", "", "Gula Pasir", "", ""])  # a commodity typed, the rest of its row not yet
     return csv_bytes(lines)
 
 
@@ -410,21 +486,22 @@ def _single_value(value: str, column: int = 6) -> Callable[[], bytes]:
         lines = [HEADER] + rows(3)
         lines[2][column] = value
         return csv_bytes(lines)
+
     return build
 
 
 FILES: dict[str, Callable[[], bytes]] = {
     # accepted
     "harga_pasar_oktober_2026.csv": lambda: PLAIN,
-    "harga_utf8_koma.csv": lambda: csv_bytes([HEADER] + rows(price=str), delimiter=",", encoding="utf-8",
-                                             newline="\n"),
+    "harga_utf8_koma.csv": lambda: csv_bytes([HEADER] + rows(price=str), delimiter=",", encoding="utf-8", newline="\n"),
     "harga_utf8_bom.csv": lambda: csv_bytes([HEADER] + rows(), encoding="utf-8-sig"),
     "harga_unicode_text.csv": lambda: csv_bytes([HEADER] + rows(), delimiter="\t", encoding="utf-16"),
     "harga_utf16_tanpa_bom.csv": lambda: csv_bytes([HEADER] + rows(), delimiter="\t", encoding="utf-16-le"),
     "harga_pipa.csv": lambda: csv_bytes([HEADER] + rows(), delimiter="|", encoding="utf-8"),
     "harga_tab.csv": lambda: csv_bytes([HEADER] + rows(when=worded), delimiter="\t", encoding="utf-8"),
-    "harga_nama_pasar_cp1252.csv": lambda: csv_bytes([HEADER] + [r[:3] + ["Pasar Waru – Lama"] + r[4:]
-                                                                  for r in rows(market=1)]),
+    "harga_nama_pasar_cp1252.csv": lambda: csv_bytes(
+        [HEADER] + [r[:3] + ["Pasar Waru – Lama"] + r[4:] for r in rows(market=1)]
+    ),
     "harga_judul.csv": lambda: csv_bytes(TITLE + [BLANK, HEADER] + rows()),
     "harga_catatan.csv": _notes_csv,
     "harga_tanda_tangan.csv": _signature_csv,
@@ -443,8 +520,8 @@ FILES: dict[str, Callable[[], bytes]] = {
     "harga_kolom_tambahan.csv": _unmapped_columns,
     "harga_judul_bagian.csv": _section_headings_csv,
     "harga 5 s.d. 15 Oktober 2026.csv": _period_range_ok,
-    "harga_sep_excel.csv": lambda: b"sep=;\r\n" + PLAIN,          # Excel's hint line for the delimiter
-    "harga_mac_lama.csv": lambda: PLAIN.replace(b"\r\n", b"\r"),   # old Mac line ends
+    "harga_sep_excel.csv": lambda: b"sep=;\r\n" + PLAIN,  # Excel's hint line for the delimiter
+    "harga_mac_lama.csv": lambda: PLAIN.replace(b"\r\n", b"\r"),  # old Mac line ends
     "harga_xlsx_biasa.xlsx": lambda: xlsx_bytes(("Sheet1", [HEADER] + typed(), [])),
     "harga_sel_gabung.xlsx": _merged_header_xlsx,
     "harga_keterangan_ttd.xlsx": _footer_xlsx,
@@ -468,8 +545,9 @@ FILES: dict[str, Callable[[], bytes]] = {
     "harga_pdf_bernama.csv": lambda: PDF,
     "harga_pasar.zip": lambda: zip_bytes({"harga_pasar_oktober_2026.csv": PLAIN}),
     "harga_zip_bernama.xlsx": lambda: zip_bytes({"harga.csv": PLAIN}),
-    "harga_dokumen.docx": lambda: zip_bytes({"[Content_Types].xml": b"<Types/>",
-                                             "word/document.xml": b"<w:document/>"}),
+    "harga_dokumen.docx": lambda: zip_bytes(
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    ),
     "harga_foto.png": lambda: PNG,
     "harga_foto.jpg": lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 64,
     "harga_pasar.csv.gz": lambda: gzip.compress(PLAIN, mtime=0),

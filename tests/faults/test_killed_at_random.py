@@ -42,14 +42,28 @@ def delivery(tmp_path, services_state, portal_env):
     shutil.copytree(services_state / "reference", state / "reference")
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, "SATUDATA_STATE": str(state), "DAGSTER_HOME": str(home),
-           "SATUDATA_CATALOGUE": str(catalogue), "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
-           "CKAN_URL": portal_env["CKAN_URL"], "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"]}
-    ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"])   # anonymous: what the public sees
-    yield {"csv": csv, "original": csv.read_text(encoding="utf-8"), "env": env, "tmp": tmp_path, "ckan": ckan,
-           "package": f"{slug}-harga-pasar"}
-    purge(ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"]),
-          [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")])
+    env = {
+        **os.environ,
+        "SATUDATA_STATE": str(state),
+        "DAGSTER_HOME": str(home),
+        "SATUDATA_CATALOGUE": str(catalogue),
+        "SATUDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'wh.duckdb'}",
+        "CKAN_URL": portal_env["CKAN_URL"],
+        "CKAN_API_TOKEN": portal_env["CKAN_API_TOKEN"],
+    }
+    ckan = ckanapi.RemoteCKAN(portal_env["CKAN_URL"])  # anonymous: what the public sees
+    yield {
+        "csv": csv,
+        "original": csv.read_text(encoding="utf-8"),
+        "env": env,
+        "tmp": tmp_path,
+        "ckan": ckan,
+        "package": f"{slug}-harga-pasar",
+    }
+    purge(
+        ckanapi.RemoteCKAN(portal_env["CKAN_URL"], apikey=portal_env["CKAN_API_TOKEN"]),
+        [("dataset_purge", f"{slug}-harga-pasar"), ("organization_purge", f"disdag-{slug}")],
+    )
 
 
 def deliver(delivery, change: int) -> pd.DataFrame:
@@ -57,20 +71,37 @@ def deliver(delivery, change: int) -> pd.DataFrame:
     rows as the standard reads them (the project's own parser), as text like the public's CSV."""
     text = PRICE.sub(lambda m: f"Rp {int(m[1].replace('.', '')) + change:,}".replace(",", "."), delivery["original"])
     delivery["csv"].write_text(text, encoding="utf-8")
-    raw = RawArchive(delivery["tmp"] / f"expected-{change}").store("x", "y", delivery["csv"].name,
-                                                                    text.encode(), "test")
-    batch = parse_files([raw], STANDARD, {"Tanggal": "tanggal", "Kode Kecamatan": "kode_kecamatan",
-                                          "Kode Pasar": "kode_pasar", "Nama Pasar": "nama_pasar",
-                                          "Komoditas": "komoditas", "Satuan": "satuan", "Harga (Rp)": "harga"},
-                        folder=delivery["tmp"] / f"expected-{change}")
+    raw = RawArchive(delivery["tmp"] / f"expected-{change}").store(
+        "x", "y", delivery["csv"].name, text.encode(), "test"
+    )
+    batch = parse_files(
+        [raw],
+        STANDARD,
+        {
+            "Tanggal": "tanggal",
+            "Kode Kecamatan": "kode_kecamatan",
+            "Kode Pasar": "kode_pasar",
+            "Nama Pasar": "nama_pasar",
+            "Komoditas": "komoditas",
+            "Satuan": "satuan",
+            "Harga (Rp)": "harga",
+        },
+        folder=delivery["tmp"] / f"expected-{change}",
+    )
     rows = pd.read_parquet(batch.path)
     return rows.assign(tanggal=rows["tanggal"].dt.strftime("%Y-%m-%d")).astype(str)
 
 
 def start(delivery) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "assets.run"], cwd=ROOT, env=delivery["env"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "assets.run"],
+        cwd=ROOT,
+        env=delivery["env"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def published(delivery) -> pd.DataFrame:
@@ -81,7 +112,7 @@ def test_a_run_killed_at_random_twenty_times_converges_after_each_with_one_rerun
     rng = random.Random(SEED)
     previous = checksums(deliver(delivery, 0))
     began = time.monotonic()
-    assert start(delivery).wait(timeout=600) == 0   # the first publication, whole: how long a run lasts
+    assert start(delivery).wait(timeout=600) == 0  # the first publication, whole: how long a run lasts
     lasting = time.monotonic() - began
     killed, finished_first, worst = 0, 0, {"lost": 0, "duplicated": 0, "differing": 0}
     saw = {"the previous version": 0, "the new version": 0}
@@ -92,7 +123,7 @@ def test_a_run_killed_at_random_twenty_times_converges_after_each_with_one_rerun
         process = start(delivery)
         try:
             process.wait(timeout=moment)
-            finished_first += 1   # the run was quicker than the moment drawn: a run that was not killed
+            finished_first += 1  # the run was quicker than the moment drawn: a run that was not killed
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -101,21 +132,38 @@ def test_a_run_killed_at_random_twenty_times_converges_after_each_with_one_rerun
         between = checksums(published(delivery))
         assert between in (previous, wanted), f"seed {SEED}, kill {attempt} at {moment:.2f} s: a mixed table"
         saw["the previous version" if between == previous else "the new version"] += 1
-        rerun = subprocess.run([sys.executable, "-m", "assets.run"], cwd=ROOT, env=delivery["env"],
-                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
-        assert rerun.returncode == 0, (f"seed {SEED}, kill {attempt} at {moment:.2f} s:\n"
-                                       f"{rerun.stdout[-3000:]}{rerun.stderr[-3000:]}")
+        rerun = subprocess.run(
+            [sys.executable, "-m", "assets.run"],
+            cwd=ROOT,
+            env=delivery["env"],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+        )
+        assert rerun.returncode == 0, (
+            f"seed {SEED}, kill {attempt} at {moment:.2f} s:\n{rerun.stdout[-3000:]}{rerun.stderr[-3000:]}"
+        )
         found = published(delivery)
         mine = checksums(found)
         worst["lost"] = max(worst["lost"], len(wanted.keys() - mine.keys()))
         worst["duplicated"] = max(worst["duplicated"], int(found.duplicated(list(STANDARD.primary_key)).sum()))
         worst["differing"] = max(worst["differing"], sum(mine.get(k) != v for k, v in wanted.items()))
-        assert (len(found), worst) == (len(expected), {"lost": 0, "duplicated": 0, "differing": 0}), \
+        assert (len(found), worst) == (len(expected), {"lost": 0, "duplicated": 0, "differing": 0}), (
             f"seed {SEED}, kill {attempt} at {moment:.2f} s"
+        )
         previous = wanted
-    record(FaultFigures("run process killed at random", f"SIGKILL of `python -m assets.run` at a random moment "
-                        f"(seed {SEED}) in {killed} of {KILLS} runs ({finished_first} finished first), the "
-                        f"delivery changed before each",
-                        ", ".join(f"{what}, complete, {n} times" for what, n in saw.items()),
-                        len(expected), len(found), worst["duplicated"], 1))
+    record(
+        FaultFigures(
+            "run process killed at random",
+            f"SIGKILL of `python -m assets.run` at a random moment "
+            f"(seed {SEED}) in {killed} of {KILLS} runs ({finished_first} finished first), the "
+            f"delivery changed before each",
+            ", ".join(f"{what}, complete, {n} times" for what, n in saw.items()),
+            len(expected),
+            len(found),
+            worst["duplicated"],
+            1,
+        )
+    )
     assert killed >= KILLS // 2

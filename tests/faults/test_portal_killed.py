@@ -15,12 +15,11 @@ from pipelines import warehouse
 from pipelines.publish import ALL_DOWNLOADS, publish
 from tests.conftest import SERVICES_STATE, _run
 from tests.faults.report import FaultFigures, record
-from tests.test_publish import (DISTRICTS, STANDARD, checksums, csv_resource, dump, expected, merge,
-                                publish_warehouse, target)  # noqa: F401 (target is a fixture)
+from tests.test_publish import DISTRICTS, STANDARD, checksums, csv_resource, dump, expected, merge, publish_warehouse
 from tests.test_publish_bulk import large_table
 
-ROWS = 60_000          # a load that lasts long enough to be killed in the middle of
-KILL_AFTER_S = 0.3     # after the loader's request was sent
+ROWS = 60_000  # a load that lasts long enough to be killed in the middle of
+KILL_AFTER_S = 0.3  # after the loader's request was sent
 
 
 def kill_portal_during(portal, action: str) -> dict:
@@ -36,6 +35,7 @@ def kill_portal_during(portal, action: str) -> dict:
             killed["pid"] = pid
             timer.start()
         return write(called, files=files, **data)
+
     portal.write = killing
     return killed
 
@@ -43,13 +43,21 @@ def kill_portal_during(portal, action: str) -> dict:
 def converged(target) -> dict:
     """The DataStore table against the warehouse: rows expected, found, duplicated, differing."""
     package = target["admin"].action.package_show(id=target["name"])
-    stored = dump(csv_resource(package))   # every row, as the public downloads it
-    wanted = expected(warehouse.read_published(target["engine"], STANDARD, "64.09")
-                      .assign(tanggal=lambda f: pd.to_datetime(f["tanggal"]))).astype(str)
+    stored = dump(csv_resource(package))  # every row, as the public downloads it
+    wanted = expected(
+        warehouse.read_published(target["engine"], STANDARD, "64.09").assign(
+            tanggal=lambda f: pd.to_datetime(f["tanggal"])
+        )
+    ).astype(str)
     duplicated = int(stored.duplicated(list(STANDARD.primary_key)).sum())
     mine, theirs = checksums(stored), checksums(wanted)
-    return {"expected": len(wanted), "found": len(stored), "duplicated": duplicated,
-            "differing": sum(mine.get(k) != v for k, v in theirs.items()), "versions": package["satudata_versi_gudang"]}
+    return {
+        "expected": len(wanted),
+        "found": len(stored),
+        "duplicated": duplicated,
+        "differing": sum(mine.get(k) != v for k, v in theirs.items()),
+        "versions": package["satudata_versi_gudang"],
+    }
 
 
 @pytest.mark.parametrize("moment", ["first publication", "change set"])
@@ -59,13 +67,20 @@ def test_the_portal_killed_mid_load_leaves_a_complete_version_and_one_rerun_conv
     if moment == "change set":
         publish_warehouse(target)
         before = dump(csv_resource(target["anon"].action.package_show(id=target["name"])))
-        merge(target, frame.assign(harga=frame["harga"] + 3), "b2")   # every price: a large change set
+        merge(target, frame.assign(harga=frame["harga"] + 3), "b2")  # every price: a large change set
     portal = target["portal"]()
     killed = kill_portal_during(portal, "satudata_datastore_load")
     with pytest.raises(Exception) as failure:
-        publish(portal, target["regency"], target["dataset"], STANDARD,
-                warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-2"}, DISTRICTS,
-                downloads=ALL_DOWNLOADS)
+        publish(
+            portal,
+            target["regency"],
+            target["dataset"],
+            STANDARD,
+            warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
+            {"run_id": "run-2"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+        )
     assert killed.get("pid"), failure.value
     _run("bash", "portal/start.sh")
 
@@ -82,12 +97,21 @@ def test_the_portal_killed_mid_load_leaves_a_complete_version_and_one_rerun_conv
         assert package["satudata_versi_gudang"] == '{"64.09": 1}'
         public = f"the previous version, complete ({len(seen):,} rows)"
 
-    result = publish_warehouse(target)   # one plain re-run
+    result = publish_warehouse(target)  # one plain re-run
     figures = converged(target)
-    record(FaultFigures(f"portal killed during a {moment}", f"CKAN (pid {killed['pid']}) killed by SIGKILL "
-                        f"{KILL_AFTER_S} s into satudata_datastore_load; re-run: {result.load_path}, "
-                        f"{result.rows_sent:,} rows sent", public, figures["expected"], figures["found"],
-                        figures["duplicated"], 1))
+    record(
+        FaultFigures(
+            f"portal killed during a {moment}",
+            f"CKAN (pid {killed['pid']}) killed by SIGKILL "
+            f"{KILL_AFTER_S} s into satudata_datastore_load; re-run: {result.load_path}, "
+            f"{result.rows_sent:,} rows sent",
+            public,
+            figures["expected"],
+            figures["found"],
+            figures["duplicated"],
+            1,
+        )
+    )
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)
     assert figures["versions"] == ('{"64.09": 1}' if moment == "first publication" else '{"64.09": 2}')
     assert not target["anon"].action.package_show(id=target["name"])["private"]

@@ -18,12 +18,11 @@ from pipelines.publish import ALL_DOWNLOADS, PublishError, publish
 from tests.conftest import _run
 from tests.faults.report import FaultFigures, record
 from tests.faults.test_portal_killed import converged
-from tests.test_publish import (DISTRICTS, STANDARD, csv_resource, dump, merge, publish_warehouse,
-                                target)  # noqa: F401 (target is a fixture)
+from tests.test_publish import DISTRICTS, STANDARD, csv_resource, dump, merge, publish_warehouse
 from tests.test_publish_bulk import large_table
 
 ROWS = 60_000
-MERGED_ROWS = 200_000   # a merge into PostgreSQL that lasts a few seconds, to crash the server in the middle of
+MERGED_ROWS = 200_000  # a merge into PostgreSQL that lasts a few seconds, to crash the server in the middle of
 FAULT_AFTER_S = 0.3
 
 
@@ -39,7 +38,7 @@ def crash_postgres() -> int:
     data = _run("bash", "scripts/postgres.sh", "status").rsplit("(", 1)[1].rstrip(")")
     pid = int(open(os.path.join(data, "postmaster.pid")).readline())
     os.kill(pid, signal.SIGQUIT)
-    for _ in range(100):   # bounded: the postmaster exits within a second or two
+    for _ in range(100):  # bounded: the postmaster exits within a second or two
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -65,7 +64,7 @@ def test_the_portals_database_restarted_mid_load_keeps_the_previous_version_and_
     merge(target, frame, "b1")
     publish_warehouse(target)
     before = public_table(target)
-    merge(target, frame.assign(harga=frame["harga"] + 3), "b2")   # every price: a large change set
+    merge(target, frame.assign(harga=frame["harga"] + 3), "b2")  # every price: a large change set
     portal = target["portal"]()
     write, restarted = portal.write, threading.Event()
 
@@ -74,22 +73,37 @@ def test_the_portals_database_restarted_mid_load_keeps_the_previous_version_and_
             restarted.set()
             threading.Timer(FAULT_AFTER_S, restart_postgres).start()
         return write(action, files=files, **data)
+
     portal.write = restarting
     with pytest.raises(PublishError):
-        publish(portal, target["regency"], target["dataset"], STANDARD,
-                warehouse.PublishedTable(target["engine"], STANDARD, "64.09"), {"run_id": "run-2"}, DISTRICTS,
-                downloads=ALL_DOWNLOADS)
+        publish(
+            portal,
+            target["regency"],
+            target["dataset"],
+            STANDARD,
+            warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
+            {"run_id": "run-2"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+        )
     assert restarted.is_set()
-    _run("bash", "scripts/postgres.sh", "start")   # the restart's second half may still be under way: waits for it
+    _run("bash", "scripts/postgres.sh", "start")  # the restart's second half may still be under way: waits for it
 
     seen = public_table(target)
-    pd.testing.assert_frame_equal(seen, before)   # the change set's transaction was rolled back whole
+    pd.testing.assert_frame_equal(seen, before)  # the change set's transaction was rolled back whole
     publish_warehouse(target)
     figures = converged(target)
-    record(FaultFigures("the portal's database restarted mid-load", f"PostgreSQL restarted {FAULT_AFTER_S} s into "
-                        "satudata_datastore_load of a change set of every row",
-                        f"the previous version, complete ({len(seen):,} rows)", figures["expected"],
-                        figures["found"], figures["duplicated"], 1))
+    record(
+        FaultFigures(
+            "the portal's database restarted mid-load",
+            f"PostgreSQL restarted {FAULT_AFTER_S} s into satudata_datastore_load of a change set of every row",
+            f"the previous version, complete ({len(seen):,} rows)",
+            figures["expected"],
+            figures["found"],
+            figures["duplicated"],
+            1,
+        )
+    )
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)
 
 
@@ -114,13 +128,21 @@ def test_postgresql_crashed_during_a_merge_applies_nothing_and_one_rerun_converg
     target["engine"].dispose()
     assert warehouse.changes(target["engine"], STANDARD, "64.09", {}).versions == versions_before
     pd.testing.assert_frame_equal(public_table(target), before)
-    merge(target, changed, "b2")   # one plain re-run: the same batch merged and published
+    merge(target, changed, "b2")  # one plain re-run: the same batch merged and published
     publish_warehouse(target)
     figures = converged(target)
-    record(FaultFigures("PostgreSQL warehouse crashed during a merge", f"SIGQUIT to the postmaster (pid "
-                        f"{crashed['pid']}) {FAULT_AFTER_S} s into the merge of {MERGED_ROWS:,} changed rows",
-                        f"the previous version, complete ({len(before):,} rows)", figures["expected"],
-                        figures["found"], figures["duplicated"], 1))
+    record(
+        FaultFigures(
+            "PostgreSQL warehouse crashed during a merge",
+            f"SIGQUIT to the postmaster (pid "
+            f"{crashed['pid']}) {FAULT_AFTER_S} s into the merge of {MERGED_ROWS:,} changed rows",
+            f"the previous version, complete ({len(before):,} rows)",
+            figures["expected"],
+            figures["found"],
+            figures["duplicated"],
+            1,
+        )
+    )
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)
 
 
@@ -134,8 +156,16 @@ def test_postgresql_restarted_between_merge_and_publication_publishes_without_a_
     # The pooled connections died with the server; the publication reconnects instead of failing.
     result = publish_warehouse(target)
     figures = converged(target)
-    record(FaultFigures("PostgreSQL restarted between merge and publication", "PostgreSQL (warehouse and portal "
-                        "databases) restarted after the merge", "the previous version, complete", figures["expected"],
-                        figures["found"], figures["duplicated"], 0))
+    record(
+        FaultFigures(
+            "PostgreSQL restarted between merge and publication",
+            "PostgreSQL (warehouse and portal databases) restarted after the merge",
+            "the previous version, complete",
+            figures["expected"],
+            figures["found"],
+            figures["duplicated"],
+            0,
+        )
+    )
     assert result.rows_sent == ROWS
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)

@@ -17,7 +17,7 @@ from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.faults.report import FaultFigures, record
 from tests.test_publish import STANDARD, checksums
 
-ROWS = 500_000     # a merge of every row changed lasts 2-4 s here: killed in the middle of its writes
+ROWS = 500_000  # a merge of every row changed lasts 2-4 s here: killed in the middle of its writes
 KILL_AFTER_S = 0.8
 MERGE = """
 import sys
@@ -40,26 +40,38 @@ def test_a_duckdb_warehouse_killed_mid_merge_keeps_the_previous_version_and_one_
     batch = tmp_path / "b2.parquet"
     changed.to_parquet(batch, index=False)
 
-    child = subprocess.Popen([sys.executable, "-c", MERGE, url, str(batch)], cwd=ROOT, stdout=subprocess.PIPE,
-                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", MERGE, url, str(batch)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert child.stdout.readline().strip() == "merging"
     time.sleep(KILL_AFTER_S)
     os.kill(child.pid, signal.SIGKILL)
-    assert child.wait(timeout=60) == -signal.SIGKILL   # killed, not finished first
+    assert child.wait(timeout=60) == -signal.SIGKILL  # killed, not finished first
 
     # The file opens again at the previous version, whole: not one row of the killed merge.
     assert warehouse.changes(engine, STANDARD, "64.09", {}).versions == before
     held = warehouse.read_published(engine, STANDARD, "64.09")
     assert checksums(_text(held)) == checksums(_text(first))
 
-    warehouse.merge(engine, STANDARD, batch, "64.09", "b2", "run", complete=True)   # the plain re-run
+    warehouse.merge(engine, STANDARD, batch, "64.09", "b2", "run", complete=True)  # the plain re-run
     after = warehouse.read_published(engine, STANDARD, "64.09")
     found, wanted = checksums(_text(after)), checksums(_text(changed))
     duplicated = int(after.duplicated(list(STANDARD.primary_key)).sum())
-    record(FaultFigures("DuckDB warehouse process killed during a merge", f"SIGKILL of the merging process "
-                        f"{KILL_AFTER_S} s into the merge of {ROWS:,} changed rows", "the previous version, "
-                        "complete (the portal reads the warehouse's recorded versions only)", len(changed),
-                        len(after), duplicated, 1))
+    record(
+        FaultFigures(
+            "DuckDB warehouse process killed during a merge",
+            f"SIGKILL of the merging process {KILL_AFTER_S} s into the merge of {ROWS:,} changed rows",
+            "the previous version, complete (the portal reads the warehouse's recorded versions only)",
+            len(changed),
+            len(after),
+            duplicated,
+            1,
+        )
+    )
     assert (len(after), duplicated, found == wanted) == (len(changed), 0, True)
     engine.dispose()
 

@@ -8,17 +8,17 @@ The ``tracking`` plugin records page views (its script posts each page's path) a
 - the page shows counts read from ``tracking_raw`` as they are recorded, counted as ``ckan tracking update``
   counts them (one per visitor per address per day), instead of yesterday's summary.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 
-import sqlalchemy as sa
-from flask import g, request
-
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan import model
 from ckanext.tracking.model import TrackingRaw
+from flask import g, request
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,14 @@ def _is_download(endpoint: str | None) -> bool:
 def _visitor() -> str:
     """The same anonymous key as the tracking plugin's, so a click and the download it starts count once."""
     environ = request.environ
-    key = "".join([environ.get("HTTP_USER_AGENT", ""), environ.get("REMOTE_ADDR", ""),
-                   environ.get("HTTP_ACCEPT_LANGUAGE", ""), environ.get("HTTP_ACCEPT_ENCODING", "")])
+    key = "".join(
+        [
+            environ.get("HTTP_USER_AGENT", ""),
+            environ.get("REMOTE_ADDR", ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+        ]
+    )
     return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -45,13 +51,12 @@ def _by_the_public() -> bool:
 
 def record_download(response):
     """After a file was handed out to the public, one `resource` record under the address the page links to."""
-    if (request.method == "GET" and response.status_code == 200 and _is_download(request.endpoint)
-            and _by_the_public()):
+    if request.method == "GET" and response.status_code == 200 and _is_download(request.endpoint) and _by_the_public():
         try:
             # The address as the page links to it: resource URLs are built on ckan.site_url.
             url = tk.config.get("ckan.site_url").rstrip("/") + request.path
             TrackingRaw.create(user_key=_visitor(), url=url, tracking_type="resource")
-        except Exception:   # a count is never worth a failed download
+        except Exception:  # a count is never worth a failed download
             model.Session.rollback()
             log.exception("download not counted: %s", request.path)
     return response
@@ -83,8 +88,11 @@ def _count(package: dict) -> dict:
     files = {r["id"]: r["url"] for r in package.get("resources", []) if r.get("url")}
     found = dict(model.Session.execute(COUNT, {"pages": pages, "files": list(files.values())}).all())
     downloads = {rid: found.get(url, 0) for rid, url in files.items()}
-    return {"visits": sum(found.get(page, 0) for page in pages), "downloads": downloads,
-            "downloaded": sum(downloads.values())}
+    return {
+        "visits": sum(found.get(page, 0) for page in pages),
+        "downloads": downloads,
+        "downloaded": sum(downloads.values()),
+    }
 
 
 @tk.side_effect_free

@@ -11,22 +11,22 @@ a public page, in an answer to anyone else, or in the log.
 ``satudata_datarequest_list`` is the machine-readable list the next year's Daftar Data and the scorecard read.
 The requests live in the portal's own database (``satudata_permintaan``), created at start if missing.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import logging
 import re
 
-import sqlalchemy as sa
-from flask import Blueprint, request
-
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan import authz, model
+from flask import Blueprint, request
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("diterima", "diproses", "dipenuhi", "ditolak")
-ANSWERS = STATUSES[1:]     # what the walidata may set; diterima is the state of a new request
+ANSWERS = STATUSES[1:]  # what the walidata may set; diterima is the state of a new request
 LIMITS = {"title": 200, "description": 4000, "requester_name": 200, "requester_contact": 200, "reason": 2000}
 PER_PAGE = 50
 MAX_LIMIT = 1000
@@ -65,11 +65,18 @@ def is_walidata(user_name: str | None) -> bool:
     if authz.is_sysadmin(user.name):
         return True
     patterns = (tk.config.get("ckanext.satudata.walidata_orgs") or "walidata-*").split()
-    held = (model.Session.query(model.Group.name)
-            .join(model.Member, model.Member.group_id == model.Group.id)
-            .filter(model.Group.is_organization, model.Group.state == "active", model.Member.state == "active",
-                    model.Member.table_name == "user", model.Member.table_id == user.id,
-                    model.Member.capacity.in_(["editor", "admin"])))
+    held = (
+        model.Session.query(model.Group.name)
+        .join(model.Member, model.Member.group_id == model.Group.id)
+        .filter(
+            model.Group.is_organization,
+            model.Group.state == "active",
+            model.Member.state == "active",
+            model.Member.table_name == "user",
+            model.Member.table_id == user.id,
+            model.Member.capacity.in_(["editor", "admin"]),
+        )
+    )
     return any(fnmatch.fnmatchcase(name, pattern) for (name,) in held for pattern in patterns)
 
 
@@ -81,10 +88,16 @@ LEFT JOIN package p ON p.id = r.dataset_id AND p.state = 'active' AND NOT p.priv
 
 def _as_dict(row, private: bool) -> dict:
     answer = {
-        "id": row.id, "title": row.title, "description": row.description, "status": row.status,
-        "dataset": row.dataset_name, "dataset_title": row.dataset_title,
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "status": row.status,
+        "dataset": row.dataset_name,
+        "dataset_title": row.dataset_title,
         "dataset_url": tk.url_for("dataset.read", id=row.dataset_name, qualified=True) if row.dataset_name else None,
-        "reason": row.reason, "created": row.created.isoformat(), "updated": row.updated.isoformat(),
+        "reason": row.reason,
+        "created": row.created.isoformat(),
+        "updated": row.updated.isoformat(),
         "answered": row.answered.isoformat() if row.answered else None,
         "url": tk.url_for("satudata_permintaan.read", number=row.id, qualified=True),
     }
@@ -131,18 +144,24 @@ def datarequest_create(context, data_dict):
     sees it (never the name or contact, not even to the requester): its number is ``id``."""
     tk.check_access("satudata_datarequest_create", context, data_dict)
     errors: dict = {}
-    fields = {field: _text(data_dict, field, errors) for field in
-              ("title", "description", "requester_name", "requester_contact")}
+    fields = {
+        field: _text(data_dict, field, errors)
+        for field in ("title", "description", "requester_name", "requester_contact")
+    }
     contact = fields["requester_contact"]
     if contact and "requester_contact" not in errors and not (EMAIL.match(contact) or PHONE.match(contact)):
         errors["requester_contact"] = [tk._("Give an e-mail address or a phone number")]
     if errors:
         raise tk.ValidationError(errors)
-    number = model.Session.execute(sa.text(
-        "INSERT INTO satudata_permintaan (title, description, requester_name, requester_contact) "
-        "VALUES (:title, :description, :requester_name, :requester_contact) RETURNING id"), fields).scalar()
+    number = model.Session.execute(
+        sa.text(
+            "INSERT INTO satudata_permintaan (title, description, requester_name, requester_contact) "
+            "VALUES (:title, :description, :requester_name, :requester_contact) RETURNING id"
+        ),
+        fields,
+    ).scalar()
     model.Session.commit()
-    log.info("data request %s received", number)   # never the requester's name or contact
+    log.info("data request %s received", number)  # never the requester's name or contact
     return _as_dict(_read(number), private=False)
 
 
@@ -179,8 +198,10 @@ def datarequest_list(context, data_dict):
         raise tk.ValidationError({"year": [tk._("year, limit and offset are whole numbers")]})
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     count = model.Session.execute(sa.text(f"SELECT count(*) FROM satudata_permintaan r{where}"), params).scalar()
-    rows = model.Session.execute(sa.text(f"{SELECT}{where} ORDER BY r.id DESC LIMIT :limit OFFSET :offset"),
-                                 {**params, "limit": limit, "offset": offset}).all()
+    rows = model.Session.execute(
+        sa.text(f"{SELECT}{where} ORDER BY r.id DESC LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
     private = is_walidata(context.get("user"))
     return {"count": count, "results": [_as_dict(row, private) for row in rows]}
 
@@ -208,21 +229,31 @@ def datarequest_answer(context, data_dict):
     if errors:
         raise tk.ValidationError(errors)
     user = model.User.get(context.get("user"))
-    model.Session.execute(sa.text(
-        "UPDATE satudata_permintaan SET status = :status, dataset_id = :dataset_id, reason = :reason, "
-        "answered_by = :user, updated = now(), "
-        "answered = CASE WHEN :status IN ('dipenuhi', 'ditolak') THEN now() END WHERE id = :id"),
-        {"status": status, "dataset_id": dataset_id, "reason": reason, "user": user.id if user else None,
-         "id": number})
+    model.Session.execute(
+        sa.text(
+            "UPDATE satudata_permintaan SET status = :status, dataset_id = :dataset_id, reason = :reason, "
+            "answered_by = :user, updated = now(), "
+            "answered = CASE WHEN :status IN ('dipenuhi', 'ditolak') THEN now() END WHERE id = :id"
+        ),
+        {"status": status, "dataset_id": dataset_id, "reason": reason, "user": user.id if user else None, "id": number},
+    )
     model.Session.commit()
     log.info("data request %s: %s", number, status)
     return _as_dict(_read(number), private=True)
 
 
-ACTIONS = {"satudata_datarequest_create": datarequest_create, "satudata_datarequest_show": datarequest_show,
-           "satudata_datarequest_list": datarequest_list, "satudata_datarequest_answer": datarequest_answer}
-AUTH = {"satudata_datarequest_create": _anyone, "satudata_datarequest_show": _anyone,
-        "satudata_datarequest_list": _anyone, "satudata_datarequest_answer": _walidata_only}
+ACTIONS = {
+    "satudata_datarequest_create": datarequest_create,
+    "satudata_datarequest_show": datarequest_show,
+    "satudata_datarequest_list": datarequest_list,
+    "satudata_datarequest_answer": datarequest_answer,
+}
+AUTH = {
+    "satudata_datarequest_create": _anyone,
+    "satudata_datarequest_show": _anyone,
+    "satudata_datarequest_list": _anyone,
+    "satudata_datarequest_answer": _walidata_only,
+}
 
 permintaan = Blueprint("satudata_permintaan", __name__, url_prefix="/permintaan")
 
@@ -232,16 +263,20 @@ def index():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     found = tk.get_action("satudata_datarequest_list")({}, {"limit": PER_PAGE, "offset": (page - 1) * PER_PAGE})
-    return tk.render("satudata/permintaan/index.html", {
-        "requests": found["results"], "page": page, "more": found["count"] > page * PER_PAGE})
+    return tk.render(
+        "satudata/permintaan/index.html",
+        {"requests": found["results"], "page": page, "more": found["count"] > page * PER_PAGE},
+    )
 
 
 @permintaan.route("/baru", methods=["GET", "POST"])
 def new():
     data, errors = {}, {}
     if request.method == "POST":
-        data = {field: request.form.get(field, "") for field in
-                ("title", "description", "requester_name", "requester_contact")}
+        data = {
+            field: request.form.get(field, "")
+            for field in ("title", "description", "requester_name", "requester_contact")
+        }
         try:
             made = tk.get_action("satudata_datarequest_create")({}, data)
         except tk.ValidationError as refused:
@@ -272,6 +307,7 @@ def read(number: int):
         shown = tk.get_action("satudata_datarequest_show")({}, {"id": number})
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Data request not found"))
-    return tk.render("satudata/permintaan/read.html", {
-        "req": shown, "walidata": is_walidata(tk.g.user), "answer": answer, "errors": errors,
-        "answers": ANSWERS})
+    return tk.render(
+        "satudata/permintaan/read.html",
+        {"req": shown, "walidata": is_walidata(tk.g.user), "answer": answer, "errors": errors, "answers": ANSWERS},
+    )

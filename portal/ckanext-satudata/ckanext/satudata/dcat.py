@@ -20,39 +20,74 @@ with the class and scheme a validator checks, so it need not fetch the vocabular
 Distributions: dct:format from the EU file-type table, dcat:mediaType as an IANA media-type IRI, checksums with
 their spdx:algorithm. The catalogue: its publisher, languages (EU language table) and theme taxonomies.
 """
+
 from __future__ import annotations
 
 import os
 import re
 
+import ckan.plugins.toolkit as tk
 import yaml
+from ckanext.dcat.profiles import DCAT, DCT, VCARD, RDFProfile
+from ckanext.satudata import schemes
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, SKOS, XSD
-
-import ckan.plugins.toolkit as tk
-from ckanext.dcat.profiles import DCAT, DCT, VCARD, RDFProfile
-
-from ckanext.satudata import schemes
 
 SD = Namespace("https://w3id.org/satudata/ns#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
-FREQUENCIES = {"Harian": "DAILY", "Mingguan": "WEEKLY", "Bulanan": "MONTHLY", "Triwulanan": "QUARTERLY",
-               "Semesteran": "BIANNUAL", "Tahunan": "ANNUAL", "Ad-hoc": "IRREG"}
+FREQUENCIES = {
+    "Harian": "DAILY",
+    "Mingguan": "WEEKLY",
+    "Bulanan": "MONTHLY",
+    "Triwulanan": "QUARTERLY",
+    "Semesteran": "BIANNUAL",
+    "Tahunan": "ANNUAL",
+    "Ad-hoc": "IRREG",
+}
 ACCESS_RIGHTS = {"Terbuka": "PUBLIC", "Terbatas": "RESTRICTED", "Tertutup": "NON_PUBLIC"}
 LANGUAGES = {"id": "IND", "en": "ENG"}
 # The EU data themes with their English labels (skos:Concept needs a label; the EU table has no Indonesian).
-EU_THEMES = {"AGRI": "Agriculture, fisheries, forestry and food", "ECON": "Economy and finance",
-             "EDUC": "Education, culture and sport", "ENER": "Energy", "ENVI": "Environment",
-             "GOVE": "Government and public sector", "HEAL": "Health", "INTR": "International issues",
-             "JUST": "Justice, legal system and public safety", "REGI": "Regions and cities",
-             "SOCI": "Population and society", "TECH": "Science and technology", "TRAN": "Transport"}
+EU_THEMES = {
+    "AGRI": "Agriculture, fisheries, forestry and food",
+    "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport",
+    "ENER": "Energy",
+    "ENVI": "Environment",
+    "GOVE": "Government and public sector",
+    "HEAL": "Health",
+    "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety",
+    "REGI": "Regions and cities",
+    "SOCI": "Population and society",
+    "TECH": "Science and technology",
+    "TRAN": "Transport",
+}
 # CKAN format label -> EU file-type code.
-FILE_TYPES = {"CSV": "CSV", "TSV": "TSV", "XLSX": "XLSX", "XLS": "XLS", "ODS": "ODS", "JSON": "JSON",
-              "GEOJSON": "GEOJSON", "JSON-LD": "JSON_LD", "XML": "XML", "RDF": "RDF_XML", "TTL": "RDF_TURTLE",
-              "GPKG": "GPKG", "SHP": "SHP", "KML": "KML", "PDF": "PDF", "DOCX": "DOCX", "HTML": "HTML",
-              "TXT": "TXT", "ZIP": "ZIP", "PNG": "PNG", "JPEG": "JPEG"}
+FILE_TYPES = {
+    "CSV": "CSV",
+    "TSV": "TSV",
+    "XLSX": "XLSX",
+    "XLS": "XLS",
+    "ODS": "ODS",
+    "JSON": "JSON",
+    "GEOJSON": "GEOJSON",
+    "JSON-LD": "JSON_LD",
+    "XML": "XML",
+    "RDF": "RDF_XML",
+    "TTL": "RDF_TURTLE",
+    "GPKG": "GPKG",
+    "SHP": "SHP",
+    "KML": "KML",
+    "PDF": "PDF",
+    "DOCX": "DOCX",
+    "HTML": "HTML",
+    "TXT": "TXT",
+    "ZIP": "ZIP",
+    "PNG": "PNG",
+    "JPEG": "JPEG",
+}
 FILE_TYPE_LABELS = {code: label for label, code in FILE_TYPES.items()}
 CHECKSUM = re.compile(r"^(?:(md5|sha1|sha256|sha512):)?([0-9a-f]+)$", re.IGNORECASE)
 CHECKSUM_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
@@ -63,14 +98,13 @@ def _satudata_fields() -> tuple[str, ...]:
     """Every Satu Data field of the portal's dataset schema: the fields after CKAN's own."""
     with open(os.path.join(os.path.dirname(__file__), "schema.yaml"), encoding="utf-8") as handle:
         names = [f["field_name"] for f in yaml.safe_load(handle)["dataset_fields"]]
-    return tuple(names[names.index("produsen_data"):])
+    return tuple(names[names.index("produsen_data") :])
 
 
 FIELDS = _satudata_fields()
 
 
 class SatuDataProfile(RDFProfile):
-
     def graph_from_dataset(self, dataset_dict, dataset_ref):
         g = self.g
         g.bind("sd", SD)
@@ -84,12 +118,14 @@ class SatuDataProfile(RDFProfile):
 
         if get("frekuensi") in FREQUENCIES:
             g.remove((dataset_ref, DCT.accrualPeriodicity, None))
-            self._vocabulary_value(dataset_ref, DCT.accrualPeriodicity, "frequency",
-                                   FREQUENCIES[get("frekuensi")], DCT.Frequency)
+            self._vocabulary_value(
+                dataset_ref, DCT.accrualPeriodicity, "frequency", FREQUENCIES[get("frekuensi")], DCT.Frequency
+            )
         if get("klasifikasi") in ACCESS_RIGHTS:
             g.remove((dataset_ref, DCT.accessRights, None))
-            self._vocabulary_value(dataset_ref, DCT.accessRights, "access-right",
-                                   ACCESS_RIGHTS[get("klasifikasi")], DCT.RightsStatement)
+            self._vocabulary_value(
+                dataset_ref, DCT.accessRights, "access-right", ACCESS_RIGHTS[get("klasifikasi")], DCT.RightsStatement
+            )
         if get("periode_awal") or get("periode_akhir"):
             period = BNode()
             g.add((dataset_ref, DCT.temporal, period))
@@ -105,10 +141,9 @@ class SatuDataProfile(RDFProfile):
             if get("kode_wilayah"):
                 g.add((place, DCT.identifier, Literal(get("kode_wilayah"))))
         if get("kontak"):
-            self._contact_point(dataset_ref, get("maintainer") or get("produsen_data") or get("kontak"),
-                                get("kontak"))
+            self._contact_point(dataset_ref, get("maintainer") or get("produsen_data") or get("kontak"), get("kontak"))
         for point in g.objects(dataset_ref, DCAT.contactPoint):
-            g.add((point, RDF.type, VCARD.Kind))   # the class DCAT-AP checks, without vCard's ontology
+            g.add((point, RDF.type, VCARD.Kind))  # the class DCAT-AP checks, without vCard's ontology
         if get("produsen_data"):
             creator = BNode()
             g.add((dataset_ref, DCT.creator, creator))
@@ -195,7 +230,7 @@ class SatuDataProfile(RDFProfile):
             return
         found = CHECKSUM.match(str(g.value(checksum, SPDX.checksumValue) or ""))
         algorithm = found and (found.group(1) or CHECKSUM_LENGTHS.get(len(found.group(2))))
-        if not algorithm:   # not a checksum a harvester could verify
+        if not algorithm:  # not a checksum a harvester could verify
             g.remove((distribution, SPDX.checksum, checksum))
             g.remove((checksum, None, None))
             return
@@ -212,15 +247,14 @@ class SatuDataProfile(RDFProfile):
         offered = offered.split() if isinstance(offered, str) else offered
         for locale in offered:
             if locale in LANGUAGES:
-                self._vocabulary_value(catalog_ref, DCT.language, "language", LANGUAGES[locale],
-                                       DCT.LinguisticSystem)
+                self._vocabulary_value(catalog_ref, DCT.language, "language", LANGUAGES[locale], DCT.LinguisticSystem)
         # A named node, not a blank one: a harvester reading the catalogue page by page merges one publisher.
         publisher = URIRef(f"{str(catalog_ref).rstrip('/')}/#penerbit")
         g.add((catalog_ref, DCT.publisher, publisher))
         g.add((publisher, RDF.type, FOAF.Agent))
         g.add((publisher, FOAF.name, Literal(tk.config.get("ckan.site_title"))))
         for homepage in list(g.objects(catalog_ref, FOAF.homepage)):
-            if homepage == catalog_ref:   # the site's front page, a foaf:Document, not the catalogue itself
+            if homepage == catalog_ref:  # the site's front page, a foaf:Document, not the catalogue itself
                 g.remove((catalog_ref, FOAF.homepage, homepage))
                 homepage = URIRef(f"{homepage}/")
                 g.add((catalog_ref, FOAF.homepage, homepage))
@@ -251,5 +285,5 @@ class SatuDataProfile(RDFProfile):
                 code = str(fmt).rsplit("/", 1)[-1]
                 resource["format"] = FILE_TYPE_LABELS.get(code, code)
             if str(resource.get("mimetype", "")).startswith(IANA):
-                resource["mimetype"] = resource["mimetype"][len(IANA):]
+                resource["mimetype"] = resource["mimetype"][len(IANA) :]
         return dataset_dict

@@ -5,16 +5,16 @@ loader; ``portal/start.sh`` writes the checked block as JSON and names it in ``c
 regency dresses its portal without code, and a mistyped key stops the start instead of being ignored here.
 Texts come in Bahasa Indonesia and English; the page shows the visitor's language.
 """
+
 from __future__ import annotations
 
 import json
 import os
 
+import ckan.plugins.toolkit as tk
 from flask import Blueprint, abort, send_file
 
-import ckan.plugins.toolkit as tk
-
-SITE: dict = {}   # the identity of this portal, read once at start
+SITE: dict = {}  # the identity of this portal, read once at start
 
 identitas = Blueprint("satudata_identitas", __name__)
 

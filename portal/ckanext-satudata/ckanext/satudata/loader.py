@@ -16,6 +16,7 @@ one), and the rows are written into the DataStore table once; indexes are built 
 ``_full_text`` is exactly what CKAN's own ``populate_full_text_trigger`` computes for a row, so rows loaded
 here and rows upserted later through ``datastore_upsert`` are found by the same ``q`` searches.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,14 +24,13 @@ import hashlib
 import io
 import re
 
+import ckan.plugins.toolkit as tk
 import psycopg2
 import sqlalchemy as sa
-
-import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import create_indexes, get_write_engine, identifier
 from ckanext.datastore.helpers import get_list
 
-FULLTEXT_TRIGGER = "zfulltext"   # the trigger datastore_create puts on every table
+FULLTEXT_TRIGGER = "zfulltext"  # the trigger datastore_create puts on every table
 
 
 def _names(columns: list[tuple[str, str]]) -> str:
@@ -45,28 +45,35 @@ def _scratch(table: str, purpose: str) -> str:
 
 def table_columns(conn, table: str) -> list[tuple[str, str]]:
     """The table's own columns (not ``_id``, ``_full_text``), in table order, with their types."""
-    rows = conn.execute(sa.text(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"),
-        {"t": table}).all()
+    rows = conn.execute(
+        sa.text(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        ),
+        {"t": table},
+    ).all()
     return [(name, kind) for name, kind in rows if not name.startswith("_")]
 
 
 def _full_text(columns: list[tuple[str, str]]) -> str:
     """CKAN's trigger: ``to_tsvector(string_agg(value, ' '))`` over ``json_each_text(row_to_json(row))``
     without the ``_`` columns. ``to_json(x) #>> '{}'`` is that JSON text for any type; NULLs are skipped."""
-    parts = [identifier(name) if kind == "text" else f"to_json({identifier(name)}) #>> '{{}}'"
-             for name, kind in columns]
+    parts = [
+        identifier(name) if kind == "text" else f"to_json({identifier(name)}) #>> '{{}}'" for name, kind in columns
+    ]
     return f"to_tsvector(concat_ws(' ', {', '.join(parts)}))"
 
 
 def _secondary_indexes(conn, table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's indexes other than the ``_id`` primary key."""
-    return conn.execute(sa.text(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-        "WHERE x.indrelid = CAST(:t AS regclass) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"),
-        {"t": table}).all()
+    return conn.execute(
+        sa.text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        ),
+        {"t": table},
+    ).all()
 
 
 def _copy_error(error: psycopg2.Error) -> str:
@@ -81,14 +88,17 @@ def _stage(conn, table: str, columns: list[tuple[str, str]], upload, purpose: st
     the DataStore table's columns; returns its quoted name. Dropped by the caller, or by the rollback."""
     header = next(csv.reader(io.StringIO(upload.stream.readline().decode("utf-8-sig"))), [])
     if sorted(header) != sorted(name for name, _ in columns):
-        raise tk.ValidationError({purpose: [
-            f"the CSV header {header} does not name the columns {[n for n, _ in columns]}"]})
+        raise tk.ValidationError(
+            {purpose: [f"the CSV header {header} does not name the columns {[n for n, _ in columns]}"]}
+        )
     stage = _scratch(table, purpose)
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE {stage} AS SELECT {_names(columns)} FROM {table} WITH NO DATA"))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.copy_expert(f"COPY {stage} ({', '.join(identifier(h) for h in header)}) FROM STDIN "
-                           "WITH (FORMAT csv, ENCODING 'UTF8')", upload.stream)
+        cursor.copy_expert(
+            f"COPY {stage} ({', '.join(identifier(h) for h in header)}) FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
+            upload.stream,
+        )
     except psycopg2.Error as error:
         raise tk.ValidationError({purpose: [_copy_error(error)]}) from error
     finally:
@@ -100,29 +110,36 @@ def _with_full_text(conn, table: str, stage: str, columns: list[tuple[str, str]]
     """The staged rows with their ``_full_text``, computed by a ``CREATE TABLE AS``, which PostgreSQL runs on
     every core (inside an ``INSERT ... SELECT`` it would run on one)."""
     full = _scratch(table, "full")
-    conn.execute(sa.text(f"CREATE UNLOGGED TABLE {full} AS SELECT {_names(columns)}, {_full_text(columns)} "
-                         f"AS _full_text FROM {stage}"))
+    conn.execute(
+        sa.text(
+            f"CREATE UNLOGGED TABLE {full} AS SELECT {_names(columns)}, {_full_text(columns)} "
+            f"AS _full_text FROM {stage}"
+        )
+    )
     return full
 
 
-def _fill_empty(conn, resource_id: str, table: str, columns: list[tuple[str, str]], upload,
-                primary_key: list[str]) -> int:
+def _fill_empty(
+    conn, resource_id: str, table: str, columns: list[tuple[str, str]], upload, primary_key: list[str]
+) -> int:
     conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     if conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
         raise tk.ValidationError({"resource_id": ["the DataStore table is not empty (method upsert changes rows)"]})
     indexes = _secondary_indexes(conn, table)
-    for name, _ in indexes:   # built again below, once, after the rows are in
+    for name, _ in indexes:  # built again below, once, after the rows are in
         conn.execute(sa.text(f"DROP INDEX {identifier(name)}"))
     stage = _stage(conn, table, columns, upload, "upload")
     full = _with_full_text(conn, table, stage, columns)
-    has_trigger = conn.execute(sa.text(
-        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND tgname = :n)"),
-        {"t": table, "n": FULLTEXT_TRIGGER}).scalar()
-    if has_trigger:   # it would only return early for each row: _full_text is already filled
+    has_trigger = conn.execute(
+        sa.text("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND tgname = :n)"),
+        {"t": table, "n": FULLTEXT_TRIGGER},
+    ).scalar()
+    if has_trigger:  # it would only return early for each row: _full_text is already filled
         conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {FULLTEXT_TRIGGER}"))
     names = _names(columns)
-    rows = conn.execute(sa.text(f"INSERT INTO {table} ({names}, _full_text) "
-                                f"SELECT {names}, _full_text FROM {full}")).rowcount
+    rows = conn.execute(
+        sa.text(f"INSERT INTO {table} ({names}, _full_text) SELECT {names}, _full_text FROM {full}")
+    ).rowcount
     if has_trigger:
         conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {FULLTEXT_TRIGGER}"))
     conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
@@ -133,14 +150,16 @@ def _fill_empty(conn, resource_id: str, table: str, columns: list[tuple[str, str
             # CKAN's own code names and builds the key, so datastore_upsert and datastore_info know it.
             create_indexes({"connection": conn}, {"resource_id": resource_id, "primary_key": primary_key})
     except sa.exc.IntegrityError as error:
-        raise tk.ValidationError({"primary_key": [
-            f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}) from error
+        raise tk.ValidationError(
+            {"primary_key": [f"duplicate key: {error.orig.diag.message_detail or error.orig}"]}
+        ) from error
     conn.execute(sa.text(f"ANALYZE {table}"))
     return rows
 
 
-def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
-            primary_key: list[str]) -> tuple[int, int]:
+def _upsert(
+    conn, table: str, columns: list[tuple[str, str]], upload, delete, primary_key: list[str]
+) -> tuple[int, int]:
     """Rows of ``upload`` written by the key (new keys inserted, known ones updated), keys of ``delete``
     removed. Readers keep reading the previous rows until the transaction commits; a second writer waits."""
     if not primary_key or not set(primary_key) <= {name for name, _ in columns}:
@@ -150,13 +169,18 @@ def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
     full = _with_full_text(conn, table, stage, columns)
     names = _names(columns)
     key = ", ".join(identifier(name) for name in primary_key)
-    updates = ", ".join(f"{identifier(name)} = EXCLUDED.{identifier(name)}"
-                        for name in [n for n, _ in columns if n not in primary_key] + ["_full_text"])
+    updates = ", ".join(
+        f"{identifier(name)} = EXCLUDED.{identifier(name)}"
+        for name in [n for n, _ in columns if n not in primary_key] + ["_full_text"]
+    )
     try:
-        upserted = conn.execute(sa.text(
-            f"INSERT INTO {table} ({names}, _full_text) SELECT {names}, _full_text FROM {full} "
-            f"ON CONFLICT ({key}) DO UPDATE SET {updates}")).rowcount
-    except sa.exc.DBAPIError as error:   # a key twice in the upload, or no unique index on the key
+        upserted = conn.execute(
+            sa.text(
+                f"INSERT INTO {table} ({names}, _full_text) SELECT {names}, _full_text FROM {full} "
+                f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            )
+        ).rowcount
+    except sa.exc.DBAPIError as error:  # a key twice in the upload, or no unique index on the key
         raise tk.ValidationError({"upload": [str(error.orig.diag.message_primary)]}) from error
     conn.execute(sa.text(f"DROP TABLE {stage}, {full}"))
     deleted = 0
@@ -168,23 +192,32 @@ def _upsert(conn, table: str, columns: list[tuple[str, str]], upload, delete,
     return upserted, deleted
 
 
-VERSIONS = identifier("_satudata_versions")   # resource id -> the version its table holds
+VERSIONS = identifier("_satudata_versions")  # resource id -> the version its table holds
 
 
 def table_version(conn, resource_id: str) -> str | None:
     """The version recorded with the table's last load, read in the caller's transaction."""
     if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": VERSIONS}).scalar():
         return None
-    return conn.execute(sa.text(f"SELECT version FROM {VERSIONS} WHERE resource_id = :id"),
-                        {"id": resource_id}).scalar()
+    return conn.execute(
+        sa.text(f"SELECT version FROM {VERSIONS} WHERE resource_id = :id"), {"id": resource_id}
+    ).scalar()
 
 
 def _record_version(conn, resource_id: str, version: str) -> None:
-    conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {VERSIONS} (resource_id text PRIMARY KEY, version text, "
-                         "recorded_at timestamptz)"))
-    conn.execute(sa.text(f"INSERT INTO {VERSIONS} VALUES (:id, :version, now()) ON CONFLICT (resource_id) "
-                         "DO UPDATE SET version = EXCLUDED.version, recorded_at = EXCLUDED.recorded_at"),
-                 {"id": resource_id, "version": version})
+    conn.execute(
+        sa.text(
+            f"CREATE TABLE IF NOT EXISTS {VERSIONS} (resource_id text PRIMARY KEY, version text, "
+            "recorded_at timestamptz)"
+        )
+    )
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {VERSIONS} VALUES (:id, :version, now()) ON CONFLICT (resource_id) "
+            "DO UPDATE SET version = EXCLUDED.version, recorded_at = EXCLUDED.recorded_at"
+        ),
+        {"id": resource_id, "version": version},
+    )
 
 
 def datastore_load(context, data_dict):
@@ -215,15 +248,24 @@ def datastore_load(context, data_dict):
         if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar():
             raise tk.ObjectNotFound(f"no DataStore table for {resource_id}: create it with datastore_create")
         columns = table_columns(conn, table)
+        unknown = [name for name in primary_key if name not in {c for c, _ in columns}]
+        if unknown:  # named here, not a database error (HTTP 500) from building the index
+            raise tk.ValidationError({"primary_key": [f"not columns of the table: {', '.join(unknown)}"]})
         if data_dict.get("version"):
             _record_version(conn, resource_id, str(data_dict["version"]))
         empty = not conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
         if method == "insert" or (method == "replace" and empty):
-            return {"resource_id": resource_id, "rows": _fill_empty(conn, resource_id, table, columns, upload,
-                                                                    primary_key), "deleted": 0}
-        if method == "replace":   # readers keep the old rows until the new ones are committed
+            return {
+                "resource_id": resource_id,
+                "rows": _fill_empty(conn, resource_id, table, columns, upload, primary_key),
+                "deleted": 0,
+            }
+        if method == "replace":  # readers keep the old rows until the new ones are committed
             deleted = conn.execute(sa.text(f"DELETE FROM {table}")).rowcount
-            return {"resource_id": resource_id, "rows": _upsert(conn, table, columns, upload, None, primary_key)[0],
-                    "deleted": deleted}
+            return {
+                "resource_id": resource_id,
+                "rows": _upsert(conn, table, columns, upload, None, primary_key)[0],
+                "deleted": deleted,
+            }
         rows, deleted = _upsert(conn, table, columns, upload, data_dict.get("delete"), primary_key)
         return {"resource_id": resource_id, "rows": rows, "deleted": deleted}

@@ -1,6 +1,7 @@
 """The dataset page's "Metadata Statistik" section: the BPS metadata statistik (MS-Keg, MS-Var, MS-Ind) that the
 pipeline publishes beside each table as `<dataset>-metadata-statistik.json` and `.xlsx`
 (pipelines/metadata_statistik.py), read from the uploaded JSON, so the page shows exactly what is downloaded."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ SUFFIX = "-metadata-statistik"
 
 
 def _upload(pkg: dict, extension: str) -> dict | None:
-    return next((r for r in pkg.get("resources", []) if r.get("name", "").endswith(SUFFIX + extension)
-                 and r.get("url_type") == "upload"), None)
+    return next(
+        (
+            r
+            for r in pkg.get("resources", [])
+            if r.get("name", "").endswith(SUFFIX + extension) and r.get("url_type") == "upload"
+        ),
+        None,
+    )
 
 
 def section(pkg: dict) -> dict | None:
@@ -25,7 +32,7 @@ def section(pkg: dict) -> dict | None:
     try:
         with open(uploader.get_resource_uploader(resource).get_path(resource["id"]), encoding="utf-8") as handle:
             metadata = json.load(handle)
-    except (OSError, ValueError) as error:   # the page still shows the rest of the dataset
+    except (OSError, ValueError) as error:  # the page still shows the rest of the dataset
         log.warning("metadata statistik of %s unreadable: %s", pkg.get("name"), error)
         return None
     xlsx = _upload(pkg, ".xlsx")

@@ -14,6 +14,7 @@
 - Data requests (``/permintaan``): anyone asks for a dataset, the walidata answers, tracked to the answer
   (``datarequests.py``; the ``satudata_datarequest_*`` actions).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,14 +26,13 @@ import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from ckan.lib.navl.dictization_functions import StopOnError, missing
-
 from ckanext.satudata import counts, datarequests, identity, schemes, signed_in
 from ckanext.satudata.downloads import unduh
 from ckanext.satudata.loader import datastore_load
 from ckanext.satudata.metadata_statistik import section as metadata_statistik_section
 
 I18N_DOMAIN = "ckanext-satudata"
-LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}   # each in its own language
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}  # each in its own language
 
 
 def satudata_required(key, data, errors, context):
@@ -92,14 +92,17 @@ class SatuDataPlugin(p.SingletonPlugin):
         datarequests.create_table()
 
     def get_helpers(self):
-        return {"satudata_site": lambda: identity.SITE, "satudata_text": identity.text,
-                "satudata_counts": counts.counts,
-                "satudata_metadata_statistik": metadata_statistik_section,
-                "satudata_language_name": lambda locale: LANGUAGE_NAMES.get(locale.short_name, locale.display_name)}
+        return {
+            "satudata_site": lambda: identity.SITE,
+            "satudata_text": identity.text,
+            "satudata_counts": counts.counts,
+            "satudata_metadata_statistik": metadata_statistik_section,
+            "satudata_language_name": lambda locale: LANGUAGE_NAMES.get(locale.short_name, locale.display_name),
+        }
 
     def make_middleware(self, app, config):
         app.after_request(counts.record_download)
-        app.after_request(signed_in.mark)   # for the cache in front of the portal (portal/nginx.conf)
+        app.after_request(signed_in.mark)  # for the cache in front of the portal (portal/nginx.conf)
         return app
 
     def i18n_directory(self):
@@ -115,8 +118,11 @@ class SatuDataPlugin(p.SingletonPlugin):
         return {"satudata_required": satudata_required}
 
     def get_actions(self):
-        return {"satudata_datastore_load": datastore_load, "satudata_counts_show": counts.counts_show,
-                **datarequests.ACTIONS}
+        return {
+            "satudata_datastore_load": datastore_load,
+            "satudata_counts_show": counts.counts_show,
+            **datarequests.ACTIONS,
+        }
 
     def get_auth_functions(self):
         return datarequests.AUTH
@@ -126,6 +132,5 @@ class SatuDataPlugin(p.SingletonPlugin):
 
     def before_resource_show(self, resource_dict):
         if resource_dict.get("url_type") == "datastore":
-            resource_dict["url"] = tk.url_for("satudata_unduh.csv", resource_id=resource_dict["id"],
-                                              qualified=True)
+            resource_dict["url"] = tk.url_for("satudata_unduh.csv", resource_id=resource_dict["id"], qualified=True)
         return resource_dict

@@ -10,6 +10,7 @@ few thousand numbers whatever the table's size. Chart.js and Leaflet are install
 ``ckanext.satudata.map_tiles`` (OpenStreetMap by default; empty: none); the markers are drawn without them, so a
 map shows its points offline too.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,9 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckanext.datastore.backend.postgres import get_read_engine, identifier
 
-MAX_POINTS = 50_000    # values per chart (a time and series each); more is cut, and the page says so
+MAX_POINTS = 50_000  # values per chart (a time and series each); more is cut, and the page says so
 MAX_MARKERS = 5_000
-AGGREGATES = ("avg", "sum")   # a chart's `aggregate`: the SQL function itself, so only these
+AGGREGATES = ("avg", "sum")  # a chart's `aggregate`: the SQL function itself, so only these
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,15 +65,18 @@ def chart_data(resource_id: str, config: dict) -> dict:
         return {"error": f"Kolom tidak ada di tabel / columns not in the table: {', '.join(missing)}"}
     time, hour, value, series = (identifier(n) if n else None for n in names)
     label = f"to_char({time}, 'YYYY-MM-DD')"
-    if hour:   # the hour goes with the date: `2026-09-01 07:00`, which sorts as time does
+    if hour:  # the hour goes with the date: `2026-09-01 07:00`, which sorts as time does
         label = f"to_char({time} + make_interval(hours => {hour}::int), 'YYYY-MM-DD HH24:MI')"
-    series = f"{series}::text" if series else "''"   # no series: one line
+    series = f"{series}::text" if series else "''"  # no series: one line
     aggregate = config.get("aggregate") or "avg"
-    if aggregate not in AGGREGATES:   # the view's schema lets no other in; text never reaches the query
+    if aggregate not in AGGREGATES:  # the view's schema lets no other in; text never reaches the query
         return {"error": f"Agregasi tidak dikenal / unknown aggregate: {aggregate}"}
-    rows = _query(f"SELECT {label}, {series}, {aggregate}({value})::float8 "
-                  f"FROM {identifier(resource_id)} WHERE {time} IS NOT NULL AND {value} IS NOT NULL "
-                  f"GROUP BY 1, 2 ORDER BY 1, 2 LIMIT :limit", limit=MAX_POINTS + 1)
+    rows = _query(
+        f"SELECT {label}, {series}, {aggregate}({value})::float8 "
+        f"FROM {identifier(resource_id)} WHERE {time} IS NOT NULL AND {value} IS NOT NULL "
+        f"GROUP BY 1, 2 ORDER BY 1, 2 LIMIT :limit",
+        limit=MAX_POINTS + 1,
+    )
     truncated = len(rows) > MAX_POINTS
     rows = rows[:MAX_POINTS]
     labels = sorted({moment for moment, _, _ in rows})
@@ -80,8 +84,12 @@ def chart_data(resource_id: str, config: dict) -> dict:
     values: dict[str, list] = {}
     for moment, name, value in rows:
         values.setdefault(name, [None] * len(labels))[position[moment]] = round(value, 2)
-    return {"labels": labels, "series": [{"name": name, "values": v} for name, v in values.items()],
-            "value_label": columns[config["value_column"]], "truncated": truncated}
+    return {
+        "labels": labels,
+        "series": [{"name": name, "values": v} for name, v in values.items()],
+        "value_label": columns[config["value_column"]],
+        "truncated": truncated,
+    }
 
 
 def map_data(resource_id: str, config: dict) -> dict:
@@ -93,17 +101,24 @@ def map_data(resource_id: str, config: dict) -> dict:
         return {"error": f"Kolom tidak ada di tabel / columns not in the table: {', '.join(missing)}"}
     lat, lon, label = (identifier(n) if n else None for n in names)
     label = f"{label}::text" if label else "''"
-    rows = _query(f"SELECT {lat}::float8, {lon}::float8, {label} "
-                  f"FROM {identifier(resource_id)} WHERE {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 "
-                  f"GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT :limit", limit=MAX_MARKERS + 1)
+    rows = _query(
+        f"SELECT {lat}::float8, {lon}::float8, {label} "
+        f"FROM {identifier(resource_id)} WHERE {lat} BETWEEN -90 AND 90 AND {lon} BETWEEN -180 AND 180 "
+        f"GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT :limit",
+        limit=MAX_MARKERS + 1,
+    )
     tiles = tk.config.get("ckanext.satudata.map_tiles", OSM_TILES)
-    return {"points": [{"lat": lat, "lon": lon, "label": name} for lat, lon, name in rows[:MAX_MARKERS]],
-            "truncated": len(rows) > MAX_MARKERS, "tiles": tiles,
-            "attribution": tk.config.get("ckanext.satudata.map_attribution", OSM_ATTRIBUTION) if tiles else ""}
+    return {
+        "points": [{"lat": lat, "lon": lon, "label": name} for lat, lon, name in rows[:MAX_MARKERS]],
+        "truncated": len(rows) > MAX_MARKERS,
+        "tiles": tiles,
+        "attribution": tk.config.get("ckanext.satudata.map_attribution", OSM_ATTRIBUTION) if tiles else "",
+    }
 
 
 class _TableView(p.SingletonPlugin):
     """What the two views share: their templates and scripts, and a DataStore table to read."""
+
     p.implements(p.IConfigurer, inherit=True)
     p.implements(p.IResourceView, inherit=True)
 
@@ -117,11 +132,22 @@ class _TableView(p.SingletonPlugin):
 
 class ChartView(_TableView):
     def info(self):
-        return {"name": "satudata_chart", "title": "Grafik / Chart", "icon": "chart-line", "iframed": True,
-                "requires_datastore": True, "preview_enabled": False, "default_title": "Grafik / Chart",
-                "schema": {"time_column": [not_empty, column_name], "hour_column": [ignore_missing, column_name],
-                           "value_column": [not_empty, column_name], "series_column": [ignore_missing, column_name],
-                           "aggregate": [default("avg"), one_of(list(AGGREGATES))]}}
+        return {
+            "name": "satudata_chart",
+            "title": "Grafik / Chart",
+            "icon": "chart-line",
+            "iframed": True,
+            "requires_datastore": True,
+            "preview_enabled": False,
+            "default_title": "Grafik / Chart",
+            "schema": {
+                "time_column": [not_empty, column_name],
+                "hour_column": [ignore_missing, column_name],
+                "value_column": [not_empty, column_name],
+                "series_column": [ignore_missing, column_name],
+                "aggregate": [default("avg"), one_of(list(AGGREGATES))],
+            },
+        }
 
     def setup_template_variables(self, context, data_dict):
         data = chart_data(data_dict["resource"]["id"], data_dict["resource_view"])
@@ -136,10 +162,20 @@ class ChartView(_TableView):
 
 class MapView(_TableView):
     def info(self):
-        return {"name": "satudata_map", "title": "Peta / Map", "icon": "map-marker", "iframed": True,
-                "requires_datastore": True, "preview_enabled": False, "default_title": "Peta / Map",
-                "schema": {"latitude_column": [not_empty, column_name], "longitude_column": [not_empty, column_name],
-                           "label_column": [ignore_missing, column_name]}}
+        return {
+            "name": "satudata_map",
+            "title": "Peta / Map",
+            "icon": "map-marker",
+            "iframed": True,
+            "requires_datastore": True,
+            "preview_enabled": False,
+            "default_title": "Peta / Map",
+            "schema": {
+                "latitude_column": [not_empty, column_name],
+                "longitude_column": [not_empty, column_name],
+                "label_column": [ignore_missing, column_name],
+            },
+        }
 
     def setup_template_variables(self, context, data_dict):
         data = map_data(data_dict["resource"]["id"], data_dict["resource_view"])

@@ -8,17 +8,17 @@
 
 Turtle by default, JSON-LD or RDF/XML when the client asks for them (``Accept``).
 """
+
 from __future__ import annotations
 
 import functools
 import os
 import re
 
+import ckan.plugins.toolkit as tk
 from flask import Blueprint, Response, abort, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
-
-import ckan.plugins.toolkit as tk
 
 FOLDER = os.path.join(os.path.dirname(__file__), "schemes")
 SCHEMES = ("sektor", "pilar")

@@ -6,18 +6,18 @@ search classes that ckan.lib.search hands out for ones backed by PostgreSQL
 (see search.py): indexing becomes a no-op and every search runs as SQL over
 CKAN's own tables. It must not be enabled on a portal that has Solr.
 """
+
 import logging
 
 import ckan.lib.search as search
 import ckan.plugins as p
-
 from ckanext.satudata_nosolr.search import NoopPackageIndex, PgPackageSearchQuery
 
 log = logging.getLogger(__name__)
 
 
 def _no_solr_schema_check(*args, **kwargs):
-    return False   # CKAN calls this at start-up; there is no Solr to check
+    return False  # CKAN calls this at start-up; there is no Solr to check
 
 
 def install() -> None:

@@ -19,6 +19,7 @@ dataset_type, capacity, organization, groups, tags, res_format, res_name,
 res_url, permission_labels, text, and ``extras_X`` or any other name, which is
 looked up in the ``package.extras`` JSONB column.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,10 +27,9 @@ import json
 import re
 from typing import Any, Optional
 
-import sqlalchemy as sa
-
 import ckan.logic as logic
 import ckan.model as model
+import sqlalchemy as sa
 from ckan.lib.search.common import SearchError, SearchQueryError
 from ckan.lib.search.index import PackageSearchIndex
 from ckan.lib.search.query import PackageSearchQuery
@@ -47,14 +47,17 @@ SUBSTRING_FIELDS = {"title", "notes", "name_ngram", "title_ngram", "text"}
 SORTABLE = {"metadata_modified", "metadata_created", "name", "title", "title_string"}
 
 # One clause: optional +/-, optional field, then a quoted, grouped, ranged or bare value.
-CLAUSE = re.compile(r'''
+CLAUSE = re.compile(
+    r"""
     (?P<occur>[+-])?
     (?:(?P<field>[\w.*-]+):)?
     (?P<value>"(?:[^"\\]|\\.)*"
       | \((?:[^()"]|"(?:[^"\\]|\\.)*")*\)
       | [\[{][^\]}]*[\]}]
       | (?:[^\s\\()"]|\\.)+ )
-''', re.X)
+""",
+    re.X,
+)
 TERM = re.compile(r'"((?:[^"\\]|\\.)*)"|((?:[^\s\\()"]|\\.)+)')
 NOW_MATH = re.compile(r"([+-])(\d+)(YEAR|MONTH|DAY|HOUR|MINUTE|SECOND)S?")
 
@@ -86,7 +89,7 @@ def _date(value: str) -> Optional[dt.datetime]:
             t += dt.timedelta(**{unit.lower() + "s": n})
         return t
     if value.endswith("Z") and re.search(r"[+-]\d\d:?\d\d$", value[:-1]):
-        value = value[:-1]       # ckanext-dcat appends Z to an offset it already wrote (+00:00Z)
+        value = value[:-1]  # ckanext-dcat appends Z to an offset it already wrote (+00:00Z)
     try:
         d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -109,26 +112,24 @@ def _labels_condition(labels: list[str]):
     if by_kind.get("member"):
         conds.append(P.c.owner_org.in_(by_kind["member"]))
     if by_kind.get("creator"):
-        conds.append(sa.and_(P.c.owner_org.is_(None),
-                             P.c.creator_user_id.in_(by_kind["creator"])))
+        conds.append(sa.and_(P.c.owner_org.is_(None), P.c.creator_user_id.in_(by_kind["creator"])))
     if by_kind.get("collaborator"):
         conds.append(P.c.id.in_(by_kind["collaborator"]))
     return sa.or_(*conds) if conds else sa.false()
 
 
 def _text_match(pattern: str):
-    tag_hit = sa.exists().where(PT.c.package_id == P.c.id, PT.c.state == "active",
-                                PT.c.tag_id == T.c.id, T.c.name.ilike(pattern))
-    return sa.or_(P.c.name.ilike(pattern), P.c.title.ilike(pattern),
-                  P.c.notes.ilike(pattern), tag_hit)
+    tag_hit = sa.exists().where(
+        PT.c.package_id == P.c.id, PT.c.state == "active", PT.c.tag_id == T.c.id, T.c.name.ilike(pattern)
+    )
+    return sa.or_(P.c.name.ilike(pattern), P.c.title.ilike(pattern), P.c.notes.ilike(pattern), tag_hit)
 
 
 def _field_condition(field: str, value: str):
     """SQL condition for one ``field:value`` clause (value may be a range or list)."""
     field = ALIASES.get(field, field)
     if value.startswith("(") and value.endswith(")"):
-        terms = [_unescape(q if q else b) for q, b in TERM.findall(value[1:-1])
-                 if b not in ("OR", "AND", "||", "&&")]
+        terms = [_unescape(q if q else b) for q, b in TERM.findall(value[1:-1]) if b not in ("OR", "AND", "||", "&&")]
         return sa.or_(*[_term_condition(field, t) for t in terms]) if terms else sa.false()
     if value[:1] in "[{" and value[-1:] in "]}":
         lo, _, hi = value[1:-1].partition(" TO ")
@@ -150,11 +151,10 @@ def _field_condition(field: str, value: str):
 def _term_condition(field: str, term: str, quoted: bool = False):
     wildcard = not quoted and ("*" in term or "?" in term)
     if field in ("site_id", "entity_type") or (field in ("", "*", "text") and term == "*"):
-        return sa.true()                      # one site, packages only
+        return sa.true()  # one site, packages only
     if term == "*" and not quoted:
         col = COLUMNS.get(field)
-        return col.isnot(None) if col is not None else P.c.extras.has_key(
-            field.removeprefix("extras_"))
+        return col.isnot(None) if col is not None else P.c.extras.has_key(field.removeprefix("extras_"))
     if field == "permission_labels":
         return _labels_condition([term])
     if field == "capacity":
@@ -167,16 +167,24 @@ def _term_condition(field: str, term: str, quoted: bool = False):
             return P.c.title.ilike(pattern)
         return _text_match(pattern)
     if field == "organization":
-        return P.c.owner_org.in_(sa.select(G.c.id).where(
-            G.c.name == term, G.c.is_organization.is_(True)))
+        return P.c.owner_org.in_(sa.select(G.c.id).where(G.c.name == term, G.c.is_organization.is_(True)))
     if field == "groups":
-        return sa.exists().where(M.c.table_id == P.c.id, M.c.table_name == "package",
-                                 M.c.state == "active", M.c.group_id == G.c.id,
-                                 G.c.is_organization.is_(False), G.c.name == term)
+        return sa.exists().where(
+            M.c.table_id == P.c.id,
+            M.c.table_name == "package",
+            M.c.state == "active",
+            M.c.group_id == G.c.id,
+            G.c.is_organization.is_(False),
+            G.c.name == term,
+        )
     if field == "tags":
-        return sa.exists().where(PT.c.package_id == P.c.id, PT.c.state == "active",
-                                 PT.c.tag_id == T.c.id, T.c.vocabulary_id.is_(None),
-                                 T.c.name == term)
+        return sa.exists().where(
+            PT.c.package_id == P.c.id,
+            PT.c.state == "active",
+            PT.c.tag_id == T.c.id,
+            T.c.vocabulary_id.is_(None),
+            T.c.name == term,
+        )
     if field.startswith("res_"):
         col = R.c.get(field[4:])
         if col is None:
@@ -184,7 +192,7 @@ def _term_condition(field: str, term: str, quoted: bool = False):
         match = col.ilike(_like(term, False)) if wildcard else col == term
         return sa.exists().where(R.c.package_id == P.c.id, R.c.state == "active", match)
     col = COLUMNS.get(field)
-    if col is None:                            # extras_X or X: the extras JSONB
+    if col is None:  # extras_X or X: the extras JSONB
         col = P.c.extras[field.removeprefix("extras_")].astext
     elif isinstance(col.type, sa.Boolean):
         return col.is_(term.lower() == "true")
@@ -192,7 +200,7 @@ def _term_condition(field: str, term: str, quoted: bool = False):
         return col == _date(term)
     if wildcard:
         return col.ilike(_like(term, False))
-    if field in SUBSTRING_FIELDS:              # tokenised text fields in Solr
+    if field in SUBSTRING_FIELDS:  # tokenised text fields in Solr
         return col.ilike(_like(term, True))
     return col == term
 
@@ -212,7 +220,7 @@ def parse(expr: str):
             break
         m = CLAUSE.match(expr, pos)
         if not m or m.end() == pos:
-            raise SearchQueryError(f"Cannot read query near {expr[pos:pos + 30]!r}")
+            raise SearchQueryError(f"Cannot read query near {expr[pos : pos + 30]!r}")
         pos = m.end()
         field, value, occur = m.group("field"), m.group("value"), m.group("occur")
         if field is None and value in ("OR", "||"):
@@ -236,7 +244,7 @@ def _order_by(sort: str) -> list:
     for part in (sort or "").split(","):
         bits = part.split()
         if not bits or bits[0] not in SORTABLE:
-            continue                           # score, views_recent, ...: no equivalent
+            continue  # score, views_recent, ...: no equivalent
         col = COLUMNS[ALIASES.get(bits[0], bits[0])]
         if bits[0] in ("title", "title_string"):
             col = sa.func.lower(col)
@@ -253,18 +261,26 @@ def _facet(field: str, ids, limit: int, mincount: int) -> dict[str, int]:
         q = sa.select(key, cnt).select_from(P.join(G, G.c.id == P.c.owner_org)).where(pkg)
     elif field == "groups":
         key, cnt = G.c.name, sa.func.count(sa.distinct(M.c.table_id))
-        q = sa.select(key, cnt).select_from(M.join(G, G.c.id == M.c.group_id)).where(
-            M.c.table_id.in_(sa.select(ids.c.id)), M.c.table_name == "package",
-            M.c.state == "active", G.c.is_organization.is_(False))
+        q = (
+            sa.select(key, cnt)
+            .select_from(M.join(G, G.c.id == M.c.group_id))
+            .where(
+                M.c.table_id.in_(sa.select(ids.c.id)),
+                M.c.table_name == "package",
+                M.c.state == "active",
+                G.c.is_organization.is_(False),
+            )
+        )
     elif field == "tags":
         key, cnt = T.c.name, sa.func.count(sa.distinct(PT.c.package_id))
-        q = sa.select(key, cnt).select_from(PT.join(T, T.c.id == PT.c.tag_id)).where(
-            PT.c.package_id.in_(sa.select(ids.c.id)), PT.c.state == "active",
-            T.c.vocabulary_id.is_(None))
+        q = (
+            sa.select(key, cnt)
+            .select_from(PT.join(T, T.c.id == PT.c.tag_id))
+            .where(PT.c.package_id.in_(sa.select(ids.c.id)), PT.c.state == "active", T.c.vocabulary_id.is_(None))
+        )
     elif field.startswith("res_") and R.c.get(field[4:]) is not None:
         key, cnt = R.c.get(field[4:]), sa.func.count(sa.distinct(R.c.package_id))
-        q = sa.select(key, cnt).where(R.c.package_id.in_(sa.select(ids.c.id)),
-                                      R.c.state == "active")
+        q = sa.select(key, cnt).where(R.c.package_id.in_(sa.select(ids.c.id)), R.c.state == "active")
     else:
         key = COLUMNS.get(field)
         if key is None:
@@ -308,8 +324,9 @@ class PgPackageSearchQuery(PackageSearchQuery):
         # package_show falls back to the database when the "index" has nothing.
         raise SearchError("No search index: datasets are read from the database")
 
-    def run(self, query: dict[str, Any], permission_labels: Optional[list[str]] = None,
-            **kwargs: Any) -> dict[str, Any]:
+    def run(
+        self, query: dict[str, Any], permission_labels: Optional[list[str]] = None, **kwargs: Any
+    ) -> dict[str, Any]:
         fq = query.get("fq") or ""
         fqs = ([fq] if isinstance(fq, str) else list(fq)) + list(query.get("fq_list") or [])
         try:
@@ -326,11 +343,17 @@ class PgPackageSearchQuery(PackageSearchQuery):
 
         rows = int(query.get("rows", 10))
         start = int(query.get("start", 0) or 0)
-        self.count = model.Session.execute(
-            sa.select(sa.func.count()).select_from(P).where(cond)).scalar_one()
-        ids = [r[0] for r in model.Session.execute(
-            sa.select(P.c.id).where(cond).order_by(*_order_by(query.get("sort", "")))
-            .limit(max(rows, 0)).offset(start))]
+        self.count = model.Session.execute(sa.select(sa.func.count()).select_from(P).where(cond)).scalar_one()
+        ids = [
+            r[0]
+            for r in model.Session.execute(
+                sa.select(P.c.id)
+                .where(cond)
+                .order_by(*_order_by(query.get("sort", "")))
+                .limit(max(rows, 0))
+                .offset(start)
+            )
+        ]
 
         fl = query.get("fl") or "name"
         fields = [f for f in re.split(r"[\s,]+", fl if isinstance(fl, str) else " ".join(fl)) if f]
@@ -352,10 +375,8 @@ class PgPackageSearchQuery(PackageSearchQuery):
 
     def _result(self, pkg_id: str, fields: list[str]) -> dict[str, Any]:
         simple = [f for f in fields if f in COLUMNS]
-        row = model.Session.execute(
-            sa.select(*[COLUMNS[f] for f in simple]).where(P.c.id == pkg_id)).one()
-        out = {f: (v.isoformat() + "Z" if isinstance(v, dt.datetime) else v)
-               for f, v in zip(simple, row)}
+        row = model.Session.execute(sa.select(*[COLUMNS[f] for f in simple]).where(P.c.id == pkg_id)).one()
+        out = {f: (v.isoformat() + "Z" if isinstance(v, dt.datetime) else v) for f, v in zip(simple, row)}
         rest = [f for f in fields if f not in COLUMNS]
         if rest:
             default, custom = _package_dicts(pkg_id)
