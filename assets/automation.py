@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets.datasets import STEPS, Delivery, asset_key
+from assets.datasets import CHECK_FOR_LATE, CHECK_FOR_QUARANTINE, STEPS, Delivery, asset_key
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from pipelines import settings
 from pipelines.alerts import Alert, load_config, send
@@ -28,8 +28,6 @@ CRON_BY_FREQUENCY = {
     "Tahunan": "0 7 1 1 *",
 }
 ZONE_NAMES = {"Asia/Jakarta": "wib", "Asia/Makassar": "wita", "Asia/Jayapura": "wit"}
-CHECK_FOR_LATE = "tepat_waktu"
-CHECK_FOR_QUARANTINE = "memenuhi_standar"
 # What a regency's run reads besides its datasets' chains (the standard check's reference inputs).
 REFERENCE_KEYS = (REGIONS_KEY, EDITION_CHANGES_KEY, DATA_INDUK_KEY, DIMENSIONS_KEY)
 

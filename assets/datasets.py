@@ -26,12 +26,14 @@ from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, publish
 from pipelines.quarantine import batch_id, quarantine, standing
-from pipelines.raw import RawFile
+from pipelines.raw import RawArchive, RawFile
 from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import Standard
 
 PREVIEW_ROWS = 10
 STEPS = ("raw", "staged", "warehouse", "portal")
+CHECK_FOR_LATE = "tepat_waktu"  # on the raw step: the agency delivers on time (a warning)
+CHECK_FOR_QUARANTINE = "memenuhi_standar"  # on the staged step: the standard check (blocking)
 # Checks on partitioned assets are marked preview; they are how a check result belongs to one regency.
 warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec", category=dg.PreviewWarning)
 
@@ -78,6 +80,33 @@ def disk_full_named():
         if full := disk_full(error):
             raise dg.Failure(full, allow_retries=False) from error
         raise
+
+
+def on_time(found: Delivery, archive: RawArchive) -> dg.AssetCheckResult:
+    """`tepat_waktu`: whether the agency's last new delivery came by the release schedule of the Daftar Data
+    (else by the standard's frequency and the dataset's grace hours); late is a warning, never a block."""
+    regency, dataset = found.regency, found.dataset
+    frequency = found.standard.metadata["frekuensi"]
+    schedule = release_deadlines(regency, dataset.name)
+    last, late = dataset_lateness(
+        archive.manifest(regency.slug, dataset.name), frequency, dataset.grace_hours, schedule
+    )
+    metadata = {
+        "agency": dataset.agency.name,
+        "dataset": dataset.name,
+        "regency": regency.name,
+        "frequency": frequency,
+        "last_new_delivery": last.isoformat() if last else "belum pernah / never",
+        "due_by": "jadwal rilis Daftar Data / the Daftar Data's release schedule"
+        if schedule
+        else "frekuensi / the frequency",
+    }
+    if late is None or late <= timedelta(0):
+        return dg.AssetCheckResult(check_name=CHECK_FOR_LATE, passed=True, metadata=metadata)
+    metadata["late_by"] = describe(late)
+    return dg.AssetCheckResult(
+        check_name=CHECK_FOR_LATE, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+    )
 
 
 def chain_definitions(
@@ -147,7 +176,9 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         return found
 
     # Not every run brings something: an unchanged URL (HTTP 304) or a database with no new rows yields
-    # no output, and the steps after it are skipped instead of failing.
+    # no output, and the steps after it are skipped instead of failing. Whether the agency is on time is
+    # judged by this step itself, every run: a check of its own would be skipped with the steps after a
+    # run that brought nothing, which is when an agency is late.
     @dg.asset(
         key=asset_key(name, "raw"),
         group_name=group,
@@ -156,6 +187,15 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         partitions_def=regencies,
         pool="agency_sources",
         description="Berkas asli dari OPD, diarsipkan apa adanya (sha256) / the agency's files as sent.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                CHECK_FOR_LATE,
+                asset=asset_key(name, "raw"),
+                partitions_def=regencies,
+                description="Kiriman OPD tiba tepat waktu menurut jadwal rilis Daftar Data, atau frekuensinya / "
+                "the agency delivers by the Daftar Data's release schedule, or by its frequency.",
+            )
+        ],
     )
     def raw(context: dg.AssetExecutionContext, state: StateResource):
         regency, dataset = (found := delivery(context)).regency, found.dataset
@@ -168,6 +208,7 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
             ]
         except Exception as error:
             retry_or_fail(context, dataset, error)
+        yield on_time(found, archive)
         if not files or sources.unchanged(memo, [(f.name, f.sha256) for f in files]):
             context.log.info(f"Tidak ada kiriman baru / nothing new from {dataset.agency.name} ({dataset.source.kind})")
             return
@@ -180,35 +221,6 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
                 "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files}),
             },
         )
-
-    @dg.asset_check(
-        asset=raw,
-        name="tepat_waktu",
-        partitions_def=regencies,
-        description="Kiriman OPD tiba tepat waktu menurut jadwal rilis Daftar Data, atau frekuensinya / the agency "
-        "delivers by the Daftar Data's release schedule, or by its frequency.",
-    )
-    def on_time(context: dg.AssetCheckExecutionContext, state: StateResource) -> dg.AssetCheckResult:
-        regency, dataset = (found := delivery(context)).regency, found.dataset
-        frequency = found.standard.metadata["frekuensi"]
-        schedule = release_deadlines(regency, dataset.name)
-        last, late = dataset_lateness(
-            state.archive().manifest(regency.slug, dataset.name), frequency, dataset.grace_hours, schedule
-        )
-        metadata = {
-            "agency": dataset.agency.name,
-            "dataset": dataset.name,
-            "regency": regency.name,
-            "frequency": frequency,
-            "last_new_delivery": last.isoformat() if last else "belum pernah / never",
-            "due_by": "jadwal rilis Daftar Data / the Daftar Data's release schedule"
-            if schedule
-            else "frekuensi / the frequency",
-        }
-        if late is None or late <= timedelta(0):
-            return dg.AssetCheckResult(passed=True, metadata=metadata)
-        metadata["late_by"] = describe(late)
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
     @dg.asset(
         key=asset_key(name, "staged"),
@@ -247,7 +259,7 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
 
     @dg.asset_check(
         asset=staged,
-        name="memenuhi_standar",
+        name=CHECK_FOR_QUARANTINE,
         blocking=True,
         partitions_def=regencies,
         additional_ins={
@@ -462,4 +474,4 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
             }
         )
 
-    return [raw, staged, warehouse_table, portal_dataset, meets_standard, on_time]
+    return [raw, staged, warehouse_table, portal_dataset, meets_standard]

@@ -65,10 +65,12 @@ class CatalogueRun:
     def only_quarantined(self) -> bool:
         """Whether every failed step is a standard check that held its batch back: the pipeline did its job
         (the batch waits for its agency or a walidata, with its report), nothing broke."""
-        return all(
-            f.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
-            for f in self.get_step_failure_events()
-        )
+        return all(map(_quarantined, self.get_step_failure_events()))
+
+
+def _quarantined(failure: dg.DagsterEvent) -> bool:
+    """A step failure that is a blocking standard check holding its batch back."""
+    return failure.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
 
 
 def run_catalogue(
@@ -174,9 +176,24 @@ def _run_and_report() -> int:
 def _report(result: dg.ExecuteInProcessResult) -> str:
     run = result.dagster_run
     where = run.tags.get("regency") or run.tags.get("province") or run.job_name
-    lines = [f"\n{where}: run {result.run_id}: {'BERHASIL / SUCCESS' if result.success else 'GAGAL / FAILED'}"]
+    failures = result.get_step_failure_events()
+    verdict = (
+        "BERHASIL / SUCCESS"
+        if result.success
+        else "BERHASIL, DENGAN KARANTINA / SUCCESS, WITH QUARANTINE"
+        if all(map(_quarantined, failures))
+        else "GAGAL / FAILED"
+    )
+    lines = [f"\n{where}: run {result.run_id}: {verdict}"]
     for event in result.get_asset_check_evaluations():
-        status = "lulus / passed" if event.passed else "GAGAL / FAILED"
+        late = event.metadata.get("late_by")
+        status = (
+            "lulus / passed"
+            if event.passed
+            else f"PERINGATAN / WARNING{f': {late.value}' if late else ''}"
+            if event.severity == dg.AssetCheckSeverity.WARN
+            else "GAGAL / FAILED"
+        )
         report = event.metadata.get("quarantine_report")
         lines.append(
             f"  check {event.asset_key.to_user_string()}:{event.check_name}: {status}"
@@ -186,11 +203,12 @@ def _report(result: dg.ExecuteInProcessResult) -> str:
     for key, meta in materialized.items():
         if key.path[-1] in ("raw", "staged", "warehouse", "portal", "provinsi"):  # not the shared reference steps
             lines.append(f"  asset {key.to_user_string()}{_summary(key.path[-1], meta)}")
-    failed_steps = {f.step_key for f in result.get_step_failure_events()}
+    failed_steps = {f.step_key for f in failures}
     for key in run.asset_selection or ():
         if key.path[-1] == "raw" and key not in materialized and "__".join(key.path) not in failed_steps:
             lines.append(f"  asset {key.to_user_string()}: tidak ada kiriman baru / nothing new")
-    for failure in result.get_step_failure_events():
+    # A quarantine is named with its report among the checks above; only what broke is listed as failed.
+    for failure in (f for f in failures if not _quarantined(f)):
         lines.append(f"  step {failure.step_key} gagal / failed: {_cause(failure.event_specific_data.error)}")
     return "\n".join(lines)
 

@@ -151,6 +151,29 @@ def run_raw_only(instance) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(instance=instance, asset_selection=[raw], partition_key="ppu", raise_on_error=False)
 
 
+def test_an_agency_that_sends_nothing_is_still_judged_late(catalogue):
+    """The run the late-agency sensor starts brings nothing new (the drop folder is empty): its raw step yields
+    no output, and the lateness check must still report, since that is exactly when an agency is late."""
+    archive = RawArchive(catalogue["state"] / "raw")
+    for file in sorted(catalogue["drop"].iterdir()):  # delivered three days ago, and nothing since
+        archive.store("ppu", "harga-pasar", file.name, file.read_bytes(), str(file))
+        file.unlink()
+    manifest = archive.manifest("ppu", "harga-pasar")
+    three_days_ago = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat(timespec="seconds")
+    manifest.write_text(
+        "".join(
+            json.dumps({**json.loads(line), "pulled_at": three_days_ago}) + "\n"
+            for line in manifest.read_text().splitlines()
+        )
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_raw_only(instance)
+        assert result.success and not result.get_asset_materialization_events()  # nothing new
+        [late] = [c for c in result.get_asset_check_evaluations() if c.check_name == "tepat_waktu"]
+        assert not late.passed and late.severity == dg.AssetCheckSeverity.WARN
+        assert late.metadata["late_by"].value == "terlambat 42 jam / 42 hours late"
+
+
 def test_late_agency_is_named_in_ui_and_alerts(catalogue, smtp_inbox, httpserver):
     archive = RawArchive(catalogue["state"] / "raw")
     three_days_ago = (datetime.now(timezone.utc) - timedelta(days=3)).isoformat(timespec="seconds")

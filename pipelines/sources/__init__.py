@@ -54,8 +54,8 @@ def unchanged(memo: Path, delivered: list[tuple[str, str]]) -> bool:
 
 
 def delivered_already(source: Source, memo: Path) -> bool:
-    """Whether a drop folder holds exactly the files of its last published delivery: knowable without a run,
-    as the file-drop sensor knows it. Other kinds must be asked (the raw step's work), so never."""
+    """Whether a drop folder holds exactly the files of its last published delivery, or none: knowable without
+    a run, as the file-drop sensor knows it. Other kinds must be asked (the raw step's work), so never."""
     if source.kind != "file_drop":
         return False
     try:
@@ -63,7 +63,8 @@ def delivered_already(source: Source, memo: Path) -> bool:
     except FileNotFoundError:
         return False  # the raw step names the missing folder
     found = sorted([f.name, _sha256(f)] for f in files)
-    return bool(found) and found == http.load_memo(memo / "delivered.json").get("files")
+    # An empty folder brings nothing either (an agency that has sent nothing yet is the lateness check's).
+    return not found or found == http.load_memo(memo / "delivered.json").get("files")
 
 
 def _sha256(path: Path) -> str:
