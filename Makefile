@@ -62,7 +62,7 @@ test: setup lint $(DAGSTER_HOME)/dagster.yaml  ## Lint, then run the whole test 
 	bash scripts/chromium.sh
 	$(PY) -m pytest
 
-test-fast: setup  ## The tests that start no server (no PostgreSQL, CKAN, Redis or Chromium): about a minute
+test-fast: setup  ## The tests that start no server (no PostgreSQL, CKAN, Redis or Chromium): about 10 minutes
 	$(PY) -m pytest -q -m "not servers"
 
 lint: setup  ## ruff: lint and format check (pyproject.toml); `$(VENV)/bin/ruff format .` formats
