@@ -65,12 +65,19 @@ class CatalogueRun:
     def only_quarantined(self) -> bool:
         """Whether every failed step is a standard check that held its batch back: the pipeline did its job
         (the batch waits for its agency or a walidata, with its report), nothing broke."""
-        return all(map(_quarantined, self.get_step_failure_events()))
+        return all(r.success or _only_quarantined(r) for r in self.results)
 
 
 def _quarantined(failure: dg.DagsterEvent) -> bool:
     """A step failure that is a blocking standard check holding its batch back."""
     return failure.event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
+
+
+def _only_quarantined(result: dg.ExecuteInProcessResult) -> bool:
+    """A failed run whose every failed step held a batch back (a run that failed otherwise has other failures,
+    or none at all when it failed before its steps)."""
+    failures = result.get_step_failure_events()
+    return bool(failures) and all(map(_quarantined, failures))
 
 
 def run_catalogue(
@@ -181,7 +188,7 @@ def _report(result: dg.ExecuteInProcessResult) -> str:
         "BERHASIL / SUCCESS"
         if result.success
         else "BERHASIL, DENGAN KARANTINA / SUCCESS, WITH QUARANTINE"
-        if all(map(_quarantined, failures))
+        if _only_quarantined(result)
         else "GAGAL / FAILED"
     )
     lines = [f"\n{where}: run {result.run_id}: {verdict}"]

@@ -167,7 +167,7 @@ def test_walidata_rejects_or_releases_a_quarantined_batch(regency):
     assert run_main_job().success
     drop_out_of_regency_batch(regency["drop"])
     failed = run_main_job()
-    assert not failed.success
+    assert not failed.success and failed.only_quarantined  # held back, nothing broke: `assets.run` exits 0
     [check] = [c for c in failed.get_asset_check_evaluations() if c.check_name == "memenuhi_standar"]
     batch = check.metadata["batch"].value
     [listed] = [b for b in json.loads(satudata("quarantine", "list")) if b["batch"] == batch]

@@ -258,6 +258,7 @@ def test_the_source_down_fails_naming_it_and_one_rerun_converges_once_it_is_back
     server.stop()  # the agency's server down: its port refuses every connection
     serve(wifi, csv_file(NEXT))  # what it serves once back: the next version of the file
     down = run_main_job()
+    assert not down.success and not down.only_quarantined  # a source down is a failure, not a quarantine
     cause = failed_raw_step(down)
     assert cause == (
         f"sumber tidak dapat dihubungi (koneksi ditolak: server mati atau alamat/port di katalog "
