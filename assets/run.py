@@ -6,7 +6,8 @@ afterwards, and print what a walidata needs to know: per regency, asset and chec
 One run of the main job per regency partition (its datasets, every month their deliveries hold), then one
 run per province whose regencies merged something, as the schedules and sensors would, and, when the
 catalogue holds a Daftar Data, one run of its statuses and one of the compliance scorecard. A dataset whose
-drop folder holds the files last published is left out, and a regency with nothing else starts no run."""
+drop folder holds the files last published, or none, is left out, and a regency with nothing else starts no
+run."""
 
 import logging
 import sys
