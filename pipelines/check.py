@@ -24,10 +24,6 @@ class CheckedBatch:
     personal: list[Issue]  # the personal-data findings among them
     missing_periods: list[str]  # e.g. "periode 2026-10 belum lengkap, ..." per file
 
-    @property
-    def accepted(self) -> bool:
-        return not self.issues
-
 
 def check_batch(
     staged: Path,
@@ -38,7 +34,7 @@ def check_batch(
     *,
     references: dict[str, pd.DataFrame] | None = None,
     period: Period | None = None,
-    explain: Callable[[list[Issue]], list[Issue]] = lambda issues: issues,
+    explain: Callable[[list[Issue]], list[Issue]],
 ) -> CheckedBatch:
     """`explain` names the region codes a newer Kemendagri edition retired (it reads the editions only when a
     code was refused, which differs between the pipeline and the self-check)."""
