@@ -372,18 +372,19 @@ def _upload(
     fmt: str,
     mimetype: str,
     description: str,
+    replacements: dict[str, tuple[bytes, dict]],
 ) -> None:
-    """Create or replace (by name, never by a given id) one file resource; an unchanged file is not sent."""
+    """Create (by name, never by a given id) one file resource, or put its new content in `replacements` (by
+    resource id), which the publication's finishing revision sends; an unchanged file is not sent."""
     existing = next((r for r in resources if r.get("name") == name), None)
     digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
     if existing and existing.get("hash") == digest:
         return
-    files = {"upload": (name, content)}
     fields = {"name": name, "format": fmt, "mimetype": mimetype, "hash": digest, "description": description}
     if existing:
-        _call(portal, "files", "resource_patch", files=files, id=existing["id"], **fields)
+        replacements[existing["id"]] = (content, fields)
     else:
-        _call(portal, "files", "resource_create", files=files, package_id=package_id, **fields)
+        _call(portal, "files", "resource_create", files={"upload": (name, content)}, package_id=package_id, **fields)
 
 
 def _link(
@@ -667,8 +668,10 @@ def publish(
                 change.versions,
                 result,
             )
-    _ensure_views(portal, resource["id"], standard)
-    resources = portal.read("package_show", id=current["id"])["resources"]
+    _ensure_views(portal, resource["id"], standard)  # on every change: one deleted by mistake returns
+    # The file resources are found by name among those read at the start: nothing since created one of them.
+    resources = current.get("resources", [])
+    replacements: dict[str, tuple[bytes, dict]] = {}  # resource id -> new file, sent by the finishing revision
     xlsx = f"{dataset.name}.xlsx"
     if "xlsx" in downloads and total <= XLSX_MAX_ROWS:
         _link(
@@ -693,9 +696,10 @@ def publish(
             "CSV",
             "text/csv",
             f"Kamus data (data dictionary) dari standar {standard.ref}",
+            replacements,
         )
         for download in metadata_statistik.downloads(standard, dataset, regency, result.url):  # BPS MS-Keg/Var/Ind
-            _upload(portal, current["id"], resources, *download)
+            _upload(portal, current["id"], resources, *download, replacements)
     if validation:
         described = (
             f"Laporan validasi: diperiksa terhadap standar {validation['standard']} pada "
@@ -710,6 +714,7 @@ def publish(
             "HTML",
             "text/html",
             described,
+            replacements,
         )
         _upload(
             portal,
@@ -720,6 +725,7 @@ def publish(
             "JSON",
             "application/json",
             described,
+            replacements,
         )
     stamp = {
         HASH_KEY: digest,
@@ -732,14 +738,19 @@ def publish(
             }
         ),
     }
-    # Metadata, visibility, the versions and the hash last, in one revision: a run that fails before this
-    # leaves the previous versions, so the next run sends the same change set again.
-    _call(
-        portal,
-        "finish",
-        "package_revise",
-        match={"id": current["id"]},
-        filter=["-extras", "-tags", "-groups"],
-        update={**package, "owner_org": org["id"], "extras": [], **stamp},
-    )
+    # Metadata, visibility, the versions and the hash last, in one revision with the files that changed (the
+    # validation report of this change): a run that fails before this leaves the previous versions and
+    # files, so the next run sends the same change set again.
+    revision = {
+        "match": {"id": current["id"]},
+        "filter": ["-extras", "-tags", "-groups"],
+        "update": {**package, "owner_org": org["id"], "extras": [], **stamp},
+    }
+    files = {}
+    if replacements:  # a multipart request: every field a string, the nested ones as JSON
+        revision = {key: json.dumps(value) for key, value in revision.items()}
+        for resource_id, (content, fields) in replacements.items():
+            files[f"update__resources__{resource_id}__upload"] = (fields["name"], content)
+            revision |= {f"update__resources__{resource_id}__{key}": value for key, value in fields.items()}
+    _call(portal, "finish", "package_revise", files=files or None, **revision)
     return result

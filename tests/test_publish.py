@@ -290,6 +290,50 @@ def test_rerun_is_a_noop_and_a_change_sends_only_the_change_set(target, loader):
     assert publish_warehouse(target, loader).writes == []
 
 
+def test_a_change_sets_validation_report_travels_in_the_revision_that_records_it(target):
+    """The report of the check a change set passed replaces the published one in the same revision that
+    records the change's versions: no write of its own, and a run that fails before it leaves the previous
+    report beside the previous table."""
+
+    def report(rows: int, checked_at: str) -> dict:
+        return {"standard": STANDARD.ref, "checked_at": checked_at, "result": "lolos / passed", "released_by": None,
+                "rows": rows, "findings": 0, "files": [], "rules": []}  # fmt: skip
+
+    def send(validation: dict):
+        return publish(
+            target["portal"](),
+            target["regency"],
+            target["dataset"],
+            STANDARD,
+            warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
+            {"run_id": "run-1"},
+            DISTRICTS,
+            downloads=ALL_DOWNLOADS,
+            validation=validation,
+        )
+
+    frame = market_prices()
+    merge(target, frame, "b1")
+    send(report(len(frame), "2026-10-06T01:00:00+00:00"))
+    before = target["admin"].action.package_show(id=target["name"])
+
+    changed = frame.copy()
+    changed.loc[[3, 7], "harga"] += 500
+    merge(target, changed, "b2")
+    second = report(len(changed), "2026-10-07T01:00:00+00:00")
+    result = send(second)
+    assert result.writes == ["satudata_datastore_load", "package_revise"]  # the report rode with the revision
+    after = target["admin"].action.package_show(id=target["name"])
+    assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]
+    published = {r["name"]: r for r in after["resources"]}
+    headers = {"Authorization": target["admin"].apikey}
+    got = requests.get(published["harga-pasar-laporan-validasi.json"]["url"], headers=headers, timeout=60)
+    assert got.json() == second
+    page = requests.get(published["harga-pasar-laporan-validasi.html"]["url"], headers=headers, timeout=60).text
+    assert "2026-10-07T01:00:00+00:00" in page and "2026-10-06" not in page
+    assert published["harga-pasar-laporan-validasi.json"]["mimetype"] == "application/json"
+
+
 class RefusedChange:
     """The warehouse table with one value in its change set that the DataStore's int8 refuses."""
 
