@@ -553,19 +553,26 @@ def _skip_reason(cells: list[str], layout: _Layout) -> str | None:
 def _split_body(body: pd.DataFrame, layout: _Layout, raw: RawFile) -> tuple[pd.DataFrame, list[Skipped]]:
     """The data rows of a piece of the body, and the rows skipped with their reasons. Only rows that could
     be something else (few cells, a known label, a total's word, short cells only) are looked at one by one;
-    the tests over every cell are vectorised (pyarrow's string kernels), so a million rows cost a second."""
-    low = body.apply(lambda column: column.str.strip().str.lower())
-    count = (low != "").sum(axis=1)
-    maybe = (
-        (count <= 2)
-        | (low.isin(layout.header_texts).sum(axis=1) >= 2)
-        | low.apply(lambda column: column.str.match(_SUMMARY.pattern)).any(axis=1)
-        | (low.apply(lambda column: column.str.len()) <= 4).all(axis=1)
-    )  # (1) (2) (3) ...
+    the tests over every cell are made once per distinct text of a column (agency columns repeat few), so a
+    million rows cost well under a second."""
+    rows = len(body)
+    count = np.zeros(rows, dtype=np.int64)
+    headers = np.zeros(rows, dtype=np.int64)
+    summary = np.zeros(rows, dtype=bool)
+    short = np.ones(rows, dtype=bool)  # (1) (2) (3) ...
+    for position in range(body.shape[1]):
+        codes, distinct = pd.factorize(body.iloc[:, position], use_na_sentinel=False)
+        low = pd.Series(distinct, dtype="str").str.strip().str.lower()
+        count += (low != "").to_numpy()[codes]
+        headers += low.isin(layout.header_texts).to_numpy()[codes]
+        summary |= low.str.match(_SUMMARY.pattern).to_numpy(dtype=bool)[codes]
+        short &= (low.str.len() <= 4).to_numpy()[codes]
+    maybe = (count <= 2) | (headers >= 2) | summary | short
     reasons = pd.Series(None, index=body.index, dtype="object")
     reasons[count == 0] = "blank-row"
-    for position in np.flatnonzero((maybe & (count > 0)).to_numpy()):
-        reasons.iloc[position] = _skip_reason(list(low.iloc[position]), layout)
+    for position in np.flatnonzero(maybe & (count > 0)):
+        cells = [cell.strip().lower() if isinstance(cell, str) else cell for cell in body.iloc[position]]
+        reasons.iloc[position] = _skip_reason(cells, layout)
     skipped = [Skipped(raw.name, int(i) + 1, int(i) + 1, reason) for i, reason in reasons.dropna().items()]
     return body[reasons.isna().to_numpy()], merge_skipped([], skipped)
 
@@ -684,19 +691,6 @@ def _is_money(fld) -> bool:
     return str(fld.metadata.get("satuan", "")).lower() == "rupiah"
 
 
-def _convert(values: pd.Series, fld) -> tuple[pd.Series, pd.Series]:
-    """Agency columns repeat few distinct texts (days, units, prices): each is converted once. Returns the
-    typed values and a finding code per value ("" when it reads)."""
-    codes, distinct = pd.factorize(values)
-    typed, problem = _convert_distinct(pd.Series(distinct, dtype="str"), fld)
-    return (
-        pd.Series(typed.array.take(codes, allow_fill=True), index=values.index),
-        pd.Series(
-            problem.to_numpy(dtype="object").take(codes) if len(distinct) else [], index=values.index, dtype="object"
-        ).fillna(""),
-    )
-
-
 def _convert_distinct(values: pd.Series, fld) -> tuple[pd.Series, pd.Series]:
     if fld.type in ("integer", "number"):
         return _read_numbers(values, fld.type == "integer", _is_money(fld))
@@ -721,24 +715,29 @@ def _typed(body: pd.DataFrame, layout: _Layout, raw: RawFile, standard: Standard
     for position, name in enumerate(layout.names):
         if name and name not in frame:
             frame[name] = body.iloc[:, position].astype("str")
-    row_numbers = body.index.to_series() + 1
+    row_numbers = body.index.to_numpy() + 1
     for fld in standard.fields:
-        present = fld.name in frame  # a missing column (reported once per file) is empty, typed as its field
-        text = frame[fld.name].str.strip() if present else pd.Series("", index=frame.index, dtype="str")
-        missing = text.isin(standard.missing_values) | (not present)
-        converted, problem = _convert(text.where(~missing, ""), fld)
-        frame[fld.name] = converted.where(~missing)
-        problem = problem.where(~missing, "")
+        # Agency columns repeat few distinct texts (days, units, prices): each is read once, then spread.
+        if fld.name in frame:
+            codes, distinct = pd.factorize(frame[fld.name], use_na_sentinel=False)
+            text = pd.Series(distinct, dtype="str").str.strip()
+        else:  # a missing column (reported once per file) is empty, typed as its field
+            codes, text = np.zeros(len(frame), dtype=np.intp), pd.Series([""], dtype="str")
+        missing = text.isin(standard.missing_values) | (fld.name not in frame)
+        typed, problem = _convert_distinct(text.where(~missing, ""), fld)
+        frame[fld.name] = pd.Series(typed.where(~missing).array.take(codes), index=frame.index)
+        problem = problem.where(~missing, "").to_numpy(dtype="object")
         if fld.type != "string":
             word_id, word_en, example = _TYPE_WORDS[fld.type]
-            for idx in problem[problem != ""].index:
+            for position in np.flatnonzero(problem[codes] != ""):
+                distinct_at = codes[position]
                 issues.append(
                     finding(
-                        problem[idx],
+                        problem[distinct_at],
                         raw.name,
-                        int(row_numbers[idx]),
+                        int(row_numbers[position]),
                         fld.name,
-                        text[idx],
+                        text.iloc[distinct_at],
                         type_id=word_id,
                         type_en=word_en,
                         example=example,
@@ -749,7 +748,7 @@ def _typed(body: pd.DataFrame, layout: _Layout, raw: RawFile, standard: Standard
     frame = frame[standard.field_names].reset_index(drop=True)
     frame["_source_file"] = raw.name
     frame["_source_sha256"] = raw.sha256
-    frame["_source_row"] = row_numbers.to_numpy(dtype="int64")
+    frame["_source_row"] = row_numbers.astype("int64")
     return frame, issues
 
 
@@ -925,7 +924,7 @@ def _parquet_schema(standard: Standard) -> pa.Schema:
     """The staged file's columns, with pandas' own types recorded so the rows read back exactly as parsed
     (nullable Int64, Float64, boolean)."""
     empty = pd.Series([], dtype="str")
-    typed = {f.name: _convert(empty, f)[0] for f in standard.fields}
+    typed = {f.name: _convert_distinct(empty, f)[0] for f in standard.fields}
     lineage = {"_source_file": empty, "_source_sha256": empty, "_source_row": pd.Series([], dtype="int64")}
     return pa.Schema.from_pandas(pd.DataFrame(typed | lineage), preserve_index=False)
 
