@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from alembic.ddl.impl import DefaultImpl
@@ -658,12 +659,25 @@ def _scope(regencies: str) -> str:
     return f"({REGION_KEY} = :scope OR {REGION_KEY} LIKE :scope_prefix)"
 
 
+_NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
 def _frame(connection: sa.Connection, sql: str, params: dict, columns: list[str]) -> pd.DataFrame:
-    """A query's rows as a DataFrame through the driver's bulk path (DuckDB's own DataFrame; psycopg's
-    rows), several times quicker than SQLAlchemy's row objects for a whole table. `sql` uses `:name` parameters."""
+    """A query's rows as a DataFrame through the driver's bulk path (DuckDB's Arrow; psycopg's rows), several
+    times quicker than SQLAlchemy's row objects for a whole table. `sql` uses `:name` parameters. From DuckDB
+    through Arrow, not its `.df()`, which makes a Python string of every text cell first (1 s per million
+    rows, against 0.1 s), with `.df()`'s types: nullable integers and booleans where a value is missing,
+    dates as datetime64[us]."""
     raw = connection.connection.driver_connection
     if connection.dialect.name == "duckdb":
-        return raw.execute(re.sub(r":(\w+)", r"$\1", sql), params).df()
+        table = raw.sql(re.sub(r":(\w+)", r"$\1", sql), params=params).to_arrow_table()
+        frame = table.to_pandas(date_as_object=False)
+        for field, column in zip(table.schema, table.columns):
+            if field.type in _NULLABLE and column.null_count:
+                frame[field.name] = column.to_pandas(types_mapper=_NULLABLE.get)
+            elif pa.types.is_date(field.type):
+                frame[field.name] = frame[field.name].astype("datetime64[us]")
+        return frame
     with raw.cursor() as cursor:
         cursor.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
         return pd.DataFrame(cursor.fetchall(), columns=columns)
