@@ -166,6 +166,7 @@ def file_kind(raw: RawFile) -> str:
 
 # Control characters never sit in a table typed by hand; NUL bytes mean a binary file or UTF-16 without BOM.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))  # what translate() deletes
 # UTF-8 read as Windows-1252 ("Ã©", "â€“"): a file saved partly in each, which no single decoding reads right.
 _MOJIBAKE = re.compile("[ÂÃ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|â€")
 
@@ -203,11 +204,15 @@ def _decodes(path: Path, encoding: str, raw: RawFile) -> bool:
     """Whether the whole file decodes (in blocks, constant memory); raises Refused for text that decodes
     but is no table text (control characters, two encodings mixed)."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    wide = encoding.startswith("utf-16")
     try:
         with open(path, "rb") as f:
             for block in iter(lambda f=f: f.read(1 << 20), b""):
                 text = decoder.decode(block)
-                if _CONTROL.search(text):
+                # One byte is one control character in UTF-8 and the Windows code pages: tested on the bytes
+                # (0.06 s for 70 MB, where the pattern over the text takes 0.4 s).
+                found = _CONTROL.search(text) if wide else block.translate(None, _NOT_CONTROL_BYTES)
+                if found:
                     raise _encoding_error(
                         raw, "berisi karakter kendali atau biner", "it holds control characters or binary data"
                     )
