@@ -183,7 +183,7 @@ def _foreign_keys(raw: list, fields: dict[str, Field], where: str) -> tuple[Fore
         unknown = [n for n in own if n not in fields]
         if not own or unknown:
             raise SchemaError(f"{where}: foreign key names fields {unknown or own!r} that are not fields of the schema")
-        if len(own) > 2:  # checked as a code and a code pair (pipelines/validation.py)
+        if len(own) > 2:  # checked as a code and a code pair (pipelines/validation/rules.py)
             raise SchemaError(f"{where}: foreign key {list(own)}: at most two fields are supported")
         missing = [n for n in theirs if n not in MASTER_DATA[resource]]
         if missing or len(theirs) != len(own):

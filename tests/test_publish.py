@@ -487,7 +487,7 @@ def test_the_portal_token_is_checked_before_anything_is_read_or_written(target, 
 
 
 def test_a_table_beyond_excels_limit_gets_a_note_instead_of_a_broken_xlsx(target, monkeypatch):
-    import pipelines.publish as publish_module
+    import pipelines.publish.dataset as publish_module
 
     frame = market_prices()
     merge(target, frame, "b1")

@@ -12,7 +12,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-import pipelines.publish as publish_module
+import pipelines.publish.load_api as publish_module
 from pipelines.publish import PublishError
 from tests.test_publish import STANDARD, csv_resource, dump, merge, publish_warehouse, run
 

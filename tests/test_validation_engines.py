@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import validation
 from pipelines.standard import load_standard
-from pipelines.validation import validate
+from pipelines.validation import gx, outcome, validate
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 WISATA = load_standard("kunjungan-wisata/1.1.0")
@@ -171,15 +170,15 @@ def test_engines_agree_that_totals_add_up():
 def test_the_standard_suite_runs_without_gx(monkeypatch):
     """Every expectation `rules` makes for the standard is answered by the DuckDB query itself."""
     handed_to_gx = []
-    real = validation._run_gx
-    monkeypatch.setattr(validation, "_run_gx", lambda frame, exps: handed_to_gx.extend(exps) or real(frame, exps))
+    real = gx.run
+    monkeypatch.setattr(gx, "run", lambda frame, exps: handed_to_gx.extend(exps) or real(frame, exps))
     validate(broken(), STANDARD, CODES, today=TODAY, references=REFERENCES)
     validate(wisata(), WISATA, CODES, today=TODAY)
     assert handed_to_gx == []
 
 
 def test_issue_rows_are_capped_the_same_way(monkeypatch):
-    monkeypatch.setattr(validation, "MAX_ISSUES_PER_RULE", 3)
+    monkeypatch.setattr(outcome, "MAX_ISSUES_PER_RULE", 3)
     frame = batch()
     frame["harga"] = pd.array([0] * len(frame), dtype="Int64")
     fast, plain = both(frame)
