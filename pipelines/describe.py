@@ -1,7 +1,7 @@
 """`satudata describe`: onboarding a dataset from an agency's sample files. It drafts a Satu Data standard
 (`schemas/<name>/1.0.0.yaml`) and a catalogue entry with the column mapping, for the walidata to review.
 
-The samples are read by the pipeline's own parser (pipelines/parsing.py: encodings, delimiters, title rows,
+The samples are read by the pipeline's own parser (pipelines/parsing/: encodings, delimiters, title rows,
 notes and totals, Indonesian numbers and dates), and each column's type is the first the pipeline's own readers
 take every value as, confirmed by parsing the samples again in that type: so the drafted standard accepts the
 samples it came from. Beyond a generic `frictionless describe`, it reads `12.500` and `Rp 12.500,-` as numbers
@@ -169,7 +169,7 @@ def _csv_candidates(raw: RawFile) -> set[str]:
     with open(raw.path, encoding=parsing.file_encoding(raw), newline="") as handle:
         lines = handle.read(1 << 16).splitlines()[:HEADER_SCAN_ROWS]
     found: set[str] = set()
-    for delimiter in parsing._DELIMITERS:
+    for delimiter in parsing.DELIMITERS:
         found |= _labels(pd.DataFrame(list(csv.reader(lines, delimiter=delimiter)), dtype="str").fillna(""))
     return found
 
@@ -180,7 +180,7 @@ def _header(raw: RawFile) -> list[str]:
     column keeps its lowest label, which the parser matches again as a part of the merged header."""
     try:
         kind = parsing.file_kind(raw)
-        tables, _ = parsing._tables(raw, kind, _csv_candidates(raw) if kind == "csv" else set(), None)
+        tables, _ = parsing.read_tables(raw, kind, _csv_candidates(raw) if kind == "csv" else set(), None)
     except parsing.Refused as refused:
         raise DescribeError(str(refused.issue)) from None
     best: tuple[int, list[str]] = (0, [])

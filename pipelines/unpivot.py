@@ -24,7 +24,7 @@ from pipelines.standard import Standard
 # Columns of a district-wide sheet that are not districts: the row number, a total, a remark.
 _NOT_A_DISTRICT = re.compile(r"^(no\.?|nomor|jumlah|total|rata-?rata|keterangan|ket\.?)$")
 _SOURCE_NOTE = re.compile(r"^sumber(\s+data)?\s*[:=]?\s*(?P<text>\S.*)$", re.IGNORECASE)
-_UNLABELLED = "kolom "  # the parser's label of a column without a header (parsing._layout)
+_UNLABELLED = "kolom "  # the parser's label of a column without a header (parsing/layout.py: `layout_of`)
 
 TypeSlice = Callable[[pd.DataFrame], tuple[pd.DataFrame, list[Issue]]]
 

@@ -79,7 +79,7 @@ def test_numbers_as_offices_write_them(text, integer, money, expected):
     ],
 )
 def test_numbers_that_cannot_be_read_say_why(text, integer, money, code):
-    from pipelines.parsing import _read_numbers
+    from pipelines.parsing.values import _read_numbers
 
     numbers, problems = _read_numbers(pd.Series([text], dtype="str"), integer, money)
     assert pd.isna(numbers[0]) and problems[0] == code
