@@ -11,7 +11,7 @@
 
 DuckDB writes to a fresh file in --workdir; PostgreSQL uses the database `bench_wh` on the project's cluster
 (`bash scripts/postgres.sh url bench_wh`, which starts the cluster if it is not running), created empty for
-the run and dropped afterwards. The merge measured is whatever `pipelines/warehouse.py` does today.
+the run and dropped afterwards. The merge measured is whatever `pipelines/warehouse/merging.py` does today.
 """
 
 import argparse

@@ -153,13 +153,14 @@ import os, signal, sys
 import pandas as pd
 from pipelines import warehouse
 from pipelines.standard import load_standard
+import pipelines.warehouse.merging as merging
 from tests.test_warehouse import batch
 engine = warehouse.create_engine(sys.argv[1])
-real_stage = warehouse._stage
+real_stage = merging.stage
 def stage_then_die(connection, *args):
     real_stage(connection, *args)
     os.kill(os.getpid(), signal.SIGKILL)   # the process dies in the middle of the load's transaction
-warehouse._stage = stage_then_die
+merging.stage = stage_then_die
 warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2")
 """
 
