@@ -17,8 +17,10 @@ standard's primary key, its downloads and the data dictionary.
 - Downloads come from the DataStore, so they always equal the table: the table's resource is a DataStore
   resource, whose URL the portal extension serves (`/satudata/unduh/<id>.csv`), and the XLSX resource links
   its `.xlsx`; each is rendered by the portal once per version, from one snapshot, so a download taken during
-  a load is one version whole (CKAN's own dump, for TSV, JSON and XML, reads the table in pages). Nothing is
-  rendered or uploaded by the pipeline when rows change; only the data dictionary is a file.
+  a load is one version whole (CKAN's own dump, for TSV, JSON and XML, reads the table in pages). The
+  pipeline renders no download when rows change; the files beside the table (the dictionary, the metadata
+  statistik, the validation report of the batch) are sent only when their content changed, in the same
+  finishing `package_revise` that records the versions.
 - Fast and atomic as the public sees it: a whole table (the first publication, or a copy that cannot be
   brought up to date by a change set) and every change set go to the project's portal extension
   (`satudata_datastore_load`: COPY, index and key, or upsert and delete, in one transaction, readers keep the
