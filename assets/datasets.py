@@ -18,14 +18,14 @@ from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import approval, sources, unpivot, validation_report, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
-from pipelines.check import check_batch
+from pipelines.check import CheckedBatch, check_batch
 from pipelines.daftar_data import release_deadlines
 from pipelines.disk import disk_full
 from pipelines.freshness import dataset_lateness, describe
 from pipelines.parsing import ParsedBatch, parse_files
 from pipelines.privacy import district_codes
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, publish
-from pipelines.quarantine import batch_id, quarantine, standing
+from pipelines.quarantine import Verdict, batch_id, judge, standing
 from pipelines.raw import RawArchive, RawFile
 from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import Standard
@@ -107,6 +107,31 @@ def on_time(found: Delivery, archive: RawArchive) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=CHECK_FOR_LATE, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
     )
+
+
+def check_metadata(regency: Regency, standard: Standard, checked: CheckedBatch, verdict: Verdict) -> dict:
+    """What the Dagster UI shows of a standard check: the rules and findings, the periods the files lack, and
+    the quarantine report or who released the batch."""
+    rules = checked.outcome.rules
+    metadata = {
+        "regency": regency.name,
+        "standard": standard.ref,
+        "rules": len(rules),
+        "failed_rules": sum(not r["success"] for r in rules),
+        "issues": len(checked.issues),
+        "personal_data_findings": len(checked.personal),
+        "results": dg.MetadataValue.json(rules),
+        "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in checked.missing_periods) or "-"),
+    }
+    if verdict.folder:
+        metadata |= {
+            "batch": verdict.folder.name,
+            "quarantine_report": dg.MetadataValue.path(str(verdict.folder / "report.html")),
+            "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in checked.issues[:20])),
+        }
+    if verdict.released_by:  # a walidata let exactly these bytes through
+        metadata["released_by"] = verdict.released_by
+    return metadata
 
 
 def chain_definitions(
@@ -293,50 +318,31 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
             period=dataset.period,
             explain=lambda found: explain_retired(found, edition_changes, edition),
         )
-        outcome, issues, personal = checked.outcome, checked.issues, checked.personal
-        metadata = {
-            "regency": regency.name,
-            "standard": standard.ref,
-            "rules": len(outcome.rules),
-            "failed_rules": sum(not r["success"] for r in outcome.rules),
-            "issues": len(issues),
-            "personal_data_findings": len(personal),
-            "results": dg.MetadataValue.json(outcome.rules),
-            "periode_belum_lengkap": dg.MetadataValue.md("\n".join(f"- {m}" for m in checked.missing_periods) or "-"),
-        }
-        if personal:  # the raw bytes hold it too: locked now, deleted when the catalogue's retention ends
-            until = state.archive().mark_personal(
+        with disk_full_named():
+            verdict = judge(
+                state.quarantine_root,
                 regency.slug,
                 dataset.name,
-                staged.files,
-                sorted({f"{i.code}: {i.column}" for i in personal}),
-                load_pipeline_config()["personal_data"]["raw_retention_days"],
-            )
-            metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
-        if not issues:
-            validation_report.write(staged.path, standard.ref, staged.files, staged.rows, outcome.rules, 0)
-            return dg.AssetCheckResult(passed=True, metadata=metadata)
-        with disk_full_named():
-            folder = quarantine(state.quarantine_root, regency.slug, dataset.name, staged.files, issues, outcome.rules)
-        held = standing(state.quarantine_root, regency.slug, dataset.name, folder.name)
-        metadata |= {
-            "batch": folder.name,
-            "quarantine_report": dg.MetadataValue.path(str(folder / "report.html")),
-            "examples": dg.MetadataValue.md("\n".join(f"- {i}" for i in issues[:20])),
-        }
-        if held.released_by:  # a walidata let exactly these bytes through
-            metadata["released_by"] = held.released_by
-            validation_report.write(
                 staged.path,
                 standard.ref,
                 staged.files,
                 staged.rows,
-                outcome.rules,
-                len(issues),
-                released_by=metadata["released_by"],
+                checked.issues,
+                checked.outcome.rules,
             )
-            return dg.AssetCheckResult(passed=True, metadata=metadata, severity=dg.AssetCheckSeverity.WARN)
-        return dg.AssetCheckResult(passed=False, metadata=metadata, severity=dg.AssetCheckSeverity.ERROR)
+        metadata = check_metadata(regency, standard, checked, verdict)
+        if checked.personal:  # the raw bytes hold it too: locked now, deleted when the catalogue's retention ends
+            until = state.archive().mark_personal(
+                regency.slug,
+                dataset.name,
+                staged.files,
+                sorted({f"{i.code}: {i.column}" for i in checked.personal}),
+                load_pipeline_config()["personal_data"]["raw_retention_days"],
+            )
+            metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
+        # A batch a walidata released goes on with a warning on the check; a held one stops its chain.
+        severity = dg.AssetCheckSeverity.WARN if verdict.released_by else dg.AssetCheckSeverity.ERROR
+        return dg.AssetCheckResult(passed=verdict.passed, metadata=metadata, severity=severity)
 
     @dg.asset(
         key=asset_key(name, "warehouse"),

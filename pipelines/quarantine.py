@@ -1,5 +1,6 @@
 """Quarantine: a batch that fails its checks is set aside with its raw files and a readable report
-(JSON for tools, HTML for agency staff). Nothing of it goes further."""
+(JSON for tools, HTML for agency staff). Nothing of it goes further unless a walidata releases exactly those
+bytes. `judge` is the one decision after the standard check; `standing` is what every later step asks."""
 
 import hashlib
 import html
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipelines import validation_report
 from pipelines.issues import Issue
 from pipelines.raw import RawFile
 from pipelines.settings import private_folder
@@ -137,3 +139,37 @@ def list_batches(root: Path) -> list[dict]:
             }
         )
     return sorted(batches, key=lambda b: b["quarantined_at"], reverse=True)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the standard check decided for a batch: whether it goes on, the quarantine folder holding its
+    report when anything was found, and who released it when a walidata let it through."""
+
+    passed: bool
+    folder: Path | None = None
+    released_by: str = ""
+
+
+def judge(
+    root: Path,
+    regency: str,
+    dataset: str,
+    staged: Path,
+    standard_ref: str,
+    files: list[RawFile],
+    rows: int,
+    issues: list[Issue],
+    rules: list[dict],
+) -> Verdict:
+    """A clean batch goes on with its validation report (published beside its table). A batch with findings
+    is quarantined with its report, and goes on only when a walidata released exactly these bytes; its
+    validation report then says so and counts the findings."""
+    if not issues:
+        validation_report.write(staged, standard_ref, files, rows, rules, 0)
+        return Verdict(passed=True)
+    folder = quarantine(root, regency, dataset, files, issues, rules)
+    released_by = standing(root, regency, dataset, folder.name).released_by
+    if released_by:
+        validation_report.write(staged, standard_ref, files, rows, rules, len(issues), released_by=released_by)
+    return Verdict(passed=bool(released_by), folder=folder, released_by=released_by)

@@ -1,7 +1,9 @@
 """Where a batch stands with the quarantine (`pipelines.quarantine.standing`), the one answer the warehouse and
 portal steps act on: a rejected batch stays out and is never shown as released."""
 
-from pipelines.quarantine import batch_id, decide, quarantine, standing
+from pipelines import validation_report
+from pipelines.issues import Issue
+from pipelines.quarantine import batch_id, decide, judge, quarantine, standing
 from pipelines.raw import RawFile
 
 FILES = [
@@ -36,3 +38,31 @@ def test_a_quarantined_batch_is_blocked_until_released_and_a_rejected_one_for_go
     assert released.released_by.startswith("walidata.ppu (") and released.released_by.endswith(
         "harga diperiksa ke pasar"
     )
+
+
+FOUND = [Issue("harga_2026-10.csv", 3, "harga", "0", "expect_column_values_to_be_between", "di luar", "outside")]
+RULES = [{"expectation": "expect_column_values_to_be_between", "column": "harga", "success": False}]
+
+
+def test_a_clean_batch_goes_on_with_its_validation_report_and_no_quarantine(tmp_path):
+    staged = tmp_path / "staged" / "batch.parquet"
+    staged.parent.mkdir()
+    verdict = judge(tmp_path / "q", "ppu", "harga-pasar", staged, "harga-pasar/1.0.0", FILES, 40, [], [])
+    assert verdict.passed and verdict.folder is None and not verdict.released_by
+    assert validation_report.read(staged)["result"] == "lolos / passed"
+    assert not (tmp_path / "q").exists()
+
+
+def test_findings_hold_a_batch_until_a_walidata_releases_exactly_those_bytes(tmp_path):
+    staged = tmp_path / "staged" / "batch.parquet"
+    staged.parent.mkdir()
+    args = (tmp_path / "q", "ppu", "harga-pasar", staged, "harga-pasar/1.0.0", FILES, 40, FOUND, RULES)
+    held = judge(*args)
+    assert not held.passed and (held.folder / "report.html").exists() and not held.released_by
+    assert validation_report.read(staged) is None  # nothing to publish beside a table it never reaches
+
+    decide(tmp_path / "q", "ppu", "harga-pasar", held.folder.name, "release", "walidata.ppu", "diperiksa")
+    released = judge(*args)
+    assert released.passed and released.released_by.startswith("walidata.ppu (")
+    report = validation_report.read(staged)
+    assert report["result"].startswith("dirilis walidata") and report["findings"] == 1
