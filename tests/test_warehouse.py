@@ -110,8 +110,12 @@ def test_marts_roll_regions_up_and_name_the_agency(warehouse_url, regions):
         district = connection.execute(
             sa.text("SELECT regency_code, province_code FROM core.dim_region WHERE code = '64.09.01'")
         ).one()
+        months = connection.execute(
+            sa.text("SELECT DISTINCT month, month_name FROM core.dim_time WHERE month IN (2, 5, 11) ORDER BY 1")
+        ).all()
     assert tuple(row) == ("Penajam", "Kabupaten Penajam Paser Utara", "Kalimantan Timur", "Dinas Perdagangan PPU")
     assert tuple(district) == ("64.09", "64")
+    assert [tuple(m) for m in months] == [(2, "Februari"), (5, "Mei"), (11, "November")]  # the current spellings
 
 
 def test_code_locations_sharing_the_warehouse_keep_each_others_agencies(warehouse_url, regions):

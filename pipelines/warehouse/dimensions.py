@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
+from pipelines.indonesian import MONTHS
 from pipelines.warehouse.merging import stage
 from pipelines.warehouse.tables import dimension_tables, ensure_layers
 
@@ -35,27 +36,7 @@ def load_dimensions(
             "quarter": days.dt.quarter,
             "month": days.dt.month,
             "day": days.dt.day,
-            "month_name": days.dt.month.map(
-                dict(
-                    enumerate(
-                        [
-                            "Januari",
-                            "Februari",
-                            "Maret",
-                            "April",
-                            "Mei",
-                            "Juni",
-                            "Juli",
-                            "Agustus",
-                            "September",
-                            "Oktober",
-                            "November",
-                            "Desember",
-                        ],
-                        start=1,
-                    )
-                )
-            ),
+            "month_name": days.dt.month.map({n: words[0].capitalize() for n, words in MONTHS.items()}),
         }
     )
     agency_rows = pd.DataFrame(agencies, columns=["agency", "name", "regency_code"])
