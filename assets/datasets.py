@@ -318,6 +318,17 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
             period=dataset.period,
             explain=lambda found: explain_retired(found, edition_changes, edition),
         )
+        # The raw bytes of a batch with personal data are locked first, whatever follows; deleted when the
+        # catalogue's retention ends.
+        until = None
+        if checked.personal:
+            until = state.archive().mark_personal(
+                regency.slug,
+                dataset.name,
+                staged.files,
+                sorted({f"{i.code}: {i.column}" for i in checked.personal}),
+                load_pipeline_config()["personal_data"]["raw_retention_days"],
+            )
         with disk_full_named():
             verdict = judge(
                 state.quarantine_root,
@@ -331,14 +342,7 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
                 checked.outcome.rules,
             )
         metadata = check_metadata(regency, standard, checked, verdict)
-        if checked.personal:  # the raw bytes hold it too: locked now, deleted when the catalogue's retention ends
-            until = state.archive().mark_personal(
-                regency.slug,
-                dataset.name,
-                staged.files,
-                sorted({f"{i.code}: {i.column}" for i in checked.personal}),
-                load_pipeline_config()["personal_data"]["raw_retention_days"],
-            )
+        if until is not None:
             metadata["raw_personal_data"] = f"dikunci, dihapus setelah / locked, deleted after {until}"
         # A batch a walidata released goes on with a warning on the check; a held one stops its chain.
         severity = dg.AssetCheckSeverity.WARN if verdict.released_by else dg.AssetCheckSeverity.ERROR
