@@ -88,7 +88,7 @@ def merge(target, frame, batch: str) -> warehouse.MergeResult:
     return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run", complete=True)
 
 
-def publish_warehouse(target, loader=None):
+def publish_warehouse(target, loader=None, validation=None):
     """Publish the warehouse's table: the portal step's path (only the change set travels)."""
     portal = target["portal"](loader)
     return publish(
@@ -100,6 +100,7 @@ def publish_warehouse(target, loader=None):
         {"run_id": "run-1"},
         DISTRICTS,
         downloads=ALL_DOWNLOADS,
+        validation=validation,
     )
 
 
@@ -292,36 +293,22 @@ def test_rerun_is_a_noop_and_a_change_sends_only_the_change_set(target, loader):
 
 def test_a_change_sets_validation_report_travels_in_the_revision_that_records_it(target):
     """The report of the check a change set passed replaces the published one in the same revision that
-    records the change's versions: no write of its own, and a run that fails before it leaves the previous
-    report beside the previous table."""
+    records the change's versions: no write of its own."""
 
     def report(rows: int, checked_at: str) -> dict:
         return {"standard": STANDARD.ref, "checked_at": checked_at, "result": "lolos / passed", "released_by": None,
                 "rows": rows, "findings": 0, "files": [], "rules": []}  # fmt: skip
 
-    def send(validation: dict):
-        return publish(
-            target["portal"](),
-            target["regency"],
-            target["dataset"],
-            STANDARD,
-            warehouse.PublishedTable(target["engine"], STANDARD, "64.09"),
-            {"run_id": "run-1"},
-            DISTRICTS,
-            downloads=ALL_DOWNLOADS,
-            validation=validation,
-        )
-
     frame = market_prices()
     merge(target, frame, "b1")
-    send(report(len(frame), "2026-10-06T01:00:00+00:00"))
+    publish_warehouse(target, validation=report(len(frame), "2026-10-06T01:00:00+00:00"))
     before = target["admin"].action.package_show(id=target["name"])
 
     changed = frame.copy()
     changed.loc[[3, 7], "harga"] += 500
     merge(target, changed, "b2")
     second = report(len(changed), "2026-10-07T01:00:00+00:00")
-    result = send(second)
+    result = publish_warehouse(target, validation=second)
     assert result.writes == ["satudata_datastore_load", "package_revise"]  # the report rode with the revision
     after = target["admin"].action.package_show(id=target["name"])
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]
