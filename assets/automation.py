@@ -12,11 +12,11 @@ import dagster as dg
 from assets.datasets import CHECK_FOR_LATE, CHECK_FOR_QUARANTINE, STEPS, Delivery, asset_key
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from pipelines import settings
-from pipelines.alerts import Alert, load_config, send
-from pipelines.daftar_data import release_deadlines
-from pipelines.freshness import dataset_lateness
 from pipelines.raw import RawArchive
 from pipelines.sources.file_drop import deliverable_files
+from pipelines.stewardship.alerts import Alert, load_config, send
+from pipelines.stewardship.daftar_data import release_deadlines
+from pipelines.stewardship.freshness import dataset_lateness
 
 # Deliveries are expected in the morning, so runs start at 07:00 local time.
 CRON_BY_FREQUENCY = {

@@ -19,7 +19,10 @@ from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
-from pipelines.daftar_data import (
+from pipelines.publish import publish
+from pipelines.raw import RawFile
+from pipelines.standard import load_standard
+from pipelines.stewardship.daftar_data import (
     DaftarData,
     Events,
     daftar_data_of,
@@ -28,12 +31,9 @@ from pipelines.daftar_data import (
     returned_reasons,
     status_table,
 )
-from pipelines.privacy import district_codes
-from pipelines.publish import publish
-from pipelines.quarantine import batch_id, decision_for
-from pipelines.raw import RawFile
-from pipelines.scorecard import walidata_agency
-from pipelines.standard import load_standard
+from pipelines.stewardship.scorecard import walidata_agency
+from pipelines.validation.privacy import district_codes
+from pipelines.validation.quarantine import batch_id, decision_for
 
 GROUP = "daftar_data"
 STANDARD_REF = "daftar-data/1.0.0"

@@ -6,7 +6,8 @@ the work happens in `pipelines`."""
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 import dagster as dg
@@ -16,24 +17,33 @@ from assets.keys import key
 from assets.partitions import MonthsConfig, within
 from assets.reference import DATA_INDUK_KEY, DIMENSIONS_KEY, EDITION_CHANGES_KEY, REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
-from pipelines import approval, sources, unpivot, validation_report, warehouse
+from pipelines import sources, warehouse
 from pipelines.catalogue import Dataset, Regency, load_pipeline_config, load_reference_config
-from pipelines.check import CheckedBatch, check_batch
-from pipelines.daftar_data import release_deadlines
 from pipelines.disk import disk_full
-from pipelines.freshness import dataset_lateness, describe
-from pipelines.parsing import ParsedBatch, parse_files
-from pipelines.privacy import district_codes
-from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, publish
-from pipelines.quarantine import Verdict, batch_id, judge, standing
+from pipelines.parsing import Batch, parse_files, unpivot
+from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, PublishResult, publish
 from pipelines.raw import RawArchive, RawFile
-from pipelines.reference import codes_within, explain_retired
 from pipelines.standard import Standard
+from pipelines.standard.reference import explain_retired, region_codes_for
+from pipelines.stewardship import approval
+from pipelines.stewardship.daftar_data import release_deadlines
+from pipelines.stewardship.freshness import dataset_lateness, describe
+from pipelines.validation import report as validation_report
+from pipelines.validation.check import CheckedBatch, check_batch
+from pipelines.validation.privacy import district_codes
+from pipelines.validation.quarantine import Verdict, judge, standing
 
 PREVIEW_ROWS = 10
 STEPS = ("raw", "staged", "warehouse", "portal")
 CHECK_FOR_LATE = "tepat_waktu"  # on the raw step: the agency delivers on time (a warning)
 CHECK_FOR_QUARANTINE = "memenuhi_standar"  # on the staged step: the standard check (blocking)
+# Declarative automation: when a steward re-runs one step of a regency, the steps after it follow for that
+# regency; never past a failed blocking check (quarantine), and not merely because shared reference data was
+# refreshed.
+FOLLOW = (
+    dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
 # Checks on partitioned assets are marked preview; they are how a check result belongs to one regency.
 warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec", category=dg.PreviewWarning)
 
@@ -134,6 +144,65 @@ def check_metadata(regency: Regency, standard: Standard, checked: CheckedBatch, 
     return metadata
 
 
+def lock_personal_data(archive: RawArchive, found: Delivery, batch: Batch, checked: CheckedBatch) -> date | None:
+    """The raw bytes of a batch with personal data are locked before anything is decided about it, and
+    deleted when the catalogue's retention ends (that day is returned)."""
+    if not checked.personal:
+        return None
+    return archive.mark_personal(
+        found.regency.slug,
+        found.dataset.name,
+        batch.files,
+        sorted({f"{i.code}: {i.column}" for i in checked.personal}),
+        load_pipeline_config()["personal_data"]["raw_retention_days"],
+    )
+
+
+def refuse_unless_clear(quarantine_root: Path, found: Delivery, batch: Batch) -> None:
+    """A run of the warehouse step alone (a month's backfill) does not re-run the standard check, so a batch
+    the check quarantined is refused here unless a walidata released it."""
+    regency, dataset = found.regency, found.dataset
+    if standing(quarantine_root, regency.slug, dataset.name, batch.id).blocked:
+        raise dg.Failure(
+            f"{regency.slug}/{dataset.name}: batch {batch.id} dikarantina, tidak digabung; perbaiki "
+            f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
+            f"release it first.",
+            allow_retries=False,
+        )
+
+
+def awaiting_approval(context, approvals_root: Path, found: Delivery) -> dg.MaterializeResult | None:
+    """A dataset that needs a walidata's approval stays unpublished until its version is approved."""
+    regency, dataset, standard = found.regency, found.dataset, found.standard
+    if not dataset.needs_approval:
+        return None
+    decided = approval.status(approvals_root, regency.slug, dataset.name, standard.ref)
+    if decided == "approved":
+        return None
+    context.log.warning(
+        f"{regency.slug}/{dataset.name}: {decided}, menunggu persetujuan walidata / "
+        f"waiting for a walidata's approval of {standard.ref}"
+    )
+    return dg.MaterializeResult(
+        metadata={"publication_status": decided, "changed": False, "api_writes": 0, "standard": standard.ref}
+    )
+
+
+def publication_metadata(result: PublishResult) -> dict:
+    """What the Dagster UI shows of a publication, for a regency's dataset and a province's alike."""
+    return {
+        "publication_status": "published",
+        "url": dg.MetadataValue.url(result.url),
+        "changed": result.changed,
+        "load_path": result.load_path,
+        "rows_sent": result.rows_sent,
+        "rows_deleted": result.rows_deleted,
+        "versions": dg.MetadataValue.json(result.versions),
+        "api_writes": len(result.writes),
+        "write_actions": dg.MetadataValue.json(sorted(set(result.writes))),
+    }
+
+
 def chain_definitions(
     chains: dict[str, dict[str, Delivery]], regencies: dg.StaticPartitionsDefinition
 ) -> dg.Definitions:
@@ -177,13 +246,6 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         key=lambda s: tuple(map(int, s.version.split("."))),
     )
     group = name.replace("-", "_")
-    # Declarative automation: when a steward re-runs one step of a regency, the steps after it follow for
-    # that regency; never past a failed blocking check (quarantine), and not merely because shared
-    # reference data was refreshed.
-    follow = (
-        dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
-        & dg.AutomationCondition.all_deps_blocking_checks_passed()
-    )
 
     def delivery(context) -> Delivery:
         asset = (
@@ -251,14 +313,14 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         key=asset_key(name, "staged"),
         group_name=group,
         kinds={"parquet"},
-        automation_condition=follow,
+        automation_condition=FOLLOW,
         partitions_def=regencies,
         ins={"files": dg.AssetIn(key=asset_key(name, "raw")), "regions": dg.AssetIn(key=REGIONS_KEY)},
         description=f"Baris bertipe menurut standar {newest.ref} / rows typed by the standard.",
     )
     def staged(
         context: dg.AssetExecutionContext, files: list[RawFile], regions: pd.DataFrame, state: StateResource
-    ) -> ParsedBatch:
+    ) -> Batch:
         regency, dataset = (found := delivery(context)).regency, found.dataset
         with disk_full_named():
             batch = parse_files(
@@ -296,48 +358,31 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
     )
     def meets_standard(
         context: dg.AssetCheckExecutionContext,
-        staged: ParsedBatch,
+        staged: Batch,
         regions: pd.DataFrame,
         edition_changes: pd.DataFrame,
         data_induk: dict,
         state: StateResource,
     ) -> dg.AssetCheckResult:
-        regency, dataset = (found := delivery(context)).regency, found.dataset
-        standard = found.standard
-        code_lists = {
-            f.code_list: codes_within(regions, f.code_list, regency.code) for f in standard.fields if f.code_list
-        }
+        regency, dataset, standard = (found := delivery(context)).regency, found.dataset, found.standard
         edition = load_reference_config()["kemendagri_regions"]["edition"]
         checked = check_batch(
-            staged.path,
-            staged.issues,
+            staged,
             standard,
-            code_lists,
+            region_codes_for(standard, regions, regency.code),
             district_codes(regions),
             references=data_induk.get(regency.slug, {}),
             period=dataset.period,
             explain=lambda found: explain_retired(found, edition_changes, edition),
         )
-        # The raw bytes of a batch with personal data are locked first, whatever follows; deleted when the
-        # catalogue's retention ends.
-        until = None
-        if checked.personal:
-            until = state.archive().mark_personal(
-                regency.slug,
-                dataset.name,
-                staged.files,
-                sorted({f"{i.code}: {i.column}" for i in checked.personal}),
-                load_pipeline_config()["personal_data"]["raw_retention_days"],
-            )
+        until = lock_personal_data(state.archive(), found, staged, checked)  # first, whatever follows
         with disk_full_named():
             verdict = judge(
                 state.quarantine_root,
                 regency.slug,
                 dataset.name,
-                staged.path,
+                staged,
                 standard.ref,
-                staged.files,
-                staged.rows,
                 checked.issues,
                 checked.outcome.rules,
             )
@@ -352,7 +397,7 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         key=asset_key(name, "warehouse"),
         group_name=group,
         kinds={"sql"},
-        automation_condition=follow,
+        automation_condition=FOLLOW,
         partitions_def=regencies,
         ins={"batch": dg.AssetIn(key=asset_key(name, "staged"))},
         deps=[DIMENSIONS_KEY],
@@ -362,22 +407,12 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
     def warehouse_table(
         context: dg.AssetExecutionContext,
         config: MonthsConfig,
-        batch: ParsedBatch,
+        batch: Batch,
         warehouse_db: WarehouseResource,
         state: StateResource,
     ) -> dg.MaterializeResult:
-        regency, dataset = (found := delivery(context)).regency, found.dataset
-        standard = found.standard
-        # A run of this step alone (a month's backfill) does not re-run the standard check, so a batch the
-        # check quarantined is refused here unless a walidata released it.
-        batch_name = batch_id(batch.files)
-        if standing(state.quarantine_root, regency.slug, dataset.name, batch_name).blocked:
-            raise dg.Failure(
-                f"{regency.slug}/{dataset.name}: batch {batch_name} dikarantina, tidak digabung; perbaiki "
-                f"atau rilis dulu (satudata quarantine) / is quarantined and not merged; fix or "
-                f"release it first.",
-                allow_retries=False,
-            )
+        regency, dataset, standard = (found := delivery(context)).regency, found.dataset, found.standard
+        refuse_unless_clear(state.quarantine_root, found, batch)
         start, end = config.bounds()
         if (start or end) and not standard.period_field:
             raise dg.Failure(
@@ -391,15 +426,14 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
                 standard,
                 rows,
                 regency.code,
-                batch_name,
+                batch.id,
                 context.run_id,
                 agency=dataset.agency.slug,
                 complete=dataset.source.complete,
             )
-        count = len(rows) if isinstance(rows, pd.DataFrame) else batch.rows
         return dg.MaterializeResult(
             metadata={
-                "rows": count,
+                "rows": len(rows) if isinstance(rows, pd.DataFrame) else batch.rows,
                 "inserted": merged.inserted,
                 "months": config.bulan or "semua / all",
                 "updated": merged.updated,
@@ -415,7 +449,7 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         group_name=group,
         kinds={"ckan"},
         pool="ckan_portal",
-        automation_condition=follow,
+        automation_condition=FOLLOW,
         partitions_def=regencies,
         deps=[warehouse_table],
         ins={"regions": dg.AssetIn(key=REGIONS_KEY), "batch": dg.AssetIn(key=asset_key(name, "staged"))},
@@ -425,31 +459,17 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
     def portal_dataset(
         context: dg.AssetExecutionContext,
         regions: pd.DataFrame,
-        batch: ParsedBatch,
+        batch: Batch,
         warehouse_db: WarehouseResource,
         portals: PortalsResource,
         state: StateResource,
     ) -> dg.MaterializeResult:
-        regency, dataset = (found := delivery(context)).regency, found.dataset
-        standard = found.standard
-        if dataset.needs_approval:
-            decided = approval.status(state.approvals_root, regency.slug, dataset.name, standard.ref)
-            if decided != "approved":
-                context.log.warning(
-                    f"{regency.slug}/{dataset.name}: {decided}, menunggu persetujuan walidata / "
-                    f"waiting for a walidata's approval of {standard.ref}"
-                )
-                return dg.MaterializeResult(
-                    metadata={
-                        "publication_status": decided,
-                        "changed": False,
-                        "api_writes": 0,
-                        "standard": standard.ref,
-                    }
-                )
+        regency, dataset, standard = (found := delivery(context)).regency, found.dataset, found.standard
+        if waiting := awaiting_approval(context, state.approvals_root, found):
+            return waiting
         # What the portal lacks of the warehouse is read from the warehouse's versions, not from the batch.
         table = warehouse.PublishedTable(warehouse_db.engine(), standard, regency.code)
-        released = standing(state.quarantine_root, regency.slug, dataset.name, batch_id(batch.files)).released_by
+        released = standing(state.quarantine_root, regency.slug, dataset.name, batch.id).released_by
         provenance = {
             "run_id": context.run_id,
             "raw_sha256": " ".join(f.sha256 for f in batch.files),
@@ -470,18 +490,6 @@ def _chain(name: str, by_group: dict[str, dict[str, Delivery]], regencies: dg.St
         except Exception as error:
             retry_or_fail(context, dataset, error)
         sources.settle(state.memo(regency.slug, dataset.name))  # published: the source may move on
-        return dg.MaterializeResult(
-            metadata={
-                "publication_status": "published",
-                "url": dg.MetadataValue.url(result.url),
-                "changed": result.changed,
-                "load_path": result.load_path,
-                "rows_sent": result.rows_sent,
-                "rows_deleted": result.rows_deleted,
-                "versions": dg.MetadataValue.json(result.versions),
-                "api_writes": len(result.writes),
-                "write_actions": dg.MetadataValue.json(sorted(set(result.writes))),
-            }
-        )
+        return dg.MaterializeResult(metadata=publication_metadata(result))
 
     return [raw, staged, warehouse_table, portal_dataset, meets_standard]

@@ -128,4 +128,8 @@ def _executor() -> dg.ExecutorDefinition | None:
     return None
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What the code server, the daemon and each run load, built when Dagster asks for it, not when the module
+    is imported: `assets.run` and the tests import this module to build their own."""
+    return build_definitions()

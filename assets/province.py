@@ -5,15 +5,15 @@ the province's portal through the same publishing code as a regency's dataset. W
 import dagster as dg
 import pandas as pd
 
-from assets.datasets import Delivery, asset_key
+from assets.datasets import FOLLOW, Delivery, asset_key, publication_metadata
 from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Province, load_pipeline_config
-from pipelines.privacy import district_codes
-from pipelines.province import members, province_standard, publication
 from pipelines.publish import ALL_DOWNLOADS, publish
+from pipelines.publish.province import members, province_standard, publication
 from pipelines.standard import Standard
+from pipelines.validation.privacy import district_codes
 
 
 def province_assets(
@@ -62,10 +62,6 @@ def _asset(
     # Each province partition reads the warehouse partitions of its own member regencies; a province run
     # follows when any of them merged (declarative automation), or when `assets.run` saw one merge.
     merged = dg.AssetDep(asset_key(name, "warehouse"), partition_mapping=dg.StaticPartitionMapping(regency_to_province))
-    follow = (
-        dg.AutomationCondition.eager().ignore(dg.AssetSelection.groups("reference"))
-        & dg.AutomationCondition.all_deps_blocking_checks_passed()
-    )
 
     @dg.asset(
         key=asset_key(name, "provinsi"),
@@ -74,7 +70,7 @@ def _asset(
         partitions_def=partitions,
         deps=[merged],
         ins={"regions": dg.AssetIn(key=REGIONS_KEY)},
-        automation_condition=follow,
+        automation_condition=FOLLOW,
         pool="ckan_portal",
         retry_policy=_retry_policy(),
         description=f"{name}: data terpadu semua kabupaten/kota provinsi, diterbitkan ke portal provinsi / "
@@ -105,16 +101,7 @@ def _asset(
             downloads=ALL_DOWNLOADS,
         )
         return dg.MaterializeResult(
-            metadata={
-                "publication_status": "published",
-                "url": dg.MetadataValue.url(result.url),
-                "changed": result.changed,
-                "rows_sent": result.rows_sent,
-                "rows_deleted": result.rows_deleted,
-                "regencies": dg.MetadataValue.json(sorted(result.versions)),
-                "api_writes": len(result.writes),
-                "load_path": result.load_path,
-            }
+            metadata=publication_metadata(result) | {"regencies": dg.MetadataValue.json(sorted(result.versions))}
         )
 
     return province_dataset

@@ -7,9 +7,9 @@ from assets.keys import key
 from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_catalogue, load_reference_config
-from pipelines.reference import edition_changes, load_regions, regency_master_lists
 from pipelines.settings import catalogue_dir
 from pipelines.standard import all_standards, code_lists
+from pipelines.standard.reference import edition_changes, load_regions, regency_master_lists
 
 REGIONS_KEY = key("reference", "kemendagri_regions")
 EDITION_CHANGES_KEY = key("reference", "kemendagri_edition_changes")

@@ -21,10 +21,11 @@ from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
 from assets.definitions import MAIN_JOB, PROVINCE_JOB, build_definitions, deliveries_of
 from assets.scorecard import JOB as SCORECARD_JOB
-from pipelines import daftar_data, settings, sources
+from pipelines import settings, sources
 from pipelines.catalogue import load_catalogue, load_portals
 from pipelines.disk import disk_full
-from pipelines.province import members
+from pipelines.publish.province import members
+from pipelines.stewardship import daftar_data
 
 # The terminal gets the report below, step by step in a walidata's words; Dagster's own lines (a failed step's
 # traceback among them) stay in the run's log in the UI.

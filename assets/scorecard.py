@@ -23,15 +23,22 @@ from assets.reference import REGIONS_KEY
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
-from pipelines.daftar_data import daftar_data_of, entry_status, release_deadlines
-from pipelines.freshness import dataset_lateness
-from pipelines.metadata import package_name
-from pipelines.metadata_statistik import missing
-from pipelines.privacy import district_codes
 from pipelines.publish import Portal, PublishError, publish
-from pipelines.quarantine import list_batches
-from pipelines.scorecard import DatasetStatus, EntryStanding, current_daftar, release_record, scorecard, walidata_agency
+from pipelines.publish.metadata import package_name
+from pipelines.publish.metadata_statistik import missing
 from pipelines.standard import load_standard
+from pipelines.stewardship.daftar_data import daftar_data_of, entry_status, release_deadlines
+from pipelines.stewardship.freshness import dataset_lateness
+from pipelines.stewardship.scorecard import (
+    DatasetStatus,
+    EntryStanding,
+    current_daftar,
+    release_record,
+    scorecard,
+    walidata_agency,
+)
+from pipelines.validation.privacy import district_codes
+from pipelines.validation.quarantine import list_batches
 
 GROUP = "kepatuhan"
 STANDARD_REF = "kepatuhan-opd/1.1.0"
@@ -122,36 +129,7 @@ def _scorecard_of(
     moment = datetime.now(timezone.utc)
     zone = ZoneInfo(regency.timezone)
     day = moment.astimezone(zone).date()
-    statuses = []
-    for dataset, dataset_standard in ((d.dataset, d.standard) for d in deliveries):
-        latest = instance.fetch_materializations(
-            dg.AssetRecordsFilter(
-                asset_key=asset_key(dataset_standard.name, "portal"), asset_partitions=[regency.slug]
-            ),
-            limit=1,
-        ).records
-        meta = latest[0].asset_materialization.metadata if latest else {}
-        _, late = dataset_lateness(
-            state.archive().manifest(regency.slug, dataset.name),
-            dataset_standard.metadata["frekuensi"],
-            dataset.grace_hours,
-            release_deadlines(regency, dataset.name),
-        )
-        mine = [b for b in quarantined if b["regency"] == regency.slug and b["dataset"] == dataset.name]
-        statuses.append(
-            DatasetStatus(
-                agency=dataset.agency.slug,
-                dataset=dataset.name,
-                published=bool(meta) and meta["publication_status"].value == "published",
-                on_time=late is None or late <= timedelta(0),
-                merged_batches=warehouse.merged_batches(engine, dataset_standard, regency.code),
-                quarantined_batches=frozenset(b["batch"] for b in mine),
-                open_quarantines=sum(b["decision"] == "open" for b in mine),
-                visits=counts.get(dataset.name, {}).get("visits"),
-                downloads=counts.get(dataset.name, {}).get("downloaded"),
-                metadata_gaps=tuple(missing(dataset_standard, dataset, regency)),
-            )
-        )
+    statuses = [_status_of(instance, d, engine, state, quarantined, counts) for d in deliveries]
     daftar = current_daftar(daftar_data_of(regency), day)
     if daftar is None:
         return scorecard(regency, statuses, day)
@@ -172,6 +150,42 @@ def _scorecard_of(
             )
         )
     return scorecard(regency, statuses, day, daftar, standings)
+
+
+def _status_of(
+    instance: dg.DagsterInstance,
+    delivery: Delivery,
+    engine,
+    state: StateResource,
+    quarantined: list[dict],
+    counts: dict[str, dict],
+) -> DatasetStatus:
+    """One dataset's line of the scorecard, from what the pipeline already recorded of it."""
+    regency, dataset, standard = delivery.regency, delivery.dataset, delivery.standard
+    latest = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key(standard.name, "portal"), asset_partitions=[regency.slug]),
+        limit=1,
+    ).records
+    meta = latest[0].asset_materialization.metadata if latest else {}
+    _, late = dataset_lateness(
+        state.archive().manifest(regency.slug, dataset.name),
+        standard.metadata["frekuensi"],
+        dataset.grace_hours,
+        release_deadlines(regency, dataset.name),
+    )
+    mine = [b for b in quarantined if b["regency"] == regency.slug and b["dataset"] == dataset.name]
+    return DatasetStatus(
+        agency=dataset.agency.slug,
+        dataset=dataset.name,
+        published=bool(meta) and meta["publication_status"].value == "published",
+        on_time=late is None or late <= timedelta(0),
+        merged_batches=warehouse.merged_batches(engine, standard, regency.code),
+        quarantined_batches=frozenset(b["batch"] for b in mine),
+        open_quarantines=sum(b["decision"] == "open" for b in mine),
+        visits=counts.get(dataset.name, {}).get("visits"),
+        downloads=counts.get(dataset.name, {}).get("downloaded"),
+        metadata_gaps=tuple(missing(standard, dataset, regency)),
+    )
 
 
 def _published_days(instance: dg.DagsterInstance, delivery: Delivery, zone: ZoneInfo) -> list[date]:

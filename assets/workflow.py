@@ -4,9 +4,9 @@
 import dagster as dg
 
 from assets.resources import StateResource
-from pipelines import approval
 from pipelines.catalogue import load_catalogue
 from pipelines.standard import load_standard
+from pipelines.stewardship import approval
 
 
 class ApprovalConfig(dg.Config):

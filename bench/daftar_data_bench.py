@@ -30,7 +30,7 @@ TARGETS = {"definitions": 10.0, "nothing new": 30.0}
 # PPU's districts, as a wide sheet of an indicator names them (a column per year).
 DISTRICTS = ["Babulu", "Waru", "Penajam", "Sepaku"]
 # What the code server, the daemon and every run load (workspace.yaml: assets.definitions:defs).
-LOAD_DEFINITIONS = "from assets.definitions import MAIN_JOB, defs; defs.resolve_job_def(MAIN_JOB)"
+LOAD_DEFINITIONS = "from assets.definitions import MAIN_JOB, defs; defs().resolve_job_def(MAIN_JOB)"
 
 
 def catalogue(folder: Path, entries: int, agencies: int) -> dict[str, str]:

@@ -155,7 +155,7 @@ def write_catalogue(folder: Path, drop: Path) -> None:
 def fresh_state(workdir: Path, catalogue: Path) -> tuple[Path, Path]:
     """An empty SATUDATA_STATE (with the reference tarballs) and DAGSTER_HOME."""
     from pipelines.catalogue import load_reference_config
-    from pipelines.reference import fetch_npm_tarball
+    from pipelines.standard.reference import fetch_npm_tarball
 
     state, home = workdir / "state", workdir / "dagster"
     for folder in (state, home):
@@ -172,8 +172,8 @@ def fresh_state(workdir: Path, catalogue: Path) -> tuple[Path, Path]:
 def prepare_portal(url: str, token: str, catalogue: Path) -> None:
     """The organisations and pillar groups the portal administrator's `satudata portal setup` makes (not timed)."""
     from pipelines.catalogue import load_regencies
-    from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
     from pipelines.publish import Portal
+    from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups
 
     admin = Portal(url, token)
     ensure_pillar_groups(admin)
@@ -353,8 +353,8 @@ def postgres_url(name: str) -> str:
 
 def upsert_anchor(ckan: ckanapi.RemoteCKAN, before: pd.DataFrame, after: pd.DataFrame) -> float:
     """One plain `datastore_upsert` of the changed rows into a scratch table that already holds their keys."""
-    from pipelines.metadata import datastore_fields
     from pipelines.publish import records
+    from pipelines.publish.metadata import datastore_fields
 
     std = standard()
     # The published dataset's Satu Data metadata satisfies the portal's schema; the scratch copy stays private.

@@ -153,10 +153,10 @@ def pipeline(path: Path, chunk_rows: int, warehouse_url: str | None, url: str) -
     from bench.data import AGENCY_COLUMNS, CODE_LISTS, references, standard
     from pipelines import warehouse
     from pipelines.parsing import parse_file
-    from pipelines.privacy import scan
     from pipelines.raw import RawArchive
     from pipelines.sources import url as url_source
     from pipelines.validation import validate
+    from pipelines.validation.privacy import scan
 
     std = standard()
     steps = {}

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from bench.data import DISTRICTS, market_prices, standard  # noqa: E402
 from pipelines import settings, warehouse  # noqa: E402
 from pipelines.catalogue import Agency, Dataset, Regency, Source  # noqa: E402
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups  # noqa: E402
 from pipelines.publish import ALL_DOWNLOADS, Portal, publish  # noqa: E402
+from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups  # noqa: E402
 
 SLUG = "benchload"
 PACKAGE = f"{SLUG}-harga-pasar"

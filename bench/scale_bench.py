@@ -97,7 +97,7 @@ def kemendagri_regions() -> Regions:
     tarball = cache / f"{current['npm_package']}-{current['version']}.tgz"
     if tarball.exists():  # load_regions would fetch a missing tarball with npm: the bench never does
         try:
-            from pipelines.reference import load_regions
+            from pipelines.standard.reference import load_regions
 
             table = load_regions(config, cache)
             regencies = table[table["level"] == "kabupaten"].sort_values("code")

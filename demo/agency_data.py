@@ -2,7 +2,7 @@
 generated deterministically (seeded), so every run and every test sees the same rows.
 
 Region codes are never typed here: districts and villages are taken from the Kemendagri table the pipeline
-itself uses (`pipelines.reference.load_regions`), looked up by name or picked from the regency's own list.
+itself uses (`pipelines.standard.reference.load_regions`), looked up by name or picked from the regency's own list.
 Everything is made up (names, counts, prices); nothing describes a real person.
 
 The generators return records in the agency's own terms; the writers turn them into what the agency
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import settings  # noqa: E402
 from pipelines.catalogue import load_reference_config  # noqa: E402
-from pipelines.reference import load_regions  # noqa: E402
+from pipelines.standard.reference import load_regions  # noqa: E402
 
 MONTHS_ID = [
     "Januari",

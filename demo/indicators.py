@@ -1,7 +1,7 @@
 """The demo regencies' indicator tables (the long tail of the Daftar Data), as OPD really send them: one wide
 XLSX sheet per indicator, the years or the districts as columns, under title rows, with column numbers, a total,
 a `Sumber:` note and the head of office's signature block. Each is a catalogue entry of the generic indicator
-standard (schemas/indikator); the sheets are made into its rows by pipelines/unpivot.py.
+standard (schemas/indikator); the sheets are made into its rows by pipelines/parsing/unpivot.py.
 
 Values are made up, seeded per regency and indicator, so every run writes the same files. District names are
 the Kemendagri table's, written as offices write them (`Kecamatan Penajam`, `WARU`)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import ckanapi
 
 from pipelines.catalogue import load_regencies
-from pipelines.portal_setup import USER_PREFIX
+from pipelines.publish.portal_setup import USER_PREFIX
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import agency_data  # noqa: E402

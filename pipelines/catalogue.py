@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
-from pipelines.period import Period, period_of
 from pipelines.settings import PROJECT_ROOT, catalogue_dir
 from pipelines.standard import Frequency
+from pipelines.standard.period import Period, period_of
 
 SHARED_FILES = {"portals.yaml", "reference.yaml", "alerts.yaml", "pipeline.yaml"}
 # The generic indicator standard: every dataset of it is its own indicator (its `indikator:` block), so a
@@ -154,7 +154,7 @@ DEFAULT_MAX_BYTES = 2 * 1024**3  # a delivery larger than this is refused unless
 
 
 class _Unpivot(_Strict):
-    columns: Literal["years", "districts"]  # what a wide sheet's columns are (pipelines/unpivot.py)
+    columns: Literal["years", "districts"]  # what a wide sheet's columns are (pipelines/parsing/unpivot.py)
 
 
 class _Source(BaseModel):
@@ -181,7 +181,7 @@ class _Indicator(_Strict):
     satuan: str
     definisi: str
     sumber: str = ""  # when the sheet has neither a `Sumber` column nor a `Sumber:` note
-    rumus: str | None = None  # BPS MS-Ind (pipelines/metadata_statistik.py): how it is computed
+    rumus: str | None = None  # BPS MS-Ind (pipelines/publish/metadata_statistik.py): how it is computed
     interpretasi: str | None = None  # and how to read it
     sektor: str = ""
     pilar: Literal["governance", "society", "branding", "environment", "economy", "living"] | None = None

@@ -23,9 +23,11 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines import approval, quarantine, settings
+from pipelines import settings
 from pipelines.catalogue import CatalogueError, load_portals, load_regencies
 from pipelines.standard import SchemaError
+from pipelines.stewardship import approval
+from pipelines.validation import quarantine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args) -> int:
     """Exit 0 when the pipeline would accept the file, 1 when it would not, 2 when the check cannot run."""
     from pipelines import selfcheck
-    from pipelines.reference import ReferenceError
+    from pipelines.standard.reference import ReferenceError
 
     if not args.file.is_file():
         print(f"berkas tidak ada / no such file: {args.file}", file=sys.stderr)
@@ -201,7 +203,7 @@ def _describe(args) -> int:
     """Writes the drafts, then checks each sample against the drafted standard as `satudata validate` would:
     exit 0 only when the draft accepts its samples."""
     from pipelines import describe, selfcheck
-    from pipelines.reference import ReferenceError
+    from pipelines.standard.reference import ReferenceError
 
     cache = settings.state_dir() / "reference"
     try:
@@ -228,8 +230,7 @@ def _portal_setup(args) -> int:
     """Prints what it did and the names of the token variables; the tokens go to the env file only."""
     import ckanapi
 
-    from pipelines import portal_setup
-    from pipelines.publish import PublishError
+    from pipelines.publish import PublishError, portal_setup
 
     try:
         everyone = portal_setup.publishers(load_regencies(), load_portals())
@@ -247,8 +248,8 @@ def _portal_setup(args) -> int:
 
 
 def _permintaan(args) -> int:
-    from pipelines import datarequests
     from pipelines.publish import PublishError
+    from pipelines.stewardship import datarequests
 
     try:
         portal = datarequests.portal(args.portal, args.token_env)
@@ -272,9 +273,9 @@ def _epss(args) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from pipelines import epss
-    from pipelines.daftar_data import daftar_data_of
     from pipelines.publish import Portal, PublishError
+    from pipelines.stewardship import epss
+    from pipelines.stewardship.daftar_data import daftar_data_of
 
     if args.out and args.out.suffix.lower() not in epss.FORMATS:
         print(f"{args.out.name}: tulis .xlsx atau .csv / write .xlsx or .csv", file=sys.stderr)

@@ -23,9 +23,9 @@ import pandas as pd
 import yaml
 
 from pipelines import parsing
-from pipelines.privacy import CANDIDATE, district_codes, scan
 from pipelines.raw import RawFile
 from pipelines.standard import Field, Standard
+from pipelines.validation.privacy import CANDIDATE, district_codes, scan
 
 VERSION = "1.0.0"
 MISSING_VALUES = ["", "-"]
@@ -235,7 +235,7 @@ def _split_unit(label: str) -> tuple[str, tuple[str, str] | None]:
     return found["label"], (parts[0][0], "/".join(p[1] for p in parts))
 
 
-def _parse(raws: list[RawFile], columns: list[Column], folder: Path) -> parsing.ParsedBatch:
+def _parse(raws: list[RawFile], columns: list[Column], folder: Path) -> parsing.Batch:
     """The samples read by the pipeline's parser with the draft's fields (no constraints yet): title rows,
     notes, signatures and totals are left out, and each value is read as its field's type, as in the
     pipeline."""

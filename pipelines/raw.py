@@ -29,6 +29,11 @@ class RawFile:
     pulled_at: str
 
 
+def batch_id(files: list[RawFile]) -> str:
+    """A batch is named by the content of its files, so the same files always give the same id."""
+    return hashlib.sha256("".join(sorted(f.sha256 for f in files)).encode()).hexdigest()[:16]
+
+
 class RawArchive:
     def __init__(self, root: Path):
         self.root = Path(root)

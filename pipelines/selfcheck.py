@@ -17,25 +17,24 @@ import pandas as pd
 import yaml
 
 from pipelines.catalogue import Dataset, Regency, load_reference_config, load_regencies
-from pipelines.check import check_batch
 from pipelines.findings import Skipped
 from pipelines.indicators import for_dataset
 from pipelines.issues import Issue
 from pipelines.parsing import parse_file
-from pipelines.privacy import district_codes
+from pipelines.parsing.unpivot import districts
 from pipelines.raw import RawFile
-from pipelines.reference import (
-    CODE_LIST_LEVEL,
-    codes_within,
+from pipelines.settings import catalogue_dir
+from pipelines.standard import MASTER_DATA, SchemaError, Standard, load_standard, parse_standard
+from pipelines.standard.reference import (
     edition_changes,
     explain_retired,
     load_master_list,
     load_regions,
     master_list_path,
+    region_codes_for,
 )
-from pipelines.settings import catalogue_dir
-from pipelines.standard import MASTER_DATA, SchemaError, Standard, load_standard, parse_standard
-from pipelines.unpivot import districts
+from pipelines.validation.check import check_batch
+from pipelines.validation.privacy import district_codes
 
 
 class RegencyError(ValueError):
@@ -135,17 +134,6 @@ def scope_of(regency: str, regencies: list[Regency], regions: pd.DataFrame) -> S
         )
     entry = entry or next((r for r in regencies if r.code == code), None)
     return Scope(code, found["name"].iloc[0], entry)
-
-
-def _code_lists(standard: Standard, scope: Scope, regions: pd.DataFrame) -> dict[str, list[str]]:
-    """Each code list the standard names: the codes inside the regency, or every code of the level."""
-    found = {}
-    for name in {f.code_list for f in standard.fields if f.code_list}:
-        if scope.code:
-            found[name] = codes_within(regions, name, scope.code)
-        else:
-            found[name] = regions.loc[regions["level"] == CODE_LIST_LEVEL[name], "code"].tolist()
-    return found
 
 
 def _master_lists(
@@ -256,10 +244,9 @@ def check_file(path: Path, standard_ref: str, regency: str, cache: Path, dataset
         districts=districts(regions, scope.code) if scope.code else None,
     )
     checked = check_batch(
-        batch.path,
-        batch.issues,
+        batch,
         checked_standard,
-        _code_lists(standard, scope, regions),
+        region_codes_for(standard, regions, scope.code),
         district_codes(regions),
         references=references,
         period=dataset.period if dataset else None,

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from pipelines import settings, warehouse
 from pipelines.catalogue import Agency, Dataset, Regency, Source, load_reference_config
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import Portal
-from pipelines.reference import load_regions
+from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups
+from pipelines.standard.reference import load_regions
 
 ROOT = settings.PROJECT_ROOT
 # The servers keep their state where the project's scripts put it, whatever state folder a test uses.

@@ -1,9 +1,12 @@
-"""Test catalogues built from the project's own catalogue and demo files."""
+"""Test catalogues built from the project's own catalogue and demo files, and the command line as users type it."""
 
+import contextlib
+import io
 import os
 import shutil
 import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import ckanapi
@@ -11,9 +14,10 @@ import dagster as dg
 import yaml
 
 from assets.run import CatalogueRun, run_catalogue
+from pipelines import cli
 from pipelines.catalogue import load_portals, load_regencies
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import Portal
+from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.conftest import SERVICES_STATE
 
@@ -162,3 +166,22 @@ def rendered(url: str, profile: Path, wait_ms: int = 10_000) -> str:
         timeout=120,
     )
     return done.stdout
+
+
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def satudata(*args: str | Path) -> Done:
+    """`satudata ...` as an agency or a walidata types it, run in this process: the console script calls this
+    same `main` (tests/test_selfcheck.py starts the script itself, for what it imports)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(arg) for arg in args])
+        except SystemExit as stopped:  # argparse refusing the arguments
+            code = stopped.code if isinstance(stopped.code, int) else 1
+    return Done(code, out.getvalue(), err.getvalue())

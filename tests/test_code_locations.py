@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from pipelines import settings
 from tests.helpers import market_price_catalogue, stop_group
+
+pytestmark = pytest.mark.servers  # two Dagster code servers behind one workspace
 
 START_SECONDS = 180
 
@@ -50,7 +53,7 @@ def test_one_code_location_per_province_and_a_broken_catalogue_stops_only_its_ow
             sys.executable,
             "-c",
             "from assets.definitions import defs; "
-            "print('\\n'.join(k.to_user_string() for k in defs.resolve_all_asset_keys()))",
+            "print('\\n'.join(k.to_user_string() for k in defs().resolve_all_asset_keys()))",
         ],
         cwd=settings.PROJECT_ROOT,
         env=locations["kaltim"],

@@ -13,11 +13,11 @@ from pipelines.catalogue import load_regencies
 from pipelines.findings import ERRORS, SKIPS
 from pipelines.issues import drop_consequences
 from pipelines.parsing import parse_file
-from pipelines.privacy import district_codes, scan
 from pipelines.raw import RawArchive
-from pipelines.reference import codes_within, regency_master_lists
 from pipelines.settings import catalogue_dir
 from pipelines.standard import load_standard
+from pipelines.standard.reference import codes_within, regency_master_lists
+from pipelines.validation.privacy import district_codes, scan
 from tests.corpus.agency_files import FILES, write_all
 
 SCHEMA = "harga-pasar/1.0.0"

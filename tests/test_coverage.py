@@ -1,16 +1,14 @@
 """Partial deliveries: the days or months of a file's reported period that hold no row are named, in the
 self-check as an agency runs it and in what the pipeline's check reports."""
 
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
-from pipelines.coverage import gaps
-from pipelines.period import period_of
 from pipelines.standard import load_standard
+from pipelines.standard.period import period_of
+from pipelines.validation.coverage import gaps
+from tests.helpers import satudata
 
 HEADER = "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp)\n"
 ROW = "{day}/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n"
@@ -68,20 +66,7 @@ def test_self_check_names_the_missing_days_beside_its_verdict(tmp_path):
     sample.write_text(
         HEADER + "".join(ROW.format(day=f"{d:02d}") for d in range(1, 32) if d not in (12, 19, 20)), encoding="utf-8"
     )
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("satudata")),
-            "validate",
-            str(sample),
-            "--schema",
-            "harga-pasar/1.0.0",
-            "--regency",
-            "ppu",
-        ],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    done = satudata("validate", str(sample), "--schema", "harga-pasar/1.0.0", "--regency", "ppu")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "DITERIMA" in done.stdout
     assert "tidak ada data untuk tanggal 12 Oktober 2026, 19 Oktober 2026 s.d. 20 Oktober 2026 /" in done.stdout, (

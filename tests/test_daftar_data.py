@@ -20,12 +20,12 @@ from assets.definitions import deliveries_of
 from assets.resources import StateResource
 from pipelines import settings, warehouse
 from pipelines.catalogue import CatalogueError, load_regencies, load_regency
-from pipelines.daftar_data import daftar_data_of, entry_status, files_without_regency, load_daftar_data
-from pipelines.freshness import dataset_lateness
-from pipelines.portal_setup import ensure_organisation
 from pipelines.publish import Portal
+from pipelines.publish.portal_setup import ensure_organisation
 from pipelines.raw import RawArchive
-from pipelines.scorecard import walidata_agency
+from pipelines.stewardship.daftar_data import daftar_data_of, entry_status, files_without_regency, load_daftar_data
+from pipelines.stewardship.freshness import dataset_lateness
+from pipelines.stewardship.scorecard import walidata_agency
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job
 
 ROOT = settings.PROJECT_ROOT

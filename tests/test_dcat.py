@@ -18,8 +18,8 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH, SKOS
 
 from pipelines.catalogue import Agency, Dataset, Regency, Source
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import ALL_DOWNLOADS, Portal, publish
+from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.standard import load_standard
 from tests.conftest import ROOT, SERVICES_STATE
 

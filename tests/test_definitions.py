@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from assets.definitions import build_definitions
@@ -15,6 +16,7 @@ from pipelines.catalogue import load_portals, load_regencies
 from tests.helpers import market_price_catalogue
 
 
+@pytest.mark.slow
 def test_workspace_validates():
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(

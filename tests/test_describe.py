@@ -2,8 +2,6 @@
 standard then accepts under `satudata validate`."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -13,15 +11,10 @@ import yaml
 from pipelines import settings
 from pipelines.catalogue import load_regency
 from pipelines.selfcheck import load_standard_file
+from tests.helpers import satudata
 
 REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
 BANDUNG = REALDATA / "harga_pangan_bandung" / "harga_komoditas_konsumen_kota_bandung.csv"
-
-
-def satudata(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("satudata")), *args], capture_output=True, text=True, timeout=300
-    )
 
 
 def paser_workbook(path: Path, prices: list[str] | None = None) -> Path:

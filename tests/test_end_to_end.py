@@ -24,10 +24,10 @@ import yaml
 from assets.definitions import build_definitions
 from pipelines import settings, warehouse
 from pipelines.catalogue import load_regencies
-from pipelines.portal_setup import ensure_organisation
 from pipelines.publish import Portal
-from pipelines.scorecard import walidata_agency
+from pipelines.publish.portal_setup import ensure_organisation
 from pipelines.standard import load_standard
+from pipelines.stewardship.scorecard import walidata_agency
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, rendered, run_main_job
 
 STANDARD = load_standard("harga-pasar/1.0.0")

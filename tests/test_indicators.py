@@ -1,9 +1,8 @@
-"""The generic indicator standard (schemas/indikator): wide sheets made long (pipelines/unpivot.py) with the
+"""The generic indicator standard (schemas/indikator): wide sheets made long (pipelines/parsing/unpivot.py) with the
 agency's row numbers, district names matched with the Kemendagri table, the catalogue's `indikator:` block,
 the self-check, the demo's sheets and one indicator through a real run to the real portal."""
 
 import shutil
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -18,12 +17,12 @@ from pipelines import settings, warehouse
 from pipelines.catalogue import Agency, CatalogueError, Dataset, Source, load_regencies, load_regency
 from pipelines.indicators import for_dataset
 from pipelines.parsing import parse_files
+from pipelines.parsing.unpivot import districts
 from pipelines.raw import RawArchive
-from pipelines.reference import codes_within
 from pipelines.standard import load_standard
-from pipelines.unpivot import districts
+from pipelines.standard.reference import codes_within
 from pipelines.validation import validate
-from tests.helpers import prepare_portal, purge, run_main_job
+from tests.helpers import prepare_portal, purge, run_main_job, satudata
 
 sys.path.insert(0, str(settings.PROJECT_ROOT / "demo"))
 import indicators as demo_indicators  # noqa: E402  (demo/indicators.py)
@@ -241,32 +240,26 @@ def test_the_catalogue_checks_indicator_entries_strictly(tmp_path):
             load_regency(_regency_file(tmp_path, [{k: v for k, v in broken.items() if v is not None}]))
 
 
-def validate_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("satudata")), "validate", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_self_check_reads_a_wide_sample_with_the_catalogues_options(tmp_path):
     sample = ROOT / "demo" / "drops" / "ppu" / "indikator" / "penduduk_kecamatan_2021-2024.xlsx"
     # The regency's entry is found by its file patterns: its unpivot, column mapping and indicator apply.
-    done = validate_cli(str(sample), "--schema", "indikator/1.0.0", "--regency", "ppu")
+    done = satudata("validate", str(sample), "--schema", "indikator/1.0.0", "--regency", "ppu")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "DITERIMA: penduduk_kecamatan_2021-2024.xlsx memenuhi standar indikator/1.0.0 (16 baris)" in done.stdout
     # A name the patterns do not match: the entry is named.
     renamed = shutil.copy(sample, tmp_path / "kiriman disdukcapil.xlsx")
-    done = validate_cli(renamed, "--schema", "indikator/1.0.0", "--regency", "ppu")
+    done = satudata("validate", renamed, "--schema", "indikator/1.0.0", "--regency", "ppu")
     assert done.returncode == 2 and "--dataset" in done.stderr and "penduduk-kecamatan" in done.stderr
-    done = validate_cli(renamed, "--schema", "indikator/1.0.0", "--regency", "ppu", "--dataset", "penduduk-kecamatan")
+    done = satudata(
+        "validate", renamed, "--schema", "indikator/1.0.0", "--regency", "ppu", "--dataset", "penduduk-kecamatan"
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     # Without the catalogue's options (a regency by its code only), the wide sheet is not the standard's table.
-    done = validate_cli(str(sample), "--schema", "indikator/1.0.0", "--regency", "35.29")
+    done = satudata("validate", str(sample), "--schema", "indikator/1.0.0", "--regency", "35.29")
     assert done.returncode == 1 and "[missing-column]" in done.stdout
 
 
+@pytest.mark.slow
 def test_every_demo_indicator_sheet_meets_the_standard_but_the_one_the_demo_returns(regions, tmp_path):
     """The demo's indicator sheets pass, except what the demo's Daftar Data shows as not sent (planned or late)
     and the one sheet it shows returned: a district of the neighbouring regency, named at its row."""

@@ -14,8 +14,8 @@ import yaml
 
 from pipelines.catalogue import Dataset, Regency, load_regencies
 from pipelines.indicators import for_dataset
-from pipelines.metadata_statistik import IND_COLUMNS, KEG_COLUMNS, VAR_COLUMNS, build, missing
 from pipelines.publish import ALL_DOWNLOADS, publish
+from pipelines.publish.metadata_statistik import IND_COLUMNS, KEG_COLUMNS, VAR_COLUMNS, build, missing
 from pipelines.settings import schemas_dir
 from pipelines.standard import SchemaError, load_standard, parse_standard
 

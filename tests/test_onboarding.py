@@ -19,9 +19,9 @@ import yaml
 
 from pipelines import settings
 from pipelines.catalogue import load_regencies
-from pipelines.portal_setup import ensure_organisation
 from pipelines.publish import Portal
-from pipelines.scorecard import walidata_agency
+from pipelines.publish.portal_setup import ensure_organisation
+from pipelines.stewardship.scorecard import walidata_agency
 from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 
 NAME = "produksi-ikan"

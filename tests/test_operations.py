@@ -270,6 +270,7 @@ def warehouse_rows(url: str) -> pd.DataFrame:
     return frame.sort_values(["kode_kabupaten", "tanggal", "kode_pasar", "komoditas"]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_one_month_backfill_from_the_command_line_leaves_other_months_and_regencies_alone(catalogue, tmp_path):
     # September's prices arrive beside October's: the same market rows, a month earlier.
     october = next(catalogue["drop"].glob("*.csv")).read_text(encoding="utf-8")

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from pipelines.indonesian import MONTHS
 from pipelines.parsing import parse_dates, parse_file, parse_numbers
-from pipelines.period import period_of
 from pipelines.raw import RawArchive
 from pipelines.standard import load_standard
+from pipelines.standard.indonesian import MONTHS
+from pipelines.standard.period import period_of
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 COLUMNS = {
@@ -541,7 +541,7 @@ def test_header_only_is_a_finding_for_a_dataset_that_owes_rows(tmp_path):
 def test_the_quarantine_report_carries_the_code(tmp_path):
     import json
 
-    from pipelines.quarantine import quarantine
+    from pipelines.validation.quarantine import quarantine
 
     batch = parse_file(archived(tmp_path, "harga.csv", (HEADER + "\r\n").encode()), STANDARD, COLUMNS)
     folder = quarantine(tmp_path / "quarantine", "ppu", "harga-pasar", batch.files, batch.issues, [])
@@ -566,3 +566,19 @@ def test_every_sheet_with_the_header_is_read_and_the_others_are_reported(tmp_pat
     assert batch.frame["_source_file"].tolist() == ["harga.xlsx [Minggu 1]", "harga.xlsx [Minggu 2]"]
     assert [(i.file, i.row, i.column) for i in batch.issues] == [("harga.xlsx [Minggu 2]", 2, "harga")]
     assert [(s.file, s.row, s.code) for s in batch.skipped] == [("harga.xlsx [Catatan]", 1, "other-sheet")]
+
+
+def test_the_same_bytes_under_two_names_are_staged_apart(tmp_path):
+    """A file re-sent under another name (which states another period) is its own staged batch: its rows carry
+    their own file's name, even when another run stages the first name's batch in the same folder."""
+    body = f"{HEADER}\n22/10/2026;64.09.01;PNJ-01;Pasar Induk Penajam;Gula Pasir;kg;Rp 18.000\n".encode()
+    archive = RawArchive(tmp_path / "raw")
+    october, november = (
+        archive.store("ppu", "harga-pasar", n, body, "test") for n in ("h_2026-10.csv", "h_2026-11.csv")
+    )
+    assert october.sha256 == november.sha256
+    first = parse_file(october, STANDARD, {}, folder=tmp_path / "staged")
+    second = parse_file(november, STANDARD, {}, folder=tmp_path / "staged")
+    assert first.path != second.path
+    assert set(first.frame["_source_file"]) == {"h_2026-10.csv"}
+    assert set(second.frame["_source_file"]) == {"h_2026-11.csv"}

@@ -7,7 +7,7 @@ import yaml
 
 from pipelines import settings
 from pipelines.catalogue import CatalogueError, load_regency
-from pipelines.period import period_of
+from pipelines.standard.period import period_of
 
 
 @pytest.mark.parametrize(

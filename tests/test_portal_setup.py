@@ -13,9 +13,9 @@ import yaml
 
 from pipelines.catalogue import Agency, Dataset, Source, load_regencies
 from pipelines.cli import main
-from pipelines.metadata import PILLARS
-from pipelines.portal_setup import read_env
 from pipelines.publish import Portal, PublishError, publish
+from pipelines.publish.metadata import PILLARS
+from pipelines.publish.portal_setup import read_env
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 from tests.test_province import PASER_PRICES

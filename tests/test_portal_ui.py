@@ -16,8 +16,8 @@ import requests
 import yaml
 
 from pipelines.catalogue import Agency, CatalogueError, Dataset, Regency, Source, portal_site
-from pipelines.portal_setup import PILLAR_PAGES, ensure_organisation, ensure_pillar_groups
 from pipelines.publish import ALL_DOWNLOADS, Portal, publish
+from pipelines.publish.portal_setup import PILLAR_PAGES, ensure_organisation, ensure_pillar_groups
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.helpers import CHROMIUM, rendered
 from tests.test_publish import DISTRICTS, STANDARD, market_prices

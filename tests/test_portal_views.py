@@ -20,12 +20,12 @@ import yaml
 from websockets.sync.client import connect
 
 from pipelines.catalogue import Agency, Dataset, Regency, Source
-from pipelines.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.publish import Portal, publish
+from pipelines.publish.portal_setup import ensure_organisation, ensure_pillar_groups
 from pipelines.selfcheck import check_file
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import SchemaError, load_standard, parse_standard
-from pipelines.views import declared
+from pipelines.standard.views import declared
 from tests.helpers import CHROMIUM, stop_group
 
 sys.path.insert(0, str(ROOT / "demo"))

@@ -7,11 +7,11 @@ import pytest
 import yaml
 
 from pipelines.parsing import parse_files
-from pipelines.privacy import district_codes, scan
-from pipelines.quarantine import quarantine
 from pipelines.raw import RawArchive
 from pipelines.settings import schemas_dir
 from pipelines.standard import SchemaError, load_standard, parse_standard
+from pipelines.validation.privacy import district_codes, scan
+from pipelines.validation.quarantine import quarantine
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 
@@ -128,7 +128,7 @@ def test_personal_data_in_a_column_the_standard_drops_is_reported_without_its_va
 
 
 def test_a_batch_without_dropped_columns_leaves_no_file_beside_it(tmp_path):
-    from pipelines.privacy import dropped_path
+    from pipelines.validation.privacy import dropped_path
 
     body = (
         "Tanggal;Kode Kecamatan;Kode Pasar;Nama Pasar;Komoditas;Satuan;Harga (Rp);Keterangan\n"

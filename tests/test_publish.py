@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from pipelines import warehouse
-from pipelines.metadata import PILLARS
 from pipelines.publish import ALL_DOWNLOADS, PersonalDataError, Portal, PublishError, publish, safe_frame
+from pipelines.publish.metadata import PILLARS
 from pipelines.standard import load_standard
 from tests.conftest import SERVICES_STATE, _run
 

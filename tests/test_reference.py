@@ -9,7 +9,7 @@ from assets.reference import data_induk, kemendagri_regions
 from assets.resources import StateResource
 from pipelines.catalogue import load_reference_config, load_regencies
 from pipelines.issues import Issue
-from pipelines.reference import (
+from pipelines.standard.reference import (
     ReferenceError,
     codes_within,
     edition_changes,

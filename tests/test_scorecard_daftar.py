@@ -17,12 +17,13 @@ import pytest
 import requests
 import yaml
 
-from pipelines import epss, settings
+from pipelines import settings
 from pipelines.catalogue import Agency, Regency, load_regencies, load_regency
-from pipelines.daftar_data import daftar_data_of
-from pipelines.portal_setup import ensure_organisation
 from pipelines.publish import Portal
-from pipelines.scorecard import (
+from pipelines.publish.portal_setup import ensure_organisation
+from pipelines.stewardship import epss
+from pipelines.stewardship.daftar_data import daftar_data_of
+from pipelines.stewardship.scorecard import (
     DAFTAR_COLUMNS,
     DatasetStatus,
     current_daftar,

@@ -11,12 +11,15 @@ from urllib.parse import urlparse
 
 import ckanapi
 import dagster as dg
+import pytest
 from detect_secrets import SecretsCollection
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.settings import transient_settings
 
 from pipelines import settings
 from tests.helpers import drop_out_of_regency_batch, market_price_catalogue, purge, run_main_job
+
+pytestmark = pytest.mark.slow  # scans the whole repository
 
 ROOT = settings.PROJECT_ROOT
 BASELINE = ROOT / ".secrets.baseline"  # reviewed findings that are not secrets (hashes, variable names)

@@ -2,24 +2,19 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from pipelines import settings
 from pipelines.selfcheck import check_file, report
+from tests.helpers import Done, satudata
 
 REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
 DEMO = settings.PROJECT_ROOT / "demo" / "drops" / "ppu" / "disdag"
 
 
-def satudata_validate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("satudata")), "validate", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def satudata_validate(*args: str) -> Done:
+    return satudata("validate", *args)
 
 
 def test_a_file_the_pipeline_accepts_passes(tmp_path):

@@ -25,11 +25,19 @@ CSV = b"Tanggal;Komoditas;Harga (Rp)\n22/10/2026;Beras;Rp 15.500\n"
 FAST = {"timeout": 0.5, "retries": 3, "backoff": 0.05}
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(scope="module")
+def running_server():
+    """One agency server for the module: stopping a server waits half a second for its thread."""
     with HTTPServer(host="127.0.0.1", port=0, threaded=True) as httpserver:  # threaded: a slow answer blocks nothing
         yield httpserver
-        httpserver.check_assertions()
+
+
+@pytest.fixture
+def server(running_server):
+    """The module's server with no handler, request or failed assertion left from the test before."""
+    running_server.clear()
+    yield running_server
+    running_server.check_assertions()
 
 
 def _archive_root(memo: Path) -> Path:

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from pipelines.parsing import parse_file
-from pipelines.period import period_of
 from pipelines.raw import RawArchive
-from pipelines.reference import codes_within, regency_master_lists
 from pipelines.settings import catalogue_dir
 from pipelines.standard import load_standard
+from pipelines.standard.period import period_of
+from pipelines.standard.reference import codes_within, regency_master_lists
 from pipelines.validation import validate
 
 STANDARD = load_standard("harga-pasar/1.0.0")
@@ -29,9 +29,10 @@ def master_lists(regions):
     return regency_master_lists([STANDARD.ref], "ppu", "64.09", regions, catalogue_dir() / "data-induk")
 
 
-@pytest.fixture(params=["duckdb", "gx"])
+@pytest.fixture(params=["duckdb", pytest.param("gx", marks=pytest.mark.slow)])
 def engine(request):
-    """Every rule test runs on the fast path and on plain GX."""
+    """Every rule test runs on the fast path and on plain GX (half a second a check: `make test` runs it,
+    `make test-fast` the fast path and tests/test_validation_engines.py, where the two must agree)."""
     return request.param
 
 

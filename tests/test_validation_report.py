@@ -8,7 +8,7 @@ import pandas as pd
 from pipelines.raw import RawFile
 from pipelines.standard import load_standard
 from pipelines.validation import validate
-from pipelines.validation_report import read, render_html, report_path, write
+from pipelines.validation.report import read, render_html, report_path, write
 
 
 def test_a_released_batch_is_reported_with_its_failing_rules_but_not_its_values(tmp_path):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pipelines import settings, warehouse
 from pipelines.standard import Field, load_standard
+from pipelines.warehouse import dimensions
 
 STANDARD = load_standard("harga-pasar/1.0.0")
 
@@ -118,8 +119,13 @@ def test_marts_roll_regions_up_and_name_the_agency(warehouse_url, regions):
     assert [tuple(m) for m in months] == [(2, "Februari"), (5, "Mei"), (11, "November")]  # the current spellings
 
 
-def test_code_locations_sharing_the_warehouse_keep_each_others_agencies(warehouse_url, regions):
+def test_code_locations_sharing_the_warehouse_keep_each_others_agencies(warehouse_url, regions, monkeypatch):
     engine = warehouse.create_engine(warehouse_url)
+    written = []  # the dimensions each load rewrote, by their first column
+    real_stage = dimensions.stage
+    monkeypatch.setattr(
+        dimensions, "stage", lambda c, frame, types: written.append(frame.columns[0]) or real_stage(c, frame, types)
+    )
 
     def agencies() -> list[tuple]:
         with engine.connect() as connection:
@@ -131,7 +137,9 @@ def test_code_locations_sharing_the_warehouse_keep_each_others_agencies(warehous
             ]
 
     warehouse.load_dimensions(engine, regions, [("disdag-ppu", "Disdag PPU", "64.09")])  # Kaltim's location
+    assert written == ["code", "date", "agency"]
     warehouse.load_dimensions(engine, regions, [("bpbd-lutra", "BPBD Luwu Utara", "73.22")])  # Sulsel's location
+    assert written[3:] == ["agency"]  # the regions and calendar both locations share are not written again
     assert agencies() == [("bpbd-lutra", "BPBD Luwu Utara", "73.22"), ("disdag-ppu", "Disdag PPU", "64.09")]
     warehouse.load_dimensions(engine, regions, [("disdag-ppu", "Dinas Perdagangan PPU", "64.09")])  # renamed
     assert agencies() == [("bpbd-lutra", "BPBD Luwu Utara", "73.22"), ("disdag-ppu", "Dinas Perdagangan PPU", "64.09")]

@@ -15,13 +15,16 @@ skipped, with its reason. Nothing is silently dropped or guessed.
 from pipelines.parsing.encodings import decode, file_encoding
 from pipelines.parsing.kinds import file_kind
 from pipelines.parsing.refused import Refused
-from pipelines.parsing.staging import CHUNK_ROWS, ParsedBatch, parse_file, parse_files
+from pipelines.parsing.staging import CHUNK_ROWS, Batch, parse_file, parse_files
 from pipelines.parsing.tables import DELIMITERS, json_records, number_text, read_tables
 from pipelines.parsing.values import parse_dates, parse_numbers
+
+ParsedBatch = Batch  # the name in run storage written before December 2026: older runs' steps still load
 
 __all__ = [
     "CHUNK_ROWS",
     "DELIMITERS",
+    "Batch",
     "ParsedBatch",
     "Refused",
     "decode",

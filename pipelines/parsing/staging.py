@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +32,12 @@ from pipelines.parsing.layout import (
 )
 from pipelines.parsing.refused import Refused
 from pipelines.parsing.tables import CsvHead, Table, column_letter, csv_body, csv_refusal, read_tables
+from pipelines.parsing.unpivot import Shape, shape_of
 from pipelines.parsing.values import TYPE_WORDS, convert_distinct
-from pipelines.privacy import CANDIDATE, dropped_path
-from pipelines.raw import RawFile
+from pipelines.raw import RawFile, batch_id
 from pipelines.settings import private_folder, state_dir
-from pipelines.standard import Standard
-from pipelines.unpivot import Shape, shape_of
+from pipelines.standard import Field, Standard
+from pipelines.validation.privacy import CANDIDATE, dropped_path
 
 # CSV bodies are read this many rows at a time: memory follows the chunk, not the file (~150 MB of text
 # cells and typed columns for 200,000 rows of 8 columns).
@@ -45,17 +46,22 @@ KEEP_STAGED = 20  # staged batches kept per folder: a later step re-run from an 
 
 
 @dataclass
-class ParsedBatch:
-    """The typed rows of one or more files of a dataset, with what could not be read and the rows that are
-    not data. The rows are staged in a Parquet file (written chunk by chunk), so what Dagster stores between
-    steps is this small record; validation, the personal-data scan and the warehouse read the file in
-    bounded memory."""
+class Batch:
+    """One delivery of a dataset as every step after the raw archive passes it along: its raw files (whose
+    content names it, `id`), its typed rows, what could not be read and the rows that are not data. The rows
+    are staged in a Parquet file (written chunk by chunk), so what Dagster stores between steps is this small
+    record; the check, the personal-data scan and the warehouse read the file in bounded memory."""
 
     path: Path
     rows: int
     issues: list[Issue] = field(default_factory=list)
     files: list[RawFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """The name the quarantine, the warehouse's lineage and the portal's provenance know it by."""
+        return batch_id(self.files)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -219,7 +225,7 @@ def _parse_table(
     shape: Shape | None = None,
 ) -> Iterator[_Piece]:
     """One table (a CSV, a sheet, a JSON document) whose header is at position `header`; `shape`: an
-    indicator's sheet, wide or long (pipelines/unpivot.py)."""
+    indicator's sheet, wide or long (pipelines/parsing/unpivot.py)."""
     first, last = header_block(table, header, mapping)
     block = merged_across(table, first, last)
     layout = layout_of(block, block_names(block, mapping), standard)
@@ -255,10 +261,16 @@ def _parse_table(
 
 
 def _parquet_schema(standard: Standard) -> pa.Schema:
+    return _schema_of(tuple((f.name, f.type) for f in standard.fields))
+
+
+@lru_cache(maxsize=64)
+def _schema_of(fields: tuple[tuple[str, str], ...]) -> pa.Schema:
     """The staged file's columns, with pandas' own types recorded so the rows read back exactly as parsed
-    (nullable Int64, Float64, boolean)."""
+    (nullable Int64, Float64, boolean). The type depends on the field's type only, and finding it costs a
+    parse of each: once per process, not once per file."""
     empty = pd.Series([], dtype="str")
-    typed = {f.name: convert_distinct(empty, f)[0] for f in standard.fields}
+    typed = {name: convert_distinct(empty, Field(name, kind, name))[0] for name, kind in fields}
     lineage = {"_source_file": empty, "_source_sha256": empty, "_source_row": pd.Series([], dtype="int64")}
     return pa.Schema.from_pandas(pd.DataFrame(typed | lineage), preserve_index=False)
 
@@ -269,8 +281,9 @@ _DROPPED_SCHEMA = pa.schema(
 
 
 def _staged_path(folder: Path, raws: list[RawFile], standard: Standard, columns: dict, options: dict | None) -> Path:
-    """Named by what decides its content, so a re-run replaces its own file and no other."""
-    key = json.dumps([[r.sha256 for r in raws], standard.ref, columns, options], sort_keys=True, default=str)
+    """Named by what decides its content (the rows carry their file's name, and the name states the period), so a
+    re-run replaces its own file and no other."""
+    key = json.dumps([[(r.name, r.sha256) for r in raws], standard.ref, columns, options], sort_keys=True, default=str)
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.parquet"
 
 
@@ -340,7 +353,7 @@ def parse_files(
     folder: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
     districts: pd.DataFrame | None = None,
-) -> ParsedBatch:
+) -> Batch:
     """Parse the files of one batch into one staged Parquet file in `folder` (default: the state folder's
     `staged/`), chunk by chunk; the newest KEEP_STAGED batches of the folder are kept. `districts`: the
     regency's (unpivot.districts), for indicator sheets that name districts instead of their codes."""
@@ -377,7 +390,7 @@ def parse_files(
         dropped_path(partial).replace(dropped_path(path))
     partial.replace(path)
     _prune(folder, path)
-    return ParsedBatch(path, rows, issues, list(raws), skipped)
+    return Batch(path, rows, issues, list(raws), skipped)
 
 
 def parse_file(
@@ -389,5 +402,5 @@ def parse_file(
     folder: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
     districts: pd.DataFrame | None = None,
-) -> ParsedBatch:
+) -> Batch:
     return parse_files([raw], standard, columns, options, folder=folder, chunk_rows=chunk_rows, districts=districts)

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from pipelines.indonesian import LEADING_DAY, MONTH_WORDS
+from pipelines.standard.indonesian import LEADING_DAY, MONTH_WORDS
 
 DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
@@ -73,7 +73,7 @@ def parse_numbers(values: pd.Series, integer: bool, money: bool = False) -> pd.S
 def parse_dates(values: pd.Series) -> pd.Series:
     """Day-first dates: `22/09/2022`, `22-9-2022`, `22 September 2022`, `Senin, 22 Sept. 2022`,
     `20 Agustus 2021 07:15`, `22-Okt-2022`, ISO `2022-09-22 13:00`, and Excel serial day numbers; a time of
-    day after the date is kept. Month spellings: pipelines/indonesian.py."""
+    day after the date is kept. Month spellings: pipelines/standard/indonesian.py."""
     text = values.str.strip().str.lower().str.replace(LEADING_DAY, "", regex=True)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     parts = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?=$|[\st])")  # `20266` is no year

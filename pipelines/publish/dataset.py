@@ -4,7 +4,7 @@ standard's primary key, its downloads and the data dictionary.
 
 - Editor rights are enough. The organisations, the pillar groups and the publishing user (editor of its
   regency's organisations, member of the groups) are the portal administrator's: `satudata portal setup`
-  (`pipelines/portal_setup.py`). A publication only reads them, and a missing one fails at once saying so.
+  (`pipelines/publish/portal_setup.py`). A publication only reads them, and a missing one fails at once saying so.
 
 - The change set is the unit of publication. The dataset records the warehouse versions its table holds
   (`satudata_versi_gudang`, written last); a run asks the table for what changed after them (the rows
@@ -43,16 +43,22 @@ from typing import Protocol
 
 import pandas as pd
 
-from pipelines import metadata_statistik, validation_report
 from pipelines.catalogue import Dataset, Regency
-from pipelines.metadata import data_dictionary, datastore_fields, package_fields, package_name, provenance_fields
-from pipelines.privacy import scan
-from pipelines.publish import load_api, load_satudata
+from pipelines.publish import load_api, load_satudata, metadata_statistik
 from pipelines.publish.client import SETUP_HINT, Portal, PublishError, call
+from pipelines.publish.metadata import (
+    data_dictionary,
+    datastore_fields,
+    package_fields,
+    package_name,
+    provenance_fields,
+)
 from pipelines.publish.resources import check_table, ensure_views, link, table_resource, upload
 from pipelines.publish.rows import safe_frame, to_csv
 from pipelines.standard import Standard
-from pipelines.views import declared
+from pipelines.standard.views import declared
+from pipelines.validation import report as validation_report
+from pipelines.validation.privacy import scan
 from pipelines.warehouse import ChangeSet
 
 HASH_KEY = "satudata_content_sha256"
@@ -207,7 +213,7 @@ def publish(
 ) -> PublishResult:
     """Bring the portal's copy of the dataset up to the table (a `Table`, or a computed DataFrame). Provenance
     (run id, raw checksum, validation time/status) is recorded when something is published, but does not by
-    itself make a change; nor does `validation`, the check's report (pipelines/validation_report.py), published
+    itself make a change; nor does `validation`, the check's report (pipelines/validation/report.py), published
     beside the table with the change it came with. The personal-data guard runs again here, on exactly the rows
     that would be sent."""
     if isinstance(table, pd.DataFrame):

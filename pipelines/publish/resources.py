@@ -6,7 +6,7 @@ import hashlib
 
 from pipelines.publish.client import Portal, PublishError, call
 from pipelines.standard import Standard
-from pipelines.views import View, declared
+from pipelines.standard.views import View, declared
 
 TABLE_VIEW = View("datatables_view", "Tabel / Table", {})  # CKAN's own, after the standard's views
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.period import Period
 from pipelines.standard import Standard
+from pipelines.standard.period import Period
 from pipelines.validation import duckdb_query, gx
 from pipelines.validation.outcome import ValidationOutcome, summarise
 from pipelines.validation.rows import source_files, whole

@@ -11,11 +11,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines import settings
 from pipelines.sql import ident, literal
 from pipelines.validation import gx, outcome
 from pipelines.validation.outcome import RuleResult, rule_columns
-from pipelines.validation.rows import failing_rows, schema_frame, whole
+from pipelines.validation.rows import check_connection, failing_rows, schema_frame, whole
 from pipelines.validation.rules import DTYPES, Rule, file_condition, sum_condition
 
 
@@ -236,7 +235,7 @@ def run(source: pd.DataFrame | Path, expectations: list[Rule]) -> list[RuleResul
     predicates: dict[int, str] = {}
     params: dict = {}
     ctes: list[str] = []
-    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
+    connection = check_connection()
     try:
         for n, rule in enumerate(expectations):
             if rule.type == "expect_column_values_to_be_of_type":
@@ -284,7 +283,7 @@ def _query(
         connection.register("scan", rows[used].assign(_pos=np.arange(len(rows), dtype="int64")))
     else:
         connection.execute(
-            f"CREATE VIEW scan AS SELECT {', '.join(ident(c) for c in used)}, file_row_number AS _pos "
+            f"CREATE TEMP VIEW scan AS SELECT {', '.join(ident(c) for c in used)}, file_row_number AS _pos "
             f"FROM read_parquet({literal(str(rows))}, file_row_number = true)"
         )
     flags = ", ".join(f"coalesce({sql}, FALSE) AS r{n}" for n, sql in predicates.items())

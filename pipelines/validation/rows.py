@@ -1,14 +1,30 @@
 """A batch as the engines read it: a DataFrame, or a staged Parquet file read in bounded memory (its schema,
 the rows at given positions, the names of its files: a row group at a time)."""
 
+from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines import settings
+
 ROW_ID = ["_source_file", "_source_row"]
+
+
+def check_connection() -> duckdb.DuckDBPyConnection:
+    """A connection for a check's queries (close it when done): a cursor of one in-memory database per process
+    and setting. Opening a database costs 25 ms and a check makes three passes (rules, personal data,
+    coverage); a cursor costs 0.3 ms and keeps its registered batch and temporary views to itself."""
+    return _database(tuple(sorted(settings.duckdb_config(settings.CHECK_MEMORY).items()))).cursor()
+
+
+@lru_cache(maxsize=4)
+def _database(config: tuple) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config=dict(config))
 
 
 def schema_frame(rows: pd.DataFrame | Path) -> pd.DataFrame:

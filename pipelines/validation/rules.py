@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from pipelines.period import Period, period_of
 from pipelines.standard import Standard
+from pipelines.standard.period import Period, period_of
 
 # The dtype name GX's pandas type check accepts for each standard type (pandas 3: strings are `str`;
 # the nullable Int64 / Float64 / boolean columns the parser makes match their numpy names).

@@ -1,5 +1,5 @@
-"""The conformed dimensions (`core.dim_region`, `core.dim_time`, `core.dim_agency`), rewritten only when the
-reference data they come from changed."""
+"""The conformed dimensions (`core.dim_region`, `core.dim_time`, `core.dim_agency`), each rewritten only when
+the reference data it comes from changed."""
 
 import hashlib
 from datetime import date
@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
-from pipelines.indonesian import MONTHS
+from pipelines.standard.indonesian import MONTHS
 from pipelines.warehouse.merging import stage
 from pipelines.warehouse.tables import dimension_tables, ensure_layers
 
@@ -40,43 +40,45 @@ def load_dimensions(
         }
     )
     agency_rows = pd.DataFrame(agencies, columns=["agency", "name", "regency_code"])
-    tables = dimension_tables(sa.MetaData())
     frames = {"dim_region": region_rows, "dim_time": time_rows, "dim_agency": agency_rows}
-    digest = hashlib.sha256(
-        b"".join(
-            pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes() for frame in frames.values()
-        )
-    ).hexdigest()
-    # Several code locations (one per province) may share the warehouse: each keeps the agencies of its own
-    # regencies and its own digest, so they do not undo each other's loads.
-    scope = ",".join(sorted(set(agency_rows["regency_code"])))
+    # Several code locations (one per province) may share the warehouse: regions and calendar are everyone's,
+    # the agencies each location's own (by its regencies), so a location rewrites only what changed for it and
+    # never undoes another's agencies.
+    codes = sorted(set(agency_rows["regency_code"]))
+    scopes = {"dim_region": "dim_region", "dim_time": "dim_time", "dim_agency": "dim_agency:" + ",".join(codes)}
     with engine.begin() as connection:
         ensure_layers(connection)
-        # The same regions, calendar and agencies as last time: nothing to write (every run passes here).
         connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS core.dimensions_loaded (digest TEXT)")
         connection.exec_driver_sql("ALTER TABLE core.dimensions_loaded ADD COLUMN IF NOT EXISTS scope TEXT")
-        loaded = sa.text("SELECT digest FROM core.dimensions_loaded WHERE scope = :scope")
-        if connection.execute(loaded, {"scope": scope}).all() == [(digest,)]:
-            return {name: len(frame) for name, frame in frames.items()}
-        connection.execute(
-            sa.text("DELETE FROM core.dimensions_loaded WHERE scope = :scope OR scope IS NULL"), {"scope": scope}
-        )
-        connection.execute(
-            sa.text("INSERT INTO core.dimensions_loaded (scope, digest) VALUES (:scope, :digest)"),
-            {"scope": scope, "digest": digest},
-        )
-        for name, table in tables.items():
+        # one digest per location, from before each dimension had its own: rewritten once, then dropped
+        connection.exec_driver_sql("DELETE FROM core.dimensions_loaded WHERE scope IS NULL OR scope NOT LIKE 'dim_%'")
+        loaded = dict(connection.execute(sa.text("SELECT scope, digest FROM core.dimensions_loaded")).all())
+        for name, table in dimension_tables(sa.MetaData()).items():
+            digest = _digest(frames[name])
+            if loaded.get(scopes[name]) == digest:  # the same rows as last time: nothing to write (every run)
+                continue
             table.create(connection, checkfirst=True)
             if name == "dim_agency":
                 connection.execute(
                     sa.text("DELETE FROM core.dim_agency WHERE regency_code IN :codes").bindparams(
                         sa.bindparam("codes", expanding=True)
                     ),
-                    {"codes": sorted(set(agency_rows["regency_code"])) or [""]},
+                    {"codes": codes or [""]},
                 )
             else:
                 connection.exec_driver_sql(f"DELETE FROM core.{name}")
             stage(connection, frames[name], {c.name: c.type.compile(dialect=connection.dialect) for c in table.columns})
             connection.exec_driver_sql(f"INSERT INTO core.{name} SELECT * FROM incoming")
             connection.exec_driver_sql("DROP TABLE IF EXISTS incoming")
+            connection.execute(
+                sa.text("DELETE FROM core.dimensions_loaded WHERE scope = :scope"), {"scope": scopes[name]}
+            )
+            connection.execute(
+                sa.text("INSERT INTO core.dimensions_loaded (scope, digest) VALUES (:scope, :digest)"),
+                {"scope": scopes[name], "digest": digest},
+            )
     return {name: len(frame) for name, frame in frames.items()}
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes()).hexdigest()

@@ -16,11 +16,11 @@ import pytest
 
 from assets.run import _report
 from pipelines.catalogue import load_catalogue, load_reference_config
-from pipelines.parsing import ParsedBatch, parse_files
+from pipelines.parsing import Batch, parse_files
 from pipelines.raw import RawArchive
-from pipelines.reference import fetch_npm_tarball
 from pipelines.settings import PROJECT_ROOT as ROOT
 from pipelines.standard import load_standard
+from pipelines.standard.reference import fetch_npm_tarball
 from tests.faults.report import FaultFigures, record
 from tests.helpers import market_price_catalogue, point_pipeline_at, purge, run_main_job
 
@@ -69,7 +69,7 @@ def fill(state, leave: int):
     return filler
 
 
-def staged(small_disk, tmp_path) -> ParsedBatch:
+def staged(small_disk, tmp_path) -> Batch:
     """The delivery parsed on the test's own disk (not the small one): its rows, and the room it takes."""
     [regency] = load_catalogue().regencies
     [dataset] = regency.datasets

@@ -10,12 +10,15 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from bench.data import market_prices
 from pipelines import warehouse
 from pipelines.settings import PROJECT_ROOT as ROOT
 from tests.faults.report import FaultFigures, record
 from tests.test_publish import STANDARD, checksums
+
+pytestmark = pytest.mark.slow  # a process killed mid-merge, then a rerun
 
 ROWS = 500_000  # a merge of every row changed lasts 2-4 s here: killed in the middle of its writes
 KILL_AFTER_S = 0.8

@@ -1,6 +1,6 @@
 """The dataset page's "Metadata Statistik" section: the BPS metadata statistik (MS-Keg, MS-Var, MS-Ind) that the
 pipeline publishes beside each table as `<dataset>-metadata-statistik.json` and `.xlsx`
-(pipelines/metadata_statistik.py), read from the uploaded JSON, so the page shows exactly what is downloaded."""
+(pipelines/publish/metadata_statistik.py), read from the uploaded JSON, so the page shows exactly what is downloaded."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``satudata_chart`` and ``satudata_map``: resource views of a DataStore table, a line chart of a time series and
 a map of points. The pipeline's publishing step creates them on each table whose Satu Data standard declares them
-(``satudata.tampilan``, see ``pipelines/views.py``), with the columns in the view's config, so no walidata builds a
-view by hand; a sysadmin may still add or edit one in the web form.
+(``satudata.tampilan``, see ``pipelines/standard/views.py``), with the columns in the view's config, so no
+walidata builds a view by hand; a sysadmin may still add or edit one in the web form.
 
 The page carries its data already reduced by PostgreSQL in one query on the DataStore's read-only connection
 (a value per time and series, or each distinct point once), not the rows: a river station's hourly levels stay a

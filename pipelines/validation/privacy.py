@@ -17,11 +17,11 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipelines import settings
 from pipelines.findings import finding
 from pipelines.issues import Issue
 from pipelines.sql import ident
 from pipelines.standard import Standard
+from pipelines.validation.rows import check_connection
 
 # 16 digits not part of a longer number: NIK and KK share this shape (PP KK CC DDMMYY SSSS).
 SIXTEEN_DIGITS = r"(?<!\d)(\d{16})(?!\d)"
@@ -100,8 +100,7 @@ def scan(rows: pd.DataFrame | Path, standard: Standard, district_codes: set[str]
     file). `district_codes` are the six-digit Kemendagri district codes without dots."""
     issues = []
     checks = _checks(district_codes)
-    # One connection for every column: opening one costs ~30 ms, which a one-row self-check pays per field.
-    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
+    connection = check_connection()  # one for every column
     try:
         connection.register("batch", rows if isinstance(rows, pd.DataFrame) else connection.read_parquet(str(rows)))
         present = set(connection.sql("SELECT * FROM batch LIMIT 0").columns)

@@ -16,13 +16,13 @@ import ckanapi
 import pandas as pd
 import requests
 
-from pipelines.daftar_data import DaftarData
 from pipelines.publish import Portal
 from pipelines.standard import load_standard
+from pipelines.stewardship.daftar_data import DaftarData
 
 PRINCIPLES = "Prinsip Satu Data Indonesia"
 QUALITY = "Kualitas Data"
-# The Satu Data fields a dataset's metadata must fill (the portal's schema, pipelines/metadata.py).
+# The Satu Data fields a dataset's metadata must fill (the portal's schema, pipelines/publish/metadata.py).
 METADATA_FIELDS = (
     "title",
     "notes",

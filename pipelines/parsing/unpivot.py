@@ -16,10 +16,10 @@ import pandas as pd
 
 from pipelines.findings import finding
 from pipelines.issues import Issue
-from pipelines.period import period_of
 from pipelines.raw import RawFile
-from pipelines.reference import codes_within
 from pipelines.standard import Standard
+from pipelines.standard.period import period_of
+from pipelines.standard.reference import codes_within
 
 # Columns of a district-wide sheet that are not districts: the row number, a total, a remark.
 _NOT_A_DISTRICT = re.compile(r"^(no\.?|nomor|jumlah|total|rata-?rata|keterangan|ket\.?)$")

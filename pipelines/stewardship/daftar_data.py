@@ -18,9 +18,9 @@ import pandas as pd
 from pydantic import BeforeValidator, Field
 
 from pipelines.catalogue import Regency, _period, _read_yaml, _refuse, _Strict, _validated
-from pipelines.period import Period
 from pipelines.settings import catalogue_dir, schemas_dir
 from pipelines.standard import Frequency
+from pipelines.standard.period import Period
 
 FOLDER = "daftar-data"
 FILE_NAME = re.compile(r"^(?P<regency>[a-z0-9_]+)-(?P<year>\d{4})\.yaml$")

@@ -5,16 +5,16 @@ findings)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from pipelines.coverage import gaps
 from pipelines.issues import Issue, drop_consequences
-from pipelines.period import Period
-from pipelines.privacy import scan
+from pipelines.parsing import Batch
 from pipelines.standard import Standard
+from pipelines.standard.period import Period
 from pipelines.validation import ValidationOutcome, validate
+from pipelines.validation.coverage import gaps
+from pipelines.validation.privacy import scan
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class CheckedBatch:
 
 
 def check_batch(
-    staged: Path,
-    parse_issues: list[Issue],
+    batch: Batch,
     standard: Standard,
     code_lists: dict[str, list[str]],
     district_codes: set[str],
@@ -38,7 +37,7 @@ def check_batch(
 ) -> CheckedBatch:
     """`explain` names the region codes a newer Kemendagri edition retired (it reads the editions only when a
     code was refused, which differs between the pipeline and the self-check)."""
-    outcome = validate(staged, standard, code_lists, references=references, period=period)
-    personal = scan(staged, standard, district_codes)
-    issues = parse_issues + drop_consequences(parse_issues, explain(outcome.issues)) + personal
-    return CheckedBatch(outcome, issues, personal, [str(gap) for gap in gaps(staged, standard, period)])
+    outcome = validate(batch.path, standard, code_lists, references=references, period=period)
+    personal = scan(batch.path, standard, district_codes)
+    issues = batch.issues + drop_consequences(batch.issues, explain(outcome.issues)) + personal
+    return CheckedBatch(outcome, issues, personal, [str(gap) for gap in gaps(batch.path, standard, period)])

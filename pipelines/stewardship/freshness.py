@@ -1,4 +1,4 @@
-"""Is an agency late? The release schedule of the regency's Daftar Data (pipelines/daftar_data.py) says when
+"""Is an agency late? The release schedule of the regency's Daftar Data (pipelines/stewardship/daftar_data.py) says when
 each period is due, else the dataset's frequency (from its standard) says how often something new should
 arrive; the raw archive's manifest says when new content last did."""
 

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 
 from pipelines.catalogue import Agency, Regency
-from pipelines.daftar_data import DaftarData, Entry
+from pipelines.stewardship.daftar_data import DaftarData, Entry
 
 # The columns 1.1.0 adds, from the Daftar Data.
 DAFTAR_COLUMNS = (

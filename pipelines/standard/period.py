@@ -1,13 +1,13 @@
 """The reported period of a delivery: what a file name says it covers (`harga_pasar_2026-10.csv`,
 `rekap_oktober_2026.xlsx`, `bank_sampah_2025_TW1.csv`, `rekap_2025.xlsx`, `rekap Januari s.d. Maret 2025.xlsx`,
-`harga 1 s.d. 15 Okt 2026.csv`), or what the catalogue says. Month spellings: pipelines/indonesian.py.
+`harga 1 s.d. 15 Okt 2026.csv`), or what the catalogue says. Month spellings: pipelines/standard/indonesian.py.
 Every row's period-field date must lie inside it."""
 
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pipelines.indonesian import MONTH_WORDS
+from pipelines.standard.indonesian import MONTH_WORDS
 
 QUARTER_WORDS = {"tw", "triwulan", "q", "kuartal"}
 HALF_WORDS = {"semester", "smt", "sem", "s"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.standard import MASTER_DATA, load_standard
+from pipelines.standard import MASTER_DATA, Standard, load_standard
 
 LEVELS = {"provinces": "provinsi", "regencies": "kabupaten", "districts": "kecamatan", "villages": "desa"}
 PARENT_COLUMN = {
@@ -95,6 +95,17 @@ def codes_within(regions: pd.DataFrame, code_list: str, regency_code: str) -> li
     if level == "provinsi":
         return rows[rows == regency_code.split(".")[0]].tolist()
     return rows[rows.str.startswith(regency_code)].tolist()
+
+
+def region_codes_for(standard: Standard, regions: pd.DataFrame, regency_code: str) -> dict[str, list[str]]:
+    """Each code list the standard's fields name: its codes inside the regency, or every code of its level
+    when no regency is given (an agency checking a file for all of Indonesia)."""
+    return {
+        name: codes_within(regions, name, regency_code)
+        if regency_code
+        else regions.loc[regions["level"] == CODE_LIST_LEVEL[name], "code"].tolist()
+        for name in sorted({f.code_list for f in standard.fields if f.code_list})
+    }
 
 
 def edition_changes(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

@@ -24,10 +24,10 @@ from pathlib import Path
 import ckanapi
 
 from pipelines.catalogue import Agency, PortalConfig, Regency
-from pipelines.metadata import PILLARS
-from pipelines.province import members
 from pipelines.publish import Portal, PublishError
-from pipelines.scorecard import walidata_agency
+from pipelines.publish.metadata import PILLARS
+from pipelines.publish.province import members
+from pipelines.stewardship.scorecard import walidata_agency
 
 USER_PREFIX = "satudata-"
 TOKEN_NAME = "satudata-pipeline"

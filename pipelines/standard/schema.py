@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from pipelines.settings import schemas_dir
-from pipelines.views import views
+from pipelines.standard.views import views
 
 FIELD_TYPES = {"string", "integer", "number", "date", "datetime", "boolean"}
 # Code lists the pipeline can resolve from reference data (Kode Referensi).
@@ -19,11 +19,11 @@ Frequency = Literal[tuple(sorted(FREQUENCIES))]  # the same, as a type for the c
 CLASSIFICATIONS = {"Terbuka", "Terbatas", "Tertutup"}
 PRESENTATION_LEVELS = {"Provinsi", "Kabupaten", "Kecamatan", "Desa/Kelurahan"}  # tingkat_penyajian
 # Master data (Data Induk) a foreign key may reference: resource -> its fields. Each regency keeps its own
-# list in catalogue/data-induk/<regency>-<list>.csv (see pipelines/reference.py).
+# list in catalogue/data-induk/<regency>-<list>.csv (see pipelines/standard/reference.py).
 MASTER_DATA = {"data-induk-pasar": ("kode_pasar", "nama_pasar", "kode_kecamatan")}
 NUMERIC_TYPES = {"integer", "number"}
 # The keys a `satudata:` block may hold; any other is a typo and refused. The last ones of each set are BPS
-# metadata statistik that nothing else derives (pipelines/metadata_statistik.py).
+# metadata statistik that nothing else derives (pipelines/publish/metadata_statistik.py).
 STANDARD_KEYS = {
     "sektor",
     "pilar",
@@ -267,7 +267,7 @@ def load_standard(ref: str, directory: Path | None = None) -> Standard:
     if not path.exists():
         raise SchemaError(f"schema {ref!r} not found at {path}")
     with path.open(encoding="utf-8") as handle:
-        standard = parse_standard(yaml.safe_load(handle), path.name)
+        standard = parse_standard(yaml.load(handle, Loader=yaml.CSafeLoader), path.name)  # libyaml: 10x faster
     if standard.ref != ref:
         raise SchemaError(f"{path}: file declares {standard.ref!r} but is stored as {ref!r}")
     return standard

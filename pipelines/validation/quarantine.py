@@ -2,22 +2,17 @@
 (JSON for tools, HTML for agency staff). Nothing of it goes further unless a walidata releases exactly those
 bytes. `judge` is the one decision after the standard check; `standing` is what every later step asks."""
 
-import hashlib
 import html
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipelines import validation_report
 from pipelines.issues import Issue
-from pipelines.raw import RawFile
+from pipelines.parsing import Batch
+from pipelines.raw import RawFile, batch_id
 from pipelines.settings import private_folder
-
-
-def batch_id(files: list[RawFile]) -> str:
-    """A batch is named by the content of its files, so the same files always give the same id."""
-    return hashlib.sha256("".join(sorted(f.sha256 for f in files)).encode()).hexdigest()[:16]
+from pipelines.validation import report as validation_report
 
 
 def _html(title: str, files: list[RawFile], issues: list[Issue]) -> str:
@@ -152,24 +147,18 @@ class Verdict:
 
 
 def judge(
-    root: Path,
-    regency: str,
-    dataset: str,
-    staged: Path,
-    standard_ref: str,
-    files: list[RawFile],
-    rows: int,
-    issues: list[Issue],
-    rules: list[dict],
+    root: Path, regency: str, dataset: str, batch: Batch, standard_ref: str, issues: list[Issue], rules: list[dict]
 ) -> Verdict:
     """A clean batch goes on with its validation report (published beside its table). A batch with findings
     is quarantined with its report, and goes on only when a walidata released exactly these bytes; its
     validation report then says so and counts the findings."""
     if not issues:
-        validation_report.write(staged, standard_ref, files, rows, rules, 0)
+        validation_report.write(batch.path, standard_ref, batch.files, batch.rows, rules, 0)
         return Verdict(passed=True)
-    folder = quarantine(root, regency, dataset, files, issues, rules)
+    folder = quarantine(root, regency, dataset, batch.files, issues, rules)
     released_by = standing(root, regency, dataset, folder.name).released_by
     if released_by:
-        validation_report.write(staged, standard_ref, files, rows, rules, len(issues), released_by=released_by)
+        validation_report.write(
+            batch.path, standard_ref, batch.files, batch.rows, rules, len(issues), released_by=released_by
+        )
     return Verdict(passed=bool(released_by), folder=folder, released_by=released_by)

@@ -1,5 +1,5 @@
 """How agency staff write months, days and ranges: the one definition read by the cell parser
-(pipelines/parsing/values.py) and the period reader (pipelines/period.py).
+(pipelines/parsing/values.py) and the period reader (pipelines/standard/period.py).
 
 Hand-written on purpose: CLDR (babel) and dateparser know the current spellings only (Februari, Agu, Sep),
 while government files still use the pre-1972 and colloquial ones (Pebruari, Nopember, Agt., Agust, Sept);

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from pipelines import settings
-from pipelines.indonesian import MONTHS
-from pipelines.period import Period
 from pipelines.sql import ident
 from pipelines.standard import Standard
+from pipelines.standard.indonesian import MONTHS
+from pipelines.standard.period import Period
 from pipelines.validation import file_periods
+from pipelines.validation.rows import check_connection
 
 # The standard's frequency -> the unit a delivery must cover. Weekly and rarer datasets deliver one row per
 # period (nothing finer to miss).
@@ -83,7 +82,7 @@ def gaps(
         return []
     today = today or date.today()
     column = ident(standard.period_field)
-    connection = duckdb.connect(config=settings.duckdb_config(settings.CHECK_MEMORY))
+    connection = check_connection()
     try:
         connection.register("batch", rows if isinstance(rows, pd.DataFrame) else connection.read_parquet(str(rows)))
         present: dict[str, set[date]] = {}
