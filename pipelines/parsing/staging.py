@@ -33,10 +33,11 @@ from pipelines.parsing.layout import (
 from pipelines.parsing.refused import Refused
 from pipelines.parsing.tables import CsvHead, Table, column_letter, csv_body, csv_refusal, read_tables
 from pipelines.parsing.unpivot import Shape, shape_of
-from pipelines.parsing.values import TYPE_WORDS, convert_distinct
+from pipelines.parsing.values import convert_distinct
 from pipelines.raw import RawFile, batch_id
 from pipelines.settings import private_folder, state_dir
 from pipelines.standard import Field, Standard
+from pipelines.standard.types import FIELD_TYPES
 from pipelines.validation.privacy import CANDIDATE, dropped_path
 
 # CSV bodies are read this many rows at a time: memory follows the chunk, not the file (~150 MB of text
@@ -94,7 +95,8 @@ def _typed(body: pd.DataFrame, layout: Layout, raw: RawFile, standard: Standard)
         frame[fld.name] = pd.Series(typed.where(~missing).array.take(codes), index=frame.index)
         problem = problem.where(~missing, "").to_numpy(dtype="object")
         if fld.type != "string":
-            word_id, word_en, example = TYPE_WORDS[fld.type]
+            kind = FIELD_TYPES[fld.type]
+            word_id, word_en, example = kind.word_id, kind.word_en, kind.example
             for position in np.flatnonzero(problem[codes] != ""):
                 distinct_at = codes[position]
                 issues.append(

@@ -11,14 +11,6 @@ from pipelines.standard.indonesian import LEADING_DAY, MONTH_WORDS
 DOTTED_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
 # type -> (Bahasa Indonesia, English, how to write it) for the messages of type findings
-TYPE_WORDS = {
-    "integer": ("bilangan bulat", "a whole number", "15500 / 15.500"),
-    "number": ("angka", "a number", "12,5 / 1.234,5"),
-    "date": ("tanggal", "a date", "22/10/2026 / 22 Oktober 2026"),
-    "datetime": ("tanggal dan waktu", "a date and time", "22/10/2026 08.30"),
-    "boolean": ("ya/tidak", "yes/no", "Ya / Tidak"),
-}
-
 _MULTIPLIERS = {"rb": 1e3, "ribu": 1e3, "jt": 1e6, "juta": 1e6}
 
 # Whole numbers are read through float64, exact below 2**53; no count or price comes near, so from there a

@@ -7,15 +7,8 @@ import io
 
 from pipelines.catalogue import Dataset, Regency
 from pipelines.standard import Standard
+from pipelines.standard.types import FIELD_TYPES
 
-DATASTORE_TYPES = {
-    "string": "text",
-    "integer": "int8",
-    "number": "numeric",
-    "date": "date",
-    "datetime": "timestamp",
-    "boolean": "bool",
-}
 # The six smart-city pillars: one CKAN group each (name, title).
 PILLARS = {
     "governance": "Smart Governance",
@@ -92,11 +85,11 @@ def datastore_fields(standard: Standard) -> list[dict]:
     return [
         {
             "id": f.name,
-            "type": DATASTORE_TYPES[f.type],
+            "type": FIELD_TYPES[f.type].datastore,
             "info": {
                 "label": f.title,
                 "notes": f.metadata.get("definisi", ""),
-                "type_override": DATASTORE_TYPES[f.type],
+                "type_override": FIELD_TYPES[f.type].datastore,
             },
         }
         for f in standard.public_fields
@@ -133,7 +126,7 @@ def data_dictionary(standard: Standard) -> bytes:
                 f.name,
                 f.title,
                 f.type,
-                DATASTORE_TYPES[f.type],
+                FIELD_TYPES[f.type].datastore,
                 "ya" if f.name in standard.primary_key else "",
                 "ya" if f.required else "",
                 f.metadata.get("satuan", ""),

@@ -16,16 +16,8 @@ import xlsxwriter
 
 from pipelines.catalogue import Dataset, Regency
 from pipelines.standard import Field, Standard
+from pipelines.standard.types import FIELD_TYPES
 
-# INDAH's values for a field's type (MS-Var "Tipe Data").
-DATA_TYPES = {
-    "string": "Karakter",
-    "integer": "Numerik",
-    "number": "Numerik",
-    "date": "Tanggal",
-    "datetime": "Tanggal dan waktu",
-    "boolean": "Boolean",
-}
 # How the pipeline receives a source kind (MS-Keg "Sarana Pengumpulan Data").
 MEANS = {
     "file_drop": "Berkas tabel dari OPD (XLSX/CSV)",
@@ -115,7 +107,7 @@ def variables(standard: Standard) -> list[dict]:
                     f.metadata.get("definisi", ""),
                     f"Standar Satu Data {standard.ref}",
                     when,
-                    DATA_TYPES[f.type],
+                    FIELD_TYPES[f.type].data_type,
                     f.metadata.get("satuan", ""),
                     _values(f, standard),
                     _rules(f),

@@ -9,9 +9,9 @@ import pandas as pd
 import yaml
 
 from pipelines.settings import schemas_dir
+from pipelines.standard.types import FIELD_TYPES, NUMERIC_TYPES
 from pipelines.standard.views import views
 
-FIELD_TYPES = {"string", "integer", "number", "date", "datetime", "boolean"}
 # Code lists the pipeline can resolve from reference data (Kode Referensi).
 CODE_LISTS = {"kemendagri-provinsi", "kemendagri-kabupaten", "kemendagri-kecamatan", "kemendagri-desa"}
 FREQUENCIES = {"Harian", "Mingguan", "Bulanan", "Triwulanan", "Semesteran", "Tahunan", "Ad-hoc"}
@@ -21,7 +21,6 @@ PRESENTATION_LEVELS = {"Provinsi", "Kabupaten", "Kecamatan", "Desa/Kelurahan"}  
 # Master data (Data Induk) a foreign key may reference: resource -> its fields. Each regency keeps its own
 # list in catalogue/data-induk/<regency>-<list>.csv (see pipelines/standard/reference.py).
 MASTER_DATA = {"data-induk-pasar": ("kode_pasar", "nama_pasar", "kode_kecamatan")}
-NUMERIC_TYPES = {"integer", "number"}
 # The keys a `satudata:` block may hold; any other is a typo and refused. The last ones of each set are BPS
 # metadata statistik that nothing else derives (pipelines/publish/metadata_statistik.py).
 STANDARD_KEYS = {

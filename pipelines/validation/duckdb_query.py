@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from pipelines.sql import ident, literal
+from pipelines.standard.types import FIELD_TYPES
 from pipelines.validation import gx, outcome
 from pipelines.validation.outcome import RuleResult, rule_columns
 from pipelines.validation.rows import check_connection, failing_rows, schema_frame, whole
-from pipelines.validation.rules import DTYPES, Rule, file_condition, sum_condition
+from pipelines.validation.rules import Rule, file_condition, sum_condition
 
 
 def _is_text(series: pd.Series) -> bool:
@@ -222,7 +223,11 @@ def _of_type(rule: Rule, frame: pd.DataFrame) -> RuleResult | None:
     every value): the dtype case is GX's comparison, for the type names the standards use; the rest goes
     to GX."""
     column, expected = rule.kwargs.get("column"), rule.kwargs.get("type_")
-    if column not in frame.columns or frame[column].dtype.type.__name__ == "object_" or expected not in DTYPES.values():
+    if (
+        column not in frame.columns
+        or frame[column].dtype.type.__name__ == "object_"
+        or expected not in {t.dtype for t in FIELD_TYPES.values()}
+    ):
         return None
     actual = frame[column].dtype.type
     accepted = (np.dtype(expected).type, *_PYTHON_TYPES.get(expected, ()))

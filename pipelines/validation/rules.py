@@ -9,17 +9,8 @@ import pandas as pd
 
 from pipelines.standard import Standard
 from pipelines.standard.period import Period, period_of
+from pipelines.standard.types import FIELD_TYPES
 
-# The dtype name GX's pandas type check accepts for each standard type (pandas 3: strings are `str`;
-# the nullable Int64 / Float64 / boolean columns the parser makes match their numpy names).
-DTYPES = {
-    "string": "str",
-    "integer": "int64",
-    "number": "float64",
-    "date": "datetime64",
-    "datetime": "datetime64",
-    "boolean": "bool",
-}
 # rule id -> (Bahasa Indonesia, English)
 MESSAGES = {
     "expect_column_values_to_not_be_null": ("nilai wajib diisi tetapi kosong", "required value is missing"),
@@ -148,7 +139,7 @@ def rules(
     found = []
     for f in standard.fields:
         column = {"column": f.name}
-        found.append(Rule("expect_column_values_to_be_of_type", column | {"type_": DTYPES[f.type]}))
+        found.append(Rule("expect_column_values_to_be_of_type", column | {"type_": FIELD_TYPES[f.type].dtype}))
         if f.required:
             found.append(Rule("expect_column_values_to_not_be_null", column))
         if f.enum:

@@ -10,6 +10,7 @@ from alembic.operations import Operations
 from pipelines import settings
 from pipelines.sql import ident
 from pipelines.standard import Standard
+from pipelines.standard.types import FIELD_TYPES
 
 
 class DuckDBImpl(DefaultImpl):
@@ -40,24 +41,9 @@ LINEAGE = {
 }
 
 
-SQL_TYPES = {
-    "string": sa.Text,
-    "integer": sa.BigInteger,
-    "number": sa.Float,
-    "date": sa.Date,
-    "datetime": sa.DateTime,
-    "boolean": sa.Boolean,
-}
-
-
-SQL_CASTS = {
-    "string": "TEXT",
-    "integer": "BIGINT",
-    "number": "DOUBLE PRECISION",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "boolean": "BOOLEAN",
-}
+def sql_type(field_type: str) -> type[sa.types.TypeEngine]:
+    """The warehouse column of a standard's field type (pipelines/standard/types.py)."""
+    return getattr(sa, FIELD_TYPES[field_type].sql)
 
 
 def table_name(standard: Standard) -> str:
@@ -69,7 +55,7 @@ def fact_columns(standard: Standard, keyed: bool) -> list[sa.Column]:
     columns += [
         sa.Column(
             f.name,
-            SQL_TYPES[f.type],
+            sql_type(f.type),
             primary_key=keyed and f.name in standard.primary_key,
             nullable=not keyed or not (f.required or f.name in standard.primary_key),
         )
@@ -123,7 +109,7 @@ def load_log_table(metadata: sa.MetaData) -> sa.Table:
 
 def deleted_table(standard: Standard, metadata: sa.MetaData) -> sa.Table:
     """Keys a merge deleted, with the version that deleted them: the deletes of a change set."""
-    keys = [sa.Column(f.name, SQL_TYPES[f.type]) for f in standard.fields if f.name in standard.primary_key]
+    keys = [sa.Column(f.name, sql_type(f.type)) for f in standard.fields if f.name in standard.primary_key]
     return sa.Table(
         f"{table_name(standard)}_deleted",
         metadata,
@@ -139,7 +125,7 @@ def column_types(standard: Standard) -> dict[str, str]:
     """Every warehouse column of a standard's facts with its SQL type, in table order."""
     return (
         {REGION_KEY: "TEXT", AGENCY_KEY: "TEXT"}
-        | {f.name: SQL_CASTS[f.type] for f in standard.fields}
+        | {f.name: FIELD_TYPES[f.type].sql_cast for f in standard.fields}
         | {
             "_source_file": "TEXT",
             "_source_sha256": "TEXT",
