@@ -20,7 +20,7 @@ from assets.resources import PortalsResource, StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import Dataset, Regency, Source
 from pipelines.publish import publish
-from pipelines.raw import RawFile
+from pipelines.raw import RawFile, batch_id
 from pipelines.standard import load_standard
 from pipelines.stewardship.daftar_data import (
     DaftarData,
@@ -33,7 +33,7 @@ from pipelines.stewardship.daftar_data import (
 )
 from pipelines.stewardship.scorecard import walidata_agency
 from pipelines.validation.privacy import district_codes
-from pipelines.validation.quarantine import batch_id, decision_for
+from pipelines.validation.quarantine import decision_for
 
 GROUP = "daftar_data"
 STANDARD_REF = "daftar-data/1.0.0"

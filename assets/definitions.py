@@ -15,13 +15,7 @@ from assets.datasets import Delivery, chain_definitions
 from assets.dead_runs import runs_without_a_process
 from assets.partitions import province_partitions, regency_partitions
 from assets.province import province_assets
-from assets.reference import (
-    conformed_dimensions,
-    data_induk,
-    kemendagri_edition_changes,
-    kemendagri_regions,
-    standard_code_lists,
-)
+from assets.reference import REFERENCE_ASSETS
 from assets.resources import PortalsResource, StateResource, WarehouseResource
 from assets.retention import retention_definitions
 from assets.scorecard import scorecard_definitions
@@ -51,24 +45,15 @@ def build_definitions() -> dg.Definitions:
     portals = load_portals()
     deliveries = deliveries_of(regencies)
     by_regency = regency_partitions(regencies)
-    # Chains by the standard whose steps they share: a hand-built standard's own, or the generic indicator
-    # standard's for each of its indicators.
-    shared: dict[str, dict[str, dict[str, Delivery]]] = {}
-    for delivery in deliveries:
-        standard = delivery.standard
-        shared.setdefault(standard.generic or standard.name, {}).setdefault(standard.name, {})[
-            delivery.regency.slug
-        ] = delivery
-    chains = [chain_definitions(found, by_regency) for _, found in sorted(shared.items())]
+    chains = [chain_definitions(found, by_regency) for _, found in sorted(_chains(deliveries).items())]
     provinces = [p.province for p in portals.values() if p.province]
     by_province = province_partitions(provinces)
     province_publications = province_assets(provinces, deliveries, by_province)
-
-    chain_keys = [key for defs in chains for assets in defs.assets for key in assets.keys]
     main_job = dg.define_asset_job(
         MAIN_JOB,
         partitions_def=by_regency,
-        selection=dg.AssetSelection.assets(*chain_keys) | dg.AssetSelection.groups("reference"),
+        selection=dg.AssetSelection.assets(*[k for defs in chains for a in defs.assets for k in a.keys])
+        | dg.AssetSelection.groups("reference"),
         description="Tarik, periksa, gabung, terbitkan satu kabupaten/kota / pull, check, merge, publish a regency"
         + "".join(f"\n\nKatalog tidak dimuat / catalogue not loaded: {e}" for e in catalogue.errors),
     )
@@ -83,14 +68,7 @@ def build_definitions() -> dg.Definitions:
             )
         )
     core = dg.Definitions(
-        assets=[
-            kemendagri_regions,
-            kemendagri_edition_changes,
-            conformed_dimensions,
-            standard_code_lists,
-            data_induk,
-            *province_publications,
-        ],
+        assets=[*REFERENCE_ASSETS, *province_publications],
         jobs=jobs,
         schedules=schedules(deliveries, main_job),
         sensors=[
@@ -99,14 +77,7 @@ def build_definitions() -> dg.Definitions:
             *ALERT_SENSORS,
             runs_without_a_process,
         ],
-        resources={
-            "state": StateResource(root=str(settings.state_dir())),
-            "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
-            "portals": PortalsResource(
-                urls={name: p.url for name, p in portals.items()},
-                token_envs={name: p.api_token_env for name, p in portals.items()},
-            ),
-        },
+        resources=_resources(portals),
     )
     return dg.Definitions.merge(
         core,
@@ -116,6 +87,30 @@ def build_definitions() -> dg.Definitions:
         retention_definitions(),
         dg.Definitions(executor=_executor()),
     )
+
+
+def _chains(deliveries: list[Delivery]) -> dict[str, dict[str, dict[str, Delivery]]]:
+    """Chains by the standard whose steps they share (a hand-built standard's own, or the generic indicator
+    standard's for each of its indicators): shared name -> standard name -> regency slug -> delivery."""
+    shared: dict[str, dict[str, dict[str, Delivery]]] = {}
+    for delivery in deliveries:
+        standard = delivery.standard
+        shared.setdefault(standard.generic or standard.name, {}).setdefault(standard.name, {})[
+            delivery.regency.slug
+        ] = delivery
+    return shared
+
+
+def _resources(portals: dict) -> dict:
+    """Where the steps keep state, the warehouse and the portals: from the environment (README: configuration)."""
+    return {
+        "state": StateResource(root=str(settings.state_dir())),
+        "warehouse_db": WarehouseResource(url=settings.warehouse_url()),
+        "portals": PortalsResource(
+            urls={name: p.url for name, p in portals.items()},
+            token_envs={name: p.api_token_env for name, p in portals.items()},
+        ),
+    }
 
 
 def _executor() -> dg.ExecutorDefinition | None:

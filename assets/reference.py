@@ -112,3 +112,12 @@ def data_induk(context: dg.AssetExecutionContext, regions: pd.DataFrame) -> dict
         {f"{slug}/{name}": len(table) for slug, found in lists.items() for name, table in found.items()}
     )
     return lists
+
+
+REFERENCE_ASSETS = [
+    kemendagri_regions,
+    kemendagri_edition_changes,
+    conformed_dimensions,
+    standard_code_lists,
+    data_induk,
+]
