@@ -1,5 +1,9 @@
 """Kode Referensi as assets: the Kemendagri region table everything else checks against."""
 
+import hashlib
+import json
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -8,13 +12,23 @@ from assets.resources import StateResource, WarehouseResource
 from pipelines import warehouse
 from pipelines.catalogue import load_catalogue, load_reference_config
 from pipelines.settings import catalogue_dir
-from pipelines.standard import all_standards, code_lists
-from pipelines.standard.reference import edition_changes, load_regions, regency_master_lists
+from pipelines.standard import all_standards, code_lists, reference
 
 REGIONS_KEY = key("reference", "kemendagri_regions")
 EDITION_CHANGES_KEY = key("reference", "kemendagri_edition_changes")
 DIMENSIONS_KEY = key("warehouse", "dimensions")
 DATA_INDUK_KEY = key("reference", "data_induk")
+# The reference steps whose output follows from files alone: the catalogue folder (reference.yaml pins the
+# Kemendagri package by its integrity hash; the Data Induk lists; the regencies) and the code reading them. A
+# regency's run reads their stored output unless those files changed (automation.reference_steps).
+FROM_FILES = (REGIONS_KEY, EDITION_CHANGES_KEY, DATA_INDUK_KEY)
+
+
+def made_from() -> str:
+    """A signature of the files the FROM_FILES assets are made from (names, sizes, modification times)."""
+    files = sorted(p for p in catalogue_dir().rglob("*") if p.is_file()) + [Path(__file__), Path(reference.__file__)]
+    listing = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
 
 
 @dg.asset(
@@ -23,10 +37,11 @@ DATA_INDUK_KEY = key("reference", "data_induk")
     description="Kode wilayah Kemendagri (provinsi, kabupaten, kecamatan, desa), edisi 2025.",
 )
 def kemendagri_regions(context: dg.AssetExecutionContext, state: StateResource) -> pd.DataFrame:
-    table = load_regions(load_reference_config(), state.reference_cache)
+    table = reference.load_regions(load_reference_config(), state.reference_cache)
     counts = table["level"].value_counts().to_dict()
     context.add_output_metadata(
         {
+            "made_from": made_from(),
             "edition": table.attrs["edition"],
             "rows": len(table),
             **{f"count_{level}": int(n) for level, n in counts.items()},
@@ -45,10 +60,11 @@ def kemendagri_regions(context: dg.AssetExecutionContext, state: StateResource) 
 def kemendagri_edition_changes(
     context: dg.AssetExecutionContext, regions: pd.DataFrame, state: StateResource
 ) -> pd.DataFrame:
-    previous = load_regions(load_reference_config(), state.reference_cache, "kemendagri_regions_previous")
-    changes = edition_changes(previous, regions)
+    previous = reference.load_regions(load_reference_config(), state.reference_cache, "kemendagri_regions_previous")
+    changes = reference.edition_changes(previous, regions)
     context.add_output_metadata(
         {f"{change} ({level})": int(n) for (change, level), n in changes.groupby(["change", "level"]).size().items()}
+        | {"made_from": made_from()}
     )
     return changes
 
@@ -103,13 +119,14 @@ def standard_code_lists(context: dg.AssetExecutionContext) -> pd.DataFrame:
 def data_induk(context: dg.AssetExecutionContext, regions: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
     """regency slug -> master list name -> table; a list that is wrong fails this materialization."""
     lists = {
-        r.slug: regency_master_lists(
+        r.slug: reference.regency_master_lists(
             [d.schema for d in r.datasets], r.slug, r.code, regions, catalogue_dir() / "data-induk"
         )
         for r in load_catalogue().regencies
     }
     context.add_output_metadata(
         {f"{slug}/{name}": len(table) for slug, found in lists.items() for name, table in found.items()}
+        | {"made_from": made_from()}
     )
     return lists
 

@@ -103,7 +103,7 @@ def run_catalogue(
         mine = [d for d in mine if d not in unchanged]
         if not mine:
             continue
-        request = regency_run(regency.slug, mine)
+        request = regency_run(regency.slug, mine, instance)
         done.results.append(
             job.execute_in_process(
                 instance=instance,

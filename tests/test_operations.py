@@ -19,8 +19,9 @@ import sqlalchemy as sa
 import yaml
 from aiosmtpd.controller import Controller
 
-from assets.automation import REFERENCE_KEYS, alert_on_failed_run, alert_on_finished_run
+from assets.automation import REFERENCE_KEYS, alert_on_failed_run, alert_on_finished_run, regency_run
 from assets.definitions import build_definitions
+from assets.reference import DIMENSIONS_KEY, FROM_FILES
 from pipelines import settings
 from pipelines.catalogue import load_regencies
 from pipelines.raw import RawArchive
@@ -83,7 +84,7 @@ def test_schedules_follow_frequency_source_kind_and_regency_clock(isolated_state
     assert len(names) <= 8  # in proportion to frequencies and time zones, not to regencies x datasets
     daily = defs.resolve_schedule_def("harian_wita")
     assert (daily.cron_schedule, daily.execution_timezone) == ("0 7 * * *", "Asia/Makassar")
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dg.DagsterInstance.get() as instance:  # the test's DAGSTER_HOME: a schedule reads it, as the daemon's does
         requests = daily.evaluate_tick(
             dg.build_schedule_context(instance=instance, repository_def=defs.get_repository_def())
         ).run_requests
@@ -377,3 +378,30 @@ def test_a_month_backfill_never_merges_a_quarantined_batch(catalogue):
     [failure] = backfill.get_step_failure_events()
     assert "dikarantina" in failure.event_specific_data.error.message
     assert not backfill.get_asset_materialization_events()
+
+
+def test_a_run_reads_the_stored_reference_data_until_the_files_it_is_made_from_change(catalogue, tmp_path):
+    """Region codes, their edition changes and the Data Induk are made again only when the catalogue or the code
+    reading it changed: every other regency run checks its delivery against their stored output."""
+    job = build_definitions().resolve_job_def("satudata_job")
+    chain = [dg.AssetKey(["harga_pasar", step]) for step in ("raw", "staged", "warehouse")]
+
+    def run(instance: dg.DagsterInstance) -> set[dg.AssetKey]:
+        request = regency_run("ppu", [], instance)
+        done = job.execute_in_process(
+            instance=instance, partition_key="ppu", asset_selection=chain + list(request.asset_selection)
+        )
+        assert done.success
+        return {e.asset_key for e in done.get_asset_materialization_events()}
+
+    with dg.DagsterInstance.get() as instance:
+        assert set(run(instance)) >= {*chain, *FROM_FILES, DIMENSIONS_KEY}
+        # A new month arrives: checked and merged against the stored region table and Data Induk.
+        october = next(catalogue["drop"].glob("*.csv")).read_text(encoding="utf-8")
+        september = october.replace("Oktober 2026", "September 2026").replace("/10/2026", "/09/2026")
+        (catalogue["drop"] / "harga_pasar_2026-09.csv").write_text(september, encoding="utf-8")
+        assert run(instance) == {*chain, DIMENSIONS_KEY}
+        # The walidata adds a market to the Data Induk: the next run makes the reference data again.
+        markets = Path(os.environ["SATUDATA_CATALOGUE"]) / "data-induk" / "ppu-pasar.csv"
+        markets.write_text(markets.read_text(encoding="utf-8") + "PNJ-99,Pasar Baru,64.09.01\n", encoding="utf-8")
+        assert set(regency_run("ppu", [], instance).asset_selection) == {*FROM_FILES, DIMENSIONS_KEY}

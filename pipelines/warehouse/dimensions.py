@@ -51,7 +51,10 @@ def load_dimensions(
         connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS core.dimensions_loaded (digest TEXT)")
         connection.exec_driver_sql("ALTER TABLE core.dimensions_loaded ADD COLUMN IF NOT EXISTS scope TEXT")
         # one digest per location, from before each dimension had its own: rewritten once, then dropped
-        connection.exec_driver_sql("DELETE FROM core.dimensions_loaded WHERE scope IS NULL OR scope NOT LIKE 'dim_%'")
+        connection.execute(
+            sa.text("DELETE FROM core.dimensions_loaded WHERE scope IS NULL OR substr(scope, 1, 4) <> :prefix"),
+            {"prefix": "dim_"},
+        )
         loaded = dict(connection.execute(sa.text("SELECT scope, digest FROM core.dimensions_loaded")).all())
         for name, table in dimension_tables(sa.MetaData()).items():
             digest = _digest(frames[name])
