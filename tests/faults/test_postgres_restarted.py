@@ -11,11 +11,12 @@ import time
 
 import pandas as pd
 import pytest
+import requests
 import sqlalchemy as sa
 
 from pipelines import warehouse
 from pipelines.publish import ALL_DOWNLOADS, PublishError, publish
-from tests.conftest import _run
+from tests.conftest import SERVICES_STATE, _run
 from tests.faults.report import FaultFigures, record
 from tests.faults.test_portal_killed import converged
 from tests.test_publish import DISTRICTS, STANDARD, csv_resource, dump, merge, publish_warehouse
@@ -169,3 +170,17 @@ def test_postgresql_restarted_between_merge_and_publication_publishes_without_a_
     )
     assert result.rows_sent == ROWS
     assert (figures["found"], figures["duplicated"], figures["differing"]) == (figures["expected"], 0, 0)
+
+
+def test_the_portal_survives_its_database_restarting_while_its_workers_boot(portal_env):
+    """The portal answers once its first worker is up and the others build the app one at a time after it: a
+    database restart in that window used to fail a worker's boot, and gunicorn then stopped the whole portal."""
+    _run("bash", "portal/stop.sh")
+    _run("bash", "portal/start.sh")  # returns when the first worker serves
+    _run("bash", "scripts/postgres.sh", "stop")
+    time.sleep(3)  # bounded: the later workers meet the database down while they build the app
+    _run("bash", "scripts/postgres.sh", "start")
+    master = int((SERVICES_STATE / "portal" / "ckan.pid").read_text())
+    time.sleep(20)  # a worker that failed its boot halts gunicorn within seconds; the others boot meanwhile
+    os.kill(master, 0)  # raises ProcessLookupError if gunicorn stopped
+    assert requests.get(portal_env["CKAN_URL"] + "/api/3/action/status_show", timeout=30).ok
