@@ -291,3 +291,15 @@ def test_rows_merged_before_versions_existed_are_sent_once(warehouse_url):
     assert warehouse.changes(engine, STANDARD, "64", {"64.09": 0}, with_regency=True).upserts.empty
     warehouse.merge(engine, STANDARD, batch([100, 250, 300]), "64.09", "b2", "r2")
     assert warehouse.changes(engine, STANDARD, "64.09", whole.versions).upserts["harga"].tolist() == [250]
+
+
+def test_text_as_agencies_write_it_arrives_unchanged(warehouse_url):
+    """Commas, quotes, line breaks and non-ASCII in a market's name, and an empty text (not a missing value),
+    come back as they were sent on both engines (PostgreSQL receives them as CSV)."""
+    engine = warehouse.create_engine(warehouse_url)
+    sent = batch([15500, 16000, 18000])
+    sent["nama_pasar"] = pd.Series(['Pasar "Induk", Penajam', "Pasar Waru –\nLama", ""], dtype="str")
+    warehouse.merge(engine, STANDARD, sent, "64.09", "b1", "r1")
+    stored = warehouse.read_published(engine, STANDARD, "64.09").sort_values("komoditas")
+    assert stored["nama_pasar"].tolist() == ['Pasar "Induk", Penajam', "Pasar Waru –\nLama", ""]
+    assert stored["harga"].tolist() == [15500, 16000, 18000]
