@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from assets.automation import regency_run
+from assets.automation import reference_steps, regency_run
 from assets.daftar_data import JOB as DAFTAR_DATA_JOB
 from assets.datasets import asset_key
 from assets.dead_runs import mark_dead_runs
@@ -103,7 +103,7 @@ def run_catalogue(
         mine = [d for d in mine if d not in unchanged]
         if not mine:
             continue
-        request = regency_run(regency.slug, mine, instance)
+        request = regency_run(regency.slug, mine, reference_steps(instance))  # the run before may have made them
         done.results.append(
             job.execute_in_process(
                 instance=instance,

@@ -11,13 +11,13 @@ import yaml
 from pipelines import cli
 from pipelines.catalogue import load_regencies
 from pipelines.findings import ERRORS, SKIPS
-from pipelines.issues import drop_consequences
 from pipelines.parsing import parse_file
 from pipelines.raw import RawArchive
 from pipelines.settings import catalogue_dir
 from pipelines.standard import load_standard
-from pipelines.standard.reference import codes_within, regency_master_lists
-from pipelines.validation.privacy import district_codes, scan
+from pipelines.standard.reference import regency_master_lists, region_codes_for
+from pipelines.validation.check import check_batch
+from pipelines.validation.privacy import district_codes
 from tests.corpus.agency_files import FILES, write_all
 
 SCHEMA = "harga-pasar/1.0.0"
@@ -39,23 +39,22 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def pipeline(regions):
-    """The standard check as the pipeline runs it for Penajam Paser Utara (assets/datasets.py `meets_standard`,
-    without the retired-code explanations, which no file of the corpus needs)."""
-    from pipelines.validation import validate  # Great Expectations: imported when the first check needs it
-
+    """The standard check as the pipeline runs it for Penajam Paser Utara (assets/datasets.py `meets_standard`:
+    `check_batch`, without the retired-code explanations, which no file of the corpus needs)."""
     regency = next(r for r in load_regencies() if r.slug == "ppu")
     dataset = next(d for d in regency.datasets if d.schema == SCHEMA)
     standard = load_standard(SCHEMA)
-    code_lists = {f.code_list: codes_within(regions, f.code_list, regency.code) for f in standard.fields if f.code_list}
+    code_lists = region_codes_for(standard, regions, regency.code)
     master = regency_master_lists([SCHEMA], regency.slug, regency.code, regions, catalogue_dir() / "data-induk")
     districts = district_codes(regions)
 
     def check(path: Path, folder: Path):
         raw = RawArchive(folder / "raw").store(regency.slug, dataset.name, path.name, path.read_bytes(), "test")
         batch = parse_file(raw, standard, dataset.columns, dataset.source.options, folder=folder / "staged")
-        outcome = validate(batch.path, standard, code_lists, references=master, period=dataset.period)
-        issues = batch.issues + drop_consequences(batch.issues, outcome.issues) + scan(batch.path, standard, districts)
-        return batch, issues
+        checked = check_batch(
+            batch, standard, code_lists, districts, references=master, period=dataset.period, explain=lambda i: i
+        )
+        return batch, checked.issues
 
     return check
 

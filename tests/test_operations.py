@@ -19,7 +19,13 @@ import sqlalchemy as sa
 import yaml
 from aiosmtpd.controller import Controller
 
-from assets.automation import REFERENCE_KEYS, alert_on_failed_run, alert_on_finished_run, regency_run
+from assets.automation import (
+    REFERENCE_KEYS,
+    alert_on_failed_run,
+    alert_on_finished_run,
+    reference_steps,
+    regency_run,
+)
 from assets.definitions import build_definitions
 from assets.reference import DIMENSIONS_KEY, FROM_FILES
 from pipelines import settings
@@ -387,7 +393,7 @@ def test_a_run_reads_the_stored_reference_data_until_the_files_it_is_made_from_c
     chain = [dg.AssetKey(["harga_pasar", step]) for step in ("raw", "staged", "warehouse")]
 
     def run(instance: dg.DagsterInstance) -> set[dg.AssetKey]:
-        request = regency_run("ppu", [], instance)
+        request = regency_run("ppu", [], reference_steps(instance))
         done = job.execute_in_process(
             instance=instance, partition_key="ppu", asset_selection=chain + list(request.asset_selection)
         )
@@ -404,4 +410,4 @@ def test_a_run_reads_the_stored_reference_data_until_the_files_it_is_made_from_c
         # The walidata adds a market to the Data Induk: the next run makes the reference data again.
         markets = Path(os.environ["SATUDATA_CATALOGUE"]) / "data-induk" / "ppu-pasar.csv"
         markets.write_text(markets.read_text(encoding="utf-8") + "PNJ-99,Pasar Baru,64.09.01\n", encoding="utf-8")
-        assert set(regency_run("ppu", [], instance).asset_selection) == {*FROM_FILES, DIMENSIONS_KEY}
+        assert set(regency_run("ppu", [], reference_steps(instance)).asset_selection) == {*FROM_FILES, DIMENSIONS_KEY}
