@@ -469,6 +469,28 @@ def test_a_windows_1252_byte_late_in_the_file_is_not_a_surprise(tmp_path):
     pd.testing.assert_frame_equal(whole.frame, chunked.frame)
 
 
+@pytest.mark.parametrize("title", ["DATA HARGA PASAR", '"DATA HARGA\nPASAR"'])
+def test_rows_after_an_irregular_line_deep_in_the_file_keep_their_numbers(tmp_path, title):
+    """A short line (a signature) far down a regular file, a blank line, a line break inside a cell, and a title
+    above the header that may span two lines: every row keeps the number the agency sees, in chunks too."""
+    rows = [";".join(ROW[:4] + [f"Komoditas {n}"] + ROW[5:]) for n in range(30)]
+    rows[4] = ";".join(ROW[:3] + ['"Pasar Induk\nPenajam"'] + ROW[4:])
+    rows[12] = ""
+    rows[25] = "Penajam, 22 Oktober 2026"
+    data = "\n".join([title, HEADER, *rows]).encode()
+    header_row = 2  # a record is a row, whatever line breaks its cells hold
+    whole, chunked = _both(tmp_path, "harga.csv", data, chunk_rows=10)
+    pd.testing.assert_frame_equal(whole.frame, chunked.frame)
+    assert chunked.issues == []
+    assert chunked.frame["_source_row"].tolist() == [header_row + 1 + n for n in range(30) if n not in (12, 25)]
+    assert chunked.frame["nama_pasar"][4] == "Pasar Induk\nPenajam"
+    assert chunked.frame["komoditas"].iloc[-1] == "Komoditas 29"
+    assert [(s.row, s.code) for s in chunked.skipped if s.row > header_row] == [
+        (header_row + 13, "blank-row"),
+        (header_row + 26, "signature-row"),
+    ]
+
+
 def test_a_malformed_line_is_reported_not_raised(tmp_path):
     """More fields than the header, below the rows the header is found in."""
     data = "\n".join([HEADER] + [";".join(ROW)] * 25 + [";".join(ROW + ["extra", "fields"])]).encode()

@@ -168,12 +168,12 @@ from pipelines.standard import load_standard
 import pipelines.warehouse.merging as merging
 from tests.test_warehouse import batch
 engine = warehouse.create_engine(sys.argv[1])
-real_stage = merging.stage
-def stage_then_die(connection, *args):
-    real_stage(connection, *args)
-    os.kill(os.getpid(), signal.SIGKILL)   # the process dies in the middle of the load's transaction
-merging.stage = stage_then_die
-warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2")
+real_merge_into = merging._merge_into
+def merge_then_die(*args):
+    real_merge_into(*args)   # every row written, the load not yet logged nor committed
+    os.kill(os.getpid(), signal.SIGKILL)
+merging._merge_into = merge_then_die
+warehouse.merge(engine, load_standard("harga-pasar/1.0.0"), batch([7, 8, 9]), "64.09", "b2", "r2", complete=True)
 """
 
 

