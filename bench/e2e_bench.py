@@ -182,7 +182,11 @@ def prepare_portal(url: str, token: str, catalogue: Path) -> None:
 
 
 def purge(ckan: ckanapi.RemoteCKAN, name: str) -> None:
+    """The dataset and its DataStore tables (purging a dataset leaves them in the portal's database)."""
     try:
+        for resource in ckan.action.package_show(id=name)["resources"]:
+            if resource.get("datastore_active"):
+                ckan.action.datastore_delete(resource_id=resource["id"], force=True)
         ckan.action.dataset_purge(id=name)
     except ckanapi.NotFound:
         pass

@@ -254,18 +254,21 @@ def datastore_load(context, data_dict):
         if data_dict.get("version"):
             _record_version(conn, resource_id, str(data_dict["version"]))
         empty = not conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
-        if method == "insert" or (method == "replace" and empty):
-            return {
-                "resource_id": resource_id,
-                "rows": _fill_empty(conn, resource_id, table, columns, upload, primary_key),
-                "deleted": 0,
-            }
-        if method == "replace":  # readers keep the old rows until the new ones are committed
+        if method == "upsert":
+            rows, deleted = _upsert(conn, table, columns, upload, data_dict.get("delete"), primary_key)
+            return {"resource_id": resource_id, "rows": rows, "deleted": deleted}
+        if method == "insert" or empty:
+            rows, deleted = _fill_empty(conn, resource_id, table, columns, upload, primary_key), 0
+        else:  # replace: readers keep the old rows until the new ones are committed
             deleted = conn.execute(sa.text(f"DELETE FROM {table}")).rowcount
-            return {
-                "resource_id": resource_id,
-                "rows": _upsert(conn, table, columns, upload, None, primary_key)[0],
-                "deleted": deleted,
-            }
-        rows, deleted = _upsert(conn, table, columns, upload, data_dict.get("delete"), primary_key)
-        return {"resource_id": resource_id, "rows": rows, "deleted": deleted}
+            rows = _upsert(conn, table, columns, upload, None, primary_key)[0]
+    _vacuum(table)
+    return {"resource_id": resource_id, "rows": rows, "deleted": deleted}
+
+
+def _vacuum(table: str) -> None:
+    """A whole table just written is vacuumed at once: otherwise autovacuum takes it up a minute later (a
+    million new rows pass its threshold) and competes with the next change set for the server. VACUUM runs
+    outside a transaction; the rows are committed whatever it does."""
+    with get_write_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"VACUUM {table}"))
