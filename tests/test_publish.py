@@ -88,9 +88,9 @@ def merge(target, frame, batch: str) -> warehouse.MergeResult:
     return warehouse.merge(target["engine"], STANDARD, rows, "64.09", batch, "run", complete=True)
 
 
-def publish_warehouse(target, loader=None, validation=None):
+def publish_warehouse(target, loader=None, validation=None, portal=None):
     """Publish the warehouse's table: the portal step's path (only the change set travels)."""
-    portal = target["portal"](loader)
+    portal = portal or target["portal"](loader)
     return publish(
         portal,
         target["regency"],

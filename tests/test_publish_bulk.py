@@ -131,9 +131,14 @@ def test_large_first_publish_is_bulk_loaded_typed_and_keyed(target):
     changed = frame.copy()
     changed.loc[changed.index[::100], "harga"] += 250
     merge(target, changed, "b2")
-    daily = publish_warehouse(target)
+    portal, asked = target["portal"](None), []
+    read = portal.read
+    portal.read = lambda action, **data: asked.append(action) or read(action, **data)
+    daily = publish_warehouse(target, portal=portal)
     assert daily.load_path == "changes" and daily.rows_sent == len(frame[::100])
     assert daily.writes.count("satudata_datastore_load") == 1
+    # The package names its organisation and pillar group: neither is asked for again.
+    assert "organization_show" not in asked and "group_list" not in asked and "package_show" in asked
     after = target["admin"].action.package_show(id=target["name"])
     assert csv_resource(after)["id"] == resource["id"]
     pd.testing.assert_frame_equal(datastore_table(target, resource["id"]).astype(str), published(changed).astype(str))

@@ -131,9 +131,13 @@ def content_hash(package: dict, fields: list[dict], standard: Standard, download
     ).hexdigest()
 
 
-def _organisation(portal: Portal, dataset: Dataset) -> dict:
+def _organisation(portal: Portal, dataset: Dataset, current: dict | None) -> dict:
     """The agency's organisation, read only: the portal administrator's setup creates it and keeps its
-    metadata, so the publishing token needs no more than editor rights on it."""
+    metadata, so the publishing token needs no more than editor rights on it. A package it already owns
+    carries it, and no request is made."""
+    held = (current or {}).get("organization") or {}
+    if held.get("name") == dataset.agency.slug:
+        return held
     org = portal.find("organization_show", id=dataset.agency.slug)
     if org is None:
         raise PublishError(
@@ -144,9 +148,11 @@ def _organisation(portal: Portal, dataset: Dataset) -> dict:
     return org
 
 
-def _check_pillar_group(portal: Portal, pillar: str) -> None:
+def _check_pillar_group(portal: Portal, pillar: str, current: dict | None) -> None:
     """The pillar's group must exist (the setup creates the six): CKAN would refuse the dataset as "not found",
-    which reads like a passing fault."""
+    which reads like a passing fault. A package already in it needs no request."""
+    if any(group.get("name") == pillar for group in (current or {}).get("groups", [])):
+        return
     if not portal.read("group_list", groups=[pillar]):
         raise PublishError(
             f"grup pilar {pillar} belum ada di portal {portal.url} / the pillar group does not exist "
@@ -244,8 +250,8 @@ def publish(
             f"{len(found)} temuan data pribadi, tidak diterbitkan / personal data found, nothing published: {found[0]}"
         )
     result.changed = True
-    org = _organisation(portal, dataset)
-    _check_pillar_group(portal, standard.metadata["pilar"])
+    org = _organisation(portal, dataset, current)
+    _check_pillar_group(portal, standard.metadata["pilar"], current)
     if current is None:
         # Private until fully loaded: the public never sees a half-loaded first version.
         current = call(portal, "create", "package_create", owner_org=org["id"], **{**package, "private": True})
