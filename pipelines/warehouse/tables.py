@@ -192,18 +192,9 @@ def ensure_layers(connection: sa.Connection) -> None:
         connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {layer}")
 
 
-def migrate(connection: sa.Connection, table: sa.Table) -> bool:
-    """Create the table, or add the columns a newer standard version brought (never drop: history).
-    True when the table changed."""
-    # information_schema, not SQLAlchemy reflection: duckdb-engine cannot reflect columns (pg_collation).
-    present = set(
-        connection.execute(
-            sa.text(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :name"
-            ),
-            {"schema": table.schema, "name": table.name},
-        ).scalars()
-    )
+def migrate(connection: sa.Connection, table: sa.Table, present: set[str]) -> bool:
+    """Create the table, or add the columns a newer standard version brought (never drop: history), given the
+    columns it has (`present`). True when the table changed."""
     if not present:
         table.create(connection)
         return True
@@ -224,14 +215,19 @@ def ensure_table(engine: sa.Engine, standard: Standard) -> sa.Table:
     ]
     with engine.begin() as connection:
         ensure_layers(connection)
-        changed = [migrate(connection, table) for table in tables]
-        mart = connection.execute(
+        # One look at what exists (information_schema, not SQLAlchemy reflection: duckdb-engine cannot reflect
+        # columns): every merge and every publication asks, and nearly always nothing is missing.
+        present: dict[tuple[str, str], set[str]] = {}
+        for schema, name, column in connection.execute(
             sa.text(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = :name"
-            ),
-            {"name": table_name(standard)},
-        ).scalar()
-        if any(changed) or not mart:
+                "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE "
+                "(table_schema = 'core' AND table_name IN :tables) OR (table_schema = 'marts' AND table_name = :mart)"
+            ).bindparams(sa.bindparam("tables", expanding=True)),
+            {"tables": [t.name for t in tables], "mart": table_name(standard)},
+        ):
+            present.setdefault((schema, name), set()).add(column)
+        changed = [migrate(connection, table, present.get((table.schema, table.name), set())) for table in tables]
+        if any(changed) or ("marts", table_name(standard)) not in present:
             create_mart(connection, standard)
         if connection.dialect.name == "postgresql":  # DuckDB's zone maps serve `_version >` scans without one
             connection.exec_driver_sql(
