@@ -48,7 +48,7 @@ def regency_run(
 
 def reference_steps(instance: dg.DagsterInstance) -> list[dg.AssetKey]:
     """The reference steps a regency's run includes: the conformed dimensions always (they compare with the
-    warehouse itself: 0.2-0.4 s as a step when nothing changed), the others only when the files they are made
+    warehouse itself: 0.2-0.6 s as a step when nothing changed), the others only when the files they are made
     from changed since their stored output was made; otherwise the run reads that output and pays nothing."""
     signature = made_from()
     for reference_key in FROM_FILES:
