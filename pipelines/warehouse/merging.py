@@ -180,20 +180,18 @@ def _merge_into(
         wanted += f" OR (s.{ident(key[0])} IS NULL AND t.{period} IN (SELECT DISTINCT {period} FROM incoming))"
     held = f"(SELECT * FROM {name} WHERE {REGION_KEY} = {literal(regency_code)})"
     delta = (
-        f"CREATE TEMP TABLE delta AS SELECT {selected}, {kind} AS _change FROM incoming s "
+        f"SELECT {selected}, {kind} AS _change FROM incoming s "
         f"{'FULL' if deletes else 'LEFT'} JOIN {held} t ON {join} WHERE {wanted}"
     )
     typed = {c: types[c] for c in columns}
     if connection.dialect.name == "duckdb":
         raw = connection.connection.driver_connection
         batch = typed_select(raw, rows, typed, constants)
-        raw.execute(
-            f"{delta.replace(' AS SELECT ', f' AS WITH incoming AS ({batch}) SELECT ', 1)}", _bound(typed, constants)
-        )
+        raw.execute(f"CREATE TEMP TABLE delta AS WITH incoming AS ({batch}) {delta}", _bound(typed, constants))
         raw.unregister("incoming_rows")
     else:
         stage(connection, rows, typed, constants)
-        connection.exec_driver_sql(delta)
+        connection.exec_driver_sql(f"CREATE TEMP TABLE delta AS {delta}")
         connection.exec_driver_sql("DROP TABLE incoming")
     inserted, updated, deleted = connection.exec_driver_sql(
         "SELECT count(*) FILTER (WHERE _change = 'new'), count(*) FILTER (WHERE _change = 'changed'), "

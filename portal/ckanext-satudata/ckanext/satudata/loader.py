@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 
 import ckan.plugins.toolkit as tk
@@ -29,6 +30,8 @@ import psycopg2
 import sqlalchemy as sa
 from ckanext.datastore.backend.postgres import create_indexes, get_write_engine, identifier
 from ckanext.datastore.helpers import get_list
+
+log = logging.getLogger(__name__)
 
 FULLTEXT_TRIGGER = "zfulltext"  # the trigger datastore_create puts on every table
 
@@ -269,6 +272,10 @@ def datastore_load(context, data_dict):
 def _vacuum(table: str) -> None:
     """A whole table just written is vacuumed at once: otherwise autovacuum takes it up a minute later (a
     million new rows pass its threshold) and competes with the next change set for the server. VACUUM runs
-    outside a transaction; the rows are committed whatever it does."""
-    with get_write_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f"VACUUM {table}"))
+    outside a transaction, after the rows are committed: if it fails, autovacuum does the same later, and the
+    load stands."""
+    try:
+        with get_write_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f"VACUUM {table}"))
+    except sa.exc.DBAPIError as error:
+        log.warning("VACUUM %s after a whole load failed, left to autovacuum: %s", table, error)
