@@ -70,9 +70,21 @@ class Browser:
         return self.dom()
 
     def send_form(self, selector: str, fields: dict[str, str]) -> str:
-        """Fill in the form's fields by name and send it as its submit button would; the DOM of the answer."""
+        """Fill in the form's fields by name and send it as its submit button would; the DOM of the answer, once
+        it has replaced the page the form was on (a load event of the page before must not pass for it: the
+        next `open` would cut the answer off, a login among them)."""
+        self._evaluate("window.__form_page = true")
         self._loading(lambda: self._evaluate(f"{FILL_AND_SEND}({json.dumps(selector)}, {json.dumps(fields)})"))
-        return self.dom()
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                if self._evaluate("window.__form_page !== true && document.readyState === 'complete'"):
+                    return self.dom()
+            except RuntimeError:  # evaluated while the answer replaced the page
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{selector}: no answer within {self.timeout:g} s")
+            time.sleep(0.05)
 
     def dom(self) -> str:
         return self._evaluate("document.documentElement.outerHTML")
